@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LaunchError, LocalEnvironment, repoRoot } from '../../controlplane/launcher/index.js';
+import { installCrds } from './manifests.js';
+import { registerMembers } from './register.js';
+import { clearDevState, devDir, runningDevState, writeDevState } from './state.js';
+
+/**
+ * `npm start`. Without KUBECONFIG: brings up the embedded local environment
+ * (host + three members on loopback), installs the CRDs, registers the members
+ * as Clusters and runs the operator against the host. With KUBECONFIG: runs the
+ * operator against that cluster only.
+ */
+async function main(): Promise<void> {
+  const withOperator = !process.argv.includes('--no-operator');
+  if (process.env.KUBECONFIG) {
+    console.log(`canopy: KUBECONFIG is set; running the operator against ${process.env.KUBECONFIG}`);
+    const operator = startOperator(process.env.KUBECONFIG);
+    forwardSignals(async () => stopChild(operator));
+    process.exitCode = (await exitOf(operator)) ?? 1;
+    return;
+  }
+
+  const running = runningDevState();
+  if (running) {
+    throw new LaunchError(`a local environment is already running (pid ${running.pid}); use it, or stop it with npm run dev:down`);
+  }
+  mkdirSync(devDir, { recursive: true });
+  console.log('canopy: starting the local control plane (host + members eu-1, eu-2, us-1)...');
+  const env = await LocalEnvironment.start({ stateDir: join(devDir, 'state'), kubeconfigDir: devDir });
+  let operator: ChildProcess | undefined;
+  const shutdown = async () => {
+    if (operator) await stopChild(operator);
+    await env.stop();
+    clearDevState();
+  };
+  forwardSignals(shutdown);
+  try {
+    writeDevState({ pid: process.pid, startedAt: new Date().toISOString(), clusters: env.clusters.map((c) => c.name) });
+    const host = env.host.kubeConfig();
+    await installCrds(host, join(repoRoot, 'config', 'crd'));
+    await registerMembers(host, env.members);
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+
+  const kubeconfig = relative(process.cwd(), join(devDir, 'host.kubeconfig'));
+  const kubectl = relative(process.cwd(), join(repoRoot, '.canopy', 'bin', 'kubectl'));
+  console.log(
+    [
+      '',
+      'canopy: local environment ready',
+      ...env.clusters.map((c) => `  ${c.name.padEnd(5)} ${c.server}  kubeconfig ${relative(process.cwd(), join(devDir, `${c.name}.kubeconfig`))}`),
+      '',
+      'Use it:',
+      `  export KUBECONFIG=${kubeconfig}`,
+      `  ${kubectl} get clusters,workspaces,logicalclusters`,
+      `  ${kubectl} apply -f examples/quickstart/`,
+      '',
+      withOperator ? 'The operator runs below; Ctrl-C (or npm run dev:down) stops everything.' : 'Operator not started (--no-operator); npm run dev:down stops everything.',
+      '',
+    ].join('\n'),
+  );
+  if (withOperator) {
+    operator = startOperator(join(devDir, 'host.kubeconfig'));
+    const code = await exitOf(operator);
+    operator = undefined;
+    console.error(`canopy: the operator exited with code ${code}; stopping the local environment`);
+    await shutdown();
+    process.exitCode = code ?? 1;
+  }
+}
+
+function startOperator(kubeconfig: string): ChildProcess {
+  const entry = join(repoRoot, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new LaunchError('src/main.ts is missing; the operator cannot start');
+  return spawn(process.execPath, ['--import', 'tsx', entry], { stdio: 'inherit', env: { ...process.env, KUBECONFIG: kubeconfig } });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = exitOf(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function forwardSignals(shutdown: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\ncanopy: ${signal}: stopping...`);
+      shutdown().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(`canopy: error while stopping: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof LaunchError ? err.message : ((err as Error).stack ?? String(err));
+  console.error(`canopy: ${message}`);
+  process.exit(1);
+});
