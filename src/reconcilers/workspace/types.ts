@@ -1,0 +1,57 @@
+// Structural shapes of the Workspace API that the pure hierarchy core reads.
+//
+// They mirror DESIGN.md field names and are deliberately structural (only the
+// fields this core uses), so the generated CRD types in src/crds are assignable
+// to them without this folder importing the schema module.
+
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+export type LabelSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: LabelSelectorOperator | string;
+  values?: readonly string[];
+}
+
+/** metav1.LabelSelector. */
+export interface LabelSelector {
+  matchLabels?: Readonly<Record<string, string>>;
+  matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+/** A ResourceList: resource name to Kubernetes quantity string. */
+export type ResourceList = Readonly<Record<string, string>>;
+
+/** `spec.constraints` of a Workspace (and of a LogicalCluster). */
+export interface WorkspaceConstraints {
+  regions?: readonly string[];
+  clusterSelector?: LabelSelector;
+  maxLogicalClusters?: number;
+  quota?: { hard?: ResourceList };
+  podSecurity?: PodSecurityLevel | string;
+  /** Per month, in the clusters' price currency: a number or a decimal quantity string. */
+  costBudget?: number | string;
+  /** Image reference prefixes, matched at a '/' boundary. */
+  allowedRegistries?: readonly string[];
+}
+
+/** An RBAC subject from `spec.owners[]`. */
+export interface OwnerSubject {
+  kind: 'User' | 'Group' | 'ServiceAccount' | string;
+  name: string;
+  namespace?: string;
+}
+
+/** An entry of `spec.propagate[]`. */
+export interface PropagatedType {
+  apiVersion: string;
+  kind: string;
+}
+
+/** What the forest keeps of a Workspace besides its parent link. */
+export interface WorkspaceData {
+  owners?: readonly OwnerSubject[];
+  constraints?: WorkspaceConstraints;
+  propagate?: readonly PropagatedType[];
+}
