@@ -1,0 +1,41 @@
+/**
+ * The Canopy API (canopy.dev/v1alpha1): schemas, TypeScript types and
+ * CustomResourceDefinitions, all derived from the same TypeBox definitions.
+ */
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { clusterCustomResourceDefinition } from './cluster.js';
+import { toClientModel, type CustomResourceDefinitionManifest } from './crd.js';
+import { logicalClusterCustomResourceDefinition } from './logicalcluster.js';
+import { placementPolicyCustomResourceDefinition } from './placementpolicy.js';
+import { propagatedObjectCustomResourceDefinition } from './propagatedobject.js';
+import { workspaceCustomResourceDefinition } from './workspace.js';
+
+export * from './labels.js';
+export * from './schema.js';
+export * from './common.js';
+export * from './crd.js';
+export * from './workspace.js';
+export * from './logicalcluster.js';
+export * from './cluster.js';
+export * from './placementpolicy.js';
+export * from './propagatedobject.js';
+
+/** The five CRDs in wire format, as written to config/crd. */
+export function customResourceDefinitionManifests(): CustomResourceDefinitionManifest[] {
+  return [
+    workspaceCustomResourceDefinition,
+    logicalClusterCustomResourceDefinition,
+    clusterCustomResourceDefinition,
+    placementPolicyCustomResourceDefinition,
+    propagatedObjectCustomResourceDefinition,
+  ].map((crd) => structuredClone(crd));
+}
+
+/**
+ * The five CRDs as @kubernetes/client-node models, ready for
+ * ApiextensionsV1Api or KubernetesObjectApi (which would drop CEL rules,
+ * enums and defaults from wire-format JSON).
+ */
+export function allCustomResourceDefinitions(): V1CustomResourceDefinition[] {
+  return customResourceDefinitionManifests().map(toClientModel);
+}

@@ -1,0 +1,239 @@
+/**
+ * PlacementPolicy (cluster-scoped): which objects it governs, which clusters
+ * they may run on (filters), which are preferred (scores) and how replicas
+ * are spread. Always intersected with the workspace's constraints.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import {
+  ConditionsSchema,
+  GROUP,
+  LabelSelectorSchema,
+  ObservedGenerationSchema,
+  TolerationSchema,
+  TypeReferenceSchema,
+  VERSION,
+  type ApiVersion,
+  type ResourceDescriptor,
+} from './common.js';
+import { conditionColumn, customResourceDefinition } from './crd.js';
+import { DnsLabel, StringEnum, validations } from './schema.js';
+
+export const PLACEMENT_POLICY_KIND = 'PlacementPolicy';
+export const PlacementPolicyResource: ResourceDescriptor = {
+  group: GROUP,
+  version: VERSION,
+  kind: PLACEMENT_POLICY_KIND,
+  plural: 'placementpolicies',
+  namespaced: false,
+};
+
+export const MIN_PRIORITY = -1000;
+export const MAX_PRIORITY = 1000;
+
+export const REPLICA_STRATEGIES = ['Duplicate', 'Divide'] as const;
+export type ReplicaStrategy = (typeof REPLICA_STRATEGIES)[number];
+export const DEFAULT_REPLICA_STRATEGY: ReplicaStrategy = 'Duplicate';
+
+export const COST_STRATEGIES = ['LowestFirst'] as const;
+export type CostStrategy = (typeof COST_STRATEGIES)[number];
+
+export const FAILURE_POLICIES = ['Fail', 'Ignore'] as const;
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
+export const DEFAULT_FAILURE_POLICY: FailurePolicy = 'Fail';
+export const DEFAULT_POLICY_ENGINE_TIMEOUT_SECONDS = 5;
+export const MAX_POLICY_ENGINE_TIMEOUT_SECONDS = 30;
+
+export const ResourceSelectorSchema = Type.Object({
+  apiVersion: TypeReferenceSchema.properties.apiVersion,
+  kind: TypeReferenceSchema.properties.kind,
+  labelSelector: Type.Optional(LabelSelectorSchema('Only objects with these labels.')),
+  namespaces: Type.Optional(
+    Type.Array(DnsLabel(), { description: 'Only objects in these namespaces.', maxItems: 64, 'x-kubernetes-list-type': 'set' }),
+  ),
+  workspace: Type.Optional(DnsLabel({ description: 'Only objects in a namespace of this Workspace\'s subtree.' })),
+});
+export type ResourceSelector = Static<typeof ResourceSelectorSchema>;
+
+export const PlacementRuleSchema = Type.Object({
+  expression: Type.String({
+    description: "CEL over object, cluster and workspace, e.g. cluster.metadata.labels['compliance/pci'] == 'true'.",
+    minLength: 1,
+    maxLength: 4096,
+  }),
+  message: Type.Optional(Type.String({ description: 'Shown as the reason when the rule excludes a cluster.', maxLength: 1024 })),
+});
+export type PlacementRule = Static<typeof PlacementRuleSchema>;
+
+export const PreferenceSchema = Type.Object({
+  weight: Type.Integer({ description: 'Score added to matching clusters, 1-100.', minimum: 1, maximum: 100 }),
+  clusterSelector: LabelSelectorSchema('Clusters that get the weight.'),
+});
+export type Preference = Static<typeof PreferenceSchema>;
+
+export const SpreadSchema = Type.Object(
+  {
+    topologyKey: Type.String({
+      description: '"region", "provider" or a Cluster label key; clusters with the same value form a group.',
+      minLength: 1,
+      maxLength: 316,
+    }),
+    minGroups: Type.Optional(Type.Integer({ description: 'Spread over at least this many groups.', minimum: 1, default: 1 })),
+  },
+  { description: 'Spread chosen clusters over failure domains.' },
+);
+export type Spread = Static<typeof SpreadSchema>;
+
+export const ClusterWeightSchema = Type.Object({
+  cluster: DnsLabel({ description: 'Cluster name.' }),
+  weight: Type.Integer({ description: 'Relative share of the replicas.', minimum: 0, maximum: 10000 }),
+});
+export type ClusterWeight = Static<typeof ClusterWeightSchema>;
+
+export const ReplicasSchema = Type.Object(
+  {
+    strategy: Type.Optional(
+      StringEnum(REPLICA_STRATEGIES, {
+        description: 'Duplicate: every chosen cluster gets the object. Divide: spec.replicas is split across them.',
+        default: DEFAULT_REPLICA_STRATEGY,
+      }),
+    ),
+    weights: Type.Optional(
+      Type.Array(ClusterWeightSchema, {
+        description: 'Divide only: split by these weights (by free capacity when absent).',
+        maxItems: 64,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['cluster'],
+        ...validations({ rule: 'self.exists(w, w.weight > 0)', message: 'at least one weight must be positive' }),
+      }),
+    ),
+    minPerCluster: Type.Optional(
+      Type.Integer({ description: 'Divide only: fewest replicas a chosen cluster gets.', format: 'int32', minimum: 0 }),
+    ),
+    maxClusters: Type.Optional(Type.Integer({ description: 'Most clusters to choose.', format: 'int32', minimum: 1 })),
+  },
+  {
+    description: 'How many clusters get the object and how replicas are shared.',
+    default: {},
+    ...validations({
+      rule: "self.strategy == 'Divide' || (!has(self.weights) && !has(self.minPerCluster))",
+      message: 'weights and minPerCluster apply only to strategy Divide',
+    }),
+  },
+);
+export type Replicas = Static<typeof ReplicasSchema>;
+
+export const PolicyEngineSchema = Type.Object(
+  {
+    url: Type.String({
+      description: 'http(s) endpoint answering {object, clusters, workspace} with allowed clusters and weights (OPA data API).',
+      maxLength: 2048,
+      ...validations({
+        rule: "isURL(self) && url(self).getScheme() in ['http', 'https']",
+        message: 'policyEngine.url must be an http:// or https:// URL',
+      }),
+    }),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({
+        description: `Seconds to wait for an answer, 1-${MAX_POLICY_ENGINE_TIMEOUT_SECONDS} (default ${DEFAULT_POLICY_ENGINE_TIMEOUT_SECONDS}).`,
+        minimum: 1,
+        maximum: MAX_POLICY_ENGINE_TIMEOUT_SECONDS,
+        default: DEFAULT_POLICY_ENGINE_TIMEOUT_SECONDS,
+      }),
+    ),
+    failurePolicy: Type.Optional(
+      StringEnum(FAILURE_POLICIES, {
+        description: 'Fail (default): no answer means no cluster. Ignore: no answer means no extra restriction.',
+        default: DEFAULT_FAILURE_POLICY,
+      }),
+    ),
+    caBundle: Type.Optional(Type.String({ description: 'PEM CA bundle to verify an https endpoint, base64.', format: 'byte' })),
+  },
+  { description: 'Optional external decision point; fail-closed by default.' },
+);
+export type PolicyEngine = Static<typeof PolicyEngineSchema>;
+
+export const FailoverSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ description: 'Move workloads off clusters that become unreachable.', default: true })),
+    tolerationSeconds: Type.Optional(
+      Type.Integer({ description: 'Wait this long after the unreachable taint before moving.', format: 'int64', minimum: 0 }),
+    ),
+  },
+  { description: 'What happens when a chosen cluster becomes unreachable.', default: {} },
+);
+export type Failover = Static<typeof FailoverSchema>;
+
+export const PlacementPolicySpecSchema = Type.Object(
+  {
+    resourceSelectors: Type.Array(ResourceSelectorSchema, {
+      description: 'Objects this policy places; an object matching any entry is governed.',
+      minItems: 1,
+      maxItems: 32,
+    }),
+    priority: Type.Optional(
+      Type.Integer({
+        description: `The highest-priority matching policy wins; ties are broken by name and reported as a condition (${MIN_PRIORITY} to ${MAX_PRIORITY}).`,
+        format: 'int32',
+        minimum: MIN_PRIORITY,
+        maximum: MAX_PRIORITY,
+        default: 0,
+      }),
+    ),
+    clusterSelector: Type.Optional(LabelSelectorSchema('Filter: labels a Cluster must have.')),
+    regions: Type.Optional(
+      Type.Array(DnsLabel(), { description: 'Filter: allowed regions.', maxItems: 64, 'x-kubernetes-list-type': 'set' }),
+    ),
+    tolerations: Type.Optional(
+      Type.Array(TolerationSchema, { description: 'Filter: Cluster taints accepted.', maxItems: 32 }),
+    ),
+    rules: Type.Optional(
+      Type.Array(PlacementRuleSchema, { description: 'Filter: CEL rules that must all be true for a cluster.', maxItems: 16 }),
+    ),
+    preferences: Type.Optional(
+      Type.Array(PreferenceSchema, { description: 'Score: weights added to clusters matching selectors.', maxItems: 32 }),
+    ),
+    cost: Type.Optional(StringEnum(COST_STRATEGIES, { description: 'Score: LowestFirst prefers cheaper clusters.' })),
+    spread: Type.Optional(SpreadSchema),
+    replicas: Type.Optional(ReplicasSchema),
+    policyEngine: Type.Optional(PolicyEngineSchema),
+    failover: Type.Optional(FailoverSchema),
+  },
+  { description: 'Which objects go where.' },
+);
+export type PlacementPolicySpec = Static<typeof PlacementPolicySpecSchema>;
+
+export const PlacementPolicyStatusSchema = Type.Object(
+  {
+    matchedObjects: Type.Optional(Type.Integer({ description: 'Objects this policy currently governs.', minimum: 0 })),
+    conditions: Type.Optional(ConditionsSchema),
+    observedGeneration: Type.Optional(ObservedGenerationSchema),
+  },
+  { description: 'Observed effect of the policy.' },
+);
+export type PlacementPolicyStatus = Static<typeof PlacementPolicyStatusSchema>;
+
+export interface PlacementPolicy {
+  apiVersion: ApiVersion;
+  kind: typeof PLACEMENT_POLICY_KIND;
+  metadata: V1ObjectMeta;
+  spec: PlacementPolicySpec;
+  status?: PlacementPolicyStatus;
+}
+
+export const placementPolicyCustomResourceDefinition = customResourceDefinition({
+  kind: PLACEMENT_POLICY_KIND,
+  plural: PlacementPolicyResource.plural,
+  singular: 'placementpolicy',
+  shortNames: ['pp'],
+  scope: 'Cluster',
+  description: 'Where selected workloads may run, which clusters are preferred and how replicas are spread.',
+  spec: PlacementPolicySpecSchema,
+  status: PlacementPolicyStatusSchema,
+  specRequired: true,
+  printerColumns: [
+    { name: 'Priority', type: 'integer', jsonPath: '.spec.priority' },
+    { name: 'Matched', type: 'integer', jsonPath: '.status.matchedObjects' },
+    conditionColumn('Ready'),
+  ],
+});
