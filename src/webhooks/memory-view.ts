@@ -1,0 +1,44 @@
+/**
+ * A TreeView over plain arrays: what unit tests and the benchmark feed the
+ * validators. The informer-backed view in state.ts answers the same questions
+ * from the caches.
+ */
+import type { LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from './tree.js';
+
+export class MemoryTreeView implements TreeView {
+  private readonly workspaces = new Map<string, WorkspaceLike>();
+  private readonly namespaces = new Map<string, NamespaceLike>();
+  private readonly lcs: LogicalClusterLike[] = [];
+
+  constructor(init: { workspaces?: readonly WorkspaceLike[]; logicalClusters?: readonly LogicalClusterLike[]; namespaces?: readonly NamespaceLike[] } = {}) {
+    for (const ws of init.workspaces ?? []) this.workspaces.set(ws.metadata.name ?? '', ws);
+    for (const ns of init.namespaces ?? []) this.namespaces.set(ns.metadata.name ?? '', ns);
+    this.lcs.push(...(init.logicalClusters ?? []));
+  }
+
+  workspace(name: string): WorkspaceLike | undefined {
+    return this.workspaces.get(name);
+  }
+
+  logicalClustersIn(workspace: string): readonly LogicalClusterLike[] {
+    return this.lcs.filter((lc) => lc.spec.workspace === workspace);
+  }
+
+  childrenOf(workspace: string): readonly string[] {
+    return [...this.workspaces.values()].filter((w) => w.spec?.parent === workspace).map((w) => w.metadata.name ?? '');
+  }
+
+  namespace(name: string): NamespaceLike | undefined {
+    return this.namespaces.get(name);
+  }
+}
+
+/** A Workspace literal for tests: `ws('team-a', {parent: 'acme', ...})`. */
+export function ws(name: string, spec: WorkspaceLike['spec'] = {}, labels?: Record<string, string>): WorkspaceLike {
+  return { metadata: { name, ...(labels ? { labels } : {}) }, spec };
+}
+
+/** A LogicalCluster literal for tests. */
+export function lc(name: string, spec: LogicalClusterLike['spec']): LogicalClusterLike {
+  return { metadata: { name }, spec };
+}
