@@ -3,14 +3,23 @@
  * validators. The informer-backed view in state.ts answers the same questions
  * from the caches.
  */
-import type { LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from './tree.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from './tree.js';
 
 export class MemoryTreeView implements TreeView {
   private readonly workspaces = new Map<string, WorkspaceLike>();
   private readonly namespaces = new Map<string, NamespaceLike>();
   private readonly lcs: LogicalClusterLike[] = [];
+  private readonly clusterList: ClusterLike[] = [];
 
-  constructor(init: { workspaces?: readonly WorkspaceLike[]; logicalClusters?: readonly LogicalClusterLike[]; namespaces?: readonly NamespaceLike[] } = {}) {
+  constructor(
+    init: {
+      workspaces?: readonly WorkspaceLike[];
+      logicalClusters?: readonly LogicalClusterLike[];
+      namespaces?: readonly NamespaceLike[];
+      clusters?: readonly ClusterLike[];
+    } = {},
+  ) {
+    this.clusterList.push(...(init.clusters ?? []));
     for (const ws of init.workspaces ?? []) this.workspaces.set(ws.metadata.name ?? '', ws);
     for (const ns of init.namespaces ?? []) this.namespaces.set(ns.metadata.name ?? '', ns);
     this.lcs.push(...(init.logicalClusters ?? []));
@@ -30,6 +39,10 @@ export class MemoryTreeView implements TreeView {
 
   namespace(name: string): NamespaceLike | undefined {
     return this.namespaces.get(name);
+  }
+
+  clusters(): readonly ClusterLike[] {
+    return this.clusterList;
   }
 }
 

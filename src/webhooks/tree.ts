@@ -16,7 +16,9 @@ export interface MetaLike {
   readonly namespace?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
-  readonly deletionTimestamp?: unknown;
+  readonly deletionTimestamp?: string | Date;
+  /** RFC 3339 string on the wire; a Date when read through the typed client. */
+  readonly creationTimestamp?: string | Date;
 }
 
 /** The parts of a Workspace admission reads. */
@@ -40,10 +42,24 @@ export interface LogicalClusterLike {
     readonly owners?: readonly OwnerSubject[];
     readonly clusterSelector?: WorkspaceConstraints['clusterSelector'];
   };
+  readonly status?: { readonly cluster?: string };
 }
 
 export interface NamespaceLike {
   readonly metadata: MetaLike;
+}
+
+/** The parts of a registered Cluster admission reads (placement and cost). */
+export interface ClusterLike {
+  readonly metadata: MetaLike;
+  readonly spec?: {
+    readonly region?: string;
+    readonly provider?: string;
+    readonly taints?: readonly { readonly key: string; readonly value?: string; readonly effect: string }[];
+    readonly capacity?: Readonly<Record<string, string | number>>;
+    readonly pricing?: { readonly cpuHour?: number | string; readonly memoryGiBHour?: number | string; readonly loadBalancerHour?: number | string };
+  };
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[] };
 }
 
 /** Lookups over the tree. Implementations must answer from memory (no I/O). */
@@ -54,6 +70,8 @@ export interface TreeView {
   /** Names of the Workspaces whose spec.parent is `workspace`. */
   childrenOf(workspace: string): readonly string[];
   namespace(name: string): NamespaceLike | undefined;
+  /** Every registered Cluster. */
+  clusters(): readonly ClusterLike[];
 }
 
 /** Safety bound on tree walks; a real tree is a handful of levels deep. */

@@ -3,6 +3,7 @@ import { MemoryTreeView, ws } from '../../webhooks/memory-view.js';
 import type { AdmissionInput, Requester } from '../../webhooks/request.js';
 import type { WorkspaceLike } from '../../webhooks/tree.js';
 import { denialMessage, type Verdict } from '../../webhooks/verdict.js';
+import type { WorkspaceConstraints } from './types.js';
 import { validateWorkspace, WorkspaceRules } from './validator.js';
 
 const admin: Requester = { username: 'admin', groups: ['system:masters'], admin: true };
@@ -96,7 +97,7 @@ describe('workspace validator', () => {
   });
 
   describe('constraints only narrow', () => {
-    const cases: [string, WorkspaceLike['spec'], string][] = [
+    const cases: [string, WorkspaceConstraints, string][] = [
       ['regions', { regions: ['eu-1', 'us-1'] }, 'spec.constraints.regions: us-1 is not allowed by parent workspace acme (allowed: eu-1, eu-2)'],
       ['maxLogicalClusters', { maxLogicalClusters: 11 }, 'spec.constraints.maxLogicalClusters: 11 exceeds the limit 10 set by parent workspace acme'],
       ['quota', { quota: { hard: { cpu: '12' } } }, 'spec.constraints.quota.hard.requests.cpu: 12 exceeds the limit 10 set by parent workspace acme'],
@@ -106,7 +107,7 @@ describe('workspace validator', () => {
     ];
     for (const [name, constraints, expected] of cases) {
       it(`denies a wider ${name}`, () => {
-        const verdict = validateWorkspace(create(ws('team-b', { parent: 'acme', constraints: constraints as never })), tree());
+        const verdict = validateWorkspace(create(ws('team-b', { parent: 'acme', constraints })), tree());
         expect(rule(verdict)).to.equal(WorkspaceRules.narrow);
         expect(message(verdict)).to.equal(expected);
       });

@@ -1,0 +1,242 @@
+/**
+ * Admission rules for LogicalClusters: the workspace exists and the requester
+ * administers it, the fixed fields stay fixed, its namespaces are free, its
+ * constraints fit inside the workspace's, and it fits in what every workspace
+ * above it has left (maxLogicalClusters, quota, cost budget).
+ *
+ * The limit arithmetic is checkWorkspaceLimits (limits.ts), the same code the
+ * reconciler uses as the backstop, with order 'others-first': everything that
+ * exists counts and the newcomer is checked last.
+ */
+import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
+import { describeRequester, hasAuthority } from '../../webhooks/authority.js';
+import type { AdmissionInput } from '../../webhooks/request.js';
+import {
+  ancestry,
+  logicalClustersInSubtree,
+  reservedNamespaceReason,
+  type Chain,
+  type ClusterLike,
+  type LogicalClusterLike,
+  type TreeView,
+} from '../../webhooks/tree.js';
+import { allow, deny, firstDenial, type Verdict } from '../../webhooks/verdict.js';
+import { checkNarrows, effectiveConstraints, type ConstraintLevel, type EffectiveConstraints } from '../workspace/constraints.js';
+import { matchesSelector } from '../workspace/labelSelector.js';
+import { clusterModeCost, namespaceModeCost, type MonthlyCost } from './cost.js';
+import { checkWorkspaceLimits, hasWorkspaceLimits, type LimitScope, type LogicalClusterClaim } from './limits.js';
+import { planNamespaces } from './names.js';
+
+export const LogicalClusterRules = {
+  immutable: 'logicalcluster/immutable',
+  workspaceMissing: 'logicalcluster/workspace-missing',
+  ownership: 'logicalcluster/ownership',
+  namespaces: 'logicalcluster/namespaces',
+  narrow: 'logicalcluster/constraints-narrow',
+  limits: 'logicalcluster/workspace-limits',
+} as const;
+
+const DEFAULT_MODE = 'Namespace';
+
+export function validateLogicalCluster(input: AdmissionInput<LogicalClusterLike>, view: TreeView, now: Date = new Date()): Verdict {
+  if (input.operation === 'DELETE') return checkDelete(input, view);
+  const object = input.object;
+  if (!object) return allow();
+  const old = input.operation === 'UPDATE' ? input.oldObject : undefined;
+  if (old && JSON.stringify(old.spec) === JSON.stringify(object.spec)) return allow(); // metadata-only change
+  const workspace = object.spec.workspace;
+  const chain = ancestry(view, workspace);
+  return firstDenial([
+    () => checkImmutable(object, old),
+    () => checkWorkspace(workspace, chain),
+    () => checkOwnership(input, object, old, chain),
+    () => checkNamespaces(object, old, view),
+    () => checkConstraints(object, chain),
+    () => checkLimits(object, old, chain, view, now),
+  ]);
+}
+
+/** Workspaces the validator reads, so the caller can fetch cache misses first. */
+export function logicalClusterReferences(input: AdmissionInput<LogicalClusterLike>): { workspaces: string[] } {
+  const names = [input.object?.spec.workspace, input.oldObject?.spec.workspace].filter((n): n is string => !!n);
+  return { workspaces: [...new Set(names)] };
+}
+
+function checkImmutable(object: LogicalClusterLike, old: LogicalClusterLike | undefined): Verdict {
+  if (!old) return allow();
+  if (old.spec.workspace !== object.spec.workspace) {
+    return deny(
+      LogicalClusterRules.immutable,
+      'spec.workspace',
+      `cannot change from "${old.spec.workspace}" to "${object.spec.workspace}" (immutable); create a new LogicalCluster in workspace "${object.spec.workspace}" instead`,
+    );
+  }
+  const before = old.spec.mode ?? DEFAULT_MODE;
+  const after = object.spec.mode ?? DEFAULT_MODE;
+  if (before !== after) {
+    return deny(LogicalClusterRules.immutable, 'spec.mode', `cannot change from ${before} to ${after} (immutable); create a new LogicalCluster with mode ${after} instead`);
+  }
+  return allow();
+}
+
+function checkWorkspace(workspace: string, chain: Chain): Verdict {
+  if (chain.missing === workspace) {
+    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" does not exist; create it first or choose an existing workspace`);
+  }
+  if (chain.missing !== undefined) {
+    return deny(
+      LogicalClusterRules.workspaceMissing,
+      'spec.workspace',
+      `workspace "${workspace}" hangs under workspace "${chain.missing}", which does not exist; fix the tree before adding logical clusters to it`,
+    );
+  }
+  if (chain.cycle) {
+    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`);
+  }
+  return allow();
+}
+
+function authorityMissing(input: AdmissionInput<LogicalClusterLike>, chain: Chain): boolean {
+  const owners = chain.nodes.map((n) => ({ name: n.name, owners: n.workspace.spec?.owners }));
+  return !hasAuthority(owners, input.requester);
+}
+
+function checkOwnership(input: AdmissionInput<LogicalClusterLike>, object: LogicalClusterLike, old: LogicalClusterLike | undefined, chain: Chain): Verdict {
+  const workspace = object.spec.workspace;
+  if (!authorityMissing(input, chain)) return allow();
+  const verb = old ? 'change' : 'create';
+  return deny(
+    LogicalClusterRules.ownership,
+    'spec.workspace',
+    `${describeRequester(input.requester)} may not ${verb} logical cluster "${object.metadata.name ?? ''}" in workspace "${workspace}": not an owner of workspace "${workspace}" or of any workspace above it`,
+  );
+}
+
+function checkDelete(input: AdmissionInput<LogicalClusterLike>, view: TreeView): Verdict {
+  const old = input.oldObject;
+  if (!old || input.requester.admin) return allow();
+  const chain = ancestry(view, old.spec.workspace);
+  // A logical cluster whose workspace is gone can only be cleaned up by an admin.
+  if (!authorityMissing(input, chain)) return allow();
+  return deny(
+    LogicalClusterRules.ownership,
+    'metadata.name',
+    `${describeRequester(input.requester)} may not delete logical cluster "${old.metadata.name ?? ''}": not an owner of workspace "${old.spec.workspace}" or of any workspace above it`,
+  );
+}
+
+function checkNamespaces(object: LogicalClusterLike, old: LogicalClusterLike | undefined, view: TreeView): Verdict {
+  const name = object.metadata.name ?? '';
+  const plan = planNamespaces({ metadata: object.metadata, spec: object.spec });
+  if (!plan.ok) return deny(LogicalClusterRules.namespaces, 'spec.namespaces', plan.reason);
+  const before = old ? planNamespaces({ metadata: old.metadata, spec: old.spec }) : undefined;
+  const existing = new Set(before?.ok ? before.namespaces : []);
+  const field = (ns: string): string => (ns === name ? 'metadata.name' : 'spec.namespaces');
+  for (const ns of plan.namespaces) {
+    if (existing.has(ns)) continue;
+    const reserved = reservedNamespaceReason(ns);
+    if (reserved) return deny(LogicalClusterRules.namespaces, field(ns), `${reserved}; choose another name`);
+    const owner = view.namespace(ns)?.metadata.labels?.[LABEL_LOGICAL_CLUSTER];
+    if (view.namespace(ns) && owner !== name) {
+      const whose = owner ? `logical cluster "${owner}"` : view.workspace(ns) ? `workspace "${ns}" (its home namespace)` : 'something outside Canopy';
+      return deny(LogicalClusterRules.namespaces, field(ns), `namespace "${ns}" already exists and belongs to ${whose}; choose another name`);
+    }
+    if (!view.namespace(ns) && view.workspace(ns)) {
+      return deny(LogicalClusterRules.namespaces, field(ns), `namespace "${ns}" is the home namespace of workspace "${ns}"; choose another name`);
+    }
+  }
+  return allow();
+}
+
+function workspaceLevels(chain: Chain): ConstraintLevel[] {
+  return chain.nodes.map((n) => ({ workspace: n.name, constraints: n.workspace.spec?.constraints })).reverse();
+}
+
+function checkConstraints(object: LogicalClusterLike, chain: Chain): Verdict {
+  const workspace = object.spec.workspace;
+  const effective = effectiveConstraints(workspaceLevels(chain));
+  const options = { parent: workspace, subject: 'logical cluster' as const };
+  const violations = [
+    ...checkNarrows(effective, object.spec.constraints, options),
+    // Cluster mode picks its cluster with spec.clusterSelector: it must be able to match inside the workspace's selector.
+    ...checkNarrows(effective, object.spec.clusterSelector ? { clusterSelector: object.spec.clusterSelector } : undefined, { ...options, fieldPrefix: 'spec' }),
+  ];
+  const first = violations[0];
+  if (!first) return allow();
+  const reason = first.message.startsWith(`${first.field}: `) ? first.message.slice(first.field.length + 2) : first.message;
+  return deny(LogicalClusterRules.narrow, first.field, reason);
+}
+
+function checkLimits(object: LogicalClusterLike, old: LogicalClusterLike | undefined, chain: Chain, view: TreeView, now: Date): Verdict {
+  // Only a claim that may have grown is checked again: an update that leaves
+  // quota and constraints alone must not be blocked by limits lowered since.
+  if (old && JSON.stringify(old.spec.constraints ?? {}) === JSON.stringify(object.spec.constraints ?? {})) return allow();
+  const scopes: LimitScope[] = chain.nodes.map((n) => ({ workspace: n.name, constraints: n.workspace.spec?.constraints }));
+  if (!hasWorkspaceLimits(scopes)) return allow();
+  const top = [...scopes].reverse().find((s) => hasWorkspaceLimits([s]))!;
+  const name = object.metadata.name ?? '';
+  const claims = new ClaimBuilder(view, now);
+  const others = logicalClustersInSubtree(view, top.workspace)
+    .filter((lc) => lc.metadata.name !== name && !lc.metadata.deletionTimestamp)
+    .map((lc) => claims.of(lc));
+  const violations = checkWorkspaceLimits({ candidate: claims.of(object, chain), scopes, others, order: 'others-first' });
+  const first = violations[0];
+  if (!first) return allow();
+  const field =
+    first.reason === 'MaxLogicalClustersExceeded' ? 'spec.workspace' : 'spec.constraints.quota.hard';
+  return deny(LogicalClusterRules.limits, field, first.message);
+}
+
+/** Builds what a logical cluster takes from its workspaces, memoising the tree walks. */
+class ClaimBuilder {
+  private readonly chains = new Map<string, Chain>();
+
+  constructor(
+    private readonly view: TreeView,
+    private readonly now: Date,
+  ) {}
+
+  of(lc: LogicalClusterLike, chain?: Chain): LogicalClusterClaim {
+    const workspaceChain = chain ?? this.chain(lc.spec.workspace);
+    const levels = workspaceLevels(workspaceChain);
+    const effective = effectiveConstraints([...levels, { workspace: lc.metadata.name ?? '', constraints: lc.spec.constraints }]);
+    const created = lc.metadata.creationTimestamp;
+    return {
+      name: lc.metadata.name ?? '',
+      created: created instanceof Date ? created.toISOString() : (created ?? this.now.toISOString()),
+      quota: effective.constraints.quota?.hard ?? {},
+      cost: this.cost(lc, effective),
+      workspaces: workspaceChain.nodes.map((n) => n.name),
+    };
+  }
+
+  private chain(workspace: string): Chain {
+    let c = this.chains.get(workspace);
+    if (!c) {
+      c = ancestry(this.view, workspace);
+      this.chains.set(workspace, c);
+    }
+    return c;
+  }
+
+  /** Namespace mode: quota at the dearest allowed cluster. Cluster mode: the bound cluster, else the dearest it could bind. */
+  private cost(lc: LogicalClusterLike, effective: EffectiveConstraints): MonthlyCost {
+    const allowed = this.view.clusters().filter((c) => clusterAllowed(c, effective));
+    if ((lc.spec.mode ?? DEFAULT_MODE) !== 'Cluster') return namespaceModeCost(effective.constraints.quota?.hard, allowed);
+    const bound = lc.status?.cluster ? this.view.clusters().find((c) => c.metadata.name === lc.status?.cluster) : undefined;
+    const candidates = bound ? [bound] : allowed.filter((c) => matchesSelector(lc.spec.clusterSelector, c.metadata.labels ?? {}));
+    let worst: MonthlyCost = { amount: 0 };
+    for (const c of candidates) {
+      const cost = clusterModeCost({ metadata: c.metadata, spec: c.spec });
+      if ('unbounded' in cost) return cost;
+      if ('amount' in worst && cost.amount > worst.amount) worst = cost;
+    }
+    return worst;
+  }
+}
+
+function clusterAllowed(cluster: ClusterLike, effective: EffectiveConstraints): boolean {
+  const regions = effective.constraints.regions;
+  if (regions && !regions.includes(cluster.spec?.region ?? '')) return false;
+  return matchesSelector(effective.constraints.clusterSelector, cluster.metadata.labels ?? {});
+}
