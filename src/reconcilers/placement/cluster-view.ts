@@ -1,0 +1,102 @@
+/**
+ * The engine's view of a Cluster: everything plugins compare, parsed once per
+ * Cluster object (cached by identity) rather than once per decision.
+ */
+import { parseQuantity, parseResourceList } from './quantity.js';
+import type { Cluster, ConditionLike, Taint } from './types.js';
+import type { Labels } from './selector.js';
+
+export interface ClusterPrices {
+  readonly cpuHour: number | undefined;
+  readonly memoryGiBHour: number | undefined;
+  readonly loadBalancerHour: number | undefined;
+}
+
+export interface ClusterView {
+  readonly name: string;
+  readonly cluster: Cluster;
+  readonly labels: Labels;
+  readonly region: string | undefined;
+  readonly provider: string | undefined;
+  readonly taints: readonly Taint[];
+  /** The `Ready` condition, if the cluster reported one. */
+  readonly ready: ConditionLike | undefined;
+  /** `status.allocatable`, else `spec.capacity`; undefined when neither is reported. */
+  readonly allocatable: ReadonlyMap<string, number> | undefined;
+  /** `status.allocated` (requests already placed); empty when not reported. */
+  readonly allocated: ReadonlyMap<string, number>;
+  readonly prices: ClusterPrices | undefined;
+  /** `group/version/Kind` keys the cluster serves; undefined when it did not report them. */
+  readonly apis: ReadonlySet<string> | undefined;
+}
+
+const views = new WeakMap<Cluster, ClusterView>();
+const sortedLists = new WeakMap<readonly Cluster[], readonly ClusterView[]>();
+
+export function clusterView(cluster: Cluster): ClusterView {
+  let v = views.get(cluster);
+  if (!v) {
+    v = build(cluster);
+    views.set(cluster, v);
+  }
+  return v;
+}
+
+/**
+ * Views of all clusters sorted by name, so that every decision is independent
+ * of the order the cache listed clusters in. Cached per array, because the
+ * reconciler hands the same snapshot to many decisions.
+ */
+export function sortedClusterViews(clusters: readonly Cluster[]): readonly ClusterView[] {
+  let list = sortedLists.get(clusters);
+  if (!list) {
+    const seen = new Set<string>();
+    const out: ClusterView[] = [];
+    for (const c of clusters) {
+      if (seen.has(c.metadata.name)) continue; // a name is unique in the API; be defensive about bad input
+      seen.add(c.metadata.name);
+      out.push(clusterView(c));
+    }
+    out.sort((a, b) => compareNames(a.name, b.name));
+    list = out;
+    sortedLists.set(clusters, list);
+  }
+  return list;
+}
+
+/** Locale-independent name order (the order kubectl lists objects in). */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `group/version/Kind` key used for API availability. */
+export function apiKey(groupVersion: string, kind: string): string {
+  return `${groupVersion}/${kind}`;
+}
+
+function build(cluster: Cluster): ClusterView {
+  const spec = cluster.spec ?? {};
+  const status = cluster.status ?? {};
+  const allocatableList = status.allocatable ?? spec.capacity;
+  let apis: Set<string> | undefined;
+  if (Array.isArray(status.apiEnablements)) {
+    apis = new Set();
+    for (const gv of status.apiEnablements) for (const r of gv.resources ?? []) apis.add(apiKey(gv.groupVersion, r.kind));
+  }
+  const p = spec.pricing;
+  return {
+    name: cluster.metadata.name,
+    cluster,
+    labels: cluster.metadata.labels ?? {},
+    region: spec.region,
+    provider: spec.provider,
+    taints: spec.taints ?? [],
+    ready: status.conditions?.find((c) => c.type === 'Ready'),
+    allocatable: allocatableList ? parseResourceList(allocatableList) : undefined,
+    allocated: parseResourceList(status.allocated),
+    prices: p
+      ? { cpuHour: parseQuantity(p.cpuHour), memoryGiBHour: parseQuantity(p.memoryGiBHour), loadBalancerHour: parseQuantity(p.loadBalancerHour) }
+      : undefined,
+    apis,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The placement plugin framework, after Karmada's scheduler framework: a
+ * decision runs every enabled filter plugin against every cluster (the first
+ * plugin that rejects a cluster names the reason the user reads), then every
+ * enabled score plugin against the clusters that are left, then divides
+ * replicas. Plugins are small, stateless objects; per-decision state lives in
+ * the ScheduleContext.
+ */
+import type { ClusterView } from './cluster-view.js';
+import type { ObjectProfile } from './object-profile.js';
+import type {
+  PlacedObject,
+  PlacementPolicy,
+  PlacementPolicySpec,
+  PolicyEngineDecision,
+  WorkspaceContext,
+} from './types.js';
+
+export type { ClusterView } from './cluster-view.js';
+export type { ObjectProfile } from './object-profile.js';
+
+/** Everything a plugin may read about one decision. */
+export interface ScheduleContext {
+  readonly object: PlacedObject;
+  readonly profile: ObjectProfile;
+  readonly policy: PlacementPolicy;
+  readonly spec: PlacementPolicySpec;
+  readonly workspace: WorkspaceContext | undefined;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** `Divide` only when the object has replicas to divide; otherwise `Duplicate`. */
+  readonly strategy: 'Duplicate' | 'Divide';
+  /**
+   * The fewest replicas a chosen cluster will run: all of them for Duplicate,
+   * `max(1, minPerCluster)` for Divide. Capacity and cost filters test this.
+   */
+  readonly minReplicasPerCluster: number;
+  /** Current placement by cluster name (replicas or undefined). */
+  readonly current: ReadonlyMap<string, number | undefined>;
+  readonly policyEngineDecision: PolicyEngineDecision | undefined;
+  /** Clusters that passed every filter, in name order; set before scoring starts. */
+  readonly feasible: readonly ClusterView[];
+  /**
+   * Computes a value once per decision (e.g. cost bounds over the feasible
+   * set). Keys are namespaced by the caller, conventionally `plugin:thing`.
+   */
+  memo<T>(key: string, compute: () => T): T;
+  /** Records that the decision will change by itself at this time (a toleration expires). */
+  requeueAt(epochMs: number): void;
+}
+
+export type FilterResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** The shared success value: filters return it to avoid allocating on the hot path. */
+export const PASS: FilterResult = Object.freeze({ ok: true });
+
+export function reject(reason: string): FilterResult {
+  return { ok: false, reason };
+}
+
+/**
+ * `policy` filters enforce what someone declared (policy, workspace
+ * constraints): an object that pins a cluster such a filter rejects is
+ * `Invalid`. `state` filters reflect the cluster's current condition
+ * (readiness, capacity): a pinned cluster they reject is `Unschedulable`.
+ */
+export type FilterKind = 'policy' | 'state';
+
+export interface FilterPlugin {
+  readonly name: string;
+  /** Defaults to `policy`. */
+  readonly kind?: FilterKind;
+  /** Cheap per-decision check; a plugin with nothing to check is skipped entirely. */
+  enabled?(ctx: ScheduleContext): boolean;
+  filter(ctx: ScheduleContext, cluster: ClusterView): FilterResult;
+}
+
+export interface ScorePlugin {
+  readonly name: string;
+  /** Relative importance among score plugins; scores are combined as a weighted mean. */
+  readonly weight: number;
+  enabled?(ctx: ScheduleContext): boolean;
+  /**
+   * Optional veto over the whole feasible set (e.g. spread needs more groups
+   * than remain): a returned message makes the decision Unschedulable.
+   */
+  check?(ctx: ScheduleContext): string | undefined;
+  /** 0..100; higher is better. */
+  score(ctx: ScheduleContext, cluster: ClusterView): number;
+}

@@ -1,0 +1,291 @@
+/**
+ * Inputs and outputs of the placement engine.
+ *
+ * These are deliberately small structural interfaces that use the field names
+ * of DESIGN.md §2, so the CRD types in src/crds (and plain objects read from
+ * the informer cache) are assignable to them without conversion. Every field
+ * the engine does not need is left out; every field it reads is optional
+ * unless a Cluster or policy is meaningless without it.
+ *
+ * The engine treats all inputs as immutable: it caches derived data (parsed
+ * quantities, compiled selectors and CEL programs) keyed by object identity,
+ * which matches how an informer cache replaces objects on update.
+ */
+
+/** A Kubernetes resource quantity as it appears in YAML: `"500m"`, `"2Gi"`, `4`. */
+export type Quantity = string | number;
+
+/** A Kubernetes ResourceList (`cpu`, `memory`, `pods`, extended resources). */
+export type ResourceList = Readonly<Record<string, Quantity>>;
+
+export type LabelSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: LabelSelectorOperator | string;
+  readonly values?: readonly string[];
+}
+
+/** metav1.LabelSelector. An empty selector matches everything. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+/** Kubernetes taint shape (core/v1 Taint). */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect | string;
+  /** RFC 3339; only meaningful for NoExecute (start of the toleration clock). */
+  readonly timeAdded?: string;
+}
+
+/** Kubernetes toleration shape (core/v1 Toleration). */
+export interface Toleration {
+  readonly key?: string;
+  readonly operator?: 'Exists' | 'Equal' | string;
+  readonly value?: string;
+  readonly effect?: TaintEffect | string;
+  readonly tolerationSeconds?: number;
+}
+
+/** metav1.Condition (only what the engine reads). */
+export interface ConditionLike {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown' | string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export interface ObjectMetaLike {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** Prices in the currency of the cluster, per hour. */
+export interface Pricing {
+  readonly cpuHour?: number | string;
+  readonly memoryGiBHour?: number | string;
+  readonly loadBalancerHour?: number | string;
+}
+
+/**
+ * One group/version a member cluster serves, in the shape of Karmada's
+ * `apiEnablements` (discovery summarised by the cluster health reconciler).
+ */
+export interface APIEnablement {
+  readonly groupVersion: string;
+  readonly resources?: readonly { readonly name?: string; readonly kind: string }[];
+}
+
+/** A registered physical cluster (`Cluster`, DESIGN.md §2). */
+export interface Cluster {
+  readonly metadata: ObjectMetaLike;
+  readonly spec?: {
+    readonly region?: string;
+    readonly provider?: string;
+    readonly taints?: readonly Taint[];
+    readonly capacity?: ResourceList;
+    readonly pricing?: Pricing;
+  };
+  readonly status?: {
+    readonly conditions?: readonly ConditionLike[];
+    readonly allocatable?: ResourceList;
+    /**
+     * Requests already placed on the cluster. When reported, free capacity is
+     * `allocatable - allocated`; otherwise all of allocatable counts as free.
+     */
+    readonly allocated?: ResourceList;
+    /** Served APIs. Absent means "unknown": the API-availability filter then allows. */
+    readonly apiEnablements?: readonly APIEnablement[];
+    readonly kubernetesVersion?: string;
+  };
+}
+
+/**
+ * A placement rule: a CEL expression over `object`, `cluster` and `workspace`
+ * that must evaluate to `true` for a cluster to stay a candidate. The object
+ * form lets a policy author give a rule a name and a message for the user.
+ */
+export type PlacementRule = string | { readonly name?: string; readonly expression: string; readonly message?: string };
+
+export interface ClusterPreference {
+  readonly weight: number;
+  readonly clusterSelector?: LabelSelector;
+}
+
+export interface SpreadConstraint {
+  /** `region` means `spec.region`, `provider` means `spec.provider`; anything else is a Cluster label key. */
+  readonly topologyKey: string;
+  readonly minGroups?: number;
+}
+
+export interface ReplicaWeight {
+  /** Exact cluster name; takes precedence over a selector entry. */
+  readonly cluster?: string;
+  readonly clusterSelector?: LabelSelector;
+  readonly weight: number;
+}
+
+export interface ReplicaScheduling {
+  readonly strategy?: 'Duplicate' | 'Divide' | string;
+  /** Static weights. Clusters matching no entry get weight 0 (not placed). */
+  readonly weights?: readonly ReplicaWeight[];
+  /** Divide by how many replicas fit into each cluster's free allocatable. */
+  readonly byCapacity?: boolean;
+  readonly minPerCluster?: number;
+  readonly maxClusters?: number;
+}
+
+export interface PolicyEngineRef {
+  readonly url: string;
+  readonly timeoutSeconds?: number;
+  readonly failurePolicy?: 'Fail' | 'Ignore' | string;
+}
+
+export interface FailoverSpec {
+  readonly enabled?: boolean;
+  /** How long workloads stay on a cluster tainted `canopy.dev/unreachable:NoExecute`. */
+  readonly tolerationSeconds?: number;
+}
+
+export interface ResourceSelector {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly labelSelector?: LabelSelector;
+  readonly namespaces?: readonly string[];
+  readonly workspace?: string;
+}
+
+export interface PlacementPolicySpec {
+  readonly resourceSelectors?: readonly ResourceSelector[];
+  readonly priority?: number;
+  readonly clusterSelector?: LabelSelector;
+  readonly regions?: readonly string[];
+  readonly tolerations?: readonly Toleration[];
+  readonly rules?: readonly PlacementRule[];
+  readonly preferences?: readonly ClusterPreference[];
+  readonly cost?: 'LowestFirst' | string;
+  readonly spread?: SpreadConstraint;
+  readonly replicas?: ReplicaScheduling;
+  /** Accepted at the top level too, as DESIGN.md lists it next to `replicas`. */
+  readonly maxClusters?: number;
+  readonly policyEngine?: PolicyEngineRef;
+  readonly failover?: FailoverSpec;
+}
+
+export interface PlacementPolicy {
+  readonly metadata: ObjectMetaLike;
+  readonly spec: PlacementPolicySpec;
+}
+
+/** The placement-relevant part of a Workspace's `status.effectiveConstraints`. */
+export interface EffectiveConstraints {
+  readonly regions?: readonly string[];
+  readonly clusterSelector?: LabelSelector;
+  /** Not used for placement (enforced by the logicalcluster reconciler). */
+  readonly maxLogicalClusters?: number;
+  /** Not used for placement (hierarchical quota). */
+  readonly quota?: { readonly hard?: ResourceList };
+  /** Not used for placement (pod-security admission). */
+  readonly podSecurity?: string;
+  /** Per month, in the currency of the clusters' prices. */
+  readonly costBudget?: number | string;
+}
+
+/** The workspace the placed object belongs to, as the engine sees it. */
+export interface WorkspaceContext {
+  readonly name: string;
+  /** `root:acme:team-a`. */
+  readonly path?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly constraints?: EffectiveConstraints;
+  /**
+   * Estimated monthly cost of everything else the workspace already runs
+   * (excluding the object being placed); `costBudget - costUsed` is what the
+   * object may spend. Absent counts as 0.
+   */
+  readonly costUsed?: number;
+}
+
+/** Any Kubernetes object: the thing being placed. */
+export interface PlacedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMetaLike;
+  readonly spec?: unknown;
+}
+
+/** One cluster of a placement: where the object runs and why. */
+export interface ClusterPlacement {
+  readonly cluster: string;
+  /** Replicas on this cluster; absent for objects without `spec.replicas`. */
+  readonly replicas?: number;
+  readonly reason: string;
+}
+
+/** One cluster the object does not run on, and why. */
+export interface ClusterExclusion {
+  readonly cluster: string;
+  /** The plugin (or engine stage) that dropped the cluster. */
+  readonly plugin: string;
+  readonly reason: string;
+}
+
+export type ScheduledReason = 'Scheduled' | 'Unschedulable' | 'Invalid' | 'PolicyEngineFailed';
+
+/** The `Scheduled` condition of a PropagatedObject. */
+export interface ScheduledCondition {
+  readonly type: 'Scheduled';
+  readonly status: 'True' | 'False';
+  readonly reason: ScheduledReason;
+  readonly message: string;
+}
+
+/**
+ * The answer of an external policy engine (`spec.policyEngine`), fetched by
+ * the reconciler shell before it calls the engine. An `error` means the
+ * engine could not be asked (timeout, non-2xx, bad body).
+ */
+export type PolicyEngineDecision =
+  | { readonly allowed: readonly string[]; readonly weights?: Readonly<Record<string, number>> }
+  | { readonly error: string };
+
+export interface CurrentPlacement {
+  readonly cluster: string;
+  readonly replicas?: number;
+}
+
+export interface ScheduleInput {
+  readonly object: PlacedObject;
+  readonly policy: PlacementPolicy;
+  readonly clusters: readonly Cluster[];
+  readonly workspace?: WorkspaceContext;
+  /** Where the object runs now (PropagatedObject `status.placement`), for stability and failover. */
+  readonly currentPlacement?: readonly CurrentPlacement[];
+  readonly policyEngineDecision?: PolicyEngineDecision;
+  /** Milliseconds since the epoch; used for toleration expiry. Defaults to the current time. */
+  readonly now?: number;
+}
+
+export interface ScheduleResult {
+  /**
+   * The clusters chosen, best first. Empty whenever `condition.status` is
+   * `False`: the caller then keeps whatever already runs (as Karmada keeps
+   * the previous binding) rather than deleting workloads on a failed decision.
+   */
+  readonly placement: readonly ClusterPlacement[];
+  /** Every registered cluster that is not in `placement`, sorted by name. */
+  readonly excluded: readonly ClusterExclusion[];
+  readonly condition: ScheduledCondition;
+  /**
+   * Set when a time-bounded toleration (failover) will expire: the decision
+   * changes by then even if nothing else does, so the caller requeues.
+   */
+  readonly requeueAfterMs?: number;
+}
