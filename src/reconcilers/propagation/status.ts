@@ -1,0 +1,204 @@
+/**
+ * The status the syncer reports on a PropagatedObject: one entry per cluster
+ * (sync state, the member's own status summary), aggregated replica counts,
+ * and the `Synced` and `Ready` conditions with a reason a user can act on.
+ * The placement reconciler owns `placement`, `excluded` and `Scheduled`.
+ */
+import type { ClusterAction, Observation, Plan, PlacementEntry } from './plan.js';
+
+export type ClusterSyncState = 'Pending' | 'Synced' | 'Failed' | 'Deleting';
+
+/** `status.clusters[]` (the shape of src/crds ClusterSyncStatus). */
+export interface ClusterStatusEntry {
+  cluster: string;
+  state?: ClusterSyncState;
+  syncedGeneration?: number;
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  message?: string;
+  lastSyncTime?: string;
+}
+
+export interface ConditionOut {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+/** What happened when the shell carried out an action. */
+export type ActionOutcome =
+  | { readonly ok: true; /** The apply changed something (false when the copy was already in sync). */ readonly wrote: boolean }
+  | { readonly ok: false; readonly error: string };
+
+export interface StatusInput {
+  readonly generation: number;
+  readonly deleting: boolean;
+  readonly placement: readonly PlacementEntry[];
+  /** The `Scheduled` condition the placement reconciler wrote, if any. */
+  readonly scheduled?: { readonly status: string; readonly reason?: string; readonly message?: string } | undefined;
+  readonly plan: Plan;
+  readonly observations: ReadonlyMap<string, Observation>;
+  readonly outcomes: ReadonlyMap<string, ActionOutcome>;
+  readonly previous: readonly ClusterStatusEntry[];
+  readonly previousConditions: readonly ConditionOut[];
+  /** RFC 3339. */
+  readonly now: string;
+}
+
+export interface SyncStatus {
+  clusters: ClusterStatusEntry[];
+  replicas?: number;
+  readyReplicas?: number;
+  conditions: ConditionOut[];
+}
+
+function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry | undefined {
+  const prev = input.previous.find((p) => p.cluster === action.cluster);
+  const o = input.observations.get(action.cluster);
+  const outcome = input.outcomes.get(action.cluster);
+  const memberFields = (): Partial<ClusterStatusEntry> => {
+    if (o?.kind !== 'ours') return {};
+    const s = o.summary;
+    return {
+      ...(s.observedGeneration !== undefined ? { observedGeneration: s.observedGeneration } : {}),
+      ...(s.readyReplicas !== undefined ? { readyReplicas: s.readyReplicas } : {}),
+      ...(s.availableReplicas !== undefined ? { availableReplicas: s.availableReplicas } : {}),
+    };
+  };
+  switch (action.action) {
+    case 'forget':
+      return undefined;
+    case 'apply': {
+      if (outcome && !outcome.ok) {
+        return { ...stripMember(prev), cluster: action.cluster, state: 'Failed', message: outcome.error };
+      }
+      const wrote = outcome?.ok === true && outcome.wrote;
+      const summary = o?.kind === 'ours' && !wrote ? o.summary.message : 'applied; waiting for the member to report status';
+      const held = action.held ? `; keeping ${action.replicas} replicas until ${input.plan.waitingFor.join(', ')} report ready` : '';
+      const lastSyncTime = wrote ? input.now : prev?.lastSyncTime;
+      return {
+        cluster: action.cluster,
+        state: 'Synced',
+        syncedGeneration: input.generation,
+        ...(wrote ? {} : memberFields()),
+        ...(action.replicas !== undefined ? { replicas: action.replicas } : {}),
+        message: `${summary}${held}`,
+        ...(lastSyncTime ? { lastSyncTime } : {}),
+      };
+    }
+    case 'delete': {
+      if (outcome && !outcome.ok) return { ...stripMember(prev), cluster: action.cluster, state: 'Deleting', message: `removal failed: ${outcome.error}` };
+      return undefined;
+    }
+    case 'wait': {
+      const state: ClusterSyncState =
+        action.why === 'Conflict' ? 'Failed' : action.removal && action.why === 'Unreachable' ? 'Deleting' : action.why === 'Unreachable' ? 'Pending' : 'Synced';
+      // Counts from an unreachable member are stale: keep the entry but not its numbers.
+      const fields = action.why === 'Unreachable' ? {} : memberFields();
+      return { ...(prev && action.why !== 'Unreachable' ? prev : stripMember(prev)), ...fields, cluster: action.cluster, state, message: action.message };
+    }
+  }
+}
+
+function stripMember(prev: ClusterStatusEntry | undefined): Partial<ClusterStatusEntry> {
+  if (!prev) return {};
+  const { readyReplicas: _r, availableReplicas: _a, observedGeneration: _g, ...rest } = prev;
+  return rest;
+}
+
+/** Keeps lastTransitionTime when the status did not change, as metav1.Condition requires. */
+export function condition(type: string, status: ConditionOut['status'], reason: string, message: string, input: Pick<StatusInput, 'generation' | 'previousConditions' | 'now'>): ConditionOut {
+  const prev = input.previousConditions.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration: input.generation,
+    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : input.now,
+  };
+}
+
+function list(names: readonly string[]): string {
+  return names.join(', ');
+}
+
+export function syncStatus(input: StatusInput): SyncStatus {
+  const clusters: ClusterStatusEntry[] = [];
+  for (const a of input.plan.actions) {
+    const e = entryFor(a, input);
+    if (e) clusters.push(e);
+  }
+  const byCluster = new Map(clusters.map((c) => [c.cluster, c]));
+  const actions = input.plan.actions;
+  const named = (pred: (a: ClusterAction) => boolean) => actions.filter(pred).map((a) => a.cluster);
+
+  const conflicts = named((a) => a.action === 'wait' && a.why === 'Conflict');
+  const failed = named((a) => a.action === 'apply' && input.outcomes.get(a.cluster)?.ok === false);
+  const unreachable = named((a) => a.action === 'wait' && a.why === 'Unreachable' && !a.removal);
+  const pendingRemoval = named(
+    (a) => (a.action === 'wait' && a.why === 'Unreachable' && a.removal) || (a.action === 'delete' && input.outcomes.get(a.cluster)?.ok === false),
+  );
+  const kept = named((a) => a.action === 'wait' && (a.why === 'AwaitingReplacement' || a.why === 'NoEligibleCluster'));
+  const placedNames = input.placement.map((p) => p.cluster);
+
+  let synced: ConditionOut;
+  const c = (status: ConditionOut['status'], reason: string, message: string) => condition('Synced', status, reason, message, input);
+  if (input.deleting) {
+    synced = pendingRemoval.length > 0
+      ? c('False', 'Deleting', `being deleted; removal still pending on ${list(pendingRemoval)} (retried until the cluster answers or is unregistered)`)
+      : c('False', 'Deleting', 'being deleted; removing the copies from member clusters');
+  } else if (input.placement.length === 0) {
+    const why = input.scheduled?.status === 'False' ? `placement found no eligible cluster (${input.scheduled.reason ?? 'Unschedulable'}: ${input.scheduled.message ?? ''})` : 'not scheduled yet';
+    synced = kept.length > 0
+      ? c('False', 'NoEligibleCluster', `${why}; nothing is deleted while no alternative exists: copies kept on ${list(kept)}`)
+      : c('False', 'NotScheduled', `${why}; nothing applied`);
+  } else if (conflicts.length > 0) {
+    synced = c('False', 'Conflict', `${list(conflicts)}: an object of the same name exists there without canopy.dev/managed-by=canopy; Canopy leaves it untouched (remove it, or label it canopy.dev/managed-by=canopy to hand it over)`);
+  } else if (failed.length > 0) {
+    synced = c('False', 'ApplyFailed', failed.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'failed'}`).join('; '));
+  } else if (unreachable.length > 0) {
+    synced = c('False', 'ClusterUnreachable', `${list(unreachable)} unreachable; applied elsewhere, retried when it answers (placement moves it after the failover toleration)`);
+  } else if (input.plan.holding) {
+    synced = c('False', 'AwaitingReplacement', `moving to ${list(input.plan.waitingFor)}; old copies on ${list(kept)} stay until the replacement reports ready`);
+  } else if (pendingRemoval.length > 0) {
+    synced = c('False', 'PendingRemoval', `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending until the cluster answers`);
+  } else {
+    synced = c('True', 'Synced', `applied to ${list(placedNames)}`);
+  }
+
+  let replicas: number | undefined;
+  for (const p of input.placement) if (p.replicas !== undefined) replicas = (replicas ?? 0) + p.replicas;
+  let readyReplicas: number | undefined;
+  for (const e of clusters) if (e.readyReplicas !== undefined) readyReplicas = (readyReplicas ?? 0) + e.readyReplicas;
+  if (replicas !== undefined) readyReplicas ??= 0;
+
+  const notReady: string[] = [];
+  for (const p of input.placement) {
+    const o = input.observations.get(p.cluster);
+    const wrote = input.outcomes.get(p.cluster);
+    if (o?.kind !== 'ours' || !o.synced || !o.summary.ready || (wrote?.ok === true && wrote.wrote)) notReady.push(p.cluster);
+  }
+  const r = (status: ConditionOut['status'], reason: string, message: string) => condition('Ready', status, reason, message, input);
+  let ready: ConditionOut;
+  if (input.deleting) ready = r('False', 'Deleting', 'being deleted');
+  else if (input.placement.length === 0) ready = r('False', synced.reason, synced.message);
+  else if (notReady.length === 0) {
+    const counts = replicas !== undefined ? ` (${readyReplicas ?? 0}/${replicas} replicas ready)` : '';
+    ready = r('True', 'Ready', `ready on ${list(placedNames)}${counts}`);
+  } else {
+    ready = r('False', 'NotReady', notReady.map((n) => `${n}: ${byCluster.get(n)?.message ?? 'not applied yet'}`).join('; '));
+  }
+
+  return {
+    clusters,
+    ...(replicas !== undefined ? { replicas } : {}),
+    ...(readyReplicas !== undefined ? { readyReplicas } : {}),
+    conditions: [synced, ready],
+  };
+}
