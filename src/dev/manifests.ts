@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, KubernetesObjectApi, loadYaml, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { waitUntil } from '../../controlplane/launcher/wait.js';
 
@@ -20,7 +20,11 @@ export function readManifests(dir: string): KubernetesObject[] {
 export async function applyManifests(kc: KubeConfig, objects: readonly KubernetesObject[]): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   for (const object of objects) {
-    await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    // The client re-serializes built-in kinds from its model field names (x_kubernetes_validations,
+    // _enum, _default); wire-format JSON would lose CEL rules, enums and defaults of a CRD on the
+    // way out. loadYaml (JSON is YAML) converts wire format into that model first.
+    const model = loadYaml<KubernetesObject>(JSON.stringify(object));
+    await client.patch(model, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 }
 
