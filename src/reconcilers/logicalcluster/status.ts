@@ -1,0 +1,138 @@
+// status of a LogicalCluster from the outcome of one reconcile: phase,
+// conditions (with lastTransitionTime kept while a condition's status does
+// not change) and the materialized facts.
+
+import type { ConditionLike, LogicalClusterStatus } from './types.js';
+
+export type Phase = 'Pending' | 'Initializing' | 'Ready' | 'Failed' | 'Terminating';
+
+export const ConditionTypes = {
+  Ready: 'Ready',
+  /** Cluster mode: bound to a registered Cluster (reason says why not). */
+  Bound: 'Bound',
+  /** The capabilities asked for were cut down to what the workspace allows. */
+  CapabilitiesNarrowed: 'CapabilitiesNarrowed',
+  /** Within the workspace's maxLogicalClusters, quota and cost budget. */
+  WithinLimits: 'WithinLimits',
+  /** Deletion cannot finish yet; the message says what is left and why. */
+  CleanupBlocked: 'CleanupBlocked',
+} as const;
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ConditionInput {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface Outcome {
+  readonly phase: Phase;
+  /** The Ready condition's reason and message (status follows from the phase). */
+  readonly reason: string;
+  readonly message: string;
+  readonly namespaces?: readonly string[] | undefined;
+  readonly cluster?: string | undefined;
+  readonly kubeconfigSecretRef?: { readonly name: string; readonly namespace: string; readonly key: string } | undefined;
+  /** Further conditions to set; types not listed keep their previous value unless in `clear`. */
+  readonly conditions?: readonly ConditionInput[];
+  /** Condition types to remove. */
+  readonly clear?: readonly string[];
+}
+
+export interface StatusShape {
+  phase: Phase;
+  namespaces?: string[];
+  cluster?: string;
+  kubeconfigSecretRef?: { name: string; namespace: string; key: string };
+  conditions: Condition[];
+  observedGeneration?: number;
+}
+
+/** The new status; facts the outcome does not mention (namespaces, cluster) are carried over. */
+export function nextStatus(prev: LogicalClusterStatus | undefined, outcome: Outcome, generation: number | undefined, now: Date): StatusShape {
+  const ready: ConditionInput = {
+    type: ConditionTypes.Ready,
+    status: outcome.phase === 'Ready' ? 'True' : 'False',
+    reason: outcome.reason,
+    message: outcome.message,
+  };
+  let conditions = mergeConditions(prev?.conditions ?? [], [ready, ...(outcome.conditions ?? [])], generation, now);
+  if (outcome.clear && outcome.clear.length > 0) conditions = conditions.filter((c) => !outcome.clear!.includes(c.type));
+  const status: StatusShape = { phase: outcome.phase, conditions };
+  const namespaces = outcome.namespaces ?? prev?.namespaces;
+  if (namespaces) status.namespaces = [...namespaces];
+  const cluster = outcome.cluster ?? prev?.cluster;
+  if (cluster) status.cluster = cluster;
+  const ref = outcome.kubeconfigSecretRef ?? prev?.kubeconfigSecretRef;
+  if (ref) status.kubeconfigSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key ?? 'kubeconfig' };
+  if (generation !== undefined) status.observedGeneration = generation;
+  return status;
+}
+
+export function mergeConditions(prev: readonly ConditionLike[], updates: readonly ConditionInput[], generation: number | undefined, now: Date): Condition[] {
+  const byType = new Map<string, Condition>();
+  for (const c of prev) {
+    byType.set(c.type, {
+      type: c.type,
+      status: (c.status as Condition['status']) ?? 'Unknown',
+      reason: c.reason ?? 'Unknown',
+      message: c.message ?? '',
+      lastTransitionTime: c.lastTransitionTime ? timeString(c.lastTransitionTime) : rfc3339(now),
+      ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
+    });
+  }
+  for (const u of updates) {
+    const old = byType.get(u.type);
+    const changed = !old || old.status !== u.status;
+    byType.set(u.type, {
+      type: u.type,
+      status: u.status,
+      reason: u.reason,
+      message: truncate(u.message),
+      lastTransitionTime: changed ? rfc3339(now) : old.lastTransitionTime,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    });
+  }
+  // Ready first, then alphabetical: a stable order keeps status writes no-ops when nothing changed.
+  return [...byType.values()].sort((a, b) => (a.type === 'Ready' ? -1 : b.type === 'Ready' ? 1 : a.type.localeCompare(b.type)));
+}
+
+/** Whether writing `next` would change anything compared with `prev` (so the shell can skip the write). */
+export function statusChanged(prev: LogicalClusterStatus | undefined, next: StatusShape): boolean {
+  if (!prev) return true;
+  return JSON.stringify(normalize(prev)) !== JSON.stringify(normalize(next as LogicalClusterStatus));
+}
+
+function normalize(s: LogicalClusterStatus): unknown {
+  return {
+    phase: s.phase,
+    namespaces: s.namespaces ?? [],
+    cluster: s.cluster ?? '',
+    ref: s.kubeconfigSecretRef ? [s.kubeconfigSecretRef.name, s.kubeconfigSecretRef.namespace, s.kubeconfigSecretRef.key ?? 'kubeconfig'] : [],
+    og: s.observedGeneration,
+    conditions: (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime ? timeString(c.lastTransitionTime) : '']),
+  };
+}
+
+// Clients may hand back a Date or a string; compare and write one form.
+function timeString(t: string | Date): string {
+  return typeof t === 'string' ? t : rfc3339(t);
+}
+
+// The apiserver stores metav1.Time at second precision.
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function truncate(message: string): string {
+  return message.length > 32_000 ? `${message.slice(0, 32_000)}…` : message;
+}
