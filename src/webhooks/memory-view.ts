@@ -3,9 +3,11 @@
  * validators. The informer-backed view in state.ts answers the same questions
  * from the caches.
  */
+import type { PlacementPolicy } from '../reconcilers/placement/types.js';
 import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from './tree.js';
 
 export class MemoryTreeView implements TreeView {
+  private readonly policies = new Map<string, PlacementPolicy>();
   private readonly workspaces = new Map<string, WorkspaceLike>();
   private readonly namespaces = new Map<string, NamespaceLike>();
   private readonly lcs: LogicalClusterLike[] = [];
@@ -17,8 +19,10 @@ export class MemoryTreeView implements TreeView {
       logicalClusters?: readonly LogicalClusterLike[];
       namespaces?: readonly NamespaceLike[];
       clusters?: readonly ClusterLike[];
+      placementPolicies?: readonly PlacementPolicy[];
     } = {},
   ) {
+    for (const p of init.placementPolicies ?? []) this.policies.set(p.metadata.name, p);
     this.clusterList.push(...(init.clusters ?? []));
     for (const ws of init.workspaces ?? []) this.workspaces.set(ws.metadata.name ?? '', ws);
     for (const ns of init.namespaces ?? []) this.namespaces.set(ns.metadata.name ?? '', ns);
@@ -43,6 +47,14 @@ export class MemoryTreeView implements TreeView {
 
   clusters(): readonly ClusterLike[] {
     return this.clusterList;
+  }
+
+  placementPolicy(name: string): PlacementPolicy | undefined {
+    return this.policies.get(name);
+  }
+
+  placementPolicies(): readonly PlacementPolicy[] {
+    return [...this.policies.values()];
   }
 }
 
