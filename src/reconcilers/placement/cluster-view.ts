@@ -25,6 +25,12 @@ export interface ClusterView {
   readonly allocatable: ReadonlyMap<string, number> | undefined;
   /** `status.allocated` (requests already placed); empty when not reported. */
   readonly allocated: ReadonlyMap<string, number>;
+  /**
+   * True when `allocatable` already excludes running workloads (reported
+   * `status.allocatable`, or total minus `allocated`), so this object's own
+   * current replicas there count as free when re-placing it.
+   */
+  readonly freeExcludesOwnUsage: boolean;
   readonly prices: ClusterPrices | undefined;
   /** `group/version/Kind` keys the cluster serves; undefined when it did not report them. */
   readonly apis: ReadonlySet<string> | undefined;
@@ -53,8 +59,10 @@ export function sortedClusterViews(clusters: readonly Cluster[]): readonly Clust
     const seen = new Set<string>();
     const out: ClusterView[] = [];
     for (const c of clusters) {
-      if (seen.has(c.metadata.name)) continue; // a name is unique in the API; be defensive about bad input
-      seen.add(c.metadata.name);
+      const name = c.metadata.name;
+      // Names are unique and present in the API; be defensive about hand-made input.
+      if (!name || seen.has(name)) continue;
+      seen.add(name);
       out.push(clusterView(c));
     }
     out.sort((a, b) => compareNames(a.name, b.name));
@@ -81,11 +89,13 @@ function build(cluster: Cluster): ClusterView {
   let apis: Set<string> | undefined;
   if (Array.isArray(status.apiEnablements)) {
     apis = new Set();
-    for (const gv of status.apiEnablements) for (const r of gv.resources ?? []) apis.add(apiKey(gv.groupVersion, r.kind));
+    for (const gv of status.apiEnablements) {
+      for (const r of gv.resources ?? []) apis.add(apiKey(gv.groupVersion, typeof r === 'string' ? r : r.kind));
+    }
   }
   const p = spec.pricing;
   return {
-    name: cluster.metadata.name,
+    name: cluster.metadata.name ?? '',
     cluster,
     labels: cluster.metadata.labels ?? {},
     region: spec.region,
@@ -94,6 +104,7 @@ function build(cluster: Cluster): ClusterView {
     ready: status.conditions?.find((c) => c.type === 'Ready'),
     allocatable: allocatableList ? parseResourceList(allocatableList) : undefined,
     allocated: parseResourceList(status.allocated),
+    freeExcludesOwnUsage: status.allocatable !== undefined || status.allocated !== undefined,
     prices: p
       ? { cpuHour: parseQuantity(p.cpuHour), memoryGiBHour: parseQuantity(p.memoryGiBHour), loadBalancerHour: parseQuantity(p.loadBalancerHour) }
       : undefined,

@@ -9,15 +9,15 @@ import type { ObjectProfile } from './object-profile.js';
 /**
  * Free amount of one resource, or undefined when the cluster does not report
  * it (unknown is not zero: an unreported resource does not block placement).
- * Replicas the object already runs there count as free, since `allocated`
- * includes them and re-placing the object must not compete with itself.
+ * Replicas the object already runs there count as free when the reported
+ * free amount already has them subtracted: re-placing an object must not
+ * compete with itself.
  */
 export function freeResource(cluster: ClusterView, resource: string, perReplica: number, currentReplicas: number): number | undefined {
   const allocatable = cluster.allocatable?.get(resource);
   if (allocatable === undefined) return undefined;
-  const allocated = cluster.allocated.get(resource);
-  if (allocated === undefined) return allocatable;
-  return allocatable - allocated + perReplica * currentReplicas;
+  const free = allocatable - (cluster.allocated.get(resource) ?? 0);
+  return cluster.freeExcludesOwnUsage ? free + perReplica * currentReplicas : free;
 }
 
 /** Replicas of the object that fit into the cluster's free allocatable; Infinity when nothing limits it. */

@@ -75,17 +75,21 @@ export interface Pricing {
 }
 
 /**
- * One group/version a member cluster serves, in the shape of Karmada's
- * `apiEnablements` (discovery summarised by the cluster health reconciler).
+ * One group/version a member cluster serves (`status.apiEnablements`, after
+ * Karmada): the kinds served, as names or as `{name, kind}` resource entries.
  */
 export interface APIEnablement {
   readonly groupVersion: string;
-  readonly resources?: readonly { readonly name?: string; readonly kind: string }[];
+  readonly resources?: readonly (string | { readonly name?: string; readonly kind: string })[];
 }
 
-/** A registered physical cluster (`Cluster`, DESIGN.md §2). */
+/**
+ * A registered physical cluster (`Cluster`, DESIGN.md §2). The name is
+ * optional only so that the CRD type (V1ObjectMeta) is assignable as-is; a
+ * nameless Cluster is ignored.
+ */
 export interface Cluster {
-  readonly metadata: ObjectMetaLike;
+  readonly metadata: Omit<ObjectMetaLike, 'name'> & { readonly name?: string };
   readonly spec?: {
     readonly region?: string;
     readonly provider?: string;
@@ -95,10 +99,14 @@ export interface Cluster {
   };
   readonly status?: {
     readonly conditions?: readonly ConditionLike[];
+    /**
+     * What is still free for placement (the CRD's meaning). Falls back to
+     * `spec.capacity` when the cluster has not reported.
+     */
     readonly allocatable?: ResourceList;
     /**
-     * Requests already placed on the cluster. When reported, free capacity is
-     * `allocatable - allocated`; otherwise all of allocatable counts as free.
+     * Requests already placed, for clusters that report total allocatable
+     * and usage separately: free is then `allocatable - allocated`.
      */
     readonly allocated?: ResourceList;
     /** Served APIs. Absent means "unknown": the API-availability filter then allows. */
@@ -136,7 +144,12 @@ export interface ReplicaScheduling {
   readonly strategy?: 'Duplicate' | 'Divide' | string;
   /** Static weights. Clusters matching no entry get weight 0 (not placed). */
   readonly weights?: readonly ReplicaWeight[];
-  /** Divide by how many replicas fit into each cluster's free allocatable. */
+  /**
+   * Divide in proportion to how many replicas fit into each cluster's free
+   * allocatable. Unset: by capacity when there are no `weights`. `true` with
+   * `weights`: weights only choose which clusters take part (weight 0 = no).
+   * `false` without weights: equal shares.
+   */
   readonly byCapacity?: boolean;
   readonly minPerCluster?: number;
   readonly maxClusters?: number;

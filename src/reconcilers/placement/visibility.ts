@@ -134,7 +134,7 @@ function toPredicate(q: ClusterQuery): (c: Cluster) => boolean {
     (!selector || selector.matches(c.metadata.labels ?? {})) &&
     (!q.regions || (c.spec?.region !== undefined && q.regions.includes(c.spec.region))) &&
     (!q.providers || (c.spec?.provider !== undefined && q.providers.includes(c.spec.provider))) &&
-    (!q.names || q.names.includes(c.metadata.name));
+    (!q.names || (c.metadata.name !== undefined && q.names.includes(c.metadata.name)));
 }
 
 function compareRefs(a: ObjectRef, b: ObjectRef): number {

@@ -1,7 +1,8 @@
 /**
  * Where Divide's weights come from, in order of precedence: the external
- * policy engine's answer, free capacity (`replicas.byCapacity`), the static
- * `replicas.weights`, else equal shares.
+ * policy engine's answer; free capacity (`byCapacity`, the default when no
+ * static weights are given, as the CRD documents); static `weights`; equal
+ * shares when capacity is unknown everywhere.
  */
 import type { ClusterView } from './cluster-view.js';
 import { replicasThatFit } from './fit.js';
@@ -23,15 +24,20 @@ export function replicaWeights(ctx: ScheduleContext, views: readonly ClusterView
     // The policy engine allowed these clusters; one it gave no weight gets an ordinary share.
     return { values: views.map((v) => sanitize(w[v.name] ?? 1)), source: 'policy engine weight' };
   }
-  const entries = ctx.spec.replicas?.weights;
+  const replicas = ctx.spec.replicas;
+  const entries = replicas?.weights;
   const statics = entries && entries.length > 0 ? views.map((v) => staticWeight(entries, v)) : undefined;
-  if (ctx.spec.replicas?.byCapacity) {
+  const byCapacity = replicas?.byCapacity ?? statics === undefined;
+  if (byCapacity) {
     const fits = views.map((v) => replicasThatFit(ctx.profile, v, ctx.current.get(v.name) ?? 0));
     const finite = fits.filter((f) => Number.isFinite(f));
-    // A cluster that does not report capacity is assumed as roomy as the roomiest one that does.
-    const unknown = finite.length > 0 ? Math.max(1, ...finite) : 1;
-    const values = fits.map((f, i) => (statics && statics[i] === 0 ? 0 : Number.isFinite(f) ? f : unknown));
-    return { values, source: 'free capacity' };
+    if (finite.length > 0) {
+      // A cluster that does not report capacity is assumed as roomy as the roomiest one that does.
+      const unknown = Math.max(1, ...finite);
+      const values = fits.map((f, i) => (statics && statics[i] === 0 ? 0 : Number.isFinite(f) ? f : unknown));
+      return { values, source: 'free capacity' };
+    }
+    // Nothing reports capacity (or the object requests nothing): capacity cannot tell clusters apart.
   }
   if (statics) return { values: statics, source: 'weight' };
   return { values: views.map(() => 1), source: 'equal weight' };
