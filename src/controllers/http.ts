@@ -1,0 +1,371 @@
+import http from 'node:http';
+import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, isNotFound, type Status } from './errors.js';
+import type { KubeObject } from './object.js';
+import { groupOf, knownResource, resourcePath, type ResourceRef } from './resources.js';
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface RequestOptions {
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly body?: unknown;
+  /** Default application/json when there is a body. */
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+  /** Socket inactivity limit; default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface ListOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+  readonly resourceVersion?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+}
+
+/** One line of a watch stream. */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: KubeObject & Status;
+}
+
+export interface WatchOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly resourceVersion?: string;
+  readonly allowWatchBookmarks?: boolean;
+  /** The apiserver ends the watch after this long (client-go picks 5–10 min at random). */
+  readonly timeoutSeconds?: number;
+  /** Give up on a stream silent for this long (a dead peer sends no FIN); default 120 s. */
+  readonly idleTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  readonly preconditions?: { uid?: string; resourceVersion?: string };
+  readonly signal?: AbortSignal;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+interface Credentials {
+  readonly headers: Record<string, string>;
+  readonly expires: number;
+}
+
+/** How long resolved credentials are reused (token files rotate; exec plugins cache on their own). */
+const CREDENTIALS_TTL_MS = 10_000;
+
+const clients = new WeakMap<KubeConfig, ApiClient>();
+
+/**
+ * A small JSON client for the Kubernetes REST API built on a KubeConfig.
+ * It returns the apiserver's JSON as plain objects (no ObjectSerializer:
+ * informers keep tens of thousands of objects and pay for every copy), keeps
+ * one keep-alive connection pool per cluster, and streams watches line by line.
+ */
+export class ApiClient {
+  readonly server: string;
+  private agent: http.Agent | undefined;
+  private credentials: Credentials | undefined;
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceRef>>>();
+  private closed = false;
+
+  constructor(private readonly kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/+$/, '');
+  }
+
+  /** One shared client per KubeConfig object. */
+  static for(kubeConfig: KubeConfig): ApiClient {
+    let client = clients.get(kubeConfig);
+    if (!client || client.closed) {
+      client = new ApiClient(kubeConfig);
+      clients.set(kubeConfig, client);
+    }
+    return client;
+  }
+
+  /** Closes pooled connections; in-flight watches end with an error. */
+  close(): void {
+    this.closed = true;
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const { res, body } = await this.send(method, path, options);
+    const text = body.toString('utf8');
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw new ApiError(status, parseStatus(text), `${method} ${path}`);
+    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
+  async get<T extends KubeObject = KubeObject>(resource: ResourceRef, name: string, namespace?: string): Promise<T> {
+    return this.withType(resource, await this.request<T>('GET', resourcePath(resource, namespace, name)));
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async tryGet<T extends KubeObject = KubeObject>(resource: ResourceRef, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(resource, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** One page of a list; items get apiVersion/kind (the apiserver omits them in lists). */
+  async list<T extends KubeObject = KubeObject>(resource: ResourceRef, options: ListOptions = {}): Promise<ListPage<T>> {
+    const page = await this.request<ListPage<T>>('GET', resourcePath(resource, options.namespace), {
+      query: {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit,
+        continue: options.continue,
+        resourceVersion: options.resourceVersion,
+      },
+      signal: options.signal,
+    });
+    page.items ??= [];
+    for (const item of page.items) this.withType(resource, item);
+    return page;
+  }
+
+  /** Every object, following continue tokens (pages of `limit`, default 500). */
+  async listAll<T extends KubeObject = KubeObject>(resource: ResourceRef, options: ListOptions = {}): Promise<T[]> {
+    const all: T[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.list<T>(resource, { ...options, limit: options.limit ?? 500, continue: token });
+      for (const item of page.items) all.push(item);
+      token = page.metadata.continue || undefined;
+    } while (token);
+    return all;
+  }
+
+  async create<T extends KubeObject>(resource: ResourceRef, object: T, signal?: AbortSignal): Promise<T> {
+    const path = resourcePath(resource, object.metadata?.namespace);
+    return this.withType(resource, await this.request<T>('POST', path, { body: object, signal }));
+  }
+
+  /** PUT: optimistic concurrency through metadata.resourceVersion (409 when stale). */
+  async replace<T extends KubeObject>(resource: ResourceRef, object: T, subresource?: string, signal?: AbortSignal): Promise<T> {
+    const path = resourcePath(resource, object.metadata?.namespace, object.metadata?.name ?? '', subresource);
+    return this.withType(resource, await this.request<T>('PUT', path, { body: object, signal }));
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    resource: ResourceRef,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    type: PatchType,
+    options: { fieldManager?: string; force?: boolean; subresource?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const path = resourcePath(resource, namespace, name, options.subresource);
+    const result = await this.request<T>('PATCH', path, {
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+      query: { fieldManager: options.fieldManager, force: options.force },
+      signal: options.signal,
+    });
+    return this.withType(resource, result);
+  }
+
+  async delete(resource: ResourceRef, name: string, namespace?: string, options: DeleteOptions = {}): Promise<void> {
+    const { propagationPolicy, preconditions } = options;
+    const body = propagationPolicy || preconditions ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy, preconditions } : undefined;
+    await this.request('DELETE', resourcePath(resource, namespace, name), { body, signal: options.signal });
+  }
+
+  /**
+   * Streams a watch: calls `onEvent` for every event until the apiserver ends
+   * the stream (resolves) or the connection fails or is aborted (rejects).
+   * A non-200 answer rejects with its ApiError (410 when the version is too old).
+   */
+  async watch(resource: ResourceRef, options: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<void> {
+    const path = resourcePath(resource, options.namespace);
+    const query = {
+      watch: true,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      resourceVersion: options.resourceVersion,
+      allowWatchBookmarks: options.allowWatchBookmarks,
+      timeoutSeconds: options.timeoutSeconds,
+    };
+    const res = await this.open('GET', path, { query, signal: options.signal, timeoutMs: options.idleTimeoutMs ?? 120_000 });
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      const body = await readAll(res);
+      throw new ApiError(status, parseStatus(body.toString('utf8')), `watch ${path}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const decoder = new StringDecoder('utf8');
+      let buffered = '';
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        res.destroy();
+        reject(err);
+      };
+      res.on('data', (chunk: Buffer) => {
+        buffered += decoder.write(chunk);
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0 && !failed) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          newline = buffered.indexOf('\n');
+          if (line.trim().length === 0) continue;
+          let event: WatchEvent;
+          try {
+            event = JSON.parse(line) as WatchEvent;
+          } catch (err) {
+            return fail(new Error(`watch ${path}: unreadable event: ${(err as Error).message}`));
+          }
+          try {
+            onEvent(event);
+          } catch (err) {
+            return fail(err as Error);
+          }
+        }
+      });
+      res.on('end', () => {
+        if (!failed) resolve();
+      });
+      res.on('error', (err) => fail(err));
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`watch ${path}: connection closed`));
+      });
+    });
+  }
+
+  /** Finds the resource of an apiVersion/kind through discovery (cached per group version). */
+  async resourceFor(apiVersion: string, kind: string): Promise<ResourceRef> {
+    const known = knownResource(apiVersion, kind);
+    if (known) return known;
+    let pending = this.discovery.get(apiVersion);
+    if (!pending) {
+      pending = this.discover(apiVersion);
+      this.discovery.set(apiVersion, pending);
+      pending.catch(() => this.discovery.delete(apiVersion));
+    }
+    const found = (await pending).get(kind);
+    if (!found) {
+      this.discovery.delete(apiVersion); // a CRD may have been installed since
+      throw new ApiError(404, { reason: 'NotFound', message: `the server has no kind ${kind} in ${apiVersion}` }, 'discovery');
+    }
+    return found;
+  }
+
+  private async discover(apiVersion: string): Promise<Map<string, ResourceRef>> {
+    const path = groupOf(apiVersion) === '' ? `/api/${apiVersion}` : `/apis/${apiVersion}`;
+    const list = await this.request<{ resources?: Array<{ name: string; kind: string; namespaced: boolean }> }>('GET', path);
+    const byKind = new Map<string, ResourceRef>();
+    for (const r of list.resources ?? []) {
+      if (r.name.includes('/')) continue; // subresources such as deployments/status
+      byKind.set(r.kind, Object.freeze({ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced }));
+    }
+    return byKind;
+  }
+
+  private withType<T extends KubeObject>(resource: ResourceRef, object: T): T {
+    if (object && typeof object === 'object') {
+      object.apiVersion ??= resource.apiVersion;
+      object.kind ??= resource.kind;
+    }
+    return object;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions): Promise<{ res: http.IncomingMessage; body: Buffer }> {
+    const res = await this.open(method, path, options);
+    return { res, body: await readAll(res) };
+  }
+
+  private async open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    if (this.closed) throw new Error(`client for ${this.server} is closed`);
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
+    }
+    const credentials = await this.resolveCredentials();
+    const headers: Record<string, string> = { Accept: 'application/json', ...credentials.headers };
+    let payload: Buffer | undefined;
+    if (options.body !== undefined) {
+      payload = Buffer.from(typeof options.body === 'string' ? options.body : JSON.stringify(options.body));
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const transport = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, { method, headers, agent: this.agent, signal: options.signal }, resolve);
+      req.setTimeout(options.timeoutMs ?? 60_000, () => req.destroy(new Error(`${method} ${path}: no data for ${(options.timeoutMs ?? 60_000) / 1000}s`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  private async resolveCredentials(): Promise<Credentials> {
+    if (this.credentials && this.credentials.expires > Date.now()) return this.credentials;
+    const opts: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(opts.headers ?? {})) {
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    if (!this.agent) {
+      // The TLS material is fixed for the life of this client (a changed kubeconfig makes a new client).
+      const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername };
+      const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' as const };
+      this.agent = this.server.startsWith('http:')
+        ? new http.Agent(agentOptions)
+        : new https.Agent({ ...agentOptions, ...tls, ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}) });
+    }
+    this.credentials = { headers, expires: Date.now() + CREDENTIALS_TTL_MS };
+    return this.credentials;
+  }
+}
+
+function readAll(res: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
+
+function parseStatus(text: string): Status | undefined {
+  try {
+    const parsed = JSON.parse(text) as Status;
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+  } catch {
+    return text ? { message: text.slice(0, 500) } : undefined;
+  }
+}

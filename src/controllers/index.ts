@@ -1,0 +1,33 @@
+/**
+ * Canopy's controller runtime: controller-runtime's model on
+ * @kubernetes/client-node. Reconciler authors need only what this file exports;
+ * see README.md in this folder for a walkthrough and an example.
+ */
+export { Manager } from './manager.js';
+export type { ManagerOptions, Runnable, StopReason } from './manager.js';
+export { Controller, ownerRequests } from './controller.js';
+export type { ControllerOptions, MapFunc, ReconcileContext, ReconcileFunc, ReconcileResult, Reconciler, Source, WatchSpec } from './controller.js';
+export { Informer } from './informer.js';
+export type { InformerEvent, InformerHandler, InformerOptions, InformerSelector } from './informer.js';
+export { labelIndex, NAMESPACE_INDEX, OWNER_UID_INDEX } from './store.js';
+export type { IndexFunc } from './store.js';
+export { Resources, resourcePath, groupOf, knownResource } from './resources.js';
+export type { ResourceRef } from './resources.js';
+export { controllerOf, isBeingDeleted, objectKey, parseKey, requestFor, requestKey } from './object.js';
+export type { KubeObject, ObjectMeta, OwnerReference, Request } from './object.js';
+export { ApiClient } from './http.js';
+export type { DeleteOptions, ListOptions, ListPage, PatchType, WatchEvent } from './http.js';
+export { apply, clientFor, deleteIfManaged, FIELD_MANAGER, isManaged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, patchStatus, withManagedLabel } from './client.js';
+export type { ApplyOptions, ClientTarget } from './client.js';
+export { ApiError, isAlreadyExists, isConflict, isForbidden, isGone, isInvalid, isNotFound } from './errors.js';
+export type { Status } from './errors.js';
+export type { EventRecorder, EventType } from './events.js';
+export { MemberClusterPool, MemberClusterUnavailableError } from './members.js';
+export type { MemberCluster, MemberUnavailableReason } from './members.js';
+export type { LeaderElectionOptions } from './leader.js';
+export type { RateLimiterOptions } from './ratelimit.js';
+export { createLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { FakeClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { runUntilSignal } from './signals.js';

@@ -1,0 +1,90 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger, Manager, runUntilSignal } from './controllers/index.js';
+import { registerReconcilers } from './reconcilers/index.js';
+
+/**
+ * The operator process: builds the Manager from KUBECONFIG (or the in-cluster
+ * service account), registers every feature and runs until SIGTERM/SIGINT.
+ * Every flag has an environment variable, for the Helm chart.
+ */
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535 (0 = any free port)');
+  return n;
+}
+
+function duration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('a duration looks like 15s, 1500ms or 2m');
+  const n = Number(match[1]);
+  return match[2] === 'ms' ? n : match[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+function bool(value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+const program = new Command('canopy-operator')
+  .description('Canopy operator: workspaces, logical clusters, placement and propagation')
+  .addOption(new Option('--namespace <ns>', 'namespace the operator runs in').env('CANOPY_NAMESPACE').default('canopy-system'))
+  .addOption(new Option('--metrics-port <port>', '/metrics port (0 = any free port)').env('CANOPY_METRICS_PORT').argParser(port).default(8080))
+  .addOption(new Option('--health-port <port>', '/healthz and /readyz port (0 = any free port)').env('CANOPY_HEALTH_PORT').argParser(port).default(8081))
+  .addOption(new Option('--bind-address <addr>', 'address the HTTP servers listen on').env('CANOPY_BIND_ADDRESS').default('0.0.0.0'))
+  .addOption(new Option('--leader-elect <bool>', 'elect a leader among replicas').env('CANOPY_LEADER_ELECT').argParser(bool).default(true))
+  .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('CANOPY_LEADER_ELECTION_ID').default('canopy-leader'))
+  .addOption(new Option('--lease-duration <d>', 'lease validity').env('CANOPY_LEASE_DURATION').argParser(duration).default(15_000, '15s'))
+  .addOption(new Option('--renew-deadline <d>', 'leader gives up after failing to renew this long').env('CANOPY_RENEW_DEADLINE').argParser(duration).default(10_000, '10s'))
+  .addOption(new Option('--retry-period <d>', 'interval of lease attempts').env('CANOPY_RETRY_PERIOD').argParser(duration).default(2_000, '2s'))
+  .addOption(new Option('--graceful-shutdown-timeout <d>', 'time for in-flight reconciles on shutdown').env('CANOPY_GRACEFUL_SHUTDOWN_TIMEOUT').argParser(duration).default(30_000, '30s'))
+  .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64));
+
+async function main(): Promise<number> {
+  program.parse();
+  const flags = program.opts<{
+    namespace: string;
+    metricsPort: number;
+    healthPort: number;
+    bindAddress: string;
+    leaderElect: boolean;
+    leaderElectionId: string;
+    leaseDuration: number;
+    renewDeadline: number;
+    retryPeriod: number;
+    gracefulShutdownTimeout: number;
+    maxMemberClusters: number;
+  }>();
+  const logger = createLogger();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault(); // KUBECONFIG, ~/.kube/config, then the in-cluster service account
+  const manager = new Manager({
+    kubeConfig,
+    namespace: flags.namespace,
+    logger,
+    metricsPort: flags.metricsPort,
+    healthPort: flags.healthPort,
+    bindAddress: flags.bindAddress,
+    gracefulShutdownTimeoutMs: flags.gracefulShutdownTimeout,
+    maxMemberClusters: flags.maxMemberClusters,
+    leaderElection: flags.leaderElect && {
+      leaseName: flags.leaderElectionId,
+      leaseDurationMs: flags.leaseDuration,
+      renewDeadlineMs: flags.renewDeadline,
+      retryPeriodMs: flags.retryPeriod,
+    },
+  });
+  registerReconcilers(manager);
+  logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace: flags.namespace, leaderElection: flags.leaderElect }, 'starting canopy operator');
+  await manager.start();
+  return runUntilSignal(manager);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`canopy: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

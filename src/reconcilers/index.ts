@@ -1,0 +1,14 @@
+import type { Manager } from '../controllers/index.js';
+
+/** A feature's wiring: adds its controllers, runnables and informers to the manager. */
+export type Registration = (manager: Manager) => void;
+
+/**
+ * Every feature the operator runs, in order. Append yours:
+ * `import { registerWorkspace } from './workspace/register.js';` and add it below.
+ */
+export const registrations: Registration[] = [];
+
+export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations): void {
+  for (const register of features) register(manager);
+}
