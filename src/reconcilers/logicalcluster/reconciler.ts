@@ -1,0 +1,374 @@
+// The LogicalCluster reconciler's shell: reads the caches, asks plan() what
+// the logical cluster should be, and makes it so on the host and (Cluster
+// mode) the bound member: finalizer first, namespaces, the objects inside,
+// the kubeconfig Secret with a fresh token when due, then status. Deletion
+// removes the namespaces on every cluster the logical cluster touched before
+// the finalizer is released.
+
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { apply, patchStatus } from '../../controllers/index.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../controllers/index.js';
+import type { ApiClient } from '../../controllers/index.js';
+import type { Informer } from '../../controllers/index.js';
+import { MemberClusterUnavailableError, type MemberClusterPool } from '../../controllers/index.js';
+import type { KubeObject, Request } from '../../controllers/index.js';
+import { Resources } from '../../controllers/index.js';
+import { currentBindings, otherClaims, workspaceView, type Lookup, type WorkspaceLike } from './context.js';
+import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
+import {
+  ANNOTATION_KUBECONFIG_TARGET,
+  ANNOTATION_TOKEN_EXPIRES,
+  FINALIZER,
+  KUBECONFIG_KEY,
+  belongsTo,
+  kubeconfigSecretName,
+  ownershipLabels,
+  serviceAccountName,
+} from './names.js';
+import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune, requestToken } from './ops.js';
+import { plan, type Plan } from './plan.js';
+import { ConditionTypes, nextStatus, statusChanged, type ConditionInput, type Outcome } from './status.js';
+import type { ServerEndpoint } from './target.js';
+import { endpointOf } from './target.js';
+import type { ClusterLike, LogicalClusterLike, LogicalClusterStatus } from './types.js';
+
+export type LogicalClusterObject = KubeObject & LogicalClusterLike;
+export type WorkspaceObject = KubeObject & WorkspaceLike;
+export type ClusterObject = KubeObject & ClusterLike;
+
+export interface LogicalClusterReconcilerOptions {
+  /** Server and CA tenants use for the host; default: those of the operator's own KubeConfig. */
+  readonly hostEndpoint?: ServerEndpoint;
+  /** Re-apply unchanged objects (repairing drift) at most this often; default 1 h. */
+  readonly reapplyAfterMs?: number;
+  /** How often deletion checks whether namespaces have terminated; default 2 s. */
+  readonly cleanupPollMs?: number;
+  /** Retry interval while a cluster cannot be reached at deletion; default 15 s. */
+  readonly unreachableRetryMs?: number;
+  /** How often a Failed or Pending logical cluster is looked at again without any event; default 5 min. */
+  readonly failedRetryMs?: number;
+}
+
+export interface LogicalClusterDeps {
+  readonly host: ApiClient;
+  readonly hostKubeConfig: import('@kubernetes/client-node').KubeConfig;
+  readonly members: MemberClusterPool;
+  readonly logicalClusters: Informer<LogicalClusterObject>;
+  readonly workspaces: Informer<WorkspaceObject>;
+  readonly clusters: Informer<ClusterObject>;
+  /** Namespaces labelled canopy.dev/managed-by=canopy on the host. */
+  readonly namespaces: Informer;
+  readonly now?: () => Date;
+}
+
+export const INDEX_BY_WORKSPACE = 'logicalcluster-workspace';
+export const INDEX_BY_PARENT = 'workspace-parent';
+
+/** How long a status this process wrote is trusted over an older cached one. */
+const STATUS_MEMO_MS = 60_000;
+
+/** Errors that mean "the cluster did not answer", as opposed to "the cluster said no". */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'ENETUNREACH'].includes(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /ECONNREFUSED|ECONNRESET|socket hang up|no data for|connection closed|client for .* is closed/.test(message);
+}
+
+class ClusterUnavailable extends Error {
+  constructor(readonly cluster: string, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+export class LogicalClusterReconciler implements Reconciler {
+  /** Cluster → logical cluster bound in this process but maybe not yet visible in the cache. */
+  private readonly pendingBindings = new Map<string, string>();
+  /** What was last applied for a logical cluster, so an unchanged one is not re-applied on every event. */
+  private readonly applied = new Map<string, { fingerprint: string; at: number }>();
+  /** Token expiry and target per logical cluster, so the Secret is not read back on every reconcile. */
+  private readonly tokens = new Map<string, { expiresAt: Date; fingerprint: string }>();
+  /** The status this process last wrote per logical cluster (the cache lags behind our own writes). */
+  private readonly writtenStatus = new Map<string, { uid: string | undefined; status: LogicalClusterStatus; at: number }>();
+  private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint'>>;
+  private hostEndpointCache: ServerEndpoint | undefined;
+  private readonly lookup: Lookup;
+
+  constructor(private readonly deps: LogicalClusterDeps, private readonly options: LogicalClusterReconcilerOptions = {}) {
+    this.opts = {
+      reapplyAfterMs: options.reapplyAfterMs ?? 3600_000,
+      cleanupPollMs: options.cleanupPollMs ?? 2000,
+      unreachableRetryMs: options.unreachableRetryMs ?? 15_000,
+      failedRetryMs: options.failedRetryMs ?? 300_000,
+    };
+    this.lookup = {
+      workspace: (name) => deps.workspaces.get(name),
+      childWorkspaces: (name) => deps.workspaces.byIndex(INDEX_BY_PARENT, name).map((w) => w.metadata?.name ?? ''),
+      logicalClustersIn: (name) => deps.logicalClusters.byIndex(INDEX_BY_WORKSPACE, name),
+    };
+  }
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  private get hostEndpoint(): ServerEndpoint {
+    this.hostEndpointCache ??= this.options.hostEndpoint ?? endpointOf(this.deps.hostKubeConfig);
+    return this.hostEndpointCache;
+  }
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const lc = this.deps.logicalClusters.get(request.name);
+    if (!lc) {
+      this.forget(request.name);
+      return;
+    }
+    if (lc.metadata.deletionTimestamp) return this.finalize(lc, ctx);
+    if (!(lc.metadata.finalizers ?? []).includes(FINALIZER)) await this.addFinalizer(lc, ctx.signal);
+    return this.materialize(lc, ctx);
+  }
+
+  // ------------------------------------------------------------------ materialize
+
+  private async materialize(lc: LogicalClusterObject, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const name = lc.metadata.name ?? '';
+    const view = workspaceView(this.lookup, lc.spec.workspace);
+    const clusters = this.deps.clusters.list();
+    const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.pendingBindings) : new Map<string, string>();
+    const decision = plan({ lc, workspace: view, clusters, bindings, otherClaims: () => otherClaims(this.lookup, view, name, clusters) });
+
+    if (!decision.ok) {
+      const conditions: ConditionInput[] = [];
+      if (decision.binding && !decision.binding.ok) conditions.push({ type: ConditionTypes.Bound, status: 'False', reason: decision.binding.reason, message: decision.message });
+      if (decision.limits) conditions.push({ type: ConditionTypes.WithinLimits, status: 'False', reason: decision.reason, message: decision.message });
+      const changed = await this.writeStatus(lc, { phase: decision.phase, reason: decision.reason, message: decision.message, namespaces: decision.namespaces, conditions }, ctx.signal);
+      if (changed && decision.phase === 'Failed') ctx.events.warning(lc, decision.reason, decision.message);
+      return { requeueAfter: this.opts.failedRetryMs };
+    }
+
+    if (decision.mode === 'Cluster' && decision.binding?.ok && !decision.binding.kept) {
+      // Record the binding before anything is created there, so that a crash leaves a
+      // status that says where to clean up, and no second logical cluster takes it.
+      this.pendingBindings.set(decision.cluster!, name);
+      const message = `bound to cluster ${decision.cluster}`;
+      await this.writeStatus(lc, {
+        phase: 'Initializing',
+        reason: 'Binding',
+        message: `${message}; creating namespaces there`,
+        cluster: decision.cluster,
+        namespaces: decision.namespaces,
+        conditions: [{ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message }],
+      }, ctx.signal);
+      ctx.events.normal(lc, 'Bound', message);
+    }
+
+    let target: { client: ApiClient; endpoint: ServerEndpoint };
+    try {
+      target = await this.targetOf(decision, ctx.signal);
+      await this.applyPlan(lc, decision, target.client, ctx.signal);
+    } catch (err) {
+      return this.materializeFailed(lc, decision, err, ctx);
+    }
+
+    let requeueAfter: number;
+    try {
+      requeueAfter = await this.ensureKubeconfig(lc, decision, target, ctx.signal);
+    } catch (err) {
+      return this.materializeFailed(lc, decision, err, ctx);
+    }
+
+    const conditions: ConditionInput[] = [
+      decision.narrowed.length > 0
+        ? { type: ConditionTypes.CapabilitiesNarrowed, status: 'True', reason: 'ExceedsWorkspaceAllowance', message: decision.narrowed.join('; ') }
+        : { type: ConditionTypes.CapabilitiesNarrowed, status: 'False', reason: 'AsRequested', message: 'every requested capability is granted' },
+    ];
+    if (decision.mode === 'Cluster') conditions.push({ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message: `bound to cluster ${decision.cluster}` });
+    const where = decision.mode === 'Cluster' ? `on cluster ${decision.cluster}` : 'on the control plane';
+    await this.writeStatus(lc, {
+      phase: 'Ready',
+      reason: 'Ready',
+      message: `namespaces ${decision.namespaces.join(', ')} are ready ${where}; kubeconfig in Secret ${decision.namespaces[0]}/${kubeconfigSecretName(name)}`,
+      namespaces: decision.namespaces,
+      cluster: decision.cluster,
+      kubeconfigSecretRef: { name: kubeconfigSecretName(name), namespace: decision.namespaces[0]!, key: KUBECONFIG_KEY },
+      conditions,
+      clear: [ConditionTypes.WithinLimits, ConditionTypes.CleanupBlocked, ...(decision.mode === 'Cluster' ? [] : [ConditionTypes.Bound])],
+    }, ctx.signal);
+    return { requeueAfter: Math.max(1000, Math.min(requeueAfter, this.opts.reapplyAfterMs)) };
+  }
+
+  private async targetOf(p: Plan, signal: AbortSignal): Promise<{ client: ApiClient; endpoint: ServerEndpoint }> {
+    if (p.mode === 'Namespace') return { client: this.deps.host, endpoint: this.hostEndpoint };
+    try {
+      const member = await this.deps.members.get(p.cluster!, signal);
+      return { client: member.client, endpoint: endpointOf(member.kubeConfig) };
+    } catch (err) {
+      if (err instanceof MemberClusterUnavailableError) throw new ClusterUnavailable(p.cluster!, err.reason, err.message);
+      throw err;
+    }
+  }
+
+  private async applyPlan(lc: LogicalClusterObject, p: Plan, targetClient: ApiClient, signal: AbortSignal): Promise<void> {
+    const name = lc.metadata.name ?? '';
+    const fingerprint = createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('hex');
+    const memo = this.applied.get(name);
+    const specChanged = lc.status?.observedGeneration !== undefined && lc.status.observedGeneration !== lc.metadata.generation;
+    if (memo && memo.fingerprint === fingerprint && this.now().getTime() - memo.at < this.opts.reapplyAfterMs && !specChanged) return;
+
+    const keepSecret = [`v1/Secret/${p.namespaces[0]}/${kubeconfigSecretName(name)}`];
+    const writes: Array<{ client: ApiClient; objects: KubernetesObject[]; host: boolean }> =
+      p.mode === 'Namespace'
+        ? [{ client: this.deps.host, objects: p.objects.host, host: true }]
+        : [{ client: targetClient, objects: p.objects.member, host: false }, { client: this.deps.host, objects: p.objects.host, host: true }];
+    for (const w of writes) {
+      const namespaces = w.objects.filter((o) => o.kind === 'Namespace');
+      await Promise.all(namespaces.map((ns) => ensureNamespace(w.client, ns, name, w.host && this.knownNamespace(ns.metadata?.name ?? '', name), signal)));
+      await applyAll(w.client, w.objects.filter((o) => o.kind !== 'Namespace'), signal);
+      // Pruning lists by label, so it runs only when the spec changed, not on every event.
+      if (specChanged) await prune(w.client, name, w.objects, w.host ? keepSecret : [], signal);
+    }
+    this.applied.set(name, { fingerprint, at: this.now().getTime() });
+  }
+
+  private knownNamespace(ns: string, lcName: string): boolean {
+    const cached = this.deps.namespaces.get(ns);
+    return cached !== undefined && belongsTo(cached.metadata?.labels, lcName) && !cached.metadata?.deletionTimestamp;
+  }
+
+  /** Writes the kubeconfig Secret when its token is missing, retargeted or expiring; returns when to look again (ms). */
+  private async ensureKubeconfig(lc: LogicalClusterObject, p: Plan, target: { client: ApiClient; endpoint: ServerEndpoint }, signal: AbortSignal): Promise<number> {
+    const name = lc.metadata.name ?? '';
+    const first = p.namespaces[0]!;
+    const sa = serviceAccountName(name);
+    const kubeconfigTarget: KubeconfigTarget = { name, server: target.endpoint.server, caData: target.endpoint.caData, insecureSkipTlsVerify: target.endpoint.insecureSkipTlsVerify, namespace: first, user: sa };
+    const fingerprint = targetFingerprint(kubeconfigTarget);
+    const state = this.tokens.get(name) ?? (lc.status?.kubeconfigSecretRef ? await this.readTokenState(first, kubeconfigSecretName(name)) : {});
+    const now = this.now();
+    const due = tokenRefresh(now, state, fingerprint, p.tokenLifetimeSeconds);
+    if (!due.renew) return due.requeueAfterMs;
+    const issued = await requestToken(target.client, first, sa, p.tokenLifetimeSeconds, signal);
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: kubeconfigSecretName(name),
+        namespace: first,
+        labels: ownershipLabels(name, lc.spec.workspace),
+        annotations: { [ANNOTATION_TOKEN_EXPIRES]: issued.expiresAt.toISOString(), [ANNOTATION_KUBECONFIG_TARGET]: fingerprint },
+      },
+      type: 'Opaque',
+      data: { [KUBECONFIG_KEY]: Buffer.from(tenantKubeconfig(kubeconfigTarget, issued.token)).toString('base64') },
+    };
+    await apply(this.deps.host, secret, { resource: Resources.Secret, signal });
+    this.tokens.set(name, { expiresAt: issued.expiresAt, fingerprint });
+    return tokenRefresh(now, { expiresAt: issued.expiresAt, fingerprint }, fingerprint, p.tokenLifetimeSeconds).requeueAfterMs;
+  }
+
+  private async readTokenState(namespace: string, secretName: string): Promise<TokenState> {
+    const secret = await this.deps.host.tryGet(Resources.Secret, secretName, namespace);
+    const annotations = secret?.metadata?.annotations ?? {};
+    const expires = annotations[ANNOTATION_TOKEN_EXPIRES];
+    return { expiresAt: expires ? new Date(expires) : undefined, fingerprint: annotations[ANNOTATION_KUBECONFIG_TARGET] };
+  }
+
+  private async materializeFailed(lc: LogicalClusterObject, p: Plan, err: unknown, ctx: ReconcileContext): Promise<ReconcileResult> {
+    this.applied.delete(lc.metadata.name ?? '');
+    const where = p.mode === 'Cluster' ? `cluster ${p.cluster}` : 'the control plane';
+    if (err instanceof NamespaceConflictError) {
+      const changed = await this.writeStatus(lc, { phase: 'Failed', reason: 'NamespaceConflict', message: err.message, namespaces: p.namespaces }, ctx.signal);
+      if (changed) ctx.events.warning(lc, 'NamespaceConflict', err.message);
+      return { requeueAfter: this.opts.failedRetryMs };
+    }
+    if (err instanceof NamespaceTerminatingError) {
+      await this.writeStatus(lc, { phase: 'Initializing', reason: 'NamespaceTerminating', message: err.message, namespaces: p.namespaces }, ctx.signal);
+      return { requeueAfter: this.opts.cleanupPollMs };
+    }
+    const reason = err instanceof ClusterUnavailable ? err.reason : isUnreachable(err) ? 'ClusterUnreachable' : 'ApplyFailed';
+    const detail = err instanceof Error ? err.message : String(err);
+    const message = reason === 'ClusterUnreachable' ? `cannot reach ${where}: ${detail}; retrying` : `materializing on ${where} failed: ${detail}; retrying`;
+    await this.writeStatus(lc, { phase: 'Initializing', reason, message, namespaces: p.namespaces }, ctx.signal).catch(() => undefined);
+    throw err instanceof Error ? err : new Error(detail);
+  }
+
+  // ------------------------------------------------------------------ delete
+
+  private async finalize(lc: LogicalClusterObject, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const name = lc.metadata.name ?? '';
+    if (!(lc.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const blocked: string[] = [];
+    const remaining: string[] = [];
+    const targets: Array<{ label: string; client: () => Promise<ApiClient> }> = [{ label: 'the control plane', client: async () => this.deps.host }];
+    const bound = lc.status?.cluster;
+    if (bound) targets.push({ label: `cluster ${bound}`, client: async () => (await this.deps.members.get(bound, ctx.signal)).client });
+    for (const t of targets) {
+      try {
+        const progress = await cleanup(await t.client(), name, ctx.signal);
+        remaining.push(...progress.remaining.map((ns) => `${ns} (${t.label})`));
+      } catch (err) {
+        const why = err instanceof MemberClusterUnavailableError ? err.message : isUnreachable(err) ? `unreachable: ${(err as Error).message}` : (err as Error).message;
+        blocked.push(`${t.label}: ${why}`);
+      }
+    }
+    if (blocked.length > 0) {
+      const message = `cannot delete this logical cluster's namespaces on ${blocked.join('; ')}. Retrying every ${Math.round(this.opts.unreachableRetryMs / 1000)}s; if that cluster is gone for good, remove the finalizer ${FINALIZER} by hand (its namespaces there are then left behind)`;
+      const changed = await this.writeStatus(lc, {
+        phase: 'Terminating',
+        reason: 'CleanupBlocked',
+        message,
+        conditions: [{ type: ConditionTypes.CleanupBlocked, status: 'True', reason: 'ClusterUnreachable', message }],
+      }, ctx.signal);
+      if (changed) ctx.events.warning(lc, 'CleanupBlocked', message);
+      return { requeueAfter: this.opts.unreachableRetryMs };
+    }
+    if (remaining.length > 0) {
+      await this.writeStatus(lc, {
+        phase: 'Terminating',
+        reason: 'DeletingNamespaces',
+        message: `waiting for namespaces to terminate: ${remaining.join(', ')}`,
+        clear: [ConditionTypes.CleanupBlocked],
+      }, ctx.signal);
+      return { requeueAfter: this.opts.cleanupPollMs };
+    }
+    await this.removeFinalizer(lc, ctx.signal);
+    this.forget(name);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  private async addFinalizer(lc: LogicalClusterObject, signal: AbortSignal): Promise<void> {
+    const finalizers = [...(lc.metadata.finalizers ?? []), FINALIZER];
+    await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+  }
+
+  private async removeFinalizer(lc: LogicalClusterObject, signal: AbortSignal): Promise<void> {
+    const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+  }
+
+  /** Writes status if it changed; returns whether it did. */
+  private async writeStatus(lc: LogicalClusterObject, outcome: Outcome, signal: AbortSignal): Promise<boolean> {
+    const name = lc.metadata.name ?? '';
+    // The cache may not show our last write yet (the event that woke this reconcile
+    // can be older than it): compare with the newer of the two.
+    const written = this.writtenStatus.get(name);
+    const base = written && written.uid === lc.metadata.uid && this.now().getTime() - written.at < STATUS_MEMO_MS ? written.status : lc.status;
+    const next = nextStatus(base, outcome, lc.metadata.generation, this.now());
+    if (!statusChanged(base, next)) return false;
+    await patchStatus(this.deps.host, Resources.LogicalCluster, lc, next, signal);
+    this.writtenStatus.set(name, { uid: lc.metadata.uid, status: next, at: this.now().getTime() });
+    return true;
+  }
+
+  /** A namespace of this logical cluster disappeared: the next reconcile re-applies instead of trusting its memo. */
+  namespaceGone(lcName: string): void {
+    this.applied.delete(lcName);
+  }
+
+  private forget(name: string): void {
+    this.applied.delete(name);
+    this.tokens.delete(name);
+    this.writtenStatus.delete(name);
+    for (const [cluster, holder] of this.pendingBindings) if (holder === name) this.pendingBindings.delete(cluster);
+  }
+}
