@@ -1,4 +1,5 @@
 import type { Manager } from '../controllers/index.js';
+import { register as registerLogicalClusters } from './logicalcluster/index.js';
 
 /** A feature's wiring: adds its controllers, runnables and informers to the manager. */
 export type Registration = (manager: Manager) => void;
@@ -7,7 +8,9 @@ export type Registration = (manager: Manager) => void;
  * Every feature the operator runs, in order. Append yours:
  * `import { registerWorkspace } from './workspace/register.js';` and add it below.
  */
-export const registrations: Registration[] = [];
+export const registrations: Registration[] = [
+  registerLogicalClusters,
+];
 
 export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations): void {
   for (const register of features) register(manager);
