@@ -101,6 +101,9 @@ export const ClusterStatusSchema = Type.Object(
   {
     kubernetesVersion: Type.Optional(Type.String({ description: 'Version reported by the cluster\'s /version.' })),
     allocatable: Type.Optional(ResourceListSchema('Resources still free for placement.')),
+    allocated: Type.Optional(
+      ResourceListSchema('Requests already placed, when the cluster reports them apart from allocatable.'),
+    ),
     lastProbeTime: Type.Optional(Timestamp({ description: 'When /readyz was last probed.' })),
     apiEnablements: Type.Optional(
       Type.Array(ApiEnablementSchema, {

@@ -56,6 +56,7 @@ export const ResourceSelectorSchema = Type.Object({
 export type ResourceSelector = Static<typeof ResourceSelectorSchema>;
 
 export const PlacementRuleSchema = Type.Object({
+  name: Type.Optional(Type.String({ description: 'Short name for the rule, shown in status and explain output.', maxLength: 63 })),
   expression: Type.String({
     description: "CEL over object, cluster and workspace, e.g. cluster.metadata.labels['compliance/pci'] == 'true'.",
     minLength: 1,
@@ -107,6 +108,12 @@ export const ReplicasSchema = Type.Object(
         ...validations({ rule: 'self.exists(w, w.weight > 0)', message: 'at least one weight must be positive' }),
       }),
     ),
+    byCapacity: Type.Optional(
+      Type.Boolean({
+        description:
+          'Divide only: split in proportion to free capacity. With weights, weights only choose which clusters take part.',
+      }),
+    ),
     minPerCluster: Type.Optional(
       Type.Integer({ description: 'Divide only: fewest replicas a chosen cluster gets.', format: 'int32', minimum: 0 }),
     ),
@@ -116,8 +123,8 @@ export const ReplicasSchema = Type.Object(
     description: 'How many clusters get the object and how replicas are shared.',
     default: {},
     ...validations({
-      rule: "self.strategy == 'Divide' || (!has(self.weights) && !has(self.minPerCluster))",
-      message: 'weights and minPerCluster apply only to strategy Divide',
+      rule: "self.strategy == 'Divide' || (!has(self.weights) && !has(self.byCapacity) && !has(self.minPerCluster))",
+      message: 'weights, byCapacity and minPerCluster apply only to strategy Divide',
     }),
   },
 );

@@ -203,7 +203,8 @@ export const propagatedObjectCustomResourceDefinition = customResourceDefinition
   kind: PROPAGATED_OBJECT_KIND,
   plural: PropagatedObjectResource.plural,
   singular: 'propagatedobject',
-  shortNames: ['po'],
+  // Not `po`: kubectl already resolves that to pods.
+  shortNames: ['pobj'],
   scope: 'Namespaced',
   description: 'One object placed onto member clusters, with per-cluster overrides and status.',
   spec: PropagatedObjectSpecSchema,

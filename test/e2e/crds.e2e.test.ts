@@ -267,7 +267,7 @@ const MALFORMED: Malformed[] = [
   {
     title: 'weights with strategy Duplicate',
     object: () => placementPolicy({ replicas: { weights: [{ cluster: 'eu-1', weight: 1 }] } }),
-    message: 'weights and minPerCluster apply only to strategy Divide',
+    message: 'weights, byCapacity and minPerCluster apply only to strategy Divide',
   },
   {
     title: 'a negative minPerCluster',

@@ -43,6 +43,15 @@ describe('CustomResourceDefinitions', () => {
     }
   });
 
+  it('short names do not shadow built-in ones or those of widely installed CRDs', () => {
+    const builtIn = ['po', 'svc', 'deploy', 'ns', 'no', 'cm', 'pv', 'pvc', 'rs', 'sts', 'ds', 'cj', 'ing', 'sa', 'ep', 'ev', 'hpa',
+      'pdb', 'pc', 'netpol', 'crd', 'crds', 'csr', 'rc', 'limits', 'quota', 'cs', 'sc'];
+    const common = ['cl' /* Cluster API */, 'vpa'];
+    const ours = manifests.flatMap((m) => m.spec.names.shortNames);
+    expect(ours.filter((n) => [...builtIn, ...common].includes(n))).to.deep.equal([]);
+    expect(new Set(ours).size).to.equal(ours.length);
+  });
+
   it('config/crd matches src/crds', () => {
     const files = renderCustomResourceDefinitionFiles();
     for (const [name, text] of files) {
