@@ -254,20 +254,19 @@ export function evaluate(rule: CompiledRule, bindings: Record<string, CelInput>)
 
 const FALSE: RuleOutcome = Object.freeze({ failure: 'false', detail: 'evaluated to false' });
 
-/** Looks up or computes the outcome of a rule for a cluster binding and memo key. */
-export function memoised(rule: CompiledRule, clusterBinding: object, key: string, compute: () => RuleOutcome): RuleOutcome {
-  let perCluster = rule.outcomes.get(clusterBinding);
+/** The memoised outcome of a rule for a cluster and memo key, if any. */
+export function recalled(rule: CompiledRule, cluster: object, key: string): RuleOutcome | undefined {
+  return rule.outcomes.get(cluster)?.get(key);
+}
+
+export function remember(rule: CompiledRule, cluster: object, key: string, outcome: RuleOutcome): void {
+  let perCluster = rule.outcomes.get(cluster);
   if (!perCluster) {
     perCluster = new Map();
-    rule.outcomes.set(clusterBinding, perCluster);
+    rule.outcomes.set(cluster, perCluster);
   }
-  let outcome = perCluster.get(key);
-  if (outcome === undefined) {
-    outcome = compute();
-    if (perCluster.size >= MAX_MEMO_ENTRIES_PER_CLUSTER) perCluster.clear(); // bounds memory when a rule reads a unique field
-    perCluster.set(key, outcome);
-  }
-  return outcome;
+  if (perCluster.size >= MAX_MEMO_ENTRIES_PER_CLUSTER) perCluster.clear(); // bounds memory when a rule reads a unique field
+  perCluster.set(key, outcome);
 }
 
 /**

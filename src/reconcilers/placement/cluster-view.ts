@@ -37,7 +37,7 @@ export interface ClusterView {
 }
 
 const views = new WeakMap<Cluster, ClusterView>();
-const sortedLists = new WeakMap<readonly Cluster[], readonly ClusterView[]>();
+const snapshots = new WeakMap<readonly Cluster[], ClusterSnapshot>();
 
 export function clusterView(cluster: Cluster): ClusterView {
   let v = views.get(cluster);
@@ -48,14 +48,20 @@ export function clusterView(cluster: Cluster): ClusterView {
   return v;
 }
 
+/** All clusters of one decision input, sorted by name, with each name's position. */
+export interface ClusterSnapshot {
+  readonly views: readonly ClusterView[];
+  readonly indexOf: ReadonlyMap<string, number>;
+}
+
 /**
  * Views of all clusters sorted by name, so that every decision is independent
  * of the order the cache listed clusters in. Cached per array, because the
  * reconciler hands the same snapshot to many decisions.
  */
-export function sortedClusterViews(clusters: readonly Cluster[]): readonly ClusterView[] {
-  let list = sortedLists.get(clusters);
-  if (!list) {
+export function clusterSnapshot(clusters: readonly Cluster[]): ClusterSnapshot {
+  let snap = snapshots.get(clusters);
+  if (!snap) {
     const seen = new Set<string>();
     const out: ClusterView[] = [];
     for (const c of clusters) {
@@ -66,10 +72,10 @@ export function sortedClusterViews(clusters: readonly Cluster[]): readonly Clust
       out.push(clusterView(c));
     }
     out.sort((a, b) => compareNames(a.name, b.name));
-    list = out;
-    sortedLists.set(clusters, list);
+    snap = { views: out, indexOf: new Map(out.map((v, i) => [v.name, i])) };
+    snapshots.set(clusters, snap);
   }
-  return list;
+  return snap;
 }
 
 /** Locale-independent name order (the order kubectl lists objects in). */

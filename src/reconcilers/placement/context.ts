@@ -43,9 +43,10 @@ export class DecisionContext implements ScheduleContext {
     this.current = current;
   }
 
-  memo<T>(key: string, compute: () => T): T {
-    if (this.#memo.has(key)) return this.#memo.get(key) as T;
-    const v = compute();
+  memo<T>(key: string, compute: (ctx: ScheduleContext) => T): T {
+    const hit = this.#memo.get(key);
+    if (hit !== undefined || this.#memo.has(key)) return hit as T;
+    const v = compute(this);
     this.#memo.set(key, v);
     return v;
   }

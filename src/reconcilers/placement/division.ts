@@ -35,6 +35,8 @@ export interface DivisionResult {
   readonly notes: readonly string[];
 }
 
+const WEIGHT_ZERO = 'weight 0 in the replica weights';
+
 export function divideReplicas(req: DivisionRequest): DivisionResult {
   const total = Math.max(0, Math.floor(req.total));
   const minPer = Math.max(0, Math.floor(req.minPerCluster ?? 0));
@@ -44,7 +46,7 @@ export function divideReplicas(req: DivisionRequest): DivisionResult {
   const live: DivisionCandidate[] = [];
   for (const c of req.candidates) {
     if (c.weight > 0 && Number.isFinite(c.weight)) live.push(c);
-    else dropped.push({ name: c.name, reason: 'weight 0 in the replica weights' });
+    else dropped.push({ name: c.name, reason: WEIGHT_ZERO });
   }
   if (live.length === 0) {
     return { assignments: [], dropped, overflow: 0, notes, error: 'every candidate cluster has replica weight 0' };
@@ -75,9 +77,10 @@ export function divideReplicas(req: DivisionRequest): DivisionResult {
     };
   }
   const chosen = live.slice(0, n);
-  for (const c of live.slice(n)) {
+  if (live.length > n) {
     const why = n === maxClusters ? `maxClusters ${maxClusters}` : `minPerCluster ${minPer} with ${total} replica(s)`;
-    dropped.push({ name: c.name, reason: `ranked below the ${n} cluster(s) that ${why} allows` });
+    const reason = `ranked below the ${n} cluster(s) that ${why} allows`;
+    for (let i = n; i < live.length; i++) dropped.push({ name: live[i]!.name, reason });
   }
   const bounds = chosen.map((_, i) => Math.max(lowerBound, i < seeds ? 1 : 0));
   const { allocation, overflow } = apportion(
@@ -88,10 +91,11 @@ export function divideReplicas(req: DivisionRequest): DivisionResult {
     chosen.map((c) => c.name),
   );
   const assignments: { name: string; replicas: number }[] = [];
+  const none = `received 0 of ${total} replica(s) by weight`;
   chosen.forEach((c, i) => {
     const r = allocation[i]!;
     if (r > 0) assignments.push({ name: c.name, replicas: r });
-    else dropped.push({ name: c.name, reason: `received 0 of ${total} replica(s) by weight` });
+    else dropped.push({ name: c.name, reason: none });
   });
   return { assignments, dropped, overflow, notes };
 }

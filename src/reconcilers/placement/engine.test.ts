@@ -68,7 +68,7 @@ describe('placement engine', () => {
     expect(r.placement.map((p) => p.cluster)).to.deep.equal(['eu-1', 'us-1']);
     expect(r.placement[0]!.reason).to.equal('passed all filters; score 100 (Cost 100)');
     expect(r.excluded).to.deep.equal([
-      { cluster: 'eu-2', plugin: 'Selection', reason: 'ranked below the 2 cluster(s) maxClusters allows (passed all filters; score 0 (Cost 0))' },
+      { cluster: 'eu-2', plugin: 'Selection', reason: 'ranked below the 2 cluster(s) maxClusters allows (score 0)' },
     ]);
   });
 
@@ -175,11 +175,15 @@ describe('placement engine', () => {
       expect(rule.condition.message).to.contain("cluster eu-2 is forbidden by Rules: rule #1 `cluster.spec.provider == 'onprem'`: on-prem only");
     });
 
-    it('is Unschedulable, not Invalid, when a requested cluster is merely not ready', () => {
+    it('is Unschedulable, not Invalid, when a requested cluster is merely not ready or unreachable', () => {
       const clusters = [cluster('eu-1', { ready: false }), cluster('eu-2')];
       const r = schedule({ object: pinned('eu-1'), policy: policy({}), clusters, now: NOW });
       expect(r.condition.reason).to.equal('Unschedulable');
       expect(r.excluded[0]).to.deep.include({ cluster: 'eu-1', plugin: 'ClusterReady' });
+      const down = [cluster('eu-1', { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute' }] })];
+      expect(schedule({ object: pinned('eu-1'), policy: policy({}), clusters: down, now: NOW }).condition.reason).to.equal('Unschedulable');
+      const dedicated = [cluster('eu-1', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] })];
+      expect(schedule({ object: pinned('eu-1'), policy: policy({}), clusters: dedicated, now: NOW }).condition.reason).to.equal('Invalid');
     });
 
     it('reports requested clusters that are not registered', () => {

@@ -3,8 +3,12 @@
  * Pure: no I/O, no hidden state that changes the answer (caches only save
  * work), and the same inputs give the same decision whatever order the
  * clusters come in.
+ *
+ * Stages: policy-engine answer check → pinned clusters → filters (first
+ * rejecting plugin names the reason) → score vetoes → ranking (score, then
+ * name) → spread-aware ordering → Duplicate or Divide → workspace budget.
  */
-import { sortedClusterViews, type ClusterView } from './cluster-view.js';
+import { clusterSnapshot, type ClusterSnapshot, type ClusterView } from './cluster-view.js';
 import { DecisionContext } from './context.js';
 import { formatMoney, monthlyCost } from './cost-estimate.js';
 import { divideReplicas } from './division.js';
@@ -13,9 +17,10 @@ import { replicasThatFit } from './fit.js';
 import type { FilterPlugin, ScorePlugin } from './framework.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { defaultRegistry, type PluginRegistry } from './registry.js';
+import { topologyValue } from './scores/spread.js';
 import { rank, spreadOrder, type RankedCluster } from './selection.js';
-import { replicaWeights } from './weights.js';
 import type { ClusterExclusion, ClusterPlacement, ScheduledReason, ScheduleInput, ScheduleResult } from './types.js';
+import { replicaWeights } from './weights.js';
 
 export interface ScheduleOptions {
   /** Plugins to run; defaults to {@link defaultRegistry}. WorkspaceConstraints always runs. */
@@ -33,57 +38,28 @@ const DEFAULT_REGISTRY = defaultRegistry();
 export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): ScheduleResult {
   const registry = options.registry ?? DEFAULT_REGISTRY;
   const ctx = new DecisionContext(input);
-  const views = sortedClusterViews(input.clusters);
-  const excluded: ClusterExclusion[] = [];
-  const notes: string[] = [];
-  // A failed decision lists every cluster not yet excluded under the stage that failed it.
-  const done = (reason: ScheduledReason, message: string, placement: ClusterPlacement[] = [], stage = STAGE_SELECTION): ScheduleResult =>
-    finish(ctx, views, placement, excluded, reason, message, stage);
+  const d = new Decision(ctx, clusterSnapshot(input.clusters));
+  const views = d.snapshot.views;
 
   const pe = ctx.spec.policyEngine;
   if (pe) {
-    const d = ctx.policyEngineDecision;
-    if (!d || 'error' in d) {
-      const why = d && 'error' in d ? d.error : 'no answer was obtained';
+    const answer = ctx.policyEngineDecision;
+    if (!answer || 'error' in answer) {
+      const why = answer && 'error' in answer ? answer.error : 'no answer was obtained';
       if (pe.failurePolicy !== 'Ignore') {
-        for (const v of views) excluded.push({ cluster: v.name, plugin: STAGE_POLICY_ENGINE, reason: `policy engine ${pe.url} failed: ${why}` });
-        return done('PolicyEngineFailed', `policy engine ${pe.url} failed: ${why}; failurePolicy Fail leaves the object unscheduled`, [], STAGE_POLICY_ENGINE);
+        return d.fail('PolicyEngineFailed', `policy engine ${pe.url} failed: ${why}; failurePolicy Fail leaves the object unscheduled`, STAGE_POLICY_ENGINE);
       }
-      notes.push(`policy engine ${pe.url} failed (${why}); ignored as failurePolicy is Ignore`);
+      d.notes.push(`policy engine ${pe.url} failed (${why}); ignored as failurePolicy is Ignore`);
     }
   }
 
   const filters = activeFilters(registry, ctx);
-  let candidates: readonly ClusterView[] = views;
+  let candidates = views;
   const pins = ctx.profile.pinnedClusters;
   if (pins) {
-    const pinned = new Set(pins);
-    const known = new Set<string>();
-    const chosen: ClusterView[] = [];
-    for (const v of views) {
-      if (pinned.has(v.name)) {
-        chosen.push(v);
-        known.add(v.name);
-      } else {
-        excluded.push({ cluster: v.name, plugin: STAGE_PINNING, reason: `not listed in annotation ${ANNOTATION_PLACEMENT_CLUSTERS}` });
-      }
-    }
-    for (const name of pins) {
-      if (!known.has(name)) excluded.push({ cluster: name, plugin: STAGE_PINNING, reason: `listed in annotation ${ANNOTATION_PLACEMENT_CLUSTERS} but not registered` });
-    }
-    // A pinned cluster that policy forbids makes the request itself wrong, whatever else is also wrong with the cluster.
-    const forbidden: string[] = [];
-    for (const v of chosen) {
-      for (const f of filters) {
-        if ((f.kind ?? 'policy') !== 'policy') continue;
-        const r = f.filter(ctx, v);
-        if (!r.ok) forbidden.push(`cluster ${v.name} is forbidden by ${f.name}: ${r.reason}`);
-      }
-    }
-    if (forbidden.length > 0) {
-      return done('Invalid', `annotation ${ANNOTATION_PLACEMENT_CLUSTERS} asks for what policy forbids: ${forbidden.join('; ')}`, [], STAGE_PINNING);
-    }
-    candidates = chosen;
+    const invalid = pinCandidates(d, filters, pins);
+    if (invalid) return d.fail('Invalid', invalid, STAGE_PINNING);
+    candidates = d.pinned;
   }
 
   const feasible: ClusterView[] = [];
@@ -92,97 +68,203 @@ export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): S
     for (const f of filters) {
       const r = f.filter(ctx, v);
       if (!r.ok) {
-        excluded.push({ cluster: v.name, plugin: f.name, reason: r.reason });
+        d.exclude(v.name, f.name, r.reason);
         ok = false;
         break;
       }
     }
     if (ok) feasible.push(v);
   }
-  if (feasible.length === 0) return done('Unschedulable', emptySetMessage(views.length, excluded));
+  if (feasible.length === 0) return d.fail('Unschedulable', emptySetMessage(views.length, d), STAGE_SELECTION);
   ctx.feasible = feasible;
 
-  const scorers = registry.scores.filter((s) => s.weight > 0 && (s.enabled?.(ctx) ?? true));
+  const scorers: ScorePlugin[] = [];
+  for (const s of registry.scores) if (s.weight > 0 && (s.enabled?.(ctx) ?? true)) scorers.push(s);
   for (const s of scorers) {
     const veto = s.check?.(ctx);
-    if (veto) return done('Unschedulable', veto, [], s.name);
+    if (veto) return d.fail('Unschedulable', veto, s.name);
   }
-  const ranked = rank(feasible.map((v) => scoreCluster(ctx, scorers, v)));
+  const ranked: RankedCluster[] = [];
+  for (const v of feasible) ranked.push(scoreCluster(ctx, scorers, v));
+  rank(ranked);
   const spread = ctx.spec.spread;
   const minGroups = spread ? Math.max(1, spread.minGroups ?? 1) : 0;
   const { order, seeds } = spreadOrder(ranked, spread?.topologyKey, minGroups);
-  const maxClusters = ctx.maxClusters;
-  if (spread && maxClusters < minGroups) {
-    return done('Unschedulable', `maxClusters ${maxClusters} cannot cover spread minGroups ${minGroups} over ${spread.topologyKey}`);
+  if (spread && ctx.maxClusters < minGroups) {
+    return d.fail('Unschedulable', `maxClusters ${ctx.maxClusters} cannot cover spread minGroups ${minGroups} over ${spread.topologyKey}`, STAGE_SELECTION);
   }
-  const describe = (r: RankedCluster): string => scoreText(scorers, r) + (pins ? `; requested by annotation ${ANNOTATION_PLACEMENT_CLUSTERS}` : '');
-  const left = budgetLeft(ctx);
-  const placement: ClusterPlacement[] = [];
-  const byName = new Map(order.map((r, i) => [r.view.name, { ...r, index: i }]));
+  const pinNote = pins ? `; requested by annotation ${ANNOTATION_PLACEMENT_CLUSTERS}` : '';
+  return ctx.strategy === 'Duplicate'
+    ? duplicate(d, scorers, order, minGroups, pinNote)
+    : divide(d, scorers, order, spread ? seeds : 0, pinNote);
+}
 
-  if (ctx.strategy === 'Duplicate') {
-    let spent = 0;
-    order.forEach((r, i) => {
-      const name = r.view.name;
-      if (i >= maxClusters) {
-        excluded.push({ cluster: name, plugin: STAGE_SELECTION, reason: `ranked below the ${maxClusters} cluster(s) maxClusters allows (${scoreText(scorers, r)})` });
-        return;
-      }
-      const cost = left === undefined ? 0 : (monthlyCost(ctx.profile, r.view, ctx.minReplicasPerCluster) ?? 0);
-      if (left !== undefined && placement.length > 0 && spent + cost > left) {
-        excluded.push({
-          cluster: name,
-          plugin: WORKSPACE_CONSTRAINTS,
-          reason: `adding it would bring the estimated monthly cost to ${formatMoney(spent + cost)}, over what is left of workspace costBudget (${formatMoney(left)})`,
-        });
-        return;
-      }
-      spent += cost;
-      placement.push({ cluster: name, ...(ctx.profile.replicas !== undefined ? { replicas: ctx.profile.replicas } : {}), reason: describe(r) });
-    });
-    if (spread && placement.length < order.length) {
-      const groups = new Set(placement.map((p) => groupOf(byName.get(p.cluster)!.view, spread.topologyKey)));
-      groups.delete(undefined);
-      if (groups.size < minGroups) {
-        return done('Unschedulable', `the workspace costBudget leaves clusters in ${groups.size} group(s), fewer than spread minGroups ${minGroups}`);
-      }
+/** Collects one decision's exclusions (in cluster-name order by construction) and notes. */
+class Decision {
+  readonly #byIndex: (ClusterExclusion | undefined)[];
+  /** Exclusions of names that are not registered clusters (pins of unknown clusters). */
+  readonly #unregistered: ClusterExclusion[] = [];
+  readonly notes: string[] = [];
+  pinned: ClusterView[] = [];
+
+  constructor(
+    readonly ctx: DecisionContext,
+    readonly snapshot: ClusterSnapshot,
+  ) {
+    this.#byIndex = new Array<ClusterExclusion | undefined>(snapshot.views.length);
+  }
+
+  exclude(cluster: string, plugin: string, reason: string): void {
+    const i = this.snapshot.indexOf.get(cluster);
+    if (i === undefined) this.#unregistered.push({ cluster, plugin, reason });
+    else this.#byIndex[i] ??= { cluster, plugin, reason };
+  }
+
+  excluded(): ClusterExclusion[] {
+    const out: ClusterExclusion[] = [];
+    for (const e of this.#byIndex) if (e) out.push(e);
+    return out;
+  }
+
+  succeed(placement: ClusterPlacement[]): ScheduleResult {
+    return this.#result(placement, this.#merged(), 'Scheduled', this.notes.join('; '));
+  }
+
+  /**
+   * A failed decision places nothing; every cluster not excluded by a filter
+   * is listed under the stage that failed, so status still explains each one.
+   */
+  fail(reason: Exclude<ScheduledReason, 'Scheduled'>, message: string, stage: string): ScheduleResult {
+    const views = this.snapshot.views;
+    for (let i = 0; i < views.length; i++) this.#byIndex[i] ??= { cluster: views[i]!.name, plugin: stage, reason: message };
+    return this.#result([], this.#merged(), reason, message);
+  }
+
+  #merged(): ClusterExclusion[] {
+    const out = this.excluded();
+    if (this.#unregistered.length === 0) return out;
+    out.push(...this.#unregistered);
+    return out.sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+  }
+
+  #result(placement: ClusterPlacement[], excluded: ClusterExclusion[], reason: ScheduledReason, message: string): ScheduleResult {
+    const ctx = this.ctx;
+    return {
+      placement,
+      excluded,
+      condition: { type: 'Scheduled', status: reason === 'Scheduled' ? 'True' : 'False', reason, message },
+      ...(ctx.wakeAt !== undefined ? { requeueAfterMs: ctx.wakeAt - ctx.now } : {}),
+    };
+  }
+}
+
+/**
+ * Restricts candidates to the clusters the object asks for. Returns the
+ * Invalid message when policy forbids one of them: the request itself is
+ * wrong then, whatever else is also wrong with the cluster, so every policy
+ * filter is asked (not just the first that fails).
+ */
+function pinCandidates(d: Decision, filters: readonly FilterPlugin[], pins: readonly string[]): string | undefined {
+  const pinned = new Set(pins);
+  for (const v of d.snapshot.views) {
+    if (pinned.has(v.name)) d.pinned.push(v);
+    else d.exclude(v.name, STAGE_PINNING, `not listed in annotation ${ANNOTATION_PLACEMENT_CLUSTERS}`);
+  }
+  for (const name of pins) {
+    if (!d.snapshot.indexOf.has(name)) d.exclude(name, STAGE_PINNING, `listed in annotation ${ANNOTATION_PLACEMENT_CLUSTERS} but not registered`);
+  }
+  const forbidden: string[] = [];
+  for (const v of d.pinned) {
+    for (const f of filters) {
+      const pluginKind = f.kind ?? 'policy';
+      if (pluginKind !== 'policy') continue;
+      const r = f.filter(d.ctx, v);
+      if (!r.ok && (r.kind ?? pluginKind) === 'policy') forbidden.push(`cluster ${v.name} is forbidden by ${f.name}: ${r.reason}`);
     }
-    notes.unshift(`placed on ${placement.length} cluster(s) (Duplicate)`);
-    return done('Scheduled', notes.join('; '), placement);
   }
+  return forbidden.length > 0 ? `annotation ${ANNOTATION_PLACEMENT_CLUSTERS} asks for what policy forbids: ${forbidden.join('; ')}` : undefined;
+}
 
-  const total = ctx.profile.replicas ?? 0;
-  const weights = replicaWeights(ctx, order.map((r) => r.view));
-  const division = divideReplicas({
-    total,
-    candidates: order.map((r, i) => ({
-      name: r.view.name,
-      weight: weights.values[i]!,
-      capacity: Math.min(total, replicasThatFit(ctx.profile, r.view, ctx.current.get(r.view.name) ?? 0)),
-    })),
-    minPerCluster: ctx.spec.replicas?.minPerCluster ?? 0,
-    maxClusters,
-    seeds: spread ? seeds : 0,
-  });
-  if (division.error) return done('Unschedulable', division.error);
-  for (const d of division.dropped) excluded.push({ cluster: d.name, plugin: STAGE_DIVISION, reason: d.reason });
-  let cost = 0;
-  for (const a of division.assignments) {
-    const r = byName.get(a.name)!;
-    cost += monthlyCost(ctx.profile, r.view, a.replicas) ?? 0;
-    const w = weights.values[r.index]!;
-    placement.push({ cluster: a.name, replicas: a.replicas, reason: `${describe(r)}; ${a.replicas} of ${total} replica(s) (${weights.source} ${formatWeight(w)})` });
-  }
-  if (left !== undefined && cost > left) {
-    return done(
-      'Unschedulable',
-      `estimated monthly cost ${formatMoney(cost)} of ${total} replica(s) exceeds what is left of workspace costBudget (${formatMoney(left)}) (workspace ${workspaceName(ctx)})`,
+/** Every chosen cluster gets the whole object; maxClusters and the workspace budget cut the ranking. */
+function duplicate(d: Decision, scorers: readonly ScorePlugin[], order: readonly RankedCluster[], minGroups: number, pinNote: string): ScheduleResult {
+  const ctx = d.ctx;
+  const left = budgetLeft(ctx);
+  const maxClusters = ctx.maxClusters;
+  const placement: ClusterPlacement[] = [];
+  const groups = new Set<string>();
+  let spent = 0;
+  for (let i = 0; i < order.length; i++) {
+    const r = order[i]!;
+    const name = r.view.name;
+    if (i >= maxClusters) {
+      d.exclude(name, STAGE_SELECTION, `ranked below the ${maxClusters} cluster(s) maxClusters allows (score ${round1(r.score)})`);
+      continue;
+    }
+    const cost = left === undefined ? 0 : (monthlyCost(ctx.profile, r.view, ctx.minReplicasPerCluster) ?? 0);
+    if (left !== undefined && placement.length > 0 && spent + cost > left) {
+      d.exclude(
+        name,
+        WORKSPACE_CONSTRAINTS,
+        `adding it would bring the estimated monthly cost to ${formatMoney(spent + cost)}, over what is left of workspace costBudget (${formatMoney(left)})`,
+      );
+      continue;
+    }
+    spent += cost;
+    const group = ctx.spec.spread ? topologyValue(r.view, ctx.spec.spread.topologyKey) : undefined;
+    if (group !== undefined) groups.add(group);
+    const replicas = ctx.profile.replicas;
+    placement.push(
+      replicas !== undefined
+        ? { cluster: name, replicas, reason: scoreText(scorers, r) + pinNote }
+        : { cluster: name, reason: scoreText(scorers, r) + pinNote },
     );
   }
-  notes.unshift(`placed ${total} replica(s) on ${placement.length} cluster(s) (Divide by ${weights.source})`);
-  if (division.overflow > 0) notes.push(`capacity exhausted: ${division.overflow} replica(s) exceed the clusters' free allocatable and will wait for capacity`);
-  notes.push(...division.notes);
-  return done('Scheduled', notes.join('; '), placement);
+  if (ctx.spec.spread && groups.size < minGroups) {
+    const key = ctx.spec.spread.topologyKey;
+    return d.fail('Unschedulable', `the chosen clusters cover ${groups.size} ${key} group(s), fewer than spread minGroups ${minGroups}`, STAGE_SELECTION);
+  }
+  d.notes.unshift(`placed on ${placement.length} cluster(s) (Duplicate)`);
+  return d.succeed(placement);
+}
+
+/** `spec.replicas` split over the ranking by weights, capacity, minPerCluster and maxClusters. */
+function divide(d: Decision, scorers: readonly ScorePlugin[], order: readonly RankedCluster[], seeds: number, pinNote: string): ScheduleResult {
+  const ctx = d.ctx;
+  const total = ctx.profile.replicas ?? 0;
+  const views = order.map((r) => r.view);
+  const fits = views.map((v) => replicasThatFit(ctx.profile, v, ctx.current.get(v.name) ?? 0));
+  const weights = replicaWeights(ctx, views, fits);
+  const division = divideReplicas({
+    total,
+    candidates: views.map((v, i) => ({ name: v.name, weight: weights.values[i]!, capacity: Math.min(total, fits[i]!) })),
+    minPerCluster: ctx.spec.replicas?.minPerCluster ?? 0,
+    maxClusters: ctx.maxClusters,
+    seeds,
+  });
+  if (division.error) return d.fail('Unschedulable', division.error, STAGE_DIVISION);
+  for (const x of division.dropped) d.exclude(x.name, STAGE_DIVISION, x.reason);
+  const position = new Map(order.map((r, i) => [r.view.name, i]));
+  const placement: ClusterPlacement[] = [];
+  let cost = 0;
+  for (const a of division.assignments) {
+    const i = position.get(a.name)!;
+    const r = order[i]!;
+    cost += monthlyCost(ctx.profile, r.view, a.replicas) ?? 0;
+    const share = `${a.replicas} of ${total} replica(s) (${weights.source} ${formatWeight(weights.values[i]!)})`;
+    placement.push({ cluster: a.name, replicas: a.replicas, reason: `${scoreText(scorers, r)}${pinNote}; ${share}` });
+  }
+  const left = budgetLeft(ctx);
+  if (left !== undefined && cost > left) {
+    return d.fail(
+      'Unschedulable',
+      `estimated monthly cost ${formatMoney(cost)} of ${total} replica(s) exceeds what is left of workspace costBudget (${formatMoney(left)}) (workspace ${workspaceName(ctx)})`,
+      WORKSPACE_CONSTRAINTS,
+    );
+  }
+  d.notes.unshift(`placed ${total} replica(s) on ${placement.length} cluster(s) (Divide by ${weights.source})`);
+  if (division.overflow > 0) d.notes.push(`capacity exhausted: ${division.overflow} replica(s) exceed the clusters' free allocatable and will wait for capacity`);
+  d.notes.push(...division.notes);
+  return d.succeed(placement);
 }
 
 /** WorkspaceConstraints first and always; then the registry's enabled filters. */
@@ -216,10 +298,6 @@ function scoreText(scorers: readonly ScorePlugin[], r: RankedCluster): string {
   return `passed all filters; score ${round1(r.score)} (${parts.join(', ')})`;
 }
 
-function groupOf(v: ClusterView, key: string): string | undefined {
-  return key === 'region' ? v.region : key === 'provider' ? v.provider : v.labels[key];
-}
-
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
@@ -229,40 +307,14 @@ function formatWeight(w: number): string {
 }
 
 /** "The filters leave nothing": counts per plugin with one example each, so `kubectl describe` says why. */
-function emptySetMessage(registered: number, excluded: readonly ClusterExclusion[]): string {
+function emptySetMessage(registered: number, d: Decision): string {
   if (registered === 0) return 'no clusters are registered';
-  const byPlugin = new Map<string, ClusterExclusion[]>();
-  for (const e of excluded) {
-    const list = byPlugin.get(e.plugin) ?? [];
-    list.push(e);
-    byPlugin.set(e.plugin, list);
+  const byPlugin = new Map<string, { count: number; first: ClusterExclusion }>();
+  for (const e of d.excluded()) {
+    const entry = byPlugin.get(e.plugin);
+    if (entry) entry.count++;
+    else byPlugin.set(e.plugin, { count: 1, first: e });
   }
-  const parts = [...byPlugin].map(([plugin, list]) => `${plugin} excluded ${list.length} (e.g. ${list[0]!.cluster}: ${list[0]!.reason})`);
+  const parts = [...byPlugin].map(([plugin, { count, first }]) => `${plugin} excluded ${count} (e.g. ${first.cluster}: ${first.reason})`);
   return `no cluster passed the filters (0 of ${registered} left): ${parts.join('; ')}`;
-}
-
-function finish(
-  ctx: DecisionContext,
-  views: readonly ClusterView[],
-  placement: ClusterPlacement[],
-  excluded: ClusterExclusion[],
-  reason: ScheduledReason,
-  message: string,
-  stage: string,
-): ScheduleResult {
-  const ok = reason === 'Scheduled';
-  const placed = new Set(ok ? placement.map((p) => p.cluster) : []);
-  const ex = excluded.filter((e) => !placed.has(e.cluster));
-  if (!ok) {
-    const named = new Set(ex.map((e) => e.cluster));
-    for (const v of views) if (!named.has(v.name)) ex.push({ cluster: v.name, plugin: stage, reason: message });
-  }
-  // Filters run in name order and later stages append, so restore name order (stable within one cluster).
-  ex.sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
-  return {
-    placement: ok ? placement : [],
-    excluded: ex,
-    condition: { type: 'Scheduled', status: ok ? 'True' : 'False', reason, message },
-    ...(ctx.wakeAt !== undefined ? { requeueAfterMs: ctx.wakeAt - ctx.now } : {}),
-  };
 }

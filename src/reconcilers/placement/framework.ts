@@ -43,19 +43,12 @@ export interface ScheduleContext {
   /**
    * Computes a value once per decision (e.g. cost bounds over the feasible
    * set). Keys are namespaced by the caller, conventionally `plugin:thing`.
+   * Pass a module-level function rather than a fresh closure: this runs for
+   * every cluster, and a closure per call is garbage per call.
    */
-  memo<T>(key: string, compute: () => T): T;
+  memo<T>(key: string, compute: (ctx: ScheduleContext) => T): T;
   /** Records that the decision will change by itself at this time (a toleration expires). */
   requeueAt(epochMs: number): void;
-}
-
-export type FilterResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
-
-/** The shared success value: filters return it to avoid allocating on the hot path. */
-export const PASS: FilterResult = Object.freeze({ ok: true });
-
-export function reject(reason: string): FilterResult {
-  return { ok: false, reason };
 }
 
 /**
@@ -65,6 +58,20 @@ export function reject(reason: string): FilterResult {
  * (readiness, capacity): a pinned cluster they reject is `Unschedulable`.
  */
 export type FilterKind = 'policy' | 'state';
+
+/**
+ * A filter's verdict. A rejection may override the plugin's kind, for a
+ * plugin that enforces both (a taint the platform team set is policy; the
+ * unreachable taint the health check set is state).
+ */
+export type FilterResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: FilterKind };
+
+/** The shared success value: filters return it to avoid allocating on the hot path. */
+export const PASS: FilterResult = Object.freeze({ ok: true });
+
+export function reject(reason: string, kind?: FilterKind): FilterResult {
+  return kind ? { ok: false, reason, kind } : { ok: false, reason };
+}
 
 export interface FilterPlugin {
   readonly name: string;

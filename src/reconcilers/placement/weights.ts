@@ -5,7 +5,6 @@
  * shares when capacity is unknown everywhere.
  */
 import type { ClusterView } from './cluster-view.js';
-import { replicasThatFit } from './fit.js';
 import type { ScheduleContext } from './framework.js';
 import { compileSelector } from './selector.js';
 import type { ReplicaWeight } from './types.js';
@@ -17,7 +16,11 @@ export interface ReplicaWeights {
   readonly source: string;
 }
 
-export function replicaWeights(ctx: ScheduleContext, views: readonly ClusterView[]): ReplicaWeights {
+/**
+ * One weight per view. `fits` are the replicas that fit into each view's free
+ * allocatable (the caller needs them for capacity caps anyway).
+ */
+export function replicaWeights(ctx: ScheduleContext, views: readonly ClusterView[], fits: readonly number[]): ReplicaWeights {
   const d = ctx.policyEngineDecision;
   if (ctx.spec.policyEngine && d && 'allowed' in d && d.weights) {
     const w = d.weights;
@@ -29,7 +32,6 @@ export function replicaWeights(ctx: ScheduleContext, views: readonly ClusterView
   const statics = entries && entries.length > 0 ? views.map((v) => staticWeight(entries, v)) : undefined;
   const byCapacity = replicas?.byCapacity ?? statics === undefined;
   if (byCapacity) {
-    const fits = views.map((v) => replicasThatFit(ctx.profile, v, ctx.current.get(v.name) ?? 0));
     const finite = fits.filter((f) => Number.isFinite(f));
     if (finite.length > 0) {
       // A cluster that does not report capacity is assumed as roomy as the roomiest one that does.

@@ -17,8 +17,10 @@ export const policyEngineFilter: FilterPlugin = {
 };
 
 function allowedSet(ctx: ScheduleContext): ReadonlySet<string> | undefined {
-  return ctx.memo('PolicyEngine:allowed', () => {
-    const d = ctx.policyEngineDecision;
-    return d && 'allowed' in d ? new Set(d.allowed) : undefined;
-  });
+  return ctx.memo('PolicyEngine:allowed', computeAllowed);
+}
+
+function computeAllowed(ctx: ScheduleContext): ReadonlySet<string> | undefined {
+  const d = ctx.policyEngineDecision;
+  return d && 'allowed' in d ? new Set(d.allowed) : undefined;
 }

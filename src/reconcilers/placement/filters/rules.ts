@@ -8,8 +8,9 @@ import type { CelInput } from '@bufbuild/cel';
 import {
   compileRule,
   evaluate,
-  memoised,
   objectKey,
+  recalled,
+  remember,
   ruleExpression,
   ruleLabel,
   toCel,
@@ -39,12 +40,15 @@ export const rulesFilter: FilterPlugin = {
   name: 'Rules',
   enabled: (ctx) => (ctx.spec.rules?.length ?? 0) > 0,
   filter(ctx, cluster) {
-    const prepared = ctx.memo('Rules:prepared', () => prepare(ctx));
+    const prepared = ctx.memo('Rules:prepared', prepare);
     for (const p of prepared.rules) {
       const c = p.compiled;
       if ('message' in c) return reject(`${p.label} does not compile: ${c.message}`);
-      const run = (): RuleOutcome => evaluate(c, bindingsFor(ctx, prepared, cluster));
-      const outcome = p.key === undefined ? run() : memoised(c, cluster, p.key, run);
+      let outcome: RuleOutcome | undefined = p.key === undefined ? undefined : recalled(c, cluster, p.key);
+      if (outcome === undefined) {
+        outcome = evaluate(c, bindingsFor(ctx, prepared, cluster));
+        if (p.key !== undefined) remember(c, cluster, p.key, outcome);
+      }
       if (outcome === true) continue;
       if (outcome.failure === 'false') return reject(p.message ? `${p.label}: ${p.message}` : `${p.label} evaluated to false`);
       if (outcome.failure === 'type') return reject(`${p.label} ${outcome.detail}`);

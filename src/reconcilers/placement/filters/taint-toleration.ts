@@ -13,7 +13,7 @@
  * `failoverAfterSeconds` before tainting).
  */
 import { TAINT_UNREACHABLE } from '../../../crds/labels.js';
-import { PASS, reject, type FilterPlugin, type ScheduleContext } from '../framework.js';
+import { PASS, reject, type FilterKind, type FilterPlugin, type ScheduleContext } from '../framework.js';
 import type { Taint, Toleration } from '../types.js';
 
 export const taintTolerationFilter: FilterPlugin = {
@@ -27,16 +27,16 @@ export const taintTolerationFilter: FilterPlugin = {
       if (taint.effect !== 'NoExecute') {
         // NoSchedule, and any effect Kubernetes may add later, blocks new placements only.
         if (isCurrent || tolerations.some((t) => tolerates(t, taint))) continue;
-        return reject(untolerated(taint));
+        return reject(untolerated(taint), kindOf(taint));
       }
       const seconds = noExecuteTolerationSeconds(ctx, tolerations, taint, isCurrent);
-      if (seconds === null) return reject(untolerated(taint));
+      if (seconds === null) return reject(untolerated(taint), kindOf(taint));
       if (seconds === undefined) continue;
       const since = taint.timeAdded ? Date.parse(taint.timeAdded) : NaN;
       if (Number.isNaN(since)) continue; // no start time: the clock never started, as in the kubelet
       const expiry = since + seconds * 1000;
       if (ctx.now >= expiry) {
-        return reject(`${untoleratedPrefix(taint)} that the policy tolerated only for ${seconds}s (since ${taint.timeAdded})`);
+        return reject(`${untoleratedPrefix(taint)} that the policy tolerated only for ${seconds}s (since ${taint.timeAdded})`, kindOf(taint));
       }
       ctx.requeueAt(expiry);
     }
@@ -69,6 +69,15 @@ function noExecuteTolerationSeconds(
     return Math.max(0, failover?.tolerationSeconds ?? 0);
   }
   return null;
+}
+
+/**
+ * The unreachable taint reports the cluster's health, not anyone's intent:
+ * asking for such a cluster is not a wrong request, just one that cannot be
+ * met right now.
+ */
+function kindOf(taint: Taint): FilterKind {
+  return taint.key === TAINT_UNREACHABLE ? 'state' : 'policy';
 }
 
 /** core/v1 Toleration.ToleratesTaint. */

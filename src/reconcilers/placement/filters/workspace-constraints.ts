@@ -10,7 +10,7 @@
 import { formatMoney, monthlyCost } from '../cost-estimate.js';
 import { PASS, reject, type FilterPlugin, type ScheduleContext } from '../framework.js';
 import { parseQuantity } from '../quantity.js';
-import { compileSelector } from '../selector.js';
+import { compileSelector, type CompiledSelector } from '../selector.js';
 import { describeRegion } from './regions.js';
 
 export const WORKSPACE_CONSTRAINTS = 'WorkspaceConstraints';
@@ -19,32 +19,46 @@ export const workspaceConstraintsFilter: FilterPlugin = {
   name: WORKSPACE_CONSTRAINTS,
   enabled: (ctx) => ctx.workspace?.constraints !== undefined,
   filter(ctx, cluster) {
-    const constraints = ctx.workspace?.constraints;
-    if (!constraints) return PASS;
-    const who = workspaceName(ctx);
-    const regions = constraints.regions;
-    if (regions && regions.length > 0 && (cluster.region === undefined || !regions.includes(cluster.region))) {
-      return reject(`${describeRegion(cluster.region)} not in workspace constraint regions [${regions.join(', ')}] (workspace ${who})`);
+    const c = ctx.memo('WorkspaceConstraints:prepared', prepare);
+    if (c.regions && (cluster.region === undefined || !c.regions.has(cluster.region))) {
+      return reject(`${describeRegion(cluster.region)} not in workspace constraint regions [${c.regionList}] (workspace ${c.who})`);
     }
-    if (constraints.clusterSelector) {
-      const selector = compileSelector(constraints.clusterSelector);
-      if (!selector.matches(cluster.labels)) {
-        const detail = selector.error ? `is invalid: ${selector.error}` : `requires ${selector.mismatch(cluster.labels) ?? selector.text}`;
-        return reject(`workspace constraint clusterSelector ${detail} (workspace ${who})`);
-      }
+    if (c.selector && !c.selector.matches(cluster.labels)) {
+      const detail = c.selector.error ? `is invalid: ${c.selector.error}` : `requires ${c.selector.mismatch(cluster.labels) ?? c.selector.text}`;
+      return reject(`workspace constraint clusterSelector ${detail} (workspace ${c.who})`);
     }
-    const left = budgetLeft(ctx);
-    if (left !== undefined) {
+    if (c.left !== undefined) {
       const cost = monthlyCost(ctx.profile, cluster, ctx.minReplicasPerCluster);
-      if (cost !== undefined && cost > left) {
+      if (cost !== undefined && cost > c.left) {
         return reject(
-          `estimated monthly cost ${formatMoney(cost)} for ${ctx.minReplicasPerCluster} replica(s) exceeds what is left of workspace costBudget (${formatMoney(left)}) (workspace ${who})`,
+          `estimated monthly cost ${formatMoney(cost)} for ${ctx.minReplicasPerCluster} replica(s) exceeds what is left of workspace costBudget (${formatMoney(c.left)}) (workspace ${c.who})`,
         );
       }
     }
     return PASS;
   },
 };
+
+interface PreparedConstraints {
+  readonly regions: ReadonlySet<string> | undefined;
+  readonly regionList: string;
+  readonly selector: CompiledSelector | undefined;
+  readonly left: number | undefined;
+  readonly who: string;
+}
+
+/** Once per decision: the constraint checks in the form the per-cluster test needs. */
+function prepare(ctx: ScheduleContext): PreparedConstraints {
+  const constraints = ctx.workspace?.constraints ?? {};
+  const regions = constraints.regions && constraints.regions.length > 0 ? constraints.regions : undefined;
+  return {
+    regions: regions ? new Set(regions) : undefined,
+    regionList: (regions ?? []).join(', '),
+    selector: constraints.clusterSelector ? compileSelector(constraints.clusterSelector) : undefined,
+    left: budgetLeft(ctx),
+    who: workspaceName(ctx),
+  };
+}
 
 /** Monthly budget the object may still spend, or undefined when the workspace has no budget. */
 export function budgetLeft(ctx: ScheduleContext): number | undefined {

@@ -11,7 +11,7 @@ export const costScore: ScorePlugin = {
   weight: 1,
   enabled: (ctx) => ctx.spec.cost === 'LowestFirst',
   score(ctx, cluster) {
-    const { costs, min, max } = ctx.memo('Cost:bounds', () => bounds(ctx));
+    const { costs, min, max } = ctx.memo('Cost:bounds', bounds);
     const c = costs.get(cluster);
     if (c === undefined) return 0;
     return max === min ? 100 : (100 * (max - c)) / (max - min);

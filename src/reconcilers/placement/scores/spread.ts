@@ -24,7 +24,7 @@ export const spreadScore: ScorePlugin = {
     const group = topologyValue(cluster, key);
     if (group === undefined) return 0;
     const sizes = groupSizes(ctx);
-    const smallest = ctx.memo('Spread:smallest', () => Math.min(...sizes.values()));
+    const smallest = ctx.memo('Spread:smallest', smallestGroup);
     return (100 * smallest) / (sizes.get(group) ?? 1);
   },
 };
@@ -37,13 +37,19 @@ export function topologyValue(cluster: ClusterView, key: string): string | undef
 }
 
 function groupSizes(ctx: ScheduleContext): Map<string, number> {
-  return ctx.memo('Spread:groups', () => {
-    const key = ctx.spec.spread?.topologyKey ?? '';
-    const sizes = new Map<string, number>();
-    for (const c of ctx.feasible) {
-      const g = topologyValue(c, key);
-      if (g !== undefined) sizes.set(g, (sizes.get(g) ?? 0) + 1);
-    }
-    return sizes;
-  });
+  return ctx.memo('Spread:groups', computeGroupSizes);
+}
+
+function computeGroupSizes(ctx: ScheduleContext): Map<string, number> {
+  const key = ctx.spec.spread?.topologyKey ?? '';
+  const sizes = new Map<string, number>();
+  for (const c of ctx.feasible) {
+    const g = topologyValue(c, key);
+    if (g !== undefined) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  }
+  return sizes;
+}
+
+function smallestGroup(ctx: ScheduleContext): number {
+  return Math.min(...groupSizes(ctx).values());
 }

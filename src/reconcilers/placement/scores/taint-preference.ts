@@ -2,13 +2,13 @@
  * TaintPreference: a `PreferNoSchedule` taint the policy does not tolerate
  * never excludes a cluster, it only makes it score lower.
  */
-import type { ClusterView, ScorePlugin } from '../framework.js';
+import type { ClusterView, ScheduleContext, ScorePlugin } from '../framework.js';
 import { tolerates } from '../filters/taint-toleration.js';
 
 export const taintPreferenceScore: ScorePlugin = {
   name: 'TaintPreference',
   weight: 1,
-  enabled: (ctx) => ctx.memo('TaintPreference:any', () => ctx.feasible.some(hasSoftTaint)),
+  enabled: (ctx) => ctx.memo('TaintPreference:any', anySoftTaint),
   score(ctx, cluster) {
     const tolerations = ctx.spec.tolerations ?? [];
     for (const taint of cluster.taints) {
@@ -17,6 +17,10 @@ export const taintPreferenceScore: ScorePlugin = {
     return 100;
   },
 };
+
+function anySoftTaint(ctx: ScheduleContext): boolean {
+  return ctx.feasible.some(hasSoftTaint);
+}
 
 function hasSoftTaint(c: ClusterView): boolean {
   return c.taints.some((t) => t.effect === 'PreferNoSchedule');
