@@ -63,6 +63,8 @@ const CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
   'resourcequota-controller',
+  // Aggregated ClusterRoles (Canopy's own operator role is one).
+  'clusterrole-aggregation-controller',
 ].join(',');
 
 /** One kube-apiserver (+ optional kube-controller-manager) sharing the environment's etcd. */

@@ -44,7 +44,8 @@ describe('local control plane', () => {
     const error = await api.listNamespace().then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(ApiException);
     expect((error as ApiException<unknown>).code).to.equal(403);
-    expect(String((error as ApiException<unknown>).body)).to.contain('User "alice" cannot list resource "namespaces"');
+    const status = JSON.parse(String((error as ApiException<unknown>).body)) as { message: string };
+    expect(status.message).to.contain('User "alice" cannot list resource "namespaces"');
   });
 
   it('accepts every CRD in config/crd with a server-side dry run via kubectl', async () => {

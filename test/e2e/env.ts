@@ -1,6 +1,8 @@
 import type { LocalEnvironment } from '../../controlplane/launcher/index.js';
+import type { TestOperator } from './operator.js';
 
 let current: LocalEnvironment | undefined;
+let operator: TestOperator | undefined;
 
 /** The environment shared by every e2e file of this mocha run (started by setup.ts). */
 export function testEnv(): LocalEnvironment {
@@ -8,8 +10,20 @@ export function testEnv(): LocalEnvironment {
   return current;
 }
 
-export function setTestEnv(env: LocalEnvironment | undefined): void {
+/** The one in-process operator (all registered features) running against testEnv().host. */
+export function testOperator(): TestOperator {
+  if (!operator) throw new Error('the e2e operator is not running (setup.ts starts it after the CRDs)');
+  return operator;
+}
+
+/** The operator if it started (teardown must work after a failed start). */
+export function maybeTestOperator(): TestOperator | undefined {
+  return operator;
+}
+
+export function setTestEnv(env: LocalEnvironment | undefined, op?: TestOperator): void {
   current = env;
+  operator = op;
 }
 
 /** A short random suffix so objects of different tests never collide. */

@@ -1,12 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalEnvironment, repoRoot } from '../../controlplane/launcher/index.js';
 import { installCrds } from '../../src/dev/manifests.js';
-import { setTestEnv, testEnv } from './env.js';
+import { maybeTestOperator, setTestEnv, testEnv } from './env.js';
+import { operatorLogPath, startTestOperator } from './operator.js';
 
 /**
  * Mocha root hooks: one real control plane (host + three members) for the
- * whole e2e run, CRDs installed, everything stopped at the end — also when a
+ * whole e2e run, CRDs installed, members registered as Clusters, and one
+ * operator running against it; everything is stopped at the end — also when a
  * test fails, since mocha runs afterAll regardless.
  */
 export const mochaHooks = {
@@ -14,16 +15,19 @@ export const mochaHooks = {
     this.timeout(30 * 60_000); // the first run may build the control plane
     const env = await LocalEnvironment.start({ quiet: true });
     setTestEnv(env);
-    const crdDir = join(repoRoot, 'config', 'crd');
-    if (existsSync(crdDir) && readdirSync(crdDir).some((f) => f.endsWith('.yaml'))) {
-      await installCrds(env.host.kubeConfig(), crdDir);
-    }
+    await installCrds(env.host.kubeConfig(), join(repoRoot, 'config', 'crd'));
+    setTestEnv(env, await startTestOperator(env));
+    console.log(`  (operator log: ${operatorLogPath})`);
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(120_000);
     const env = testEnv();
-    await env.stop();
-    setTestEnv(undefined);
+    try {
+      await maybeTestOperator()?.stop();
+    } finally {
+      await env.stop();
+      setTestEnv(undefined);
+    }
     const leaked = env.processIds;
     if (leaked.length > 0) throw new Error(`control-plane processes still running after stop: ${leaked.join(', ')}`);
   },
