@@ -57,6 +57,6 @@ export function generatePropagatedObject(source: SourceObject, tenantLabels: Rea
  * those may be deleted when their source stops being selected; one a user
  * wrote is theirs.
  */
-export function isGenerated(po: { metadata: { labels?: Readonly<Record<string, string>>; annotations?: Readonly<Record<string, string>> } }): boolean {
-  return po.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && po.metadata.annotations?.[ANNOTATION_SOURCE] !== undefined;
+export function isGenerated(po: { metadata?: { labels?: Readonly<Record<string, string>>; annotations?: Readonly<Record<string, string>> } }): boolean {
+  return po.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && po.metadata?.annotations?.[ANNOTATION_SOURCE] !== undefined;
 }

@@ -27,7 +27,8 @@ function num(v: unknown): number | undefined {
  * for there (so an old status that still reports the previous count is not
  * mistaken for readiness).
  */
-export function summarizeMember(live: { kind: string; metadata?: { generation?: number }; [field: string]: unknown }, desiredReplicas: number | undefined): MemberSummary {
+export function summarizeMember(object: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown }, desiredReplicas: number | undefined): MemberSummary {
+  const live = object as { kind?: string; metadata?: { generation?: number }; [field: string]: unknown };
   const status: JsonObject = isRecord(live['status']) ? live['status'] : {};
   const generation = num(live.metadata?.generation);
   const observedGeneration = num(status['observedGeneration']);

@@ -1,0 +1,167 @@
+/**
+ * Generates PropagatedObjects for plain objects: an object in a tenant
+ * namespace that a PlacementPolicy's resourceSelectors select gets a
+ * PropagatedObject `<name>-<kind>` owned by it, whose template follows the
+ * object as the tenant edits it. When no policy selects the object any more
+ * (its labels changed, the policy went away) the generated PropagatedObject
+ * is deleted, and its finalizer removes the copies from member clusters.
+ *
+ * Requests: a PlacementPolicy (cluster-scoped name) fans out to every object
+ * of the kinds policies select; a plain object is `{namespace, name:
+ * "<apiVersion>/<kind>/<name>"}`.
+ */
+import {
+  apply,
+  isBeingDeleted,
+  isNotFound,
+  Resources,
+  type Controller,
+  type Informer,
+  type KubeObject,
+  type Logger,
+  type Manager,
+  type ReconcileContext,
+  type Request,
+  type ResourceRef,
+} from '../../controllers/index.js';
+import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
+import { generatePropagatedObject, isGenerated, sourceKey, type SourceObject } from './generate.js';
+import type { PropagatedObjectLike } from './host.js';
+import { jsonEqual } from './jsonpatch.js';
+import { tenantLabels } from './members.js';
+import { ANNOTATION_SOURCE, generatedName } from './names.js';
+import { selectPolicy, type SelectablePolicy } from './select-policy.js';
+
+export type PolicyObject = SelectablePolicy & KubeObject;
+
+/** `apps/v1/Deployment/web` → its parts (apiVersion may contain a slash). */
+export function parseSourceName(name: string): { apiVersion: string; kind: string; name: string } | undefined {
+  const parts = name.split('/');
+  if (parts.length < 3) return undefined;
+  const objectName = parts.pop()!;
+  const kind = parts.pop()!;
+  return { apiVersion: parts.join('/'), kind, name: objectName };
+}
+
+export function sourceRequest(object: KubeObject): Request {
+  return { namespace: object.metadata?.namespace ?? '', name: `${object.apiVersion}/${object.kind}/${object.metadata?.name ?? ''}` };
+}
+
+/** Objects Canopy never generates PropagatedObjects for: its own, and those another controller owns (ReplicaSets, Pods). */
+function generatable(object: KubeObject): boolean {
+  if (object.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) return false;
+  return !(object.metadata?.ownerReferences ?? []).some((r) => r.controller === true);
+}
+
+export class Generator {
+  private readonly sources = new Map<string, Informer>();
+  private controller: Controller | undefined;
+  private lastPolicies: string | undefined;
+
+  constructor(
+    private readonly manager: Manager,
+    private readonly policies: Informer<PolicyObject>,
+    private readonly propagatedObjects: Informer<PropagatedObjectLike>,
+    private readonly namespaces: Informer,
+    private readonly logger: Logger,
+  ) {}
+
+  attach(controller: Controller): void {
+    this.controller = controller;
+  }
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<void> {
+    if (!request.namespace) return this.policyChanged(ctx);
+    const ref = parseSourceName(request.name);
+    if (!ref) return;
+    const namespace = request.namespace;
+    const informer = this.sources.get(`${ref.apiVersion}/${ref.kind}`);
+    const source = informer?.get(ref.name, namespace) as SourceObject | undefined;
+    const ns = this.namespaces.get(namespace);
+    const existing = this.propagatedObjects.get(generatedName(ref.name, ref.kind), namespace);
+    const ours = existing !== undefined && isGenerated(existing) && existing.metadata?.annotations?.[ANNOTATION_SOURCE] === `${ref.apiVersion}/${ref.kind}/${ref.name}`;
+
+    const tenant = ns?.metadata?.labels?.[LABEL_WORKSPACE] !== undefined && !isBeingDeleted(ns);
+    const selection = source && tenant && !isBeingDeleted(source) && generatable(source)
+      ? selectPolicy(source, this.policies.list(), { name: namespace, labels: ns?.metadata?.labels ?? {} })
+      : undefined;
+    if (!selection || !source) {
+      if (ours && !isBeingDeleted(existing)) {
+        await this.manager.client.delete(Resources.PropagatedObject, existing.metadata?.name ?? '', namespace, { preconditions: { uid: existing.metadata?.uid } }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        ctx.logger.info({ source: request.name }, 'no PlacementPolicy selects the object any more; removed its PropagatedObject');
+      }
+      return;
+    }
+    if (existing && !ours) {
+      ctx.events.warning(source, 'PropagatedObjectNameTaken', `PropagatedObject ${existing.metadata?.name} exists and was not generated for this ${ref.kind}; rename one of them to have it placed`);
+      return;
+    }
+    const desired = generatePropagatedObject(source, tenantLabels(ns));
+    if (existing && !isBeingDeleted(existing) && jsonEqual(existing.spec?.template, desired.spec.template) && existing.metadata?.ownerReferences?.some((r) => r.uid === source.metadata.uid)) return;
+    await apply(this.manager.client, desired, { resource: Resources.PropagatedObject, signal: ctx.signal });
+  }
+
+  /** A policy changed: make sure every selected kind is watched, then look at every object of those kinds and every generated PropagatedObject. */
+  private async policyChanged(ctx: ReconcileContext): Promise<void> {
+    // Status updates of policies (matched counts) change nothing here: act only when a spec changed.
+    const fingerprint = this.policies
+      .list()
+      .map((p) => `${p.metadata.name}@${(p as KubeObject).metadata?.generation ?? ''}${p.metadata.deletionTimestamp ? '-' : ''}`)
+      .sort()
+      .join(',');
+    if (fingerprint === this.lastPolicies) return;
+    const kinds = new Set<string>();
+    for (const p of this.policies.list()) {
+      for (const s of p.spec.resourceSelectors ?? []) {
+        if (s.apiVersion.startsWith('canopy.dev/')) continue;
+        kinds.add(`${s.apiVersion}/${s.kind}`);
+      }
+    }
+    for (const key of kinds) {
+      if (this.sources.has(key)) continue;
+      const slash = key.lastIndexOf('/');
+      const informer = await this.watchKind(key.slice(0, slash), key.slice(slash + 1), ctx.signal);
+      if (informer) this.sources.set(key, informer);
+    }
+    this.lastPolicies = fingerprint;
+    for (const informer of this.sources.values()) for (const o of informer.list()) this.controller?.enqueue(sourceRequest(o));
+    for (const po of this.propagatedObjects.list()) {
+      const source = po.metadata?.annotations?.[ANNOTATION_SOURCE];
+      if (isGenerated(po) && source) this.controller?.enqueue({ namespace: po.metadata?.namespace ?? '', name: source });
+    }
+  }
+
+  /** Re-evaluates every watched object of one namespace (its labels decide whether it is a tenant's and in which workspace). */
+  namespaceChanged(namespace: string): void {
+    for (const informer of this.sources.values()) for (const o of informer.list(namespace)) this.controller?.enqueue(sourceRequest(o));
+  }
+
+  private async watchKind(apiVersion: string, kind: string, signal: AbortSignal): Promise<Informer | undefined> {
+    let resource: ResourceRef;
+    try {
+      resource = await this.manager.client.resourceFor(apiVersion, kind);
+    } catch (err) {
+      if (isNotFound(err)) {
+        this.logger.warn({ apiVersion, kind }, 'a PlacementPolicy selects a kind the control plane does not serve; ignored until it does');
+        return undefined;
+      }
+      throw err;
+    }
+    if (!resource.namespaced) return undefined;
+    const informer = this.manager.informer(resource);
+    informer.start();
+    await informer.waitForSync(signal);
+    this.controller?.watch(informer, (o) => [sourceRequest(o)]);
+    return informer;
+  }
+}
+
+/** Generated PropagatedObjects wake their source (so a hand-deleted or hand-edited one is regenerated). */
+export function generatedSourceRequests(po: KubeObject): Request[] {
+  const source = po.metadata?.annotations?.[ANNOTATION_SOURCE];
+  return source && po.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE ? [{ namespace: po.metadata?.namespace ?? '', name: source }] : [];
+}
+
+export { sourceKey };

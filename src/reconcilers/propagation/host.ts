@@ -1,0 +1,132 @@
+/**
+ * Host-side writes of the syncer: its finalizer, its part of the
+ * PropagatedObject status, and resolving what a PropagatedObject places.
+ */
+import { apply, isNotFound, Resources, type ApiClient, type KubeObject } from '../../controllers/index.js';
+import { jsonEqual } from './jsonpatch.js';
+import { FINALIZER } from './names.js';
+import type { KubeObject as PortableObject } from './portable.js';
+import { isRecord } from './portable.js';
+import type { ClusterStatusEntry, ConditionOut, SyncStatus } from './status.js';
+
+/**
+ * Field manager for the syncer's status fields (clusters, replicas,
+ * readyReplicas, the Synced and Ready conditions). Server-side apply with a
+ * manager of its own lets the placement reconciler own placement, excluded
+ * and Scheduled in the same status without either overwriting the other.
+ */
+export const STATUS_FIELD_MANAGER = 'canopy-propagation';
+
+export interface PropagatedObjectLike extends KubeObject {
+  spec?: {
+    template?: PortableObject;
+    sourceRef?: { apiVersion: string; kind: string; name: string };
+    overrides?: Array<{ clusterSelector?: { matchLabels?: Record<string, string> }; clusters?: string[]; patches: Array<{ op: string; path: string; value?: unknown }> }>;
+  };
+  status?: {
+    placement?: Array<{ cluster: string; replicas?: number; reason?: string }>;
+    clusters?: ClusterStatusEntry[];
+    replicas?: number;
+    readyReplicas?: number;
+    conditions?: ConditionOut[];
+  };
+}
+
+/** apiVersion, kind and name of the object a PropagatedObject places (known even when its source is gone). */
+export function placedIdentity(po: PropagatedObjectLike): { apiVersion: string; kind: string; name: string } | undefined {
+  const t = po.spec?.template;
+  if (t?.apiVersion && t.kind && t.metadata?.name) return { apiVersion: t.apiVersion, kind: t.kind, name: t.metadata.name };
+  const s = po.spec?.sourceRef;
+  return s ? { apiVersion: s.apiVersion, kind: s.kind, name: s.name } : undefined;
+}
+
+export type Resolved = { ok: true; template: PortableObject } | { ok: false; reason: string; message: string };
+
+/** The object to place: spec.template, or the live source object a spec.sourceRef names. */
+export async function resolveTemplate(client: ApiClient, po: PropagatedObjectLike): Promise<Resolved> {
+  if (po.spec?.template) return { ok: true, template: po.spec.template };
+  const ref = po.spec?.sourceRef;
+  if (!ref) return { ok: false, reason: 'InvalidSpec', message: 'neither spec.template nor spec.sourceRef is set' };
+  try {
+    const resource = await client.resourceFor(ref.apiVersion, ref.kind);
+    const source = await client.tryGet(resource, ref.name, po.metadata?.namespace);
+    if (!source) return { ok: false, reason: 'SourceNotFound', message: `${ref.kind} ${ref.name} (spec.sourceRef) does not exist in namespace ${po.metadata?.namespace}` };
+    return { ok: true, template: source as PortableObject };
+  } catch (err) {
+    if (isNotFound(err)) return { ok: false, reason: 'SourceNotFound', message: `the host does not serve ${ref.kind} in ${ref.apiVersion}` };
+    throw err;
+  }
+}
+
+export function hasFinalizer(object: KubeObject): boolean {
+  return (object.metadata?.finalizers ?? []).includes(FINALIZER);
+}
+
+/** Adds or removes the syncer's finalizer (merge patch with a resourceVersion precondition, so no other finalizer is lost). */
+export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean): Promise<void> {
+  const current = po.metadata?.finalizers ?? [];
+  const next = present ? [...new Set([...current, FINALIZER])] : current.filter((f) => f !== FINALIZER);
+  if (next.length === current.length && next.every((f, i) => f === current[i])) return;
+  try {
+    await client.patch(
+      Resources.PropagatedObject,
+      po.metadata?.name ?? '',
+      po.metadata?.namespace,
+      { metadata: { finalizers: next, resourceVersion: po.metadata?.resourceVersion } },
+      'merge',
+    );
+  } catch (err) {
+    if (!present && isNotFound(err)) return;
+    throw err;
+  }
+}
+
+/** The syncer's part of the current status, in the shape it writes it. */
+function currentPart(po: PropagatedObjectLike): Record<string, unknown> {
+  const s = po.status ?? {};
+  const conditions = (s.conditions ?? []).filter((c) => c.type === 'Synced' || c.type === 'Ready');
+  return {
+    clusters: s.clusters ?? [],
+    replicas: s.replicas,
+    readyReplicas: s.readyReplicas,
+    conditions: conditions.map(({ type, status, reason, message, observedGeneration }) => ({ type, status, reason, message, observedGeneration })),
+  };
+}
+
+function desiredPart(status: SyncStatus): Record<string, unknown> {
+  return {
+    clusters: status.clusters,
+    replicas: status.replicas,
+    readyReplicas: status.readyReplicas,
+    conditions: status.conditions.map(({ type, status: st, reason, message, observedGeneration }) => ({ type, status: st, reason, message, observedGeneration })),
+  };
+}
+
+function strip(o: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+}
+
+/** Writes the syncer's status fields when they changed; returns whether it wrote. */
+export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, status: SyncStatus, signal?: AbortSignal): Promise<boolean> {
+  if (jsonEqual(strip(currentPart(po)), strip(desiredPart(status)))) return false;
+  const body: Record<string, unknown> = { clusters: status.clusters, conditions: status.conditions };
+  if (status.replicas !== undefined) body['replicas'] = status.replicas;
+  if (status.readyReplicas !== undefined) body['readyReplicas'] = status.readyReplicas;
+  try {
+    await apply(
+      client,
+      { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace }, status: body },
+      { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: STATUS_FIELD_MANAGER, signal },
+    );
+  } catch (err) {
+    if (isNotFound(err)) return false; // deleted meanwhile
+    throw err;
+  }
+  return true;
+}
+
+/** A copy of the object's spec.replicas, if it is a number. */
+export function specReplicas(object: KubeObject): number | undefined {
+  const spec = (object as Record<string, unknown>)['spec'];
+  return isRecord(spec) && typeof spec['replicas'] === 'number' ? spec['replicas'] : undefined;
+}

@@ -1,0 +1,197 @@
+/**
+ * The syncer's view of member clusters: reachability (from the Cluster
+ * objects the health reconciler maintains), label-selected informers on each
+ * member for the objects Canopy placed there (their events wake the owning
+ * PropagatedObject, which is how drift is noticed), resource discovery, and
+ * the namespaces copies land in.
+ */
+import {
+  apply,
+  isNotFound,
+  MemberClusterUnavailableError,
+  Resources,
+  type Controller,
+  type Informer,
+  type KubeObject,
+  type Manager,
+  type MemberCluster,
+  type Request,
+  type ResourceRef,
+} from '../../controllers/index.js';
+import { LABEL_MANAGED_BY, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, MANAGED_BY_VALUE, TAINT_UNREACHABLE } from '../../crds/labels.js';
+import { ANNOTATION_PROPAGATED_OBJECT, LABEL_COMPANION, LABEL_PROPAGATED_OBJECT } from './names.js';
+
+/** Index of member copies by the `namespace/name` of their PropagatedObject. */
+export const OWNER_INDEX = 'propagated-object';
+/** On member namespaces the syncer created (and so may delete once the tenant namespace is gone). */
+export const NAMESPACE_ROLE = 'namespace';
+/** How long a reconcile waits for a member informer's first list before treating the member as unreachable. */
+const SYNC_WAIT_MS = 10_000;
+
+export interface ClusterObject extends KubeObject {
+  spec?: { region?: string; taints?: Array<{ key: string; effect: string }> };
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+}
+
+/** Why a member cannot be used right now, or undefined when it can. */
+export function unreachableReason(cluster: ClusterObject | undefined): string | undefined {
+  if (!cluster) return 'no such Cluster';
+  if (cluster.metadata?.deletionTimestamp) return 'Cluster is being deleted';
+  const ready = cluster.status?.conditions?.find((c) => c.type === 'Ready');
+  // No Ready condition yet (health not probed yet) counts as reachable: the first request tells.
+  if (ready?.status === 'False') return `Ready=False (${ready.reason ?? 'NotReady'}${ready.message ? `: ${ready.message}` : ''})`;
+  if (cluster.spec?.taints?.some((t) => t.key === TAINT_UNREACHABLE)) return `tainted ${TAINT_UNREACHABLE}`;
+  return undefined;
+}
+
+/** Errors that mean "the member did not answer" rather than "the member said no". */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof MemberClusterUnavailableError) return true;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR)/.test(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /ECONNREFUSED|ECONNRESET|socket hang up|connection closed|timed? ?out|aborted/i.test(message);
+}
+
+function ownerIndex(object: KubeObject): string[] {
+  const key = object.metadata?.annotations?.[ANNOTATION_PROPAGATED_OBJECT];
+  return key ? [key] : [];
+}
+
+type Kind = 'copies' | 'companions' | 'namespaces';
+
+const SELECTORS: Readonly<Record<Kind, string>> = {
+  copies: LABEL_PROPAGATED_OBJECT,
+  companions: LABEL_COMPANION,
+  namespaces: `${LABEL_COMPANION}=${NAMESPACE_ROLE}`,
+};
+
+export class MemberAccess {
+  private readonly subscribed = new Map<string, Informer>();
+  private readonly namespaces = new Set<string>();
+  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[] }>> = { copies: [], companions: [], namespaces: [] };
+
+  constructor(
+    private readonly manager: Manager,
+    readonly clusters: Informer<ClusterObject>,
+  ) {
+    manager.members.onClose((cluster) => {
+      for (const key of [...this.subscribed.keys()]) if (key.startsWith(`${cluster}|`)) this.subscribed.delete(key);
+      for (const key of [...this.namespaces]) if (key.startsWith(`${cluster}/`)) this.namespaces.delete(key);
+    });
+  }
+
+  /** Controllers that want events of one kind of member informer (registered before any informer is made). */
+  onMemberEvents(kind: Kind, controller: Controller, map: (o: KubeObject) => Request[]): void {
+    this.triggers[kind].push({ controller, map });
+  }
+
+  cluster(name: string): ClusterObject | undefined {
+    return this.clusters.get(name);
+  }
+
+  registeredNames(): Set<string> {
+    return new Set(this.clusters.list().map((c) => c.metadata?.name ?? ''));
+  }
+
+  /** The member's client, or the reason it cannot be used now. */
+  async member(name: string, signal?: AbortSignal): Promise<MemberCluster | string> {
+    const why = unreachableReason(this.cluster(name));
+    if (why) return why;
+    try {
+      return await this.manager.members.get(name, signal);
+    } catch (err) {
+      if (err instanceof MemberClusterUnavailableError) return `${err.reason}: ${err.message}`;
+      throw err;
+    }
+  }
+
+  /** A label-selected informer on the member, synced, with its events wired to the interested controllers; a string when it cannot sync in time. */
+  async informer(kind: Kind, member: MemberCluster, resource: ResourceRef, signal?: AbortSignal): Promise<Informer | string> {
+    const informer = member.informer(resource, { labelSelector: SELECTORS[kind] });
+    const key = `${member.name}|${kind}|${resource.apiVersion}|${resource.plural}`;
+    if (!this.subscribed.has(key)) {
+      this.subscribed.set(key, informer);
+      informer.addIndexer(OWNER_INDEX, ownerIndex);
+      for (const t of this.triggers[kind]) {
+        const stop = t.controller.watch(informer, t.map);
+        member.signal.addEventListener('abort', stop, { once: true });
+      }
+    }
+    if (informer.hasSynced()) return informer;
+    const timeout = AbortSignal.timeout(SYNC_WAIT_MS);
+    try {
+      await informer.waitForSync(signal ? AbortSignal.any([signal, timeout]) : timeout);
+      return informer;
+    } catch {
+      return `the member's ${resource.plural} did not list within ${SYNC_WAIT_MS / 1000}s`;
+    }
+  }
+
+  /** Every running informer of a kind on any member for a resource (`*` matches any), to find copies wherever they are. */
+  running(kind: Kind, apiVersion: string, plural: string): Array<{ cluster: string; informer: Informer }> {
+    const out: Array<{ cluster: string; informer: Informer }> = [];
+    for (const [key, informer] of this.subscribed) {
+      const [cluster, k, av, p] = key.split('|');
+      if (k === kind && (apiVersion === '*' || av === apiVersion) && (plural === '*' || p === plural)) out.push({ cluster: cluster!, informer });
+    }
+    return out;
+  }
+
+  /** Clusters on which an informer of this kind runs. */
+  clustersWith(kind: Kind): Set<string> {
+    const out = new Set<string>();
+    for (const key of this.subscribed.keys()) {
+      const [cluster, k] = key.split('|');
+      if (k === kind) out.add(cluster!);
+    }
+    return out;
+  }
+
+  /**
+   * Makes sure the namespace exists on the member. One that exists already
+   * is used as it is (it may belong to someone else: Canopy adds objects
+   * to it but never relabels it); one Canopy creates is labelled as Canopy's.
+   */
+  async ensureNamespace(member: MemberCluster, namespace: string, tenantLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    const key = `${member.name}/${namespace}`;
+    if (this.namespaces.has(key)) return;
+    const existing = await member.client.tryGet(Resources.Namespace, namespace);
+    if (existing?.metadata?.deletionTimestamp) throw new Error(`namespace ${namespace} on ${member.name} is terminating; retrying once it is gone`);
+    if (!existing) {
+      await apply(
+        member.client,
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace, labels: { ...tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_COMPANION]: NAMESPACE_ROLE } },
+        },
+        { resource: Resources.Namespace, signal },
+      );
+    }
+    this.namespaces.add(key);
+  }
+
+  /** Forgets that a namespace exists (after it was deleted, or an apply said it is missing). */
+  forgetNamespace(cluster: string, namespace: string): void {
+    this.namespaces.delete(`${cluster}/${namespace}`);
+  }
+
+  /** Reads an object Canopy's label-selected cache does not show: undefined when it does not exist. */
+  async lookup(member: MemberCluster, resource: ResourceRef, name: string, namespace: string): Promise<KubeObject | undefined> {
+    try {
+      return await member.client.get(resource, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** The tenant labels (workspace, logical cluster) of a host namespace, copied onto everything placed for it. */
+export function tenantLabels(namespace: KubeObject | undefined): Record<string, string> {
+  const labels = namespace?.metadata?.labels ?? {};
+  const out: Record<string, string> = {};
+  for (const k of [LABEL_WORKSPACE, LABEL_LOGICAL_CLUSTER]) if (labels[k]) out[k] = labels[k];
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * Wiring of the propagation feature: three controllers sharing the host
+ * caches and the member clusters' informers.
+ *
+ * - `propagation-syncer` (per PropagatedObject): member copies, drift,
+ *   failover handover, status;
+ * - `propagation-companions` (per namespace): dependencies and tenant RBAC
+ *   next to the workloads, member namespaces;
+ * - `propagation-generator` (per plain object): PropagatedObjects for
+ *   objects a PlacementPolicy selects.
+ */
+import { Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
+import { COMPANION_TYPES, type CompanionKind } from './companions.js';
+import { generatedSourceRequests, Generator, type PolicyObject } from './generator.js';
+import type { PropagatedObjectLike } from './host.js';
+import { jsonEqual } from './jsonpatch.js';
+import { MemberAccess, unreachableReason, type ClusterObject } from './members.js';
+import { ownerKeyOf } from './names.js';
+import { PropagationSyncer, type SyncerOptions } from './syncer.js';
+
+export interface PropagationOptions extends SyncerOptions {
+  /** PropagatedObjects synced at once (each fans out to its clusters in parallel); default 16. */
+  readonly concurrency?: number;
+  /** Also generate PropagatedObjects for plain objects selected by PlacementPolicies; default true. */
+  readonly generate?: boolean;
+}
+
+const CLUSTER_INDEX = 'propagation-cluster';
+
+function clustersOf(po: PropagatedObjectLike): string[] {
+  return [...new Set([...(po.status?.placement ?? []).map((p) => p.cluster), ...(po.status?.clusters ?? []).map((c) => c.cluster)])];
+}
+
+/** What about a Cluster matters to placed copies: reachability and the labels overrides select on. */
+function clusterFingerprint(c: ClusterObject): string {
+  return JSON.stringify([unreachableReason(c) ?? '', c.metadata?.labels ?? {}]);
+}
+
+function ownerRequest(object: KubeObject): Request[] {
+  const key = ownerKeyOf(object.metadata?.annotations);
+  if (!key) return [];
+  const slash = key.indexOf('/');
+  return [{ namespace: key.slice(0, slash), name: key.slice(slash + 1) }];
+}
+
+export function registerPropagation(manager: Manager, options: PropagationOptions = {}): void {
+  const pos = manager.informer<PropagatedObjectLike>(Resources.PropagatedObject);
+  const clusters = manager.informer<ClusterObject>(Resources.Cluster);
+  const namespaces = manager.informer(Resources.Namespace);
+  pos.addIndexer(CLUSTER_INDEX, clustersOf);
+  const access = new MemberAccess(manager, clusters);
+
+  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options);
+  const syncController = manager.addController({
+    name: 'propagation-syncer',
+    for: Resources.PropagatedObject,
+    reconciler: syncer,
+    concurrency: options.concurrency ?? 16,
+    // Listed so the controller starts only once these caches synced; their events are handled below, selectively.
+    watches: [
+      { informer: clusters, map: () => [] },
+      { informer: namespaces, map: () => [] },
+    ],
+  });
+  access.onMemberEvents('copies', syncController, ownerRequest);
+  // A member becoming (un)reachable or relabelled matters to every PropagatedObject there; probe-time updates do not.
+  clusters.on((event) => {
+    if (event.type === 'update' && clusterFingerprint(event.old) === clusterFingerprint(event.object)) return;
+    for (const po of pos.byIndex(CLUSTER_INDEX, event.object.metadata?.name ?? '')) syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
+  });
+  namespaces.on((event) => {
+    if (event.type !== 'update' || jsonEqual(event.old.metadata?.labels ?? {}, event.object.metadata?.labels ?? {})) return;
+    for (const po of pos.list(event.object.metadata?.name ?? '')) syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
+  });
+
+  const host = Object.fromEntries(
+    (Object.keys(COMPANION_TYPES) as CompanionKind[]).map((kind) => {
+      const type = COMPANION_TYPES[kind];
+      return [kind, manager.informer({ apiVersion: type.apiVersion, kind, plural: type.plural, namespaced: true })];
+    }),
+  ) as unknown as HostCompanionInformers;
+  const companions = new CompanionSyncer(access, pos, namespaces, host, options.unreachableRetryMs);
+  const namespaceOf = (o: KubeObject): Request[] => (o.metadata?.namespace && pos.list(o.metadata.namespace).length > 0 ? [{ name: o.metadata.namespace }] : []);
+  const companionController = manager.addController({
+    name: 'propagation-companions',
+    for: Resources.Namespace,
+    reconciler: companions,
+    concurrency: 4,
+    watches: (Object.values(host) as Informer[]).map((informer) => ({ informer, map: namespaceOf })),
+  });
+  access.onMemberEvents('companions', companionController, (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []));
+  access.onMemberEvents('namespaces', companionController, (o) => [{ name: o.metadata?.name ?? '' }]);
+  // Only where a PropagatedObject runs (or stops running) changes what its namespace needs.
+  pos.on((event) => {
+    if (event.type === 'update' && jsonEqual(clustersOf(event.old), clustersOf(event.object)) && jsonEqual(event.old.spec?.template, event.object.spec?.template)) return;
+    companionController.enqueue({ name: event.object.metadata?.namespace ?? '' });
+  });
+  // A member that appears gets its namespace informer, so namespaces left behind by a deleted tenant are found after a restart.
+  clusters.on((event) => {
+    if (event.type === 'delete' || unreachableReason(event.object)) return;
+    void access.member(event.object.metadata?.name ?? '').then(async (member) => {
+      if (typeof member !== 'string') await access.informer('namespaces', member, Resources.Namespace);
+    }).catch(() => undefined);
+  });
+
+  if (options.generate ?? true) {
+    const policies = manager.informer<PolicyObject>(Resources.PlacementPolicy);
+    const generator = new Generator(manager, policies, pos, namespaces, manager.logger.child({ controller: 'propagation-generator' }));
+    const generatorController = manager.addController({
+      name: 'propagation-generator',
+      for: Resources.PlacementPolicy,
+      reconciler: generator,
+      concurrency: 4,
+      watches: [{ informer: pos, map: generatedSourceRequests }],
+    });
+    generator.attach(generatorController);
+    namespaces.on((event) => {
+      if (event.type === 'update' && !jsonEqual(event.old.metadata?.labels ?? {}, event.object.metadata?.labels ?? {})) generator.namespaceChanged(event.object.metadata?.name ?? '');
+    });
+  }
+}

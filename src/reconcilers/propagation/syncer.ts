@@ -1,0 +1,255 @@
+/**
+ * The PropagatedObject syncer: makes member clusters match
+ * `status.placement` (which the placement reconciler decides) and reports
+ * back. One reconcile observes every cluster involved, lets the pure plan
+ * decide (make before break, never delete without an alternative), carries
+ * the plan out in parallel across clusters, and writes the syncer's part of
+ * the status.
+ */
+import {
+  apply,
+  isBeingDeleted,
+  isNotFound,
+  type ApiClient,
+  type Informer,
+  type KubeObject,
+  type ReconcileContext,
+  type ReconcileResult,
+  type Request,
+} from '../../controllers/index.js';
+import { inSync } from './drift.js';
+import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, writeStatus, type PropagatedObjectLike } from './host.js';
+import { isConnectionError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
+import { ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
+import { observeCluster, type ClusterView } from './observe.js';
+import { planSync, type ClusterAction, type Observation } from './plan.js';
+import { renderMemberObject, type ClusterOverride, type RenderResult } from './render.js';
+import { syncStatus, type ActionOutcome } from './status.js';
+import type { KubeObject as PortableObject } from './portable.js';
+
+export interface SyncerOptions {
+  /** How long old copies wait for the replacement to be ready before they go anyway; default 120 s. */
+  readonly handoverTimeoutMs?: number;
+  /** How often to retry while a member is unreachable (Cluster changes also wake the syncer); default 15 s. */
+  readonly unreachableRetryMs?: number;
+}
+
+export const DEFAULT_HANDOVER_TIMEOUT_MS = 120_000;
+
+export class PropagationSyncer {
+  /** When the current handover of each PropagatedObject (by uid) started; in memory, so a restart only waits longer. */
+  private readonly handovers = new Map<string, number>();
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly access: MemberAccess,
+    private readonly propagatedObjects: Informer<PropagatedObjectLike>,
+    private readonly namespaces: Informer,
+    private readonly options: SyncerOptions = {},
+  ) {}
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const namespace = request.namespace ?? '';
+    const ownerKey = `${namespace}/${request.name}`;
+    const po = this.propagatedObjects.get(request.name, namespace);
+    if (!po) return this.removeOrphans(ownerKey, ctx);
+    const deleting = isBeingDeleted(po);
+    if (deleting && !hasFinalizer(po)) return;
+    const identity = placedIdentity(po);
+    if (!identity) return; // admission rejects this; nothing can be placed or found
+
+    const resolved = deleting ? undefined : await resolveTemplate(this.client, po);
+    if (!deleting && !hasFinalizer(po)) await setFinalizer(this.client, po, true);
+
+    const placement = deleting ? [] : (po.status?.placement ?? []).map((p) => ({ cluster: p.cluster, replicas: p.replicas }));
+    const known = new Set((po.status?.clusters ?? []).map((c) => c.cluster));
+    const candidates = new Set<string>([...placement.map((p) => p.cluster), ...known]);
+    for (const c of this.clustersHolding(ownerKey, identity.apiVersion)) candidates.add(c);
+
+    const tenant = tenantLabels(this.namespaces.get(namespace));
+    const template = resolved?.ok ? resolved.template : undefined;
+    const render = (cluster: string, replicas: number | undefined): RenderResult | undefined =>
+      template
+        ? renderMemberObject({
+            namespace,
+            name: request.name,
+            template,
+            overrides: po.spec?.overrides as ClusterOverride[] | undefined,
+            cluster: { name: cluster, labels: this.access.cluster(cluster)?.metadata?.labels ?? {} },
+            replicas,
+            tenantLabels: tenant,
+          })
+        : undefined;
+
+    const views = new Map<string, ClusterView>();
+    await Promise.all(
+      [...candidates].map(async (cluster) => {
+        const entry = placement.find((p) => p.cluster === cluster);
+        const desired = entry ? render(cluster, entry.replicas) : undefined;
+        views.set(cluster, await this.observe({ cluster, ownerKey, identity, namespace, desired, signal: ctx.signal }));
+      }),
+    );
+    const observations = new Map<string, Observation>([...views].map(([c, v]) => [c, v.observation]));
+
+    const uid = po.metadata?.uid ?? ownerKey;
+    const now = Date.now();
+    const plan = planSync({
+      deleting,
+      // Without a template nothing can be applied; keep what runs (as an empty placement does) until it is fixed.
+      placement: template ? placement : [],
+      observations,
+      knownCopies: known,
+      registered: this.access.registeredNames(),
+      handoverSince: this.handovers.get(uid),
+      handoverTimeoutMs: this.handoverTimeout(po),
+      now,
+    });
+    if (plan.holding && !this.handovers.has(uid)) this.handovers.set(uid, now);
+    if (!plan.holding) this.handovers.delete(uid);
+
+    const outcomes = new Map<string, ActionOutcome>();
+    await Promise.all(
+      plan.actions.map(async (action) => {
+        const outcome = await this.execute(action, views.get(action.cluster), render, namespace, tenant, ctx.signal);
+        if (outcome) outcomes.set(action.cluster, outcome);
+      }),
+    );
+
+    const status = syncStatus({
+      generation: po.metadata?.generation ?? 0,
+      deleting,
+      placement: template ? placement : [],
+      scheduled: po.status?.conditions?.find((c) => c.type === 'Scheduled'),
+      plan,
+      observations,
+      outcomes,
+      previous: po.status?.clusters ?? [],
+      previousConditions: po.status?.conditions ?? [],
+      now: new Date(now).toISOString(),
+    });
+    if (resolved && !resolved.ok) {
+      const synced = status.conditions.find((c) => c.type === 'Synced');
+      if (synced) Object.assign(synced, { status: 'False', reason: resolved.reason, message: `${resolved.message}; nothing is changed on member clusters until it is fixed` });
+    }
+    if (!deleting) {
+      const previous = po.status?.conditions?.find((c) => c.type === 'Synced');
+      const synced = status.conditions.find((c) => c.type === 'Synced');
+      if (synced && synced.status === 'False' && previous?.reason !== synced.reason && ['Conflict', 'ApplyFailed', 'SourceNotFound'].includes(synced.reason)) {
+        ctx.events.warning(po, synced.reason, synced.message);
+      }
+      await writeStatus(this.client, po, status, ctx.signal);
+    }
+
+    const failures = [...outcomes.entries()].filter(([, o]) => !o.ok);
+    const pending = plan.actions.some((a) => a.action === 'wait' && a.why === 'Unreachable');
+    if (deleting && plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok))) {
+      this.handovers.delete(uid);
+      await setFinalizer(this.client, po, false);
+      return;
+    }
+    if (failures.length > 0) {
+      // Status already says what failed; throwing gets the per-key exponential backoff.
+      throw new Error(`sync of ${ownerKey} failed on ${failures.map(([c, o]) => `${c}: ${o.ok ? '' : o.error}`).join('; ')}`);
+    }
+    const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : undefined;
+    const requeueAfter = [plan.requeueAfterMs, retry].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
+    return requeueAfter !== undefined ? { requeueAfter } : undefined;
+  }
+
+  private handoverTimeout(po: KubeObject): number {
+    const fromAnnotation = Number(po.metadata?.annotations?.[ANNOTATION_HANDOVER_TIMEOUT]);
+    if (Number.isFinite(fromAnnotation) && fromAnnotation >= 0) return fromAnnotation * 1000;
+    return this.options.handoverTimeoutMs ?? DEFAULT_HANDOVER_TIMEOUT_MS;
+  }
+
+  private observe(input: Omit<Parameters<typeof observeCluster>[0], 'access'>): Promise<ClusterView> {
+    return observeCluster({ ...input, access: this.access }).catch((err: unknown): ClusterView => {
+      if (isConnectionError(err)) return { observation: { kind: 'unreachable', reason: (err as Error).message } };
+      throw err;
+    });
+  }
+
+  /** Clusters whose member cache shows a copy of this PropagatedObject (even if status lost track of it). */
+  private clustersHolding(ownerKey: string, apiVersion: string): string[] {
+    const out: string[] = [];
+    for (const { cluster, informer } of this.access.running('copies', apiVersion, '*')) {
+      if (informer.byIndex(OWNER_INDEX, ownerKey).length > 0) out.push(cluster);
+    }
+    return out;
+  }
+
+  private async execute(
+    action: ClusterAction,
+    view: ClusterView | undefined,
+    render: (cluster: string, replicas: number | undefined) => RenderResult | undefined,
+    namespace: string,
+    tenant: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<ActionOutcome | undefined> {
+    if (action.action === 'apply') {
+      if (!view?.member) return { ok: false, error: 'cluster not reachable' };
+      if (view.unsupported || !view.resource) return { ok: false, error: view.unsupported ?? 'unknown kind' };
+      const rendered = render(action.cluster, action.replicas);
+      if (!rendered) return { ok: false, error: 'nothing to apply' };
+      if (!rendered.ok) return { ok: false, error: rendered.error };
+      if (view.observation.kind === 'ours' && view.live && inSync(rendered.object, view.live)) return { ok: true, wrote: false };
+      try {
+        await this.access.ensureNamespace(view.member, namespace, tenant, signal);
+        await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
+        return { ok: true, wrote: true };
+      } catch (err) {
+        if (isNotFound(err)) this.access.forgetNamespace(action.cluster, namespace);
+        return { ok: false, error: errorText(err) };
+      }
+    }
+    if (action.action === 'delete') {
+      if (!view?.member || !view.resource || !view.live) return { ok: true, wrote: false };
+      try {
+        await view.member.client.delete(view.resource, view.live.metadata?.name ?? '', namespace, {
+          preconditions: { uid: view.live.metadata?.uid },
+          propagationPolicy: 'Background',
+          signal,
+        });
+      } catch (err) {
+        if (!isNotFound(err)) return { ok: false, error: errorText(err) };
+      }
+      return { ok: true, wrote: true };
+    }
+    return undefined;
+  }
+
+  /**
+   * A member copy whose PropagatedObject no longer exists (deleted without
+   * its finalizer running, e.g. forced): remove it from every member whose
+   * cache shows it, so nothing is left behind.
+   */
+  private async removeOrphans(ownerKey: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    let pending = false;
+    for (const { cluster, informer } of this.access.running('copies', '*', '*')) {
+      for (const orphan of informer.byIndex(OWNER_INDEX, ownerKey)) {
+        const member = await this.access.member(cluster, ctx.signal);
+        if (typeof member === 'string') {
+          pending = true;
+          continue;
+        }
+        try {
+          await member.client.delete(informer.resource, orphan.metadata?.name ?? '', orphan.metadata?.namespace, {
+            preconditions: { uid: orphan.metadata?.uid },
+            propagationPolicy: 'Background',
+            signal: ctx.signal,
+          });
+          ctx.logger.info({ cluster, object: `${orphan.kind}/${orphan.metadata?.name}` }, 'removed a copy whose PropagatedObject is gone');
+        } catch (err) {
+          if (isConnectionError(err)) pending = true;
+          else if (!isNotFound(err)) throw err;
+        }
+      }
+    }
+    return pending ? { requeueAfter: this.options.unreachableRetryMs ?? 15_000 } : undefined;
+  }
+}
+
+function errorText(err: unknown): string {
+  const e = err as { message?: string; body?: { message?: string } };
+  return (typeof e.body === 'object' ? e.body?.message : undefined) ?? e.message ?? String(err);
+}
