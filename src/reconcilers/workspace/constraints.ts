@@ -143,7 +143,7 @@ export function narrowConstraints(parent: EffectiveConstraints, level: Constrain
     const parsed = parseResourceList(own.quota.hard);
     for (const bad of parsed.invalid) invalid.push(`quota.hard.${bad.name}: "${bad.value}" in ${who} is not a quantity`);
     if (parsed.values.size > 0) {
-      const hard: Record<string, string> = { ...(parent.constraints.quota?.hard ?? {}) };
+      const hard: Record<string, string | number> = { ...(parent.constraints.quota?.hard ?? {}) };
       const quotaOrigins: Record<string, string> = { ...(parent.origins.quota ?? {}) };
       let changed = false;
       for (const [name, q] of parsed.values) {

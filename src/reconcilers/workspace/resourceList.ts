@@ -29,7 +29,7 @@ export function parseResourceList(list: ResourceList | undefined): ParsedResourc
   for (const [name, raw] of Object.entries(list ?? {})) {
     const q = tryParseQuantity(raw);
     if (!q) {
-      invalid.push({ name, value: raw });
+      invalid.push({ name, value: String(raw) });
       continue;
     }
     const key = canonicalResourceName(name);

@@ -20,8 +20,8 @@ export interface LabelSelector {
   matchExpressions?: readonly LabelSelectorRequirement[];
 }
 
-/** A ResourceList: resource name to Kubernetes quantity string. */
-export type ResourceList = Readonly<Record<string, string>>;
+/** A ResourceList: resource name to Kubernetes quantity (string, or a JSON number). */
+export type ResourceList = Readonly<Record<string, string | number>>;
 
 /** `spec.constraints` of a Workspace (and of a LogicalCluster). */
 export interface WorkspaceConstraints {
