@@ -1,0 +1,124 @@
+/**
+ * The ValidatingWebhookConfiguration the operator applies for itself: one
+ * webhook per kind family, each scoped as tightly as the API allows (Canopy
+ * kinds by resource; pods and workloads only in logical-cluster namespaces;
+ * placeable objects only in workspace namespaces), fail-closed, no side
+ * effects, 5 s timeout.
+ *
+ * No mutating webhook: every default Canopy needs (mode, priority, replicas
+ * strategy, policy engine timeout...) is a schema `default`, which the
+ * apiserver applies before admission, so there is nothing left to mutate.
+ */
+import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
+
+export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
+
+export type WebhookId = 'workspaces' | 'logicalclusters' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects';
+
+export interface RuleWithOperations {
+  apiGroups: string[];
+  apiVersions: string[];
+  resources: string[];
+  operations: ('CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT' | '*')[];
+  scope: 'Cluster' | 'Namespaced' | '*';
+}
+
+export interface LabelSelectorJson {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+interface WebhookSpec {
+  readonly id: WebhookId;
+  readonly rules: RuleWithOperations[];
+  readonly namespaceSelector?: LabelSelectorJson;
+}
+
+const CANOPY = { apiGroups: ['canopy.dev'], apiVersions: ['v1alpha1'] };
+const WRITE: RuleWithOperations['operations'] = ['CREATE', 'UPDATE'];
+/** Workload kinds that carry a pod template (and may carry a placement pin). */
+const WORKLOADS: RuleWithOperations[] = [
+  { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], operations: WRITE, scope: 'Namespaced' },
+  { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs', 'cronjobs'], operations: WRITE, scope: 'Namespaced' },
+];
+
+export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
+  { id: 'workspaces', rules: [{ ...CANOPY, resources: ['workspaces'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Cluster' }] },
+  { id: 'logicalclusters', rules: [{ ...CANOPY, resources: ['logicalclusters'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Cluster' }] },
+  { id: 'placementpolicies', rules: [{ ...CANOPY, resources: ['placementpolicies'], operations: WRITE, scope: 'Cluster' }] },
+  { id: 'propagatedobjects', rules: [{ ...CANOPY, resources: ['propagatedobjects'], operations: WRITE, scope: 'Namespaced' }] },
+  {
+    id: 'pods',
+    rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/ephemeralcontainers'], operations: WRITE, scope: 'Namespaced' }, ...WORKLOADS],
+    namespaceSelector: { matchExpressions: [{ key: LABEL_LOGICAL_CLUSTER, operator: 'Exists' }] },
+  },
+  {
+    // Plain objects a PlacementPolicy may place; checked only for the placement pin annotation.
+    // Secrets are left out on purpose: admission never needs their contents.
+    id: 'placed-objects',
+    rules: [
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps', 'services', 'persistentvolumeclaims', 'serviceaccounts'], operations: WRITE, scope: 'Namespaced' },
+      { apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], resources: ['ingresses', 'networkpolicies'], operations: WRITE, scope: 'Namespaced' },
+      { apiGroups: ['autoscaling'], apiVersions: ['v2'], resources: ['horizontalpodautoscalers'], operations: WRITE, scope: 'Namespaced' },
+      { apiGroups: ['policy'], apiVersions: ['v1'], resources: ['poddisruptionbudgets'], operations: WRITE, scope: 'Namespaced' },
+    ],
+    namespaceSelector: { matchExpressions: [{ key: LABEL_WORKSPACE, operator: 'Exists' }] },
+  },
+];
+
+export function webhookPath(id: WebhookId): string {
+  return `/validate/${id}`;
+}
+
+/** How the apiserver reaches the webhook server. */
+export type WebhookEndpoint =
+  /** Base URL, e.g. `https://127.0.0.1:9443` (local runs and tests). */
+  | { readonly url: string }
+  /** A Service in front of the operator's pods (in-cluster). */
+  | { readonly service: { readonly name: string; readonly namespace: string; readonly port: number } };
+
+export interface ConfigurationOptions {
+  readonly name?: string;
+  readonly endpoint: WebhookEndpoint;
+  /** PEM bundle of the CAs that may have signed the serving certificate. */
+  readonly caBundlePem?: string;
+  /** Only these webhooks (default all). */
+  readonly only?: readonly WebhookId[];
+  /** Extra objectSelector on every webhook (lets a test instance see only its own objects). */
+  readonly objectSelector?: LabelSelectorJson;
+  readonly timeoutSeconds?: number;
+}
+
+export interface ValidatingWebhookConfigurationJson {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingWebhookConfiguration';
+  metadata: { name: string; labels: Record<string, string> };
+  webhooks: Record<string, unknown>[];
+}
+
+export function validatingWebhookConfiguration(options: ConfigurationOptions): ValidatingWebhookConfigurationJson {
+  const specs = WEBHOOK_SPECS.filter((s) => !options.only || options.only.includes(s.id));
+  const caBundle = options.caBundlePem ? Buffer.from(options.caBundlePem).toString('base64') : undefined;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: options.name ?? DEFAULT_CONFIGURATION_NAME, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
+    webhooks: specs.map((spec) => ({
+      name: `${spec.id}.validate.canopy.dev`,
+      clientConfig: {
+        ...('url' in options.endpoint
+          ? { url: `${options.endpoint.url.replace(/\/$/, '')}${webhookPath(spec.id)}` }
+          : { service: { ...options.endpoint.service, path: webhookPath(spec.id) } }),
+        ...(caBundle ? { caBundle } : {}),
+      },
+      rules: spec.rules,
+      ...(spec.namespaceSelector ? { namespaceSelector: spec.namespaceSelector } : {}),
+      ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
+      failurePolicy: 'Fail',
+      matchPolicy: 'Equivalent',
+      sideEffects: 'None',
+      timeoutSeconds: options.timeoutSeconds ?? 5,
+      admissionReviewVersions: ['v1'],
+    })),
+  };
+}

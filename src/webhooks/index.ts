@@ -1,0 +1,152 @@
+/**
+ * Admission for Canopy: `register(manager, options)` adds the validating
+ * webhook to an operator. Locally (tests, `npm start`) the apiserver calls it
+ * at `https://127.0.0.1:<port>/validate/...`; in a cluster through a Service.
+ *
+ *   register(manager)                                  // loopback, port 9443, generated certificate
+ *   register(manager, { port: 0 })                     // any free port (tests)
+ *   register(manager, { service: { name: 'canopy-webhook' }, host: '0.0.0.0' })
+ *   register(manager, { ...webhookOptionsFromEnv() })  // what the chart configures
+ */
+import { isIP } from 'node:net';
+import type { Manager } from '../controllers/index.js';
+import { FileCertificateSource, SecretCertificateSource, type CertificateSource } from './cert-source.js';
+import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type WebhookEndpoint, type WebhookId } from './configuration.js';
+import { WebhookRunnable } from './runnable.js';
+import { AdmissionState } from './state.js';
+
+export { DEFAULT_CONFIGURATION_NAME, validatingWebhookConfiguration, WEBHOOK_SPECS, webhookPath } from './configuration.js';
+export type { WebhookEndpoint, WebhookId } from './configuration.js';
+export { WebhookRunnable } from './runnable.js';
+export { AdmissionDispatcher } from './dispatcher.js';
+export { generateServingCertificate } from './certificates.js';
+
+export const DEFAULT_WEBHOOK_PORT = 9443;
+export const DEFAULT_CERT_SECRET = 'canopy-webhook-tls';
+export const DEFAULT_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
+
+export type CertificateOptions =
+  /** Provided certificate: files (e.g. a mounted Secret), reloaded when they change. */
+  | { readonly certFile: string; readonly keyFile: string; readonly caFile?: string }
+  /** Generated and rotated by the operator, kept in a Secret in the manager's namespace. */
+  | { readonly secretName?: string; readonly validityMs?: number; readonly checkIntervalMs?: number };
+
+export interface WebhookOptions {
+  /** Address the HTTPS server binds; default 127.0.0.1 for a url endpoint, 0.0.0.0 behind a service. */
+  readonly host?: string;
+  /** Listening port; default 9443; 0 picks a free one. */
+  readonly port?: number;
+  /** Base URL the apiserver calls; default `https://<host>:<bound port>`. A url without port gets the bound port. */
+  readonly url?: string;
+  /** In-cluster: the Service in front of the operator (namespace defaults to the manager's, port to 443). */
+  readonly service?: { readonly name: string; readonly namespace?: string; readonly port?: number };
+  /** Name of the ValidatingWebhookConfiguration; default `canopy-validating`. */
+  readonly configurationName?: string;
+  readonly certificates?: CertificateOptions;
+  /** More DNS names or IPs for a generated certificate. */
+  readonly extraHosts?: readonly string[];
+  /** Only these webhooks (default all). */
+  readonly webhooks?: readonly WebhookId[];
+  /** objectSelector on every webhook: an extra instance (tests) sees only objects with these labels. */
+  readonly objectSelector?: LabelSelectorJson;
+  readonly caPropagationDelayMs?: number;
+}
+
+/** Adds the admission webhook runnable (every replica) and its readiness check; returns it. */
+export function register(manager: Manager, options: WebhookOptions = {}): WebhookRunnable {
+  const namespace = manager.namespace;
+  const service = options.service ? { name: options.service.name, namespace: options.service.namespace ?? namespace, port: options.service.port ?? 443 } : undefined;
+  const host = options.host ?? (service ? '0.0.0.0' : '127.0.0.1');
+  const endpoint: WebhookEndpoint = service ? { service } : { url: options.url ?? `https://${isIP(host) === 6 ? `[${host}]` : host}` };
+  const log = (message: string, fields: Record<string, unknown> = {}): void => manager.logger.info(fields, message);
+  const certs = options.certificates ?? {};
+  const source: CertificateSource =
+    'certFile' in certs
+      ? new FileCertificateSource({ ...certs, log })
+      : new SecretCertificateSource({
+          client: manager.client,
+          namespace,
+          secretName: certs.secretName ?? DEFAULT_CERT_SECRET,
+          hosts: certificateHosts(endpoint, options.extraHosts ?? []),
+          validityMs: certs.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
+          ...(certs.checkIntervalMs !== undefined ? { checkIntervalMs: certs.checkIntervalMs } : {}),
+          log,
+        });
+  const state = new AdmissionState(manager.client, manager);
+  const runnable = new WebhookRunnable(manager.client, state, manager.logger.child({ component: 'admission-webhook' }), manager.metrics.registry, {
+    host,
+    port: options.port ?? DEFAULT_WEBHOOK_PORT,
+    endpoint,
+    configuration: {
+      name: options.configurationName ?? DEFAULT_CONFIGURATION_NAME,
+      ...(options.webhooks ? { only: options.webhooks } : {}),
+      ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
+    },
+    certificates: source,
+    ...(options.caPropagationDelayMs !== undefined ? { caPropagationDelayMs: options.caPropagationDelayMs } : {}),
+  });
+  manager.addRunnable(runnable);
+  return runnable;
+}
+
+/** The names a generated certificate covers: the url's host, or every name the Service answers to. */
+export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly string[]): string[] {
+  const hosts = 'url' in endpoint
+    ? [new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '')]
+    : [
+        endpoint.service.name,
+        `${endpoint.service.name}.${endpoint.service.namespace}`,
+        `${endpoint.service.name}.${endpoint.service.namespace}.svc`,
+        `${endpoint.service.name}.${endpoint.service.namespace}.svc.cluster.local`,
+      ];
+  return [...new Set([...hosts, ...extra])];
+}
+
+/**
+ * Options from the environment, as the Helm chart sets them:
+ * CANOPY_WEBHOOK_PORT, CANOPY_WEBHOOK_HOST, CANOPY_WEBHOOK_URL,
+ * CANOPY_WEBHOOK_SERVICE_NAME / _NAMESPACE / _PORT,
+ * CANOPY_WEBHOOK_CERT_FILE / _KEY_FILE / _CA_FILE (provided certificate) or
+ * CANOPY_WEBHOOK_CERT_SECRET / _CERT_VALIDITY_HOURS (generated),
+ * CANOPY_WEBHOOK_CONFIGURATION_NAME.
+ */
+export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
+  const num = (key: string): number | undefined => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${key}=${raw} is not a non-negative number`);
+    return n;
+  };
+  const certificates: CertificateOptions | undefined = env['CANOPY_WEBHOOK_CERT_FILE']
+    ? {
+        certFile: env['CANOPY_WEBHOOK_CERT_FILE'],
+        keyFile: env['CANOPY_WEBHOOK_KEY_FILE'] ?? env['CANOPY_WEBHOOK_CERT_FILE'].replace(/\.crt$/, '.key'),
+        ...(env['CANOPY_WEBHOOK_CA_FILE'] ? { caFile: env['CANOPY_WEBHOOK_CA_FILE'] } : {}),
+      }
+    : env['CANOPY_WEBHOOK_CERT_SECRET'] || env['CANOPY_WEBHOOK_CERT_VALIDITY_HOURS']
+      ? {
+          ...(env['CANOPY_WEBHOOK_CERT_SECRET'] ? { secretName: env['CANOPY_WEBHOOK_CERT_SECRET'] } : {}),
+          ...(num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS') !== undefined ? { validityMs: num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS')! * 3600_000 } : {}),
+        }
+      : undefined;
+  const serviceName = env['CANOPY_WEBHOOK_SERVICE_NAME'];
+  const port = num('CANOPY_WEBHOOK_PORT');
+  const servicePort = num('CANOPY_WEBHOOK_SERVICE_PORT');
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(env['CANOPY_WEBHOOK_HOST'] ? { host: env['CANOPY_WEBHOOK_HOST'] } : {}),
+    ...(env['CANOPY_WEBHOOK_URL'] ? { url: env['CANOPY_WEBHOOK_URL'] } : {}),
+    ...(serviceName
+      ? {
+          service: {
+            name: serviceName,
+            ...(env['CANOPY_WEBHOOK_SERVICE_NAMESPACE'] ? { namespace: env['CANOPY_WEBHOOK_SERVICE_NAMESPACE'] } : {}),
+            ...(servicePort !== undefined ? { port: servicePort } : {}),
+          },
+        }
+      : {}),
+    ...(env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] ? { configurationName: env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] } : {}),
+    ...(certificates ? { certificates } : {}),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The operator's side of admission: the view the validators read, built on
+ * the manager's shared informers (Workspaces feed a Forest, the same
+ * hierarchy model the workspace reconciler uses), plus the two things that
+ * need the API on the request path: a live read when the cache has not seen
+ * a freshly created object yet, and the admin check.
+ *
+ * Who is an admin: members of `system:masters`, the operator itself, and
+ * anyone RBAC allows the verb `*` on `workspaces.canopy.dev` cluster-wide
+ * (cluster-admin, or a ClusterRole granting `*` on Canopy workspaces). The
+ * last is a SubjectAccessReview, cached 10 s per user and groups. Ordinary
+ * create/update rights on workspaces do not make anyone an admin: owners need
+ * those too, since RBAC cannot scope cluster-scoped objects by parent.
+ */
+import { LRUCache } from 'lru-cache';
+import { Resources, type ApiClient, type Informer, type KubeObject, type Manager } from '../controllers/index.js';
+import type { PlacementPolicy } from '../reconcilers/placement/types.js';
+import type { PlacementView } from '../reconcilers/placement/validator.js';
+import { Forest } from '../reconcilers/workspace/forest.js';
+import type { AdmissionBackend } from './dispatcher.js';
+import type { Requester } from './request.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
+
+const BY_WORKSPACE = 'webhook:spec.workspace';
+/** Objects fetched live stay in the overlay this long; the informer has them by then. */
+const OVERLAY_TTL_MS = 30_000;
+const ADMIN_TTL_MS = 10_000;
+const LIVE_READ_TIMEOUT_MS = 2_000;
+
+type Obj<T> = T & KubeObject;
+
+export class AdmissionState implements PlacementView, AdmissionBackend {
+  readonly view: PlacementView = this;
+  private readonly forest = new Forest();
+  private readonly workspaces: Informer<Obj<WorkspaceLike>>;
+  private readonly logicalClusters: Informer<Obj<LogicalClusterLike>>;
+  private readonly namespaces: Informer<Obj<NamespaceLike>>;
+  private readonly clusterInformer: Informer<Obj<ClusterLike>>;
+  private readonly policies: Informer<Obj<PlacementPolicy>>;
+  private readonly overlay = new Map<string, { object: KubeObject; expires: number }>();
+  private readonly admins = new LRUCache<string, boolean>({ max: 1000, ttl: ADMIN_TTL_MS });
+  private selfUsername: string | undefined;
+
+  constructor(private readonly client: ApiClient, manager: Pick<Manager, 'informer'>) {
+    this.workspaces = manager.informer<Obj<WorkspaceLike>>(Resources.Workspace);
+    this.logicalClusters = manager.informer<Obj<LogicalClusterLike>>(Resources.LogicalCluster);
+    // Every namespace: admission needs their labels, and whether a name is already taken.
+    this.namespaces = manager.informer<Obj<NamespaceLike>>(Resources.Namespace);
+    this.clusterInformer = manager.informer<Obj<ClusterLike>>(Resources.Cluster);
+    this.policies = manager.informer<Obj<PlacementPolicy>>(Resources.PlacementPolicy);
+    this.logicalClusters.addIndexer(BY_WORKSPACE, (lc) => (lc.spec?.workspace ? [lc.spec.workspace] : []));
+    this.workspaces.on((event) => {
+      const name = event.object.metadata?.name ?? '';
+      if (event.type === 'delete') this.forest.removeWorkspace(name);
+      else {
+        const spec = event.object.spec ?? {};
+        this.forest.setWorkspace(name, spec.parent ?? '', { owners: spec.owners ?? [], constraints: spec.constraints ?? {} });
+      }
+    });
+  }
+
+  /** Whether every informer the validators read has synced. */
+  synced(): boolean {
+    return [this.workspaces, this.logicalClusters, this.namespaces, this.clusterInformer, this.policies].every((i) => i.hasSynced());
+  }
+
+  /** Learns the operator's own identity, which always counts as admin. */
+  async learnSelf(): Promise<void> {
+    try {
+      const review = await this.client.request<{ status?: { userInfo?: { username?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+        timeoutMs: LIVE_READ_TIMEOUT_MS,
+      });
+      this.selfUsername = review.status?.userInfo?.username;
+    } catch {
+      this.selfUsername = undefined; // older apiservers: the operator then needs `*` on workspaces like any admin
+    }
+  }
+
+  // ---------------------------------------------------------------- TreeView
+
+  workspace(name: string): WorkspaceLike | undefined {
+    return this.workspaces.get(name) ?? (this.fromOverlay(`workspace/${name}`) as WorkspaceLike | undefined);
+  }
+
+  logicalClustersIn(workspace: string): readonly LogicalClusterLike[] {
+    return this.logicalClusters.byIndex(BY_WORKSPACE, workspace);
+  }
+
+  childrenOf(workspace: string): readonly string[] {
+    return this.forest.children(workspace);
+  }
+
+  namespace(name: string): NamespaceLike | undefined {
+    return this.namespaces.get(name) ?? (this.fromOverlay(`namespace/${name}`) as NamespaceLike | undefined);
+  }
+
+  clusters(): readonly ClusterLike[] {
+    return this.clusterInformer.list();
+  }
+
+  placementPolicy(name: string): PlacementPolicy | undefined {
+    return this.policies.get(name);
+  }
+
+  placementPolicies(): readonly PlacementPolicy[] {
+    return this.policies.list();
+  }
+
+  // ---------------------------------------------------------------- AdmissionBackend
+
+  async ensureWorkspaces(names: readonly string[]): Promise<void> {
+    await Promise.all(names.filter((n) => !this.workspace(n)).map((n) => this.fetch('workspace', Resources.Workspace, n)));
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    if (!this.namespace(name)) await this.fetch('namespace', Resources.Namespace, name);
+  }
+
+  async isAdmin(requester: Pick<Requester, 'username' | 'groups'>): Promise<boolean> {
+    if (requester.groups.includes('system:masters')) return true;
+    if (this.selfUsername !== undefined && requester.username === this.selfUsername) return true;
+    const key = `${requester.username}\u0000${[...requester.groups].sort().join('\u0000')}`;
+    const cached = this.admins.get(key);
+    if (cached !== undefined) return cached;
+    const review = await this.client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: requester.username, groups: requester.groups, resourceAttributes: { group: 'canopy.dev', resource: 'workspaces', verb: '*' } },
+      },
+      timeoutMs: LIVE_READ_TIMEOUT_MS,
+    });
+    const allowed = review.status?.allowed === true;
+    this.admins.set(key, allowed);
+    return allowed;
+  }
+
+  private fromOverlay(key: string): KubeObject | undefined {
+    const entry = this.overlay.get(key);
+    if (!entry) return undefined;
+    if (entry.expires < Date.now()) {
+      this.overlay.delete(key);
+      return undefined;
+    }
+    return entry.object;
+  }
+
+  private async fetch(kind: string, resource: (typeof Resources)[keyof typeof Resources], name: string): Promise<void> {
+    const object = await this.client.tryGet(resource, name);
+    if (object) this.overlay.set(`${kind}/${name}`, { object, expires: Date.now() + OVERLAY_TTL_MS });
+  }
+}
