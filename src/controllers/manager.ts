@@ -100,7 +100,7 @@ export class Manager {
     const electionOptions = typeof election === 'object' ? election : {};
     this.identity = electionOptions.identity ?? defaultIdentity();
     this.events = new KubeEventRecorder(this.client, 'canopy', this.identity, this.logger);
-    this.members = new MemberClusterPool({ informer: (r, s) => this.informer(r, s), logger: this.logger, max: options.maxMemberClusters });
+    this.members = new MemberClusterPool({ informer: (r, s) => this.informer(r, s), client: this.client, logger: this.logger, max: options.maxMemberClusters });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     if (election !== false) {
       this.elector = new LeaderElector(this.client, this.namespace, { ...electionOptions, identity: this.identity }, this.logger, {

@@ -102,6 +102,8 @@ class MemberClusterHandle implements MemberCluster {
 export interface MemberClusterPoolDeps {
   /** Shared host informers (the Manager's). */
   informer(resource: ResourceRef, selector: InformerSelector): Informer;
+  /** The host client, to confirm cache misses. */
+  readonly client: ApiClient;
   readonly logger: Logger;
   /** Clients kept at once; the least recently used is closed beyond it. Default 64. */
   readonly max?: number;
@@ -161,13 +163,14 @@ export class MemberClusterPool {
   async get(name: string, signal?: AbortSignal): Promise<MemberCluster> {
     const clusters = this.clusters();
     await clusters.waitForSync(signal);
-    const cluster = clusters.get(name);
+    // The cache may lag a Cluster or Secret created a moment ago: confirm a miss with a live read.
+    const cluster = clusters.get(name) ?? (await this.deps.client.tryGet<ClusterObject>(Resources.Cluster, name));
     if (!cluster) throw new MemberClusterUnavailableError(name, 'ClusterNotFound', 'no such Cluster');
     const ref = cluster.spec?.kubeconfigSecretRef;
     if (!ref?.name || !ref.namespace) throw new MemberClusterUnavailableError(name, 'SecretRefMissing', 'spec.kubeconfigSecretRef needs name and namespace');
     const secrets = this.secrets(ref.namespace);
     await secrets.waitForSync(signal);
-    const secret = secrets.get(ref.name, ref.namespace) as SecretObject | undefined;
+    const secret = (secrets.get(ref.name, ref.namespace) as SecretObject | undefined) ?? (await this.deps.client.tryGet<SecretObject>(Resources.Secret, ref.name, ref.namespace));
     if (!secret) throw new MemberClusterUnavailableError(name, 'SecretNotFound', `Secret ${ref.namespace}/${ref.name} not found`);
     const secretRef = `${ref.namespace}/${ref.name}#${ref.key ?? 'kubeconfig'}`;
     const rv = secret.metadata?.resourceVersion ?? '';
