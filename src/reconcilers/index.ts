@@ -1,5 +1,7 @@
 import type { Manager } from '../controllers/index.js';
+import { register as registerClusterHealth } from './cluster/index.js';
 import { register as registerLogicalClusters } from './logicalcluster/index.js';
+import { register as registerPropagation } from './propagation/index.js';
 
 /** A feature's wiring: adds its controllers, runnables and informers to the manager. */
 export type Registration = (manager: Manager) => void;
@@ -9,7 +11,9 @@ export type Registration = (manager: Manager) => void;
  * `import { registerWorkspace } from './workspace/register.js';` and add it below.
  */
 export const registrations: Registration[] = [
+  registerClusterHealth,
   registerLogicalClusters,
+  registerPropagation,
 ];
 
 export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations): void {
