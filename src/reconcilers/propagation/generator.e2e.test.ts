@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { apply, Resources, type KubeObject } from '../../controllers/index.js';
+import { uniqueName } from '../../../test/e2e/env.js';
+import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
+
+/**
+ * Plain objects in a tenant namespace that a PlacementPolicy selects get a
+ * generated PropagatedObject that follows them; one that stops being
+ * selected loses it.
+ */
+describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
+  this.timeout(120_000);
+  let namespace: string;
+  let workspace: string;
+  let policy: string;
+
+  before(async () => {
+    ({ namespace, workspace } = await tenantNamespace('gen'));
+    policy = uniqueName('web-policy');
+    await apply(client('host'), {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PlacementPolicy',
+      metadata: { name: policy },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace, labelSelector: { matchLabels: { tier: 'web' } } }],
+        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'nowhere' } },
+      },
+    } as KubeObject);
+  });
+
+  after(async () => {
+    await deleteIgnoringMissing('host', Resources.PlacementPolicy, policy);
+    await deleteIgnoringMissing('host', Resources.Namespace, namespace);
+  });
+
+  it('creates a PropagatedObject owned by a selected Deployment and keeps its template in step with edits', async () => {
+    const name = uniqueName('web');
+    const created: KubeObject = await apply(client('host'), { ...deployment(name, 3, { tier: 'web' }), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
+    const po = await eventually('a generated PropagatedObject', () => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, namespace));
+    expect(po.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid])).to.deep.equal([['Deployment', name, created.metadata?.uid]]);
+    expect(po.metadata?.labels).to.include({ 'canopy.dev/managed-by': 'canopy', 'canopy.dev/workspace': workspace });
+    expect(po.spec?.template?.spec?.replicas).to.equal(3);
+    expect(po.spec?.template?.metadata).to.not.have.property('uid');
+    expect(po.spec?.template).to.not.have.property('status');
+
+    await apply(client('host'), { ...deployment(name, 5, { tier: 'web' }, 'nginx:1.28'), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
+    const edited = await eventually('the template follows the edit', async () => {
+      const p = await client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, namespace);
+      return p?.spec?.template?.spec?.replicas === 5 ? p : undefined;
+    });
+    expect(edited.spec?.template?.spec?.template?.spec?.containers?.[0]?.image).to.equal('nginx:1.28');
+  });
+
+  it('removes the generated PropagatedObject when the object stops matching the policy', async () => {
+    const name = uniqueName('web');
+    await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
+    await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
+    await client('host').patch(Deployments, name, namespace, { metadata: { labels: { tier: 'batch' } } }, 'merge');
+    await eventually('the PropagatedObject is gone', async () => ((await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)) ? undefined : true));
+  });
+
+  it('leaves objects no policy selects alone', async () => {
+    const name = uniqueName('other');
+    await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'batch' } } });
+    // A selected object created afterwards gets its PropagatedObject, so the generator has looked at both by then.
+    const marker = uniqueName('web');
+    await apply(client('host'), { ...deployment(marker, 1), metadata: { name: marker, namespace, labels: { app: marker, tier: 'web' } } });
+    await eventually('the selected object is handled', () => client('host').tryGet(PropagatedObjects, `${marker}-deployment`, namespace));
+    expect(await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)).to.equal(undefined);
+  });
+});
