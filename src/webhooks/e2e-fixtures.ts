@@ -2,7 +2,7 @@
  * Helpers for the admission e2e suites (real apiserver calling the webhook
  * on loopback). Not loaded by the operator.
  */
-import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { maybeTestOperator, testEnv } from '../../test/e2e/env.js';
@@ -95,11 +95,11 @@ export async function acquireAdmission(): Promise<() => Promise<void>> {
 }
 
 /** Waits until the apiserver calls the webhook (it picks up new configurations asynchronously). */
-export async function waitForEnforcement(probe: KubernetesObject = missingParentProbe(), kubeConfig: KubeConfig = testEnv().host.kubeConfig()): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kubeConfig);
+export async function waitForEnforcement(probe: KubeObject = missingParentProbe(), kubeConfig: KubeConfig = testEnv().host.kubeConfig()): Promise<void> {
+  const actor = new Actor('probe', kubeConfig);
   const enforced = await waitUntil(30_000, 200, async () => {
     try {
-      await client.create(probe, undefined, 'All');
+      await actor.create(probe, { dryRun: true });
       return false;
     } catch (err) {
       return /denied the request/.test(errorMessage(err));
@@ -108,8 +108,8 @@ export async function waitForEnforcement(probe: KubernetesObject = missingParent
   if (!enforced) throw new Error('the apiserver did not start calling the admission webhook within 30 s');
 }
 
-function missingParentProbe(): KubernetesObject {
-  return { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'admission-probe' }, spec: { parent: 'no-such-parent-anywhere' } } as KubernetesObject;
+function missingParentProbe(): KubeObject {
+  return { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'admission-probe' }, spec: { parent: 'no-such-parent-anywhere' } } as KubeObject;
 }
 
 /** The apiserver's message from a client-node error (Status.message), else the error text. */
