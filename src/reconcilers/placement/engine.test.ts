@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { schedule } from './engine.js';
 import { PASS, reject, type FilterPlugin } from './framework.js';
-import { defaultRegistry, PluginRegistry } from './registry.js';
+import { DEFAULT_FILTERS, DEFAULT_SCORES, defaultRegistry, PluginRegistry } from './registry.js';
 import { cluster, deployment, policy, rng, workspace } from './testing/fixtures.js';
 import type { Cluster, ScheduleInput } from './types.js';
 
@@ -56,6 +56,41 @@ describe('placement engine', () => {
     }
     const r = JSON.parse(first) as ReturnType<typeof schedule>;
     expect(r.placement.reduce((s, p) => s + (p.replicas ?? 0), 0)).to.equal(17);
+  });
+
+  it('gives the same decisions with shared (cached) filter verdicts as without', () => {
+    const random = rng(11);
+    const uncached = new PluginRegistry(
+      DEFAULT_FILTERS.map((f) => ({ ...f, cacheable: false })),
+      DEFAULT_SCORES,
+    );
+    const clusters = Array.from({ length: 24 }, (_, i) =>
+      cluster(`k${String(i).padStart(2, '0')}`, {
+        region: ['eu-1', 'eu-2', 'us-1'][i % 3]!,
+        labels: { tier: i % 2 ? 'gold' : 'silver', pci: String(i % 4 === 0) },
+        taints: i % 5 === 0 ? [{ key: 'dedicated', effect: 'NoSchedule' }] : [],
+        allocatable: { cpu: String(2 + (i % 6)) },
+      }),
+    );
+    const policies = [
+      policy({ clusterSelector: { matchLabels: { tier: 'gold' } }, regions: ['eu-1', 'us-1'] }),
+      policy({ clusterSelector: { matchExpressions: [{ key: 'pci', operator: 'NotIn', values: ['true'] }] }, replicas: { strategy: 'Divide' } }),
+      policy({ regions: ['eu-2'], rules: ["cluster.metadata.labels.tier == 'gold' || object.spec.replicas < 3"] }),
+    ];
+    const workspaces = [undefined, workspace('a', { regions: ['eu-1', 'eu-2'] }), workspace('b', { clusterSelector: { matchLabels: { tier: 'silver' } }, costBudget: 1000 })];
+    for (let k = 0; k < 200; k++) {
+      const input: ScheduleInput = {
+        object: deployment(`o${k}`, { replicas: 1 + Math.floor(random() * 6), cpu: `${1 + Math.floor(random() * 3)}` }),
+        policy: policies[Math.floor(random() * policies.length)]!,
+        clusters,
+        ...(() => {
+          const ws = workspaces[Math.floor(random() * workspaces.length)];
+          return ws ? { workspace: ws } : {};
+        })(),
+        now: NOW,
+      };
+      expect(JSON.stringify(schedule(input)), `case ${k}`).to.equal(JSON.stringify(schedule(input, { registry: uncached })));
+    }
   });
 
   it('ranks by score then name and cuts at maxClusters, recording who was cut', () => {

@@ -12,8 +12,15 @@ import { clusterSnapshot, type ClusterSnapshot, type ClusterView } from './clust
 import { DecisionContext } from './context.js';
 import { formatMoney, monthlyCost } from './cost-estimate.js';
 import { divideReplicas } from './division.js';
-import { budgetLeft, WORKSPACE_CONSTRAINTS, workspaceConstraintsFilter, workspaceName } from './filters/workspace-constraints.js';
+import {
+  budgetLeft,
+  WORKSPACE_CONSTRAINTS,
+  workspaceBudgetFilter,
+  workspaceConstraintsFilter,
+  workspaceName,
+} from './filters/workspace-constraints.js';
 import { replicasThatFit } from './fit.js';
+import { contentId, identityId } from './identity.js';
 import type { FilterPlugin, ScorePlugin } from './framework.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { defaultRegistry, type PluginRegistry } from './registry.js';
@@ -53,27 +60,21 @@ export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): S
     }
   }
 
-  const filters = activeFilters(registry, ctx);
-  let candidates = views;
+  const { shared, rest } = activeFilters(registry, ctx);
+  const feasible: ClusterView[] = [];
   const pins = ctx.profile.pinnedClusters;
   if (pins) {
-    const invalid = pinCandidates(d, filters, pins);
+    const all = [...shared, ...rest];
+    const invalid = pinCandidates(d, all, pins);
     if (invalid) return d.fail('Invalid', invalid, STAGE_PINNING);
-    candidates = d.pinned;
-  }
-
-  const feasible: ClusterView[] = [];
-  for (const v of candidates) {
-    let ok = true;
-    for (const f of filters) {
-      const r = f.filter(ctx, v);
-      if (!r.ok) {
-        d.exclude(v.name, f.name, r.reason);
-        ok = false;
-        break;
-      }
+    for (const v of d.pinned) if (passes(d, all, v)) feasible.push(v);
+  } else {
+    const verdicts = sharedVerdicts(ctx, d.snapshot, shared, registry);
+    for (let i = 0; i < views.length; i++) {
+      const prior = verdicts[i];
+      if (prior) d.excludeAt(i, prior);
+      else if (passes(d, rest, views[i]!)) feasible.push(views[i]!);
     }
-    if (ok) feasible.push(v);
   }
   if (feasible.length === 0) return d.fail('Unschedulable', emptySetMessage(views.length, d), STAGE_SELECTION);
   ctx.feasible = feasible;
@@ -112,6 +113,10 @@ class Decision {
     readonly snapshot: ClusterSnapshot,
   ) {
     this.#byIndex = new Array<ClusterExclusion | undefined>(snapshot.views.length);
+  }
+
+  excludeAt(index: number, exclusion: ClusterExclusion): void {
+    this.#byIndex[index] ??= exclusion;
   }
 
   exclude(cluster: string, plugin: string, reason: string): void {
@@ -267,14 +272,82 @@ function divide(d: Decision, scorers: readonly ScorePlugin[], order: readonly Ra
   return d.succeed(placement);
 }
 
-/** WorkspaceConstraints first and always; then the registry's enabled filters. */
-function activeFilters(registry: PluginRegistry, ctx: DecisionContext): FilterPlugin[] {
-  const out: FilterPlugin[] = [workspaceConstraintsFilter];
-  for (const f of registry.filters) {
-    if (f === workspaceConstraintsFilter) continue;
-    if (f.enabled?.(ctx) ?? true) out.push(f);
+/** Runs filters in order; the first rejection is recorded as the cluster's reason. */
+function passes(d: Decision, filters: readonly FilterPlugin[], v: ClusterView): boolean {
+  for (const f of filters) {
+    const r = f.filter(d.ctx, v);
+    if (!r.ok) {
+      d.exclude(v.name, f.name, r.reason);
+      return false;
+    }
   }
-  return out;
+  return true;
+}
+
+/**
+ * The enabled filters in run order: the workspace constraints first and
+ * always, then the registry's. `shared` is the leading run of cacheable
+ * filters, whose verdicts are computed once for all objects.
+ */
+function activeFilters(registry: PluginRegistry, ctx: DecisionContext): { shared: FilterPlugin[]; rest: FilterPlugin[] } {
+  const shared: FilterPlugin[] = [];
+  const rest: FilterPlugin[] = [];
+  const add = (f: FilterPlugin): void => {
+    if (!(f.enabled?.(ctx) ?? true)) return;
+    if (f.cacheable && rest.length === 0) shared.push(f);
+    else rest.push(f);
+  };
+  const list = registry.filters.filter((f) => f !== workspaceConstraintsFilter && f !== workspaceBudgetFilter);
+  add(workspaceConstraintsFilter);
+  let i = 0;
+  while (i < list.length && list[i]!.cacheable) add(list[i++]!);
+  // The budget depends on the object: it closes the shareable run.
+  add(workspaceBudgetFilter);
+  while (i < list.length) add(list[i++]!);
+  return { shared, rest };
+}
+
+const sharedCache = new WeakMap<ClusterSnapshot, Map<string, readonly (ClusterExclusion | undefined)[]>>();
+const MAX_SHARED_PER_SNAPSHOT = 512;
+const NOTHING_SHARED: readonly (ClusterExclusion | undefined)[] = [];
+
+/**
+ * Exclusions by the shared (cacheable) filters, by snapshot index, computed
+ * once per cluster snapshot, registry, policy spec and workspace content.
+ * Policies usually narrow by labels and regions, so this skips most of the
+ * per-cluster work for every object after the first. The exclusion records
+ * are shared between results, hence frozen.
+ */
+function sharedVerdicts(
+  ctx: DecisionContext,
+  snapshot: ClusterSnapshot,
+  shared: readonly FilterPlugin[],
+  registry: PluginRegistry,
+): readonly (ClusterExclusion | undefined)[] {
+  if (shared.length === 0) return NOTHING_SHARED;
+  let perSnapshot = sharedCache.get(snapshot);
+  if (!perSnapshot) {
+    perSnapshot = new Map();
+    sharedCache.set(snapshot, perSnapshot);
+  }
+  const key = `${identityId(registry)}:${contentId(ctx.spec)}:${contentId(ctx.workspace)}`;
+  let verdicts = perSnapshot.get(key);
+  if (!verdicts) {
+    const out = new Array<ClusterExclusion | undefined>(snapshot.views.length);
+    snapshot.views.forEach((v, i) => {
+      for (const f of shared) {
+        const r = f.filter(ctx, v);
+        if (!r.ok) {
+          out[i] = Object.freeze({ cluster: v.name, plugin: f.name, reason: r.reason });
+          break;
+        }
+      }
+    });
+    if (perSnapshot.size >= MAX_SHARED_PER_SNAPSHOT) perSnapshot.clear();
+    perSnapshot.set(key, out);
+    verdicts = out;
+  }
+  return verdicts;
 }
 
 function scoreCluster(ctx: DecisionContext, scorers: readonly ScorePlugin[], view: ClusterView): RankedCluster {

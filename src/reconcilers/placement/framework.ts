@@ -77,6 +77,14 @@ export interface FilterPlugin {
   readonly name: string;
   /** Defaults to `policy`. */
   readonly kind?: FilterKind;
+  /**
+   * Promise that the verdict depends only on the policy spec, the workspace
+   * and the cluster (not the object, the current placement or the time). The
+   * engine then computes it once per cluster snapshot and policy and shares
+   * it across all objects the policy places. Only a leading run of such
+   * filters is shared, so the first rejecting plugin stays the one reported.
+   */
+  readonly cacheable?: boolean;
   /** Cheap per-decision check; a plugin with nothing to check is skipped entirely. */
   enabled?(ctx: ScheduleContext): boolean;
   filter(ctx: ScheduleContext, cluster: ClusterView): FilterResult;

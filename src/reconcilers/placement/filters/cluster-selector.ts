@@ -4,6 +4,7 @@ import { compileSelector } from '../selector.js';
 
 export const clusterSelectorFilter: FilterPlugin = {
   name: 'ClusterSelector',
+  cacheable: true,
   enabled: (ctx) => ctx.spec.clusterSelector !== undefined,
   filter(ctx, cluster) {
     const selector = compileSelector(ctx.spec.clusterSelector);

@@ -3,6 +3,7 @@ import { PASS, reject, type FilterPlugin } from '../framework.js';
 
 export const regionsFilter: FilterPlugin = {
   name: 'Regions',
+  cacheable: true,
   enabled: (ctx) => (ctx.spec.regions?.length ?? 0) > 0,
   filter(ctx, cluster) {
     const regions = ctx.spec.regions ?? [];

@@ -20,6 +20,7 @@ import {
   type RuleOutcome,
 } from '../cel.js';
 import type { ClusterView } from '../cluster-view.js';
+import { contentId } from '../identity.js';
 import { PASS, reject, type FilterPlugin, type ScheduleContext } from '../framework.js';
 import type { WorkspaceContext } from '../types.js';
 
@@ -64,7 +65,7 @@ function hint(detail: string): string {
 }
 
 function prepare(ctx: ScheduleContext): PreparedRules {
-  const wsKey = `${workspaceId(ctx.workspace)}\u0002`;
+  const wsKey = `${contentId(ctx.workspace)}\u0002`;
   const rules = (ctx.spec.rules ?? []).map((rule, i): PreparedRule => {
     const compiled = compileRule(ruleExpression(rule));
     const key = 'message' in compiled ? undefined : objectKey(compiled, ctx.object);
@@ -82,9 +83,6 @@ function prepare(ctx: ScheduleContext): PreparedRules {
 // cluster and workspace bindings live as long as their (immutable) objects.
 const clusterBindings = new WeakMap<ClusterView, CelInput>();
 const workspaceBindings = new WeakMap<WorkspaceContext, CelInput>();
-const workspaceIds = new WeakMap<WorkspaceContext, number>();
-const workspaceIdsByContent = new Map<string, number>();
-let nextWorkspaceId = 1;
 const NO_WORKSPACE: CelInput = Object.freeze({});
 
 function bindingsFor(ctx: ScheduleContext, prepared: PreparedRules, cluster: ClusterView): Record<string, CelInput> {
@@ -106,24 +104,4 @@ function workspaceBinding(ws: WorkspaceContext | undefined): CelInput {
     workspaceBindings.set(ws, b);
   }
   return b;
-}
-
-/**
- * A small number standing for a workspace's content, so that memoised rule
- * outcomes survive the shell rebuilding an equal WorkspaceContext.
- */
-function workspaceId(ws: WorkspaceContext | undefined): number {
-  if (!ws) return 0;
-  let id = workspaceIds.get(ws);
-  if (id === undefined) {
-    const content = JSON.stringify(ws);
-    id = workspaceIdsByContent.get(content);
-    if (id === undefined) {
-      if (workspaceIdsByContent.size >= 10_000) workspaceIdsByContent.clear();
-      id = nextWorkspaceId++;
-      workspaceIdsByContent.set(content, id);
-    }
-    workspaceIds.set(ws, id);
-  }
-  return id;
 }

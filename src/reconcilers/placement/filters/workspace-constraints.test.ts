@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cluster, deployment, workspace } from '../testing/fixtures.js';
 import { reasonOf, runFilter } from '../testing/run.js';
-import { workspaceConstraintsFilter } from './workspace-constraints.js';
+import { workspaceBudgetFilter, workspaceConstraintsFilter } from './workspace-constraints.js';
 
 describe('placement filter WorkspaceConstraints', () => {
   const us = cluster('us-1', { region: 'us-1', labels: { jurisdiction: 'us' } });
@@ -30,15 +30,15 @@ describe('placement filter WorkspaceConstraints', () => {
     // 4 replicas x (2 cpu x 0.05 + 4 GiB x 0.01) = 0.56/h = 408.80 per 730 h month.
     const object = deployment('web', { replicas: 4, cpu: '2', memory: '4Gi' });
     const tight = workspace('acme', { costBudget: 500 }, { costUsed: 200 });
-    expect(reasonOf(runFilter(workspaceConstraintsFilter, { workspace: tight, object }, eu))).to.equal(
+    expect(reasonOf(runFilter(workspaceBudgetFilter, { workspace: tight, object }, eu))).to.equal(
       'estimated monthly cost 408.80 for 4 replica(s) exceeds what is left of workspace costBudget (300.00) (workspace root:acme)',
     );
     const roomy = workspace('acme', { costBudget: 500 }, { costUsed: 0 });
-    expect(reasonOf(runFilter(workspaceConstraintsFilter, { workspace: roomy, object }, eu))).to.equal(undefined);
+    expect(reasonOf(runFilter(workspaceBudgetFilter, { workspace: roomy, object }, eu))).to.equal(undefined);
   });
 
   it('does not guess a cost for clusters without pricing', () => {
     const ws = workspace('acme', { costBudget: 0 });
-    expect(reasonOf(runFilter(workspaceConstraintsFilter, { workspace: ws, object: deployment('web', { cpu: '1' }) }, us))).to.equal(undefined);
+    expect(reasonOf(runFilter(workspaceBudgetFilter, { workspace: ws, object: deployment('web', { cpu: '1' }) }, us))).to.equal(undefined);
   });
 });

@@ -1,11 +1,14 @@
 /**
  * WorkspaceConstraints: the workspace's effective constraints (inherited down
- * the tree, only ever narrowed). The engine runs this filter on every
+ * the tree, only ever narrowed). The engine runs these filters on every
  * decision whatever the registry holds, because a policy author must not be
  * able to place a tenant's workload outside what its workspace allows.
  *
- * The cost budget is checked per cluster with the fewest replicas the cluster
- * would run; the engine checks the total of the final placement again.
+ * Two plugins under one name (the name is what users read): regions and
+ * clusterSelector depend only on the workspace and the cluster, so their
+ * verdicts are shared across objects; the cost budget depends on the object,
+ * checked per cluster with the fewest replicas the cluster would run (the
+ * engine checks the total of the final placement again).
  */
 import { formatMoney, monthlyCost } from '../cost-estimate.js';
 import { PASS, reject, type FilterPlugin, type ScheduleContext } from '../framework.js';
@@ -17,7 +20,8 @@ export const WORKSPACE_CONSTRAINTS = 'WorkspaceConstraints';
 
 export const workspaceConstraintsFilter: FilterPlugin = {
   name: WORKSPACE_CONSTRAINTS,
-  enabled: (ctx) => ctx.workspace?.constraints !== undefined,
+  cacheable: true,
+  enabled: (ctx) => (ctx.workspace?.constraints?.regions?.length ?? 0) > 0 || ctx.workspace?.constraints?.clusterSelector !== undefined,
   filter(ctx, cluster) {
     const c = ctx.memo('WorkspaceConstraints:prepared', prepare);
     if (c.regions && (cluster.region === undefined || !c.regions.has(cluster.region))) {
@@ -27,15 +31,21 @@ export const workspaceConstraintsFilter: FilterPlugin = {
       const detail = c.selector.error ? `is invalid: ${c.selector.error}` : `requires ${c.selector.mismatch(cluster.labels) ?? c.selector.text}`;
       return reject(`workspace constraint clusterSelector ${detail} (workspace ${c.who})`);
     }
-    if (c.left !== undefined) {
-      const cost = monthlyCost(ctx.profile, cluster, ctx.minReplicasPerCluster);
-      if (cost !== undefined && cost > c.left) {
-        return reject(
-          `estimated monthly cost ${formatMoney(cost)} for ${ctx.minReplicasPerCluster} replica(s) exceeds what is left of workspace costBudget (${formatMoney(c.left)}) (workspace ${c.who})`,
-        );
-      }
-    }
     return PASS;
+  },
+};
+
+export const workspaceBudgetFilter: FilterPlugin = {
+  name: WORKSPACE_CONSTRAINTS,
+  enabled: (ctx) => ctx.workspace?.constraints?.costBudget !== undefined,
+  filter(ctx, cluster) {
+    const left = ctx.memo('WorkspaceConstraints:left', budgetLeft);
+    if (left === undefined) return PASS;
+    const cost = monthlyCost(ctx.profile, cluster, ctx.minReplicasPerCluster);
+    if (cost === undefined || cost <= left) return PASS;
+    return reject(
+      `estimated monthly cost ${formatMoney(cost)} for ${ctx.minReplicasPerCluster} replica(s) exceeds what is left of workspace costBudget (${formatMoney(left)}) (workspace ${workspaceName(ctx)})`,
+    );
   },
 };
 
@@ -43,7 +53,6 @@ interface PreparedConstraints {
   readonly regions: ReadonlySet<string> | undefined;
   readonly regionList: string;
   readonly selector: CompiledSelector | undefined;
-  readonly left: number | undefined;
   readonly who: string;
 }
 
@@ -55,7 +64,6 @@ function prepare(ctx: ScheduleContext): PreparedConstraints {
     regions: regions ? new Set(regions) : undefined,
     regionList: (regions ?? []).join(', '),
     selector: constraints.clusterSelector ? compileSelector(constraints.clusterSelector) : undefined,
-    left: budgetLeft(ctx),
     who: workspaceName(ctx),
   };
 }
