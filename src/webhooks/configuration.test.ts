@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { validatingWebhookConfiguration, WEBHOOK_SPECS } from './configuration.js';
+import { certificateHosts, webhookOptionsFromEnv } from './index.js';
+
+describe('webhook configuration', () => {
+  const url = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443/' }, caBundlePem: 'PEM' });
+
+  it('is fail-closed, side-effect free, v1 only, 5 s, Equivalent', () => {
+    expect(url.metadata.name).to.equal('canopy-validating');
+    expect(url.webhooks).to.have.length(WEBHOOK_SPECS.length);
+    for (const webhook of url.webhooks) {
+      expect(webhook).to.include({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 5, matchPolicy: 'Equivalent' });
+      expect(webhook['admissionReviewVersions']).to.deep.equal(['v1']);
+      expect(String(webhook['name'])).to.match(/^[a-z-]+\.validate\.canopy\.dev$/);
+    }
+  });
+
+  it('points each webhook at its own path, with the caBundle base64-encoded', () => {
+    const workspaces = url.webhooks.find((w) => w['name'] === 'workspaces.validate.canopy.dev')!;
+    expect(workspaces['clientConfig']).to.deep.equal({ url: 'https://127.0.0.1:9443/validate/workspaces', caBundle: Buffer.from('PEM').toString('base64') });
+    const service = validatingWebhookConfiguration({ endpoint: { service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443 } } });
+    expect(service.webhooks[0]!['clientConfig']).to.deep.equal({ service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443, path: '/validate/workspaces' } });
+  });
+
+  it('never matches every object: pods only in logical-cluster namespaces, plain objects only in workspace namespaces', () => {
+    for (const webhook of url.webhooks) {
+      for (const rule of webhook['rules'] as { resources: string[]; apiGroups: string[] }[]) {
+        expect(rule.resources).to.not.include('*');
+        expect(rule.apiGroups).to.not.include('*');
+        expect(rule.resources).to.not.include('secrets');
+      }
+    }
+    const pods = url.webhooks.find((w) => w['name'] === 'pods.validate.canopy.dev')!;
+    expect(pods['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/logical-cluster', operator: 'Exists' }] });
+    const placed = url.webhooks.find((w) => w['name'] === 'placed-objects.validate.canopy.dev')!;
+    expect(placed['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/workspace', operator: 'Exists' }] });
+  });
+
+  it('can be limited to some webhooks and to labelled objects', () => {
+    const limited = validatingWebhookConfiguration({ name: 'x', endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], objectSelector: { matchLabels: { t: '1' } } });
+    expect(limited.webhooks.map((w) => w['name'])).to.deep.equal(['workspaces.validate.canopy.dev']);
+    expect(limited.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' } });
+  });
+
+  it('certifies the url host, or every name of the service', () => {
+    expect(certificateHosts({ url: 'https://127.0.0.1:9443' }, [])).to.deep.equal(['127.0.0.1']);
+    expect(certificateHosts({ service: { name: 'wh', namespace: 'ns', port: 443 } }, ['extra.example'])).to.deep.equal([
+      'wh',
+      'wh.ns',
+      'wh.ns.svc',
+      'wh.ns.svc.cluster.local',
+      'extra.example',
+    ]);
+  });
+
+  it('reads the chart\'s environment', () => {
+    expect(webhookOptionsFromEnv({})).to.deep.equal({});
+    expect(
+      webhookOptionsFromEnv({
+        CANOPY_WEBHOOK_PORT: '9443',
+        CANOPY_WEBHOOK_HOST: '0.0.0.0',
+        CANOPY_WEBHOOK_SERVICE_NAME: 'canopy-webhook',
+        CANOPY_WEBHOOK_SERVICE_PORT: '443',
+        CANOPY_WEBHOOK_CERT_FILE: '/certs/tls.crt',
+        CANOPY_WEBHOOK_CA_FILE: '/certs/ca.crt',
+      }),
+    ).to.deep.equal({
+      port: 9443,
+      host: '0.0.0.0',
+      service: { name: 'canopy-webhook', port: 443 },
+      certificates: { certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', caFile: '/certs/ca.crt' },
+    });
+    expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_CERT_VALIDITY_HOURS: '24' })).to.deep.equal({ certificates: { validityMs: 24 * 3600_000 } });
+    expect(() => webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: 'abc' })).to.throw('CANOPY_WEBHOOK_PORT=abc');
+  });
+});
