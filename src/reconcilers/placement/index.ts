@@ -12,6 +12,6 @@ export { clusterView, type ClusterView } from './cluster-view.js';
 export { monthlyCost, HOURS_PER_MONTH } from './cost-estimate.js';
 export { compileSelector, selectorMatches, formatSelector } from './selector.js';
 export { tolerates } from './filters/taint-toleration.js';
-export { WORKSPACE_CONSTRAINTS, workspaceConstraintsFilter } from './filters/workspace-constraints.js';
+export { WORKSPACE_CONSTRAINTS, workspaceBudgetFilter, workspaceConstraintsFilter } from './filters/workspace-constraints.js';
 export { affectedIfLabelRemoved, objectsOnClusters, type ClusterQuery, type ObjectOnClusters, type ObjectPlacementRecord, type ObjectRef, type PlacementChange } from './visibility.js';
 export type * from './types.js';
