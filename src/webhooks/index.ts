@@ -27,7 +27,7 @@ export const DEFAULT_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
 
 export type CertificateOptions =
   /** Provided certificate: files (e.g. a mounted Secret), reloaded when they change. */
-  | { readonly certFile: string; readonly keyFile: string; readonly caFile?: string }
+  | { readonly certFile: string; readonly keyFile: string; readonly caFile?: string; readonly pollMs?: number }
   /** Generated and rotated by the operator, kept in a Secret in the manager's namespace. */
   | { readonly secretName?: string; readonly validityMs?: number; readonly checkIntervalMs?: number };
 
