@@ -135,7 +135,7 @@ export class LogicalClusterReconciler implements Reconciler {
     const name = lc.metadata.name ?? '';
     const view = workspaceView(this.lookup, lc.spec.workspace);
     const clusters = this.deps.clusters.list();
-    const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.pendingBindings) : new Map<string, string>();
+    const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.livePendingBindings()) : new Map<string, string>();
     const decision = plan({ lc, workspace: view, clusters, bindings, otherClaims: () => otherClaims(this.lookup, view, name, clusters) });
 
     if (!decision.ok) {
@@ -358,6 +358,17 @@ export class LogicalClusterReconciler implements Reconciler {
     await patchStatus(this.deps.host, Resources.LogicalCluster, lc, next, signal);
     this.writtenStatus.set(name, { uid: lc.metadata.uid, status: next, at: this.now().getTime() });
     return true;
+  }
+
+  /**
+   * Bindings made here whose holder still exists: a holder that is gone (its
+   * delete event can overtake the end of its own last reconcile) holds nothing.
+   */
+  private livePendingBindings(): Map<string, string> {
+    for (const [cluster, holder] of this.pendingBindings) {
+      if (!this.deps.logicalClusters.get(holder)) this.pendingBindings.delete(cluster);
+    }
+    return this.pendingBindings;
   }
 
   /** A namespace of this logical cluster disappeared: the next reconcile re-applies instead of trusting its memo. */
