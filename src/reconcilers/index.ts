@@ -1,5 +1,6 @@
 import type { Manager } from '../controllers/index.js';
 import { register as registerClusterHealth } from './cluster/index.js';
+import { register as registerPlacement } from './placement/register.js';
 import { register as registerLogicalClusters } from './logicalcluster/index.js';
 import { register as registerPropagation } from './propagation/index.js';
 
@@ -12,6 +13,7 @@ export type Registration = (manager: Manager) => void;
  */
 export const registrations: Registration[] = [
   registerClusterHealth,
+  registerPlacement,
   registerLogicalClusters,
   registerPropagation,
 ];

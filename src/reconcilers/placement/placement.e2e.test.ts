@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import { waitUntil } from '../../../controlplane/launcher/index.js';
+import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import type { PropagatedObject } from '../../crds/propagatedobject.js';
+import { SYSTEM_NAMESPACE } from '../../dev/register.js';
+
+const admin = () => ApiClient.for(testEnv().host.kubeConfig());
+type PO = PropagatedObject & KubeObject;
+
+async function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
+  let last: PO | undefined;
+  const ok = await waitUntil(30_000, 250, async () => {
+    last = await admin().tryGet<PO>(Resources.PropagatedObject, name, namespace);
+    return !!last && predicate(last);
+  });
+  if (!ok) throw new Error(`${namespace}/${name}: never ${what}; status: ${JSON.stringify(last?.status)}`);
+  return last!;
+}
+
+const placed = (po: PO) => (po.status?.placement ?? []).map((p) => p.cluster).sort();
+const scheduled = (po: PO) => po.status?.conditions?.find((c) => c.type === 'Scheduled');
+
+function deployment(name: string, criticality: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name, criticality, customer: 'yes' } },
+    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } } },
+  };
+}
+
+/**
+ * The customer/jurisdiction scenario: customers are workspaces whose
+ * constraints carry a jurisdiction (regions); low-criticality apps may use
+ * public cloud clusters, every other app stays on-prem.
+ */
+describe('placement: customers, jurisdictions and criticality (e2e)', () => {
+  const id = uniqueName('juris');
+  const onprem = `${id}-onprem-eu`;
+  const cloudEu = `${id}-cloud-eu`;
+  const cloudUs = `${id}-cloud-us`;
+  const euCustomer = `${id}-cust-eu`;
+  const usCustomer = `${id}-cust-us`;
+  const policy = `${id}-criticality`;
+  const created: { resource: (typeof Resources)[keyof typeof Resources]; name: string; namespace?: string }[] = [];
+
+  async function create(resource: (typeof Resources)[keyof typeof Resources], object: KubeObject & Record<string, unknown>): Promise<void> {
+    await admin().create(resource, object);
+    created.push({ resource, name: object.metadata!.name!, namespace: object.metadata!.namespace });
+  }
+
+  before(async () => {
+    const clusters: [string, string, string, Record<string, string>][] = [
+      [onprem, 'eu-1', 'eu-1', { 'canopy.dev/onprem': 'true' }],
+      [cloudEu, 'eu-2', 'eu-2', { 'canopy.dev/cloud': 'true' }],
+      [cloudUs, 'us-1', 'us-1', { 'canopy.dev/cloud': 'true' }],
+    ];
+    for (const [name, member, region, labels] of clusters) {
+      await create(Resources.Cluster, {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name, labels: { ...labels, scenario: id } },
+        spec: { kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region, capacity: { cpu: '16', memory: '64Gi' } },
+      });
+    }
+    for (const [name, regions] of [[euCustomer, ['eu-1', 'eu-2']], [usCustomer, ['us-1']]] as const) {
+      await create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { constraints: { regions: [...regions] } } });
+      // The tenant namespace where the customer's apps live (as a logical cluster's namespace would be labelled).
+      await admin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${name}-apps`, labels: { 'canopy.dev/workspace': name } } });
+      created.push({ resource: Resources.Namespace, name: `${name}-apps` });
+    }
+    await create(Resources.PlacementPolicy, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PlacementPolicy',
+      metadata: { name: policy },
+      spec: {
+        priority: 10,
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: euCustomer }, { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: usCustomer }],
+        clusterSelector: { matchLabels: { scenario: id } },
+        rules: [{ name: 'low-criticality-may-use-cloud', expression: "object.metadata.labels.criticality == 'low' || ('canopy.dev/onprem' in cluster.metadata.labels && cluster.metadata.labels['canopy.dev/onprem'] == 'true')" }],
+        replicas: { strategy: 'Duplicate' },
+      },
+    });
+    for (const [ws, app, criticality] of [[euCustomer, 'shop', 'low'], [euCustomer, 'ledger', 'high'], [usCustomer, 'shop', 'low'], [usCustomer, 'ledger', 'high']] as const) {
+      await create(Resources.PropagatedObject, {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'PropagatedObject',
+        metadata: { name: app, namespace: `${ws}-apps` },
+        spec: { template: deployment(app, criticality) },
+      });
+    }
+  });
+
+  after(async () => {
+    for (const item of [...created].reverse()) await admin().delete(item.resource, item.name, item.namespace).catch(() => undefined);
+  });
+
+  it('keeps a high-criticality EU app on-prem inside its jurisdiction, and says why not elsewhere', async () => {
+    const po = await poWhen(`${euCustomer}-apps`, 'ledger', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    expect(placed(po)).to.deep.equal([onprem]);
+    expect(po.status?.policy).to.equal(policy);
+    const why = Object.fromEntries((po.status?.excluded ?? []).map((e) => [e.cluster, e.reason]));
+    expect(why[cloudEu]).to.contain('low-criticality-may-use-cloud');
+    expect(why[cloudUs]).to.contain('us-1');
+  });
+
+  it('lets a low-criticality EU app use the EU cloud but not the US one', async () => {
+    const po = await poWhen(`${euCustomer}-apps`, 'shop', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    expect(placed(po)).to.deep.equal([onprem, cloudEu].sort());
+    expect((po.status?.excluded ?? []).map((e) => e.cluster)).to.include(cloudUs);
+  });
+
+  it('places a low-criticality US app in the US cloud', async () => {
+    const po = await poWhen(`${usCustomer}-apps`, 'shop', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    expect(placed(po)).to.deep.equal([cloudUs]);
+  });
+
+  it('reports a high-criticality US app as Unschedulable: no on-prem cluster in its jurisdiction', async () => {
+    const po = await poWhen(`${usCustomer}-apps`, 'ledger', (p) => scheduled(p)?.reason === 'Unschedulable', 'unschedulable');
+    expect(scheduled(po)?.status).to.equal('False');
+    expect(placed(po)).to.deep.equal([]);
+    expect((po.status?.excluded ?? []).map((e) => e.cluster).filter((c) => c.startsWith(id)).sort()).to.deep.equal([onprem, cloudEu, cloudUs].sort());
+  });
+
+  it('moves exactly the affected apps when a cluster changes labels', async () => {
+    const before = await poWhen(`${euCustomer}-apps`, 'shop', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    const beforeUs = await poWhen(`${usCustomer}-apps`, 'shop', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    // The EU cloud cluster is certified on-prem grade: high-criticality EU apps may now use it too.
+    await admin().patch(Resources.Cluster, cloudEu, undefined, { metadata: { labels: { 'canopy.dev/onprem': 'true' } } }, 'merge');
+    const ledger = await poWhen(`${euCustomer}-apps`, 'ledger', (p) => placed(p).includes(cloudEu), 'moved to the EU cloud');
+    expect(placed(ledger)).to.deep.equal([onprem, cloudEu].sort());
+    const shop = await admin().get<PO>(Resources.PropagatedObject, 'shop', `${euCustomer}-apps`);
+    expect(placed(shop)).to.deep.equal(placed(before));
+    const usShop = await admin().get<PO>(Resources.PropagatedObject, 'shop', `${usCustomer}-apps`);
+    expect(usShop.status?.placement).to.deep.equal(beforeUs.status?.placement);
+    const usLedger = await admin().get<PO>(Resources.PropagatedObject, 'ledger', `${usCustomer}-apps`);
+    expect(scheduled(usLedger)?.reason).to.equal('Unschedulable');
+  });
+
+  it('re-decides when the policy changes', async () => {
+    await admin().patch(Resources.PlacementPolicy, policy, undefined, { spec: { regions: ['eu-1'] } }, 'merge');
+    const shop = await poWhen(`${euCustomer}-apps`, 'shop', (p) => placed(p).length === 1, 'narrowed to eu-1');
+    expect(placed(shop)).to.deep.equal([onprem]);
+  });
+});

@@ -1,0 +1,172 @@
+import type { Cluster as ClusterObject } from '../../crds/cluster.js';
+import type { Condition } from '../../crds/common.js';
+import type { PlacementPolicy as PolicyObject } from '../../crds/placementpolicy.js';
+import type { PropagatedObject } from '../../crds/propagatedobject.js';
+import type { Workspace } from '../../crds/workspace.js';
+import { findCondition, setConditions } from '../../controllers/conditions.js';
+import {
+  apply,
+  isBeingDeleted,
+  isNotFound,
+  Resources,
+  type Informer,
+  type KubeObject,
+  type Manager,
+  type ReconcileContext,
+  type ReconcileResult,
+  type Request,
+} from '../../controllers/index.js';
+import { selectPolicy } from '../propagation/select-policy.js';
+import { schedule } from './engine.js';
+import { askPolicyEngine } from './policy-engine-client.js';
+import type { Cluster, PlacedObject, PlacementPolicy, PolicyEngineDecision, ScheduleResult } from './types.js';
+import { workspaceContextFor } from './workspace-context.js';
+
+export const CONTROLLER_NAME = 'placement';
+/** Owns status.policy, status.placement, status.excluded and the Scheduled condition (the syncer owns the rest). */
+export const PLACEMENT_FIELD_MANAGER = 'canopy-placement';
+
+interface PlacementStatus {
+  policy?: string;
+  placement: ScheduleResult['placement'];
+  excluded: ScheduleResult['excluded'];
+  conditions: Condition[];
+}
+
+/**
+ * Decides where each PropagatedObject runs: picks its PlacementPolicy
+ * (pinned by spec.placementRef, else the highest priority that selects it),
+ * runs the engine over the registered Clusters within the workspace's
+ * effective constraints, and records placement, exclusions and Scheduled.
+ * Level-triggered: any change of the object, a policy, a cluster or a
+ * workspace re-decides, and an unchanged decision writes nothing.
+ */
+export class PlacementReconciler {
+  constructor(
+    private readonly manager: Manager,
+    private readonly objects: Informer<PropagatedObject & KubeObject>,
+    private readonly policies: Informer<PolicyObject & KubeObject>,
+    private readonly clusters: Informer<ClusterObject & KubeObject>,
+    private readonly workspaces: Informer<Workspace & KubeObject>,
+    private readonly namespaces: Informer<KubeObject>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async reconcile(request: Request, context: ReconcileContext): Promise<ReconcileResult> {
+    const po = this.objects.get(request.name, request.namespace);
+    if (!po || isBeingDeleted(po)) return {};
+    const template = po.spec.template as PlacedObject | undefined;
+    if (!template?.apiVersion || !template.kind) {
+      return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: 'NoTemplate', message: 'spec.template is empty: nothing to place yet' }, context);
+    }
+    const object: PlacedObject = { ...template, metadata: { ...template.metadata, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
+    const namespace = this.namespaces.get(po.metadata.namespace!);
+
+    const chosen = this.policyFor(po, object, namespace);
+    if ('problem' in chosen) return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: chosen.reason, message: chosen.problem }, context);
+
+    const workspace = workspaceContextFor(namespace?.metadata?.labels, (n) => this.workspaces.get(n));
+    if (workspace.problem) return this.write(po, { policy: chosen.policy.metadata.name, placement: [], excluded: [] }, { status: 'False', reason: workspace.reason ?? 'WorkspaceUnavailable', message: workspace.problem }, context);
+
+    const clusters = this.clusters.list() as unknown as Cluster[];
+    let decision: PolicyEngineDecision | undefined;
+    const engineRef = chosen.policy.spec.policyEngine;
+    if (engineRef) {
+      decision = await askPolicyEngine(engineRef, { object, clusters, workspace: workspace.context ?? null });
+      if ('error' in decision) context.logger.warn({ url: engineRef.url, error: decision.error }, 'policy engine failed');
+    }
+    const result = schedule({
+      object,
+      policy: chosen.policy,
+      clusters,
+      workspace: workspace.context,
+      currentPlacement: po.status?.placement,
+      policyEngineDecision: decision,
+      now: this.now(),
+    });
+    const tieNote = chosen.tiedWith.length > 0 ? ` (policy ${chosen.policy.metadata.name} won a priority tie with ${chosen.tiedWith.join(', ')} by name)` : '';
+    const written = await this.write(
+      po,
+      { policy: chosen.policy.metadata.name, placement: result.placement, excluded: result.excluded },
+      { status: result.condition.status, reason: result.condition.reason, message: result.condition.message + tieNote },
+      context,
+    );
+    // A NoExecute taint with tolerationSeconds expires later: decide again then.
+    return { ...written, requeueAfter: nextTolerationExpiry(clusters, chosen.policy, this.now()) };
+  }
+
+  private policyFor(
+    po: PropagatedObject,
+    object: PlacedObject,
+    namespace: KubeObject | undefined,
+  ): { policy: PlacementPolicy & { metadata: { name: string } }; tiedWith: readonly string[] } | { problem: string; reason: string } {
+    const pinned = po.spec.placementRef?.name;
+    if (pinned) {
+      const policy = this.policies.get(pinned);
+      if (!policy || isBeingDeleted(policy)) return { reason: 'PolicyNotFound', problem: `spec.placementRef names PlacementPolicy ${pinned}, which does not exist` };
+      return { policy: policy as unknown as PlacementPolicy & { metadata: { name: string } }, tiedWith: [] };
+    }
+    const policies = this.policies.list() as unknown as (PlacementPolicy & { metadata: { name: string } })[];
+    const selection = selectPolicy(object, policies, { name: po.metadata.namespace!, labels: namespace?.metadata?.labels });
+    if (!selection) {
+      return { reason: 'NoPolicy', problem: `no PlacementPolicy selects ${object.apiVersion} ${object.kind} ${po.metadata.namespace}/${object.metadata.name}: add a resourceSelector for it or set spec.placementRef` };
+    }
+    return selection;
+  }
+
+  private async write(
+    po: PropagatedObject & KubeObject,
+    decided: Omit<PlacementStatus, 'conditions'>,
+    scheduled: { status: 'True' | 'False'; reason: string; message: string },
+    context: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const before = findCondition(po.status?.conditions, 'Scheduled');
+    const unchanged =
+      before?.status === scheduled.status &&
+      before.reason === scheduled.reason &&
+      before.message === scheduled.message &&
+      before.observedGeneration === po.metadata.generation &&
+      po.status?.policy === decided.policy &&
+      sameEntries(po.status?.placement, decided.placement) &&
+      sameEntries(po.status?.excluded, decided.excluded);
+    if (unchanged) return {};
+    const conditions = setConditions(before ? [before] : [], [{ type: 'Scheduled', ...scheduled }], po.metadata.generation);
+    const status: PlacementStatus = { placement: [...decided.placement], excluded: [...decided.excluded], conditions };
+    if (decided.policy) status.policy = decided.policy;
+    try {
+      await apply(
+        this.manager.client,
+        { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata.name, namespace: po.metadata.namespace }, status },
+        { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: PLACEMENT_FIELD_MANAGER, signal: context.signal },
+      );
+    } catch (err) {
+      if (isNotFound(err)) return {};
+      throw err;
+    }
+    if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
+      if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', scheduled.message);
+      else context.events.warning(po, scheduled.reason, scheduled.message);
+    }
+    return {};
+  }
+}
+
+function sameEntries(a: readonly object[] | undefined, b: readonly object[]): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b);
+}
+
+/** When the earliest tolerated NoExecute taint stops being tolerated (ms from now), if any. */
+function nextTolerationExpiry(clusters: readonly Cluster[], policy: PlacementPolicy, now: number): number | undefined {
+  let soonest: number | undefined;
+  for (const cluster of clusters) {
+    for (const taint of cluster.spec?.taints ?? []) {
+      if (taint.effect !== 'NoExecute' || !taint.timeAdded) continue;
+      for (const toleration of policy.spec.tolerations ?? []) {
+        if (toleration.tolerationSeconds === undefined || (toleration.key && toleration.key !== taint.key)) continue;
+        const expiry = Date.parse(taint.timeAdded) + toleration.tolerationSeconds * 1000 - now;
+        if (expiry > 0 && (soonest === undefined || expiry < soonest)) soonest = expiry + 100;
+      }
+    }
+  }
+  return soonest;
+}

@@ -1,0 +1,51 @@
+import type { Cluster } from '../../crds/cluster.js';
+import type { PlacementPolicy } from '../../crds/placementpolicy.js';
+import type { PropagatedObject } from '../../crds/propagatedobject.js';
+import type { Workspace } from '../../crds/workspace.js';
+import { Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
+
+/**
+ * A cluster's fingerprint for placement: only a change here can change a
+ * decision, so probe-time status writes do not wake every object.
+ */
+function placementRelevant(cluster: Cluster & KubeObject): string {
+  const ready = cluster.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, cluster.status?.allocatable, cluster.status?.allocated, cluster.status?.apiEnablements, cluster.metadata.deletionTimestamp]);
+}
+
+export function register(manager: Manager): void {
+  const objects = manager.informer<PropagatedObject & KubeObject>(Resources.PropagatedObject);
+  const policies = manager.informer<PlacementPolicy & KubeObject>(Resources.PlacementPolicy);
+  const clusters = manager.informer<Cluster & KubeObject>(Resources.Cluster);
+  const workspaces = manager.informer<Workspace & KubeObject>(Resources.Workspace);
+  const namespaces = manager.informer(Resources.Namespace, { labelSelector: 'canopy.dev/workspace' });
+  const everyObject = (): Request[] => objects.list().map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace }));
+  const fingerprints = new Map<string, string>();
+
+  manager.addController({
+    name: CONTROLLER_NAME,
+    for: Resources.PropagatedObject,
+    watches: [
+      { resource: Resources.PlacementPolicy, map: everyObject },
+      { resource: Resources.Workspace, map: everyObject },
+      {
+        resource: Resources.Cluster,
+        map: (object) => {
+          const cluster = object as Cluster & KubeObject;
+          const name = cluster.metadata.name!;
+          const print = placementRelevant(cluster);
+          const gone = !clusters.get(name);
+          if (!gone && fingerprints.get(name) === print) return [];
+          if (gone) fingerprints.delete(name);
+          else fingerprints.set(name, print);
+          return everyObject();
+        },
+      },
+      // Workspace and tree labels on a namespace decide which policies select its objects.
+      { resource: Resources.Namespace, labelSelector: 'canopy.dev/workspace', map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })) },
+    ],
+    concurrency: 4,
+    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces),
+  });
+}
