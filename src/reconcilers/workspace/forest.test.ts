@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { effectiveConstraints, type EffectiveConstraints } from './constraints.js';
-import { DEFAULT_PROPAGATED_TYPES, Forest, type ForestChange, stableJson, typeKey } from './forest.js';
+import { Forest, type ForestChange, stableJson } from './forest.js';
+import { DEFAULT_PROPAGATED_TYPES, typeKey } from './propagatedTypes.js';
 import { parentFromSpec, workspaceDataFromSpec } from './fromCrd.js';
 import type { WorkspaceConstraints, WorkspaceData } from './types.js';
 

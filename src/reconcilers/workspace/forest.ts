@@ -20,41 +20,16 @@
 // never recurses.
 
 import { type EffectiveConstraints, narrowConstraints, UNCONSTRAINED } from './constraints.js';
-import type { PropagatedType, WorkspaceData } from './types.js';
+import { change, EMPTY_CHANGE, type ForestChange, type NamespaceInfo, type WorkspaceHealth } from './forestChange.js';
+import { NamespaceAttachments } from './namespaceAttachments.js';
+import { DEFAULT_TYPE_KEYS, withTypes } from './propagatedTypes.js';
+import type { WorkspaceData } from './types.js';
+
+export type { ForestChange, NamespaceInfo, WorkspaceHealth } from './forestChange.js';
 
 /** Prefix of every status.path: the forest's virtual top, like kcp's "root". */
 export const PATH_ROOT = 'root';
 export const PATH_SEPARATOR = ':';
-
-/** Role and RoleBinding always propagate (DESIGN.md); spec.propagate adds to them. */
-export const DEFAULT_PROPAGATED_TYPES: readonly PropagatedType[] = [
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
-];
-
-/**
- * Identity of an object type across API versions ("RoleBinding.rbac.authorization.k8s.io",
- * "ConfigMap"): an object served at v1 and v1beta1 is one object.
- */
-export function typeKey(apiVersion: string, kind: string): string {
-  const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  return group === '' ? kind : `${kind}.${group}`;
-}
-
-const DEFAULT_TYPE_KEYS: ReadonlySet<string> = new Set(DEFAULT_PROPAGATED_TYPES.map((t) => typeKey(t.apiVersion, t.kind)));
-
-/** Why a workspace is (or is not) part of a well-formed tree. */
-export type WorkspaceHealth =
-  | { readonly state: 'ok' }
-  /** A member of a parent cycle; `cycle` lists the members, sorted. */
-  | { readonly state: 'cycle'; readonly cycle: readonly string[] }
-  /** Below a cycle: its ancestry never reaches a root. */
-  | { readonly state: 'under-cycle'; readonly cycle: readonly string[] }
-  /** spec.parent names a workspace that does not exist. */
-  | { readonly state: 'parent-missing'; readonly missing: string }
-  /** An ancestor (`workspace`) has a missing parent. */
-  | { readonly state: 'under-missing'; readonly workspace: string; readonly missing: string };
 
 interface Derived {
   readonly health: WorkspaceHealth;
@@ -71,37 +46,6 @@ interface WorkspaceNode {
   inheritedFingerprint: string;
 }
 
-export interface NamespaceInfo {
-  workspace: string;
-  /** True for the workspace's own (home) namespace. */
-  home: boolean;
-  logicalCluster?: string;
-}
-
-/** What a mutation changed, so the reconciler revisits exactly those workspaces. */
-export interface ForestChange {
-  /** Workspaces whose own derived state (health, depth, path, effective constraints, propagated types) was dropped. */
-  readonly subtree: ReadonlySet<string>;
-  /**
-   * Workspaces whose children list or attached namespaces changed (old and new
-   * parent; a namespace's workspace). Their subtree totals (quotaUsed,
-   * LogicalCluster counts) changed too, and so did their ancestors': a
-   * consumer that keeps such totals walks ancestors() of these when it
-   * processes them, so a mutation itself stays O(subtree), not O(depth).
-   */
-  readonly parents: ReadonlySet<string>;
-  /** The mutated workspace itself (even if just removed), `subtree` and `parents`. */
-  readonly all: ReadonlySet<string>;
-}
-
-const EMPTY_CHANGE: ForestChange = Object.freeze({ subtree: new Set<string>(), parents: new Set<string>(), all: new Set<string>() });
-
-function change(target: string, subtree: readonly string[], parents: readonly string[]): ForestChange {
-  const subtreeSet = new Set(subtree);
-  const parentSet = new Set(parents);
-  return { subtree: subtreeSet, parents: parentSet, all: new Set([target, ...subtreeSet, ...parentSet]) };
-}
-
 const OK: WorkspaceHealth = Object.freeze({ state: 'ok' });
 
 export class Forest {
@@ -110,9 +54,7 @@ export class Forest {
   private readonly childrenOf = new Map<string, Set<string>>();
   private readonly sortedChildren = new Map<string, readonly string[]>();
   private readonly derivedCache = new Map<string, Derived>();
-  private readonly attachments = new Map<string, { workspace: string; logicalCluster?: string }>();
-  /** Workspace name to namespaces attached to it; the workspace may not exist (yet). */
-  private readonly attachedTo = new Map<string, Set<string>>();
+  private readonly attachments = new NamespaceAttachments();
 
   // ---- mutations: each says which workspaces to reconcile --------------------
 
@@ -158,22 +100,13 @@ export class Forest {
    * the previous one if the namespace moved, as `parents`.
    */
   attachNamespace(ns: string, workspace: string, logicalCluster?: string): ForestChange {
-    const before = this.detachNamespace(ns);
-    this.attachments.set(ns, logicalCluster === undefined ? { workspace } : { workspace, logicalCluster });
-    let set = this.attachedTo.get(workspace);
-    if (!set) this.attachedTo.set(workspace, (set = new Set()));
-    set.add(ns);
-    return change(workspace, [], [...before.parents, workspace]);
+    const previous = this.attachments.attach(ns, workspace, logicalCluster);
+    return change(workspace, [], previous ? [previous.workspace, workspace] : [workspace]);
   }
 
   detachNamespace(ns: string): ForestChange {
-    const previous = this.attachments.get(ns);
-    if (!previous) return EMPTY_CHANGE;
-    this.attachments.delete(ns);
-    const set = this.attachedTo.get(previous.workspace)!;
-    set.delete(ns);
-    if (set.size === 0) this.attachedTo.delete(previous.workspace);
-    return change(previous.workspace, [], [previous.workspace]);
+    const previous = this.attachments.detach(ns);
+    return previous ? change(previous.workspace, [], [previous.workspace]) : EMPTY_CHANGE;
   }
 
   /** Drops cached derived state of `name`'s subtree; returns the subtree. */
@@ -285,7 +218,7 @@ export class Forest {
 
   /** Namespaces attached to `name` (not its home namespace), sorted. */
   attachedNamespaces(name: string): string[] {
-    return [...(this.attachedTo.get(name) ?? [])].filter((ns) => !this.nodes.has(ns)).sort();
+    return [...this.attachments.namespacesOf(name)].filter((ns) => !this.nodes.has(ns)).sort();
   }
 
   /** The home namespace (if the workspace exists) and the attached namespaces. */
@@ -303,7 +236,7 @@ export class Forest {
   /** Distinct LogicalClusters attached directly to `name`, sorted. */
   logicalClusters(name: string): string[] {
     const names = new Set<string>();
-    for (const ns of this.attachedTo.get(name) ?? []) {
+    for (const ns of this.attachments.namespacesOf(name)) {
       const lc = this.attachments.get(ns)?.logicalCluster;
       if (lc !== undefined) names.add(lc);
     }
@@ -454,14 +387,6 @@ export class Forest {
     if (set.size === 0) this.childrenOf.delete(parent);
     this.sortedChildren.delete(parent);
   }
-}
-
-// Share the parent's set when a workspace adds no type, so a deep tree costs O(1) per node.
-function withTypes(inherited: ReadonlySet<string>, extra: readonly PropagatedType[] | undefined): ReadonlySet<string> {
-  if (!extra || extra.length === 0) return inherited;
-  const keys = extra.map((t) => typeKey(t.apiVersion, t.kind));
-  if (keys.every((k) => inherited.has(k))) return inherited;
-  return new Set([...inherited, ...keys]);
 }
 
 /** JSON with object keys sorted, for change detection independent of key order. */

@@ -10,7 +10,7 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY_VALUE,
 } from '../../crds/labels.js';
-import { typeKey } from './forest.js';
+import { typeKey } from './propagatedTypes.js';
 import { parseSelectorString, type Requirements } from './labelSelector.js';
 
 export type Labels = Readonly<Record<string, string>>;

@@ -22,7 +22,8 @@
 // a 50-deep chain costs 50 namespace visits, not 50²/2.
 
 import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';
-import { type Forest, typeKey, type WorkspaceHealth } from './forest.js';
+import type { Forest, WorkspaceHealth } from './forest.js';
+import { typeKey } from './propagatedTypes.js';
 import { matchesRequirements, type Requirements } from './labelSelector.js';
 import {
   type ExistingObject,
