@@ -51,6 +51,10 @@ export async function buildWorld(): Promise<World> {
     metadata: { name: n('canopy-e2e-tenant') },
     rules: [
       { apiGroups: ['canopy.dev'], resources: ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      // Tenants deploying into their logical cluster's namespaces.
+      { apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'create', 'update'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'create', 'update'] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'create', 'update'] },
     ],
   } as KubeObject);
   await make({
