@@ -106,9 +106,23 @@ function strip(o: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
 }
 
+/**
+ * What the syncer last wrote per PropagatedObject (by uid) and when: a
+ * reconcile that runs before the cache shows that write would otherwise
+ * write the same status again. Trusted only briefly, so a status someone
+ * else overwrote is put back soon after.
+ */
+const recentWrites = new Map<string, { json: string; at: number }>();
+const RECENT_WRITE_TRUST_MS = 10_000;
+
 /** Writes the syncer's status fields when they changed; returns whether it wrote. */
 export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, status: SyncStatus, signal?: AbortSignal): Promise<boolean> {
-  if (jsonEqual(strip(currentPart(po)), strip(desiredPart(status)))) return false;
+  const desired = strip(desiredPart(status));
+  if (jsonEqual(strip(currentPart(po)), desired)) return false;
+  const uid = po.metadata?.uid ?? '';
+  const json = JSON.stringify(desired);
+  const recent = recentWrites.get(uid);
+  if (recent && recent.json === json && Date.now() - recent.at < RECENT_WRITE_TRUST_MS) return false;
   const body: Record<string, unknown> = { clusters: status.clusters, conditions: status.conditions };
   if (status.replicas !== undefined) body['replicas'] = status.replicas;
   if (status.readyReplicas !== undefined) body['readyReplicas'] = status.readyReplicas;
@@ -119,9 +133,12 @@ export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, s
       { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: STATUS_FIELD_MANAGER, signal },
     );
   } catch (err) {
+    recentWrites.delete(uid);
     if (isNotFound(err)) return false; // deleted meanwhile
     throw err;
   }
+  recentWrites.set(uid, { json, at: Date.now() });
+  if (recentWrites.size > 10_000) for (const [k, v] of recentWrites) if (Date.now() - v.at > RECENT_WRITE_TRUST_MS) recentWrites.delete(k);
   return true;
 }
 

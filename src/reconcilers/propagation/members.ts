@@ -9,6 +9,7 @@ import {
   apply,
   isNotFound,
   MemberClusterUnavailableError,
+  resourcePath,
   Resources,
   type Controller,
   type Informer,
@@ -69,6 +70,7 @@ const SELECTORS: Readonly<Record<Kind, string>> = {
 export class MemberAccess {
   private readonly subscribed = new Map<string, Informer>();
   private readonly namespaces = new Set<string>();
+  private readonly ensuring = new Map<string, Promise<void>>();
   private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[] }>> = { copies: [], companions: [], namespaces: [] };
 
   constructor(
@@ -156,6 +158,17 @@ export class MemberAccess {
   async ensureNamespace(member: MemberCluster, namespace: string, tenantLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
     const key = `${member.name}/${namespace}`;
     if (this.namespaces.has(key)) return;
+    // Many reconciles of one namespace start together: let them share one check.
+    let pending = this.ensuring.get(key);
+    if (!pending) {
+      pending = this.createNamespace(member, namespace, tenantLabels, signal).finally(() => this.ensuring.delete(key));
+      this.ensuring.set(key, pending);
+    }
+    await pending;
+  }
+
+  private async createNamespace(member: MemberCluster, namespace: string, tenantLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    const key = `${member.name}/${namespace}`;
     const existing = await member.client.tryGet(Resources.Namespace, namespace);
     if (existing?.metadata?.deletionTimestamp) throw new Error(`namespace ${namespace} on ${member.name} is terminating; retrying once it is gone`);
     if (!existing) {
@@ -177,10 +190,16 @@ export class MemberAccess {
     this.namespaces.delete(`${cluster}/${namespace}`);
   }
 
-  /** Reads an object Canopy's label-selected cache does not show: undefined when it does not exist. */
+  /**
+   * Reads an object Canopy's label-selected cache does not show: undefined
+   * when it does not exist. `resourceVersion=0` lets the apiserver answer
+   * from its watch cache instead of a quorum read from etcd: as fresh as an
+   * informer, at a fraction of the cost, which matters when thousands of
+   * copies are created at once.
+   */
   async lookup(member: MemberCluster, resource: ResourceRef, name: string, namespace: string): Promise<KubeObject | undefined> {
     try {
-      return await member.client.get(resource, name, namespace);
+      return await member.client.request<KubeObject>('GET', resourcePath(resource, namespace, name), { query: { resourceVersion: '0' } });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -20,7 +20,7 @@ import { ownerKeyOf } from './names.js';
 import { PropagationSyncer, type SyncerOptions } from './syncer.js';
 
 export interface PropagationOptions extends SyncerOptions {
-  /** PropagatedObjects synced at once (each fans out to its clusters in parallel); default 16. */
+  /** PropagatedObjects synced at once (each fans out to its clusters in parallel); default 32. */
   readonly concurrency?: number;
   /** Also generate PropagatedObjects for plain objects selected by PlacementPolicies; default true. */
   readonly generate?: boolean;
@@ -56,7 +56,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     name: 'propagation-syncer',
     for: Resources.PropagatedObject,
     reconciler: syncer,
-    concurrency: options.concurrency ?? 16,
+    concurrency: options.concurrency ?? 32,
     // Listed so the controller starts only once these caches synced; their events are handled below, selectively.
     watches: [
       { informer: clusters, map: () => [] },

@@ -32,7 +32,13 @@ export interface ConditionOut {
 
 /** What happened when the shell carried out an action. */
 export type ActionOutcome =
-  | { readonly ok: true; /** The apply changed something (false when the copy was already in sync). */ readonly wrote: boolean }
+  | {
+      readonly ok: true;
+      /** A request was made (false when the copy was already in sync). */
+      readonly wrote: boolean;
+      /** The object as the member stored it, when the action was an apply that wrote. */
+      readonly stored?: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown };
+    }
   | { readonly ok: false; readonly error: string };
 
 export interface StatusInput {
@@ -42,6 +48,7 @@ export interface StatusInput {
   /** The `Scheduled` condition the placement reconciler wrote, if any. */
   readonly scheduled?: { readonly status: string; readonly reason?: string; readonly message?: string } | undefined;
   readonly plan: Plan;
+  /** Observations after the actions: a cluster just written to shows the object the apply returned. */
   readonly observations: ReadonlyMap<string, Observation>;
   readonly outcomes: ReadonlyMap<string, ActionOutcome>;
   readonly previous: readonly ClusterStatusEntry[];
@@ -78,14 +85,14 @@ function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry
         return { ...stripMember(prev), cluster: action.cluster, state: 'Failed', message: outcome.error };
       }
       const wrote = outcome?.ok === true && outcome.wrote;
-      const summary = o?.kind === 'ours' && !wrote ? o.summary.message : 'applied; waiting for the member to report status';
+      const summary = o?.kind === 'ours' ? o.summary.message : 'applied; waiting for the member to report status';
       const held = action.held ? `; keeping ${action.replicas} replicas until ${input.plan.waitingFor.join(', ')} report ready` : '';
       const lastSyncTime = wrote ? input.now : prev?.lastSyncTime;
       return {
         cluster: action.cluster,
         state: 'Synced',
         syncedGeneration: input.generation,
-        ...(wrote ? {} : memberFields()),
+        ...memberFields(),
         ...(action.replicas !== undefined ? { replicas: action.replicas } : {}),
         message: `${summary}${held}`,
         ...(lastSyncTime ? { lastSyncTime } : {}),
@@ -181,8 +188,7 @@ export function syncStatus(input: StatusInput): SyncStatus {
   const notReady: string[] = [];
   for (const p of input.placement) {
     const o = input.observations.get(p.cluster);
-    const wrote = input.outcomes.get(p.cluster);
-    if (o?.kind !== 'ours' || !o.synced || !o.summary.ready || (wrote?.ok === true && wrote.wrote)) notReady.push(p.cluster);
+    if (o?.kind !== 'ours' || !o.synced || !o.summary.ready) notReady.push(p.cluster);
   }
   const r = (status: ConditionOut['status'], reason: string, message: string) => condition('Ready', status, reason, message, input);
   let ready: ConditionOut;

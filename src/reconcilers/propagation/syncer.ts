@@ -18,7 +18,8 @@ import {
   type Request,
 } from '../../controllers/index.js';
 import { inSync } from './drift.js';
-import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, writeStatus, type PropagatedObjectLike } from './host.js';
+import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, writeStatus, type PropagatedObjectLike } from './host.js';
+import { summarizeMember } from './member-status.js';
 import { isConnectionError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
 import { ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
 import { observeCluster, type ClusterView } from './observe.js';
@@ -59,7 +60,6 @@ export class PropagationSyncer {
     if (!identity) return; // admission rejects this; nothing can be placed or found
 
     const resolved = deleting ? undefined : await resolveTemplate(this.client, po);
-    if (!deleting && !hasFinalizer(po)) await setFinalizer(this.client, po, true);
 
     const placement = deleting ? [] : (po.status?.placement ?? []).map((p) => ({ cluster: p.cluster, replicas: p.replicas }));
     const known = new Set((po.status?.clusters ?? []).map((c) => c.cluster));
@@ -82,6 +82,10 @@ export class PropagationSyncer {
         : undefined;
 
     const views = new Map<string, ClusterView>();
+    // The finalizer goes on before anything is written to a member; it is written alongside the
+    // (read-only) observation to keep it off the critical path. A copy that slipped through
+    // without it is still found by the orphan sweep (removeOrphans).
+    const finalizer = !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true) : undefined;
     await Promise.all(
       [...candidates].map(async (cluster) => {
         const entry = placement.find((p) => p.cluster === cluster);
@@ -89,6 +93,7 @@ export class PropagationSyncer {
         views.set(cluster, await this.observe({ cluster, ownerKey, identity, namespace, desired, signal: ctx.signal }));
       }),
     );
+    await finalizer;
     const observations = new Map<string, Observation>([...views].map(([c, v]) => [c, v.observation]));
 
     const uid = po.metadata?.uid ?? ownerKey;
@@ -115,6 +120,12 @@ export class PropagationSyncer {
       }),
     );
 
+    // What an apply returned is the freshest view of that copy: report it instead of waiting for its watch event.
+    for (const [cluster, outcome] of outcomes) {
+      if (!outcome.ok || !outcome.stored) continue;
+      const replicas = specReplicas(outcome.stored as KubeObject);
+      observations.set(cluster, { kind: 'ours', specReplicas: replicas, synced: true, summary: summarizeMember(outcome.stored, replicas) });
+    }
     const status = syncStatus({
       generation: po.metadata?.generation ?? 0,
       deleting,
@@ -195,8 +206,8 @@ export class PropagationSyncer {
       if (view.observation.kind === 'ours' && view.live && inSync(rendered.object, view.live)) return { ok: true, wrote: false };
       try {
         await this.access.ensureNamespace(view.member, namespace, tenant, signal);
-        await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
-        return { ok: true, wrote: true };
+        const stored = await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
+        return { ok: true, wrote: true, stored };
       } catch (err) {
         if (isNotFound(err)) this.access.forgetNamespace(action.cluster, namespace);
         return { ok: false, error: errorText(err) };
