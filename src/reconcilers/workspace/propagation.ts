@@ -295,11 +295,14 @@ class PlanRun {
       }
       return;
     }
-    const keys = new Set<string>(this.onlyKey !== undefined ? [this.onlyKey] : this.stacks.keys());
-    if (this.onlyKey === undefined && existing) {
-      for (const [key, object] of existing) if (isCopy(object)) keys.add(key);
+    let keys: string[];
+    if (this.onlyKey !== undefined) keys = [this.onlyKey];
+    else {
+      const all = new Set<string>(this.stacks.keys());
+      if (existing) for (const [key, object] of existing) if (isCopy(object)) all.add(key);
+      keys = [...all].sort();
     }
-    for (const key of [...keys].sort()) {
+    for (const key of keys) {
       const source = this.winner(key, ns, home, labels);
       const current = existing?.get(key);
       const action = decide(ns, key, source, current);
