@@ -76,6 +76,9 @@ async function main(): Promise<number> {
     },
   });
   registerReconcilers(manager);
+  // Like controller-runtime's panic recovery: a bug in one reconcile's stray promise is logged and
+  // counted by the work queue's retry, never a crash of every controller in the process.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection; the operator keeps running'));
   logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace: flags.namespace, leaderElection: flags.leaderElect }, 'starting canopy operator');
   await manager.start();
   return runUntilSignal(manager);
