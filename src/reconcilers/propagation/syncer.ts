@@ -86,6 +86,8 @@ export class PropagationSyncer {
     // (read-only) observation to keep it off the critical path. A copy that slipped through
     // without it is still found by the orphan sweep (removeOrphans).
     const finalizer = !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true) : undefined;
+    // Awaited below; this only keeps a rejection that arrives while the observations run from counting as unhandled.
+    finalizer?.catch(() => undefined);
     await Promise.all(
       [...candidates].map(async (cluster) => {
         const entry = placement.find((p) => p.cluster === cluster);
