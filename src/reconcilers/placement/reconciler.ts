@@ -18,6 +18,7 @@ import {
 } from '../../controllers/index.js';
 import { selectPolicy } from '../propagation/select-policy.js';
 import { schedule } from './engine.js';
+import type { PluginRegistry } from './registry.js';
 import { askPolicyEngine } from './policy-engine-client.js';
 import type { Cluster, PlacedObject, PlacementPolicy, PolicyEngineDecision, ScheduleResult } from './types.js';
 import { workspaceContextFor } from './workspace-context.js';
@@ -50,6 +51,8 @@ export class PlacementReconciler {
     private readonly workspaces: Informer<Workspace & KubeObject>,
     private readonly namespaces: Informer<KubeObject>,
     private readonly now: () => number = Date.now,
+    /** The plugins to run; extension authors pass a registry with their own plugins added. */
+    private readonly registry?: PluginRegistry,
   ) {}
 
   async reconcile(request: Request, context: ReconcileContext): Promise<ReconcileResult> {
@@ -83,7 +86,7 @@ export class PlacementReconciler {
       currentPlacement: po.status?.placement,
       policyEngineDecision: decision,
       now: this.now(),
-    });
+    }, this.registry ? { registry: this.registry } : {});
     const tieNote = chosen.tiedWith.length > 0 ? ` (policy ${chosen.policy.metadata.name} won a priority tie with ${chosen.tiedWith.join(', ')} by name)` : '';
     const written = await this.write(
       po,

@@ -4,6 +4,12 @@ import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
 import { Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
+import type { PluginRegistry } from './registry.js';
+
+export interface PlacementOptions {
+  /** Filter and score plugins to run (default: the built-in set); see docs/extending.md. */
+  readonly registry?: PluginRegistry;
+}
 
 /**
  * A cluster's fingerprint for placement: only a change here can change a
@@ -14,7 +20,7 @@ function placementRelevant(cluster: Cluster & KubeObject): string {
   return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, cluster.status?.allocatable, cluster.status?.allocated, cluster.status?.apiEnablements, cluster.metadata.deletionTimestamp]);
 }
 
-export function register(manager: Manager): void {
+export function register(manager: Manager, options: PlacementOptions = {}): void {
   const objects = manager.informer<PropagatedObject & KubeObject>(Resources.PropagatedObject);
   const policies = manager.informer<PlacementPolicy & KubeObject>(Resources.PlacementPolicy);
   const clusters = manager.informer<Cluster & KubeObject>(Resources.Cluster);
@@ -46,6 +52,6 @@ export function register(manager: Manager): void {
       { resource: Resources.Namespace, labelSelector: 'canopy.dev/workspace', map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })) },
     ],
     concurrency: 4,
-    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces),
+    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry),
   });
 }
