@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { apply, Resources, type KubeObject } from '../../controllers/index.js';
 import { uniqueName } from '../../../test/e2e/env.js';
-import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
+import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
 
 /**
  * Plain objects in a tenant namespace that a PlacementPolicy selects get a
@@ -22,6 +22,7 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
       kind: 'PlacementPolicy',
       metadata: { name: policy },
       spec: {
+        priority: 500,
         resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace, labelSelector: { matchLabels: { tier: 'web' } } }],
         clusterSelector: { matchLabels: { 'canopy.dev/geo': 'nowhere' } },
       },
@@ -30,7 +31,7 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
 
   after(async () => {
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, policy);
-    await deleteIgnoringMissing('host', Resources.Namespace, namespace);
+    await removeTenant({ namespace, workspace });
   });
 
   it('creates a PropagatedObject owned by a selected Deployment and keeps its template in step with edits', async () => {

@@ -47,12 +47,22 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** A namespace that belongs to a tenant workspace (labelled as the LogicalCluster reconciler labels its namespaces). */
+/**
+ * A root Workspace and a namespace of it (labelled as the LogicalCluster
+ * reconciler labels its namespaces), as a tenant's apps live in.
+ */
 export async function tenantNamespace(prefix = 'shop'): Promise<{ namespace: string; workspace: string }> {
   const namespace = uniqueName(prefix);
   const workspace = uniqueName('ws');
+  await apply(client('host'), { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: {} } as KubeObject);
   await apply(client('host'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } } });
   return { namespace, workspace };
+}
+
+/** Removes what tenantNamespace created. */
+export async function removeTenant(t: { namespace: string; workspace: string }): Promise<void> {
+  await deleteIgnoringMissing('host', Resources.Namespace, t.namespace);
+  await deleteIgnoringMissing('host', Resources.Workspace, t.workspace);
 }
 
 export async function deleteIgnoringMissing(cluster: string, resource: ResourceRef, name: string, namespace?: string): Promise<void> {

@@ -3,8 +3,8 @@
  * run kube-controller-manager (so Deployments really create ReplicaSets and
  * Pods) but no kubelet, so pods would stay Pending forever. The simulator
  * does what kwok does for a kubelet, through the real API: it binds each
- * pending pod of one namespace to a fake Node and reports it Running and
- * Ready. Everything downstream (ReplicaSet and Deployment status, Canopy's
+ * pending pod of one namespace to a fake Node, reports it Running and
+ * Ready, and confirms the deletion of its pods. Everything downstream (ReplicaSet and Deployment status, Canopy's
  * aggregation) is then computed by the real controllers.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -69,8 +69,20 @@ export class PodSimulator {
     const pods = await this.client.listAll<PodObject>(Resources.Pod, { namespace: this.namespace });
     let changed = 0;
     for (const pod of pods) {
-      if (pod.metadata?.deletionTimestamp || isReady(pod)) continue;
       const name = pod.metadata?.name ?? '';
+      if (pod.metadata?.deletionTimestamp) {
+        // A kubelet confirms the deletion of its pods; without one they would stay Terminating forever.
+        if (pod.spec?.nodeName === SIMULATED_NODE) {
+          await this.client
+            .request('DELETE', `/api/v1/namespaces/${this.namespace}/pods/${name}`, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } })
+            .catch((err: unknown) => {
+              if (!isNotFound(err)) throw err;
+            });
+          changed++;
+        }
+        continue;
+      }
+      if (isReady(pod)) continue;
       try {
         if (!pod.spec?.nodeName) {
           await this.client.request('POST', `/api/v1/namespaces/${this.namespace}/pods/${name}/binding`, {
