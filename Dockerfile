@@ -17,4 +17,5 @@ COPY --from=build /app/package.json ./package.json
 COPY config ./config
 USER 65532:65532
 EXPOSE 8080 8081 9443
-ENTRYPOINT ["node", "dist/src/main.js"]
+# A young generation sized for the pod, not the node: ~100 MiB less RSS (docs/benchmarks.md, informer sync).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/main.js"]
