@@ -24,6 +24,15 @@ const CONFIGMAPS = Math.round(50_000 * scale);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const CONCURRENCY = 96;
 const LABEL = 'bench=informer-sync';
+/**
+ * Node flags of the measured processes. V8 sizes its young generation from
+ * the machine's memory (here 24 GiB), which alone holds ~100 MiB of RSS; the
+ * operator image passes --max-semi-space-size=8 (see Dockerfile), so both are reported.
+ */
+const VARIANTS: ReadonlyArray<{ name: string; flags: string[] }> = [
+  { name: 'node defaults', flags: [] },
+  { name: '--max-semi-space-size=8 (image)', flags: ['--max-semi-space-size=8'] },
+];
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -51,6 +60,7 @@ async function populate(client: ApiClient): Promise<number> {
 }
 
 interface Sample {
+  variant: string;
   mode: string;
   syncMs: number;
   namespaces: number;
@@ -73,13 +83,13 @@ async function compileChild(): Promise<string> {
   return join(outDir, 'bench', 'informer-sync.child.js');
 }
 
-async function measure(child: string, mode: 'informers' | 'floor', kubeconfig: string): Promise<Sample> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', child, mode, LABEL], {
+async function measure(child: string, variant: { name: string; flags: string[] }, mode: 'informers' | 'floor', kubeconfig: string): Promise<Sample> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', ...variant.flags, child, mode, LABEL], {
     cwd: repoRoot,
     env: { ...process.env, KUBECONFIG: kubeconfig },
     maxBuffer: 16 * 2 ** 20,
   });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Sample;
+  return { variant: variant.name, ...(JSON.parse(stdout.trim().split('\n').pop()!) as Omit<Sample, 'variant'>) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -95,20 +105,27 @@ async function main(): Promise<void> {
     console.log(`populated in ${populateSeconds.toFixed(1)} s (${Math.round((NAMESPACES + CONFIGMAPS) / populateSeconds)} creates/s)`);
     const child = await compileChild();
     // One discarded list first: the apiserver's watch cache and etcd are cold right after the writes.
-    await measure(child, 'floor', env.host.kubeconfigPath);
+    await measure(child, VARIANTS[0]!, 'floor', env.host.kubeconfigPath);
     const samples: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ['informers', 'floor'] as const) {
-        const sample = await measure(child, mode, env.host.kubeconfigPath);
-        samples.push(sample);
-        console.log(`round ${round + 1} ${mode.padEnd(9)} sync ${r(sample.syncMs)} ms, RSS ${r(sample.rssAfterSyncMiB)} MiB (max ${r(sample.maxRssMiB)}), heap ${r(sample.heapUsedMiB)} MiB, ${sample.namespaces} ns + ${sample.configMaps} cm`);
+      for (const variant of VARIANTS) {
+        for (const mode of ['informers', 'floor'] as const) {
+          const sample = await measure(child, variant, mode, env.host.kubeconfigPath);
+          samples.push(sample);
+          console.log(`round ${round + 1} ${variant.name} ${mode.padEnd(9)} sync ${r(sample.syncMs)} ms, RSS ${r(sample.rssAfterSyncMiB)} MiB (max ${r(sample.maxRssMiB)}), heap ${r(sample.heapUsedMiB)} MiB, ${sample.namespaces} ns + ${sample.configMaps} cm`);
+        }
       }
     }
-    const of = (mode: string) => samples.filter((s) => s.mode === mode);
-    const summary = Object.fromEntries(
-      ['informers', 'floor'].map((mode) => [mode, { syncMsMedian: r(median(of(mode).map((s) => s.syncMs))), maxRssMiBMedian: r(median(of(mode).map((s) => s.maxRssMiB)), 1), rssAfterSyncMiBMedian: r(median(of(mode).map((s) => s.rssAfterSyncMiB)), 1), heapUsedMiBMedian: r(median(of(mode).map((s) => s.heapUsedMiB)), 1) }]),
-    ) as Record<'informers' | 'floor', { syncMsMedian: number; maxRssMiBMedian: number; rssAfterSyncMiBMedian: number; heapUsedMiBMedian: number }>;
-    const ratio = summary.informers.syncMsMedian / summary.floor.syncMsMedian;
+    const summary = VARIANTS.map((variant) => {
+      const stats = (mode: string) => {
+        const of = samples.filter((x) => x.variant === variant.name && x.mode === mode);
+        return { syncMsMedian: r(median(of.map((x) => x.syncMs))), maxRssMiBMedian: r(median(of.map((x) => x.maxRssMiB)), 1), rssAfterSyncMiBMedian: r(median(of.map((x) => x.rssAfterSyncMiB)), 1), heapUsedMiBMedian: r(median(of.map((x) => x.heapUsedMiB)), 1), baselineRssMiBMedian: r(median(of.map((x) => x.baselineRssMiB)), 1) };
+      };
+      const informers = stats('informers');
+      const floor = stats('floor');
+      const ratio = r(informers.syncMsMedian / floor.syncMsMedian, 2);
+      return { variant: variant.name, flags: variant.flags, informers, floor, syncRatio: ratio, met: { rss: informers.maxRssMiBMedian < 256, sync: ratio <= 1.5 } };
+    });
     const result = {
       benchmark: 'informer-sync',
       date: new Date().toISOString(),
@@ -116,13 +133,11 @@ async function main(): Promise<void> {
       objects: { namespaces: NAMESPACES, configMaps: CONFIGMAPS },
       populateSeconds: r(populateSeconds, 1),
       rounds: ROUNDS,
-      samples,
-      summary,
-      syncRatioInformersToFloor: r(ratio, 2),
       targets: { maxRssMiB: 256, syncRatio: 1.5 },
-      met: { rss: summary.informers.maxRssMiBMedian < 256, sync: ratio <= 1.5 },
+      summary,
+      samples,
     };
-    console.log(JSON.stringify(result.summary), `ratio ${ratio.toFixed(2)}`);
+    console.log(JSON.stringify(result.summary));
     if (scale === 1) {
       mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
       writeFileSync(join(repoRoot, 'bench', 'results', 'informer-sync.json'), JSON.stringify(result, null, 2) + '\n');
@@ -135,14 +150,25 @@ async function main(): Promise<void> {
   }
 }
 
-function writeDocs(result: { date: string; machine: { cpus: number; cpuModel?: string; node: string }; objects: { namespaces: number; configMaps: number }; populateSeconds: number; samples: Sample[]; summary: Record<'informers' | 'floor', { syncMsMedian: number; maxRssMiBMedian: number; rssAfterSyncMiBMedian: number; heapUsedMiBMedian: number }>; syncRatioInformersToFloor: number; met: { rss: boolean; sync: boolean } }): void {
+type Result = { date: string; machine: { cpus: number; cpuModel?: string; node: string }; objects: { namespaces: number; configMaps: number }; populateSeconds: number; samples: Sample[]; summary: Array<{ variant: string; informers: Stats; floor: Stats; syncRatio: number; met: { rss: boolean; sync: boolean } }> };
+type Stats = { syncMsMedian: number; maxRssMiBMedian: number; rssAfterSyncMiBMedian: number; heapUsedMiBMedian: number; baselineRssMiBMedian: number };
+
+function writeDocs(result: Result): void {
   const file = join(repoRoot, 'docs', 'benchmarks.md');
   const heading = '## Controller runtime: informer sync';
-  const rows = (['informers', 'floor'] as const).map((mode) => {
-    const s = result.summary[mode];
-    const runs = result.samples.filter((x) => x.mode === mode).map((x) => r(x.syncMs)).join(' / ');
-    return `| ${mode === 'informers' ? 'runtime informers (namespaces + labelled ConfigMaps, cached and indexed)' : 'floor: raw paginated list, pages parsed and dropped'} | ${s.syncMsMedian} | ${runs} | ${s.maxRssMiBMedian} | ${s.rssAfterSyncMiBMedian} | ${s.heapUsedMiBMedian} |`;
-  });
+  const rows = result.summary.flatMap((v) =>
+    (['informers', 'floor'] as const).map((mode) => {
+      const s = v[mode];
+      const runs = result.samples.filter((x) => x.variant === v.variant && x.mode === mode).map((x) => r(x.syncMs)).join(' / ');
+      const what = mode === 'informers' ? 'runtime informers: cached, indexed' : 'floor: raw paginated list, pages dropped';
+      return `| ${v.variant} | ${what} | ${s.syncMsMedian} | ${runs} | ${s.maxRssMiBMedian} | ${s.rssAfterSyncMiBMedian} | ${s.heapUsedMiBMedian} |`;
+    }),
+  );
+  const verdicts = result.summary.map(
+    (v) => `- ${v.variant}: sync informers / floor **${v.syncRatio}×** (target ≤ 1.5×: ${v.met.sync ? 'met' : 'not met'}); informer process max RSS **${v.informers.maxRssMiBMedian} MiB** (target < 256 MiB: ${v.met.rss ? 'met' : 'not met'}).`,
+  );
+  const informersHeap = result.summary[0]!.informers.heapUsedMiBMedian - result.summary[0]!.floor.heapUsedMiBMedian;
+  const perObject = Math.round((informersHeap * 2 ** 20) / (result.objects.namespaces + result.objects.configMaps));
   const section = [
     heading,
     '',
@@ -152,13 +178,15 @@ function writeDocs(result: { date: string; machine: { cpus: number; cpuModel?: s
     'caches are complete (floor: both lists done); memory is read after a full GC with the caches alive. The apiserver and etcd share the same cores, and other work on the machine adds noise.',
     `Populating took ${result.populateSeconds} s. Reproduce: \`npx tsx bench/informer-sync.bench.ts\` (raw data: \`bench/results/informer-sync.json\`).`,
     '',
-    '| mode | sync median (ms) | runs (ms) | max RSS median (MiB) | RSS after sync + GC (MiB) | heap used after GC (MiB) |',
-    '| --- | ---: | --- | ---: | ---: | ---: |',
+    '| node flags | mode | sync median (ms) | runs (ms) | max RSS median (MiB) | RSS after sync + GC (MiB) | heap used after GC (MiB) |',
+    '| --- | --- | ---: | --- | ---: | ---: | ---: |',
     ...rows,
     '',
-    `Sync time informers / floor: **${result.syncRatioInformersToFloor}×** (target ≤ 1.5×: ${result.met.sync ? 'met' : 'not met'}).`,
-    `Informer process max RSS: **${result.summary.informers.maxRssMiBMedian} MiB** (target < 256 MiB: ${result.met.rss ? 'met' : 'not met'}); of that, ${r(median(result.samples.map((x) => x.baselineRssMiB)))} MiB is`,
-    'the process before its first request (Node plus @kubernetes/client-node, which every operator process loads).',
+    ...verdicts,
+    '',
+    `The cache itself is the heap difference: ${r(informersHeap, 1)} MiB for ${(result.objects.namespaces + result.objects.configMaps).toLocaleString('en')} objects (~${perObject} bytes each, managedFields dropped, repeated metadata strings shared).`,
+    `A process that has only loaded Node and @kubernetes/client-node starts at ~${result.summary[0]!.informers.baselineRssMiBMedian} MiB RSS. With Node's defaults V8 sizes the young generation for this`,
+    '24 GiB machine and keeps it resident once the sync has filled it; `--max-semi-space-size=8` (what the image runs with) caps that at no measurable cost to sync time.',
     '',
   ].join('\n');
   let doc = '';

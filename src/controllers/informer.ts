@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { Backoff, nextAfterWatch, watchTimeoutSeconds } from './backoff.js';
 import { sleep } from './clock.js';
 import { ApiError } from './errors.js';
-import type { ApiClient, WatchEvent } from './http.js';
+import type { ApiClient, ListPage, WatchEvent } from './http.js';
 import type { KubeObject } from './object.js';
 import { objectKey } from './object.js';
 import type { ResourceRef } from './resources.js';
+import { internMetadata } from './intern.js';
 import type { IndexFunc } from './store.js';
 import { Store } from './store.js';
 
@@ -217,10 +218,15 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   private async relist(signal: AbortSignal): Promise<string> {
     const seen = new Set<string>();
-    let token: string | undefined;
     let listRv: string | undefined;
-    do {
-      const page = await this.client.list<T>(this.resource, { ...this.selector, limit: this.options.pageSize ?? 500, continue: token, signal });
+    const fetchPage = (token: string | undefined) => this.client.list<T>(this.resource, { ...this.selector, limit: this.options.pageSize ?? 500, continue: token, signal });
+    let pending: Promise<ListPage<T>> | undefined = fetchPage(undefined);
+    while (pending) {
+      const page: ListPage<T> = await pending;
+      // Ask for the next page before merging this one: the apiserver prepares it while we work.
+      const token = page.metadata.continue || undefined;
+      pending = token ? fetchPage(token) : undefined;
+      pending?.catch(() => undefined); // a failure surfaces at its await; never unhandled meanwhile
       for (const item of page.items) {
         const object = this.prepare(item);
         const key = objectKey(object);
@@ -230,9 +236,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.store.upsert(object);
         this.emit(old ? { type: 'update', object, old } : { type: 'add', object });
       }
-      token = page.metadata.continue || undefined;
       listRv = page.metadata.resourceVersion;
-    } while (token);
+    }
     for (const key of [...this.store.keys()]) {
       if (seen.has(key)) continue;
       const old = this.store.delete(key);
@@ -273,7 +278,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private prepare(object: T): T {
+    // managedFields is the last field of metadata as the apiserver writes it, so deleting it keeps V8's fast object shape.
     if (object.metadata && 'managedFields' in object.metadata) delete (object.metadata as { managedFields?: unknown }).managedFields;
+    internMetadata(object);
     object.apiVersion ??= this.resource.apiVersion;
     object.kind ??= this.resource.kind;
     return this.options.transform ? this.options.transform(object) : object;
