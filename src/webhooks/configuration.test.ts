@@ -71,6 +71,12 @@ describe('webhook configuration', () => {
       certificates: { certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', caFile: '/certs/ca.crt' },
     });
     expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_CERT_VALIDITY_HOURS: '24' })).to.deep.equal({ certificates: { validityMs: 24 * 3600_000 } });
+    // What charts/canopy sets.
+    expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: '9443', CANOPY_WEBHOOK_SERVICE: 'canopy-webhook.canopy.svc', CANOPY_WEBHOOK_CERT_DIR: '/nonexistent/certs' })).to.deep.equal({
+      port: 9443,
+      service: { name: 'canopy-webhook', namespace: 'canopy' },
+      certificates: { certFile: '/nonexistent/certs/tls.crt', keyFile: '/nonexistent/certs/tls.key' },
+    });
     expect(() => webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: 'abc' })).to.throw('CANOPY_WEBHOOK_PORT=abc');
   });
 });

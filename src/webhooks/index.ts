@@ -8,7 +8,9 @@
  *   register(manager, { service: { name: 'canopy-webhook' }, host: '0.0.0.0' })
  *   register(manager, { ...webhookOptionsFromEnv() })  // what the chart configures
  */
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Manager } from '../controllers/index.js';
 import { FileCertificateSource, SecretCertificateSource, type CertificateSource } from './cert-source.js';
 import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type WebhookEndpoint, type WebhookId } from './configuration.js';
@@ -50,6 +52,8 @@ export interface WebhookOptions {
   /** objectSelector on every webhook: an extra instance (tests) sees only objects with these labels. */
   readonly objectSelector?: LabelSelectorJson;
   readonly caPropagationDelayMs?: number;
+  /** How long the apiserver waits for an answer before failing the request (closed); default 5. */
+  readonly timeoutSeconds?: number;
 }
 
 /** Adds the admission webhook runnable (every replica) and its readiness check; returns it. */
@@ -81,6 +85,7 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
       name: options.configurationName ?? DEFAULT_CONFIGURATION_NAME,
       ...(options.webhooks ? { only: options.webhooks } : {}),
       ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
+      ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
     },
     certificates: source,
     ...(options.caPropagationDelayMs !== undefined ? { caPropagationDelayMs: options.caPropagationDelayMs } : {}),
@@ -104,11 +109,14 @@ export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly stri
 
 /**
  * Options from the environment, as the Helm chart sets them:
- * CANOPY_WEBHOOK_PORT, CANOPY_WEBHOOK_HOST, CANOPY_WEBHOOK_URL,
- * CANOPY_WEBHOOK_SERVICE_NAME / _NAMESPACE / _PORT,
- * CANOPY_WEBHOOK_CERT_FILE / _KEY_FILE / _CA_FILE (provided certificate) or
- * CANOPY_WEBHOOK_CERT_SECRET / _CERT_VALIDITY_HOURS (generated),
- * CANOPY_WEBHOOK_CONFIGURATION_NAME.
+ * - CANOPY_WEBHOOK_PORT, CANOPY_WEBHOOK_HOST, CANOPY_WEBHOOK_URL;
+ * - CANOPY_WEBHOOK_SERVICE (`name`, `name.namespace` or `name.namespace.svc`,
+ *   port 443) or CANOPY_WEBHOOK_SERVICE_NAME / _NAMESPACE / _PORT;
+ * - provided certificate: CANOPY_WEBHOOK_CERT_DIR (a mounted kubernetes.io/tls
+ *   Secret: tls.crt, tls.key, optional ca.crt) or CANOPY_WEBHOOK_CERT_FILE /
+ *   _KEY_FILE / _CA_FILE; otherwise generated: CANOPY_WEBHOOK_CERT_SECRET,
+ *   CANOPY_WEBHOOK_CERT_VALIDITY_HOURS;
+ * - CANOPY_WEBHOOK_CONFIGURATION_NAME, CANOPY_WEBHOOK_TIMEOUT_SECONDS.
  */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const num = (key: string): number | undefined => {
@@ -118,21 +126,29 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
     if (!Number.isFinite(n) || n < 0) throw new Error(`${key}=${raw} is not a non-negative number`);
     return n;
   };
-  const certificates: CertificateOptions | undefined = env['CANOPY_WEBHOOK_CERT_FILE']
+  const certDir = env['CANOPY_WEBHOOK_CERT_DIR'];
+  const certFile = env['CANOPY_WEBHOOK_CERT_FILE'] ?? (certDir ? join(certDir, 'tls.crt') : undefined);
+  const caFile = env['CANOPY_WEBHOOK_CA_FILE'] ?? (certDir && existsSync(join(certDir, 'ca.crt')) ? join(certDir, 'ca.crt') : undefined);
+  const validityHours = num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS');
+  const certificates: CertificateOptions | undefined = certFile
     ? {
-        certFile: env['CANOPY_WEBHOOK_CERT_FILE'],
-        keyFile: env['CANOPY_WEBHOOK_KEY_FILE'] ?? env['CANOPY_WEBHOOK_CERT_FILE'].replace(/\.crt$/, '.key'),
-        ...(env['CANOPY_WEBHOOK_CA_FILE'] ? { caFile: env['CANOPY_WEBHOOK_CA_FILE'] } : {}),
+        certFile,
+        keyFile: env['CANOPY_WEBHOOK_KEY_FILE'] ?? (certDir ? join(certDir, 'tls.key') : certFile.replace(/\.crt$/, '.key')),
+        ...(caFile ? { caFile } : {}),
       }
-    : env['CANOPY_WEBHOOK_CERT_SECRET'] || env['CANOPY_WEBHOOK_CERT_VALIDITY_HOURS']
+    : env['CANOPY_WEBHOOK_CERT_SECRET'] || validityHours !== undefined
       ? {
           ...(env['CANOPY_WEBHOOK_CERT_SECRET'] ? { secretName: env['CANOPY_WEBHOOK_CERT_SECRET'] } : {}),
-          ...(num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS') !== undefined ? { validityMs: num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS')! * 3600_000 } : {}),
+          ...(validityHours !== undefined ? { validityMs: validityHours * 3600_000 } : {}),
         }
       : undefined;
-  const serviceName = env['CANOPY_WEBHOOK_SERVICE_NAME'];
+  // CANOPY_WEBHOOK_SERVICE is a DNS name such as canopy-webhook.canopy-system.svc.
+  const [serviceFromDns, namespaceFromDns] = (env['CANOPY_WEBHOOK_SERVICE'] ?? '').split('.');
+  const serviceName = env['CANOPY_WEBHOOK_SERVICE_NAME'] || serviceFromDns;
+  const serviceNamespace = env['CANOPY_WEBHOOK_SERVICE_NAMESPACE'] || namespaceFromDns;
   const port = num('CANOPY_WEBHOOK_PORT');
   const servicePort = num('CANOPY_WEBHOOK_SERVICE_PORT');
+  const timeoutSeconds = num('CANOPY_WEBHOOK_TIMEOUT_SECONDS');
   return {
     ...(port !== undefined ? { port } : {}),
     ...(env['CANOPY_WEBHOOK_HOST'] ? { host: env['CANOPY_WEBHOOK_HOST'] } : {}),
@@ -141,12 +157,13 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
       ? {
           service: {
             name: serviceName,
-            ...(env['CANOPY_WEBHOOK_SERVICE_NAMESPACE'] ? { namespace: env['CANOPY_WEBHOOK_SERVICE_NAMESPACE'] } : {}),
+            ...(serviceNamespace ? { namespace: serviceNamespace } : {}),
             ...(servicePort !== undefined ? { port: servicePort } : {}),
           },
         }
       : {}),
     ...(env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] ? { configurationName: env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(certificates ? { certificates } : {}),
   };
 }
