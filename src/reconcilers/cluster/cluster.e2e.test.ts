@@ -1,21 +1,16 @@
 import { expect } from 'chai';
 import { freePort } from '../../../controlplane/launcher/ports.js';
-import { kubeconfigYaml, waitUntil } from '../../../controlplane/launcher/index.js';
+import { kubeconfigYaml } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, Resources } from '../../controllers/index.js';
+import { objectWhen } from '../../../test/e2e/wait.js';
+import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
 import type { Cluster } from '../../crds/cluster.js';
 import { SYSTEM_NAMESPACE } from '../../dev/register.js';
 
 const admin = () => ApiClient.for(testEnv().host.kubeConfig());
 
-async function clusterWhen(name: string, predicate: (c: Cluster) => boolean, timeoutMs = 30_000): Promise<Cluster> {
-  let last: Cluster | undefined;
-  const ok = await waitUntil(timeoutMs, 250, async () => {
-    last = await admin().tryGet<Cluster & { metadata: { name: string } }>(Resources.Cluster, name);
-    return !!last && predicate(last);
-  });
-  if (!ok) throw new Error(`Cluster ${name} never matched; last status: ${JSON.stringify(last?.status)} taints: ${JSON.stringify(last?.spec.taints)}`);
-  return last!;
+function clusterWhen(name: string, predicate: (c: Cluster) => boolean): Promise<Cluster> {
+  return objectWhen<Cluster & KubeObject>(Resources.Cluster, name, undefined, predicate, 'reached the expected state');
 }
 
 const readyOf = (c: Cluster) => c.status?.conditions?.find((x) => x.type === 'Ready');

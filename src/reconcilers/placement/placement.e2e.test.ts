@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { objectWhen } from '../../../test/e2e/wait.js';
 import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import { SYSTEM_NAMESPACE } from '../../dev/register.js';
@@ -8,14 +8,8 @@ import { SYSTEM_NAMESPACE } from '../../dev/register.js';
 const admin = () => ApiClient.for(testEnv().host.kubeConfig());
 type PO = PropagatedObject & KubeObject;
 
-async function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
-  let last: PO | undefined;
-  const ok = await waitUntil(30_000, 250, async () => {
-    last = await admin().tryGet<PO>(Resources.PropagatedObject, name, namespace);
-    return !!last && predicate(last);
-  });
-  if (!ok) throw new Error(`${namespace}/${name}: never ${what}; status: ${JSON.stringify(last?.status)}`);
-  return last!;
+function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
+  return objectWhen<PO>(Resources.PropagatedObject, name, namespace, predicate, what);
 }
 
 const placed = (po: PO) => (po.status?.placement ?? []).map((p) => p.cluster).sort();

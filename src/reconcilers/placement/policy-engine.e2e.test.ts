@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { objectWhen } from '../../../test/e2e/wait.js';
 import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 
@@ -32,14 +33,8 @@ function decisionService(allowedRegions: string[]): { server: Server; inputs: un
   return { server, inputs, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data/canopy/placement` };
 }
 
-async function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
-  let last: PO | undefined;
-  const ok = await waitUntil(30_000, 250, async () => {
-    last = await admin().tryGet<PO>(Resources.PropagatedObject, name, namespace);
-    return !!last && predicate(last);
-  });
-  if (!ok) throw new Error(`${namespace}/${name}: never ${what}; status: ${JSON.stringify(last?.status)}`);
-  return last!;
+function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
+  return objectWhen<PO>(Resources.PropagatedObject, name, namespace, predicate, what);
 }
 
 const scheduled = (po: PO) => po.status?.conditions?.find((c) => c.type === 'Scheduled');
