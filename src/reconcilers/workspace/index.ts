@@ -1,0 +1,8 @@
+// The Workspace feature: hierarchy, tree labels, propagation, delegated
+// administration and hierarchical quota (see register.ts for the wiring).
+export { register } from './register.js';
+export type { WorkspaceFeature, WorkspaceOptions } from './register.js';
+export { FINALIZER } from './reconciler.js';
+export { ConditionTypes } from './status.js';
+export { TREE_FIELD_MANAGER } from './treeLabeler.js';
+export { OWNERS_ROLE_BINDING, ownersClusterRoleName } from './ownerRbac.js';
