@@ -3,6 +3,7 @@ import { register as registerClusterHealth } from './cluster/index.js';
 import { register as registerPlacement } from './placement/register.js';
 import { register as registerLogicalClusters } from './logicalcluster/index.js';
 import { register as registerPropagation } from './propagation/index.js';
+import { register as registerWorkspace } from './workspace/index.js';
 
 /** A feature's wiring: adds its controllers, runnables and informers to the manager. */
 export type Registration = (manager: Manager) => void;
@@ -16,6 +17,7 @@ export const registrations: Registration[] = [
   registerPlacement,
   registerLogicalClusters,
   registerPropagation,
+  registerWorkspace,
 ];
 
 export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations): void {
