@@ -70,6 +70,7 @@ async function configurationExists(name: string): Promise<boolean> {
 }
 
 let shared: { instance: WebhookInstance | undefined; users: number } | undefined;
+const E2E_SECRET = 'canopy-webhook-tls-e2e';
 
 /**
  * Makes sure the Canopy webhook is active on the host: the shared operator's
@@ -79,7 +80,7 @@ let shared: { instance: WebhookInstance | undefined; users: number } | undefined
 export async function acquireAdmission(): Promise<() => Promise<void>> {
   if (!shared) {
     const operatorHasIt = maybeTestOperator() !== undefined && (await configurationExists(DEFAULT_CONFIGURATION_NAME));
-    shared = { instance: operatorHasIt ? undefined : await startWebhook(), users: 0 };
+    shared = { instance: operatorHasIt ? undefined : await startWebhook({ certificates: { secretName: E2E_SECRET } }), users: 0 };
     await waitForEnforcement();
   }
   shared.users++;
@@ -90,7 +91,9 @@ export async function acquireAdmission(): Promise<() => Promise<void>> {
     if (--shared.users > 0) return;
     const instance = shared.instance;
     shared = undefined;
-    await instance?.remove();
+    if (!instance) return;
+    await instance.remove();
+    await new Actor('admin', testEnv().host.kubeConfig()).deleteIfExists({ apiVersion: 'v1', kind: 'Secret', name: E2E_SECRET, namespace: 'canopy-system' });
   };
 }
 
