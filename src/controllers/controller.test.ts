@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { eventRequests, ownerRequests } from './controller.js';
+import { eventRequests, generationChanged, ownerRequests } from './controller.js';
 import type { KubeObject } from './object.js';
 import { parseKey, requestKey } from './object.js';
 import { Resources, resourcePath } from './resources.js';
@@ -42,5 +42,16 @@ describe('controller triggers', () => {
     expect(resourcePath(Resources.Workspace, undefined, 'acme', 'status')).to.equal('/apis/canopy.dev/v1alpha1/workspaces/acme/status');
     expect(resourcePath(Resources.Namespace, 'ignored')).to.equal('/api/v1/namespaces');
     expect(resourcePath(Resources.Deployment)).to.equal('/apis/apps/v1/deployments');
+  });
+
+  it('generationChanged ignores updates that did not change the spec', () => {
+    const v1 = { metadata: { name: 'w', generation: 1, resourceVersion: '10' } };
+    const statusOnly = { metadata: { name: 'w', generation: 1, resourceVersion: '11' } };
+    const specChange = { metadata: { name: 'w', generation: 2, resourceVersion: '12' } };
+    expect(generationChanged({ type: 'update', object: statusOnly, old: v1 })).to.equal(false);
+    expect(generationChanged({ type: 'update', object: specChange, old: statusOnly })).to.equal(true);
+    expect(generationChanged({ type: 'add', object: v1 })).to.equal(true);
+    expect(generationChanged({ type: 'delete', object: v1 })).to.equal(true);
+    expect(generationChanged({ type: 'update', object: { metadata: { name: 'cm' } }, old: { metadata: { name: 'cm' } } }), 'no generation: always').to.equal(true);
   });
 });

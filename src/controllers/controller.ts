@@ -42,16 +42,33 @@ export interface Reconciler {
 
 export type ReconcileFunc = Reconciler['reconcile'];
 
+/** Decides whether an informer event should trigger anything (see `generationChanged`). */
+export type Predicate = (event: InformerEvent) => boolean;
+
 /** A resource plus which of its objects to cache. */
 export interface Source extends InformerSelector {
   readonly resource: ResourceRef;
+  /** Ignore events this returns false for (the cache still holds every object). */
+  readonly predicate?: Predicate;
 }
+
+/**
+ * Lets through creations, deletions and updates that changed
+ * metadata.generation (the spec), so a reconciler's own status writes on its
+ * `for` object do not wake it again. Objects without a generation always pass.
+ */
+export const generationChanged: Predicate = (event) => {
+  if (event.type !== 'update') return true;
+  const before = event.old.metadata?.generation;
+  const after = event.object.metadata?.generation;
+  return before === undefined || after === undefined || before !== after;
+};
 
 /** Maps an object to the requests it should trigger. */
 export type MapFunc = (object: KubeObject) => readonly Request[];
 
 /** A custom trigger: events of a resource (or of an existing informer, e.g. a member cluster's) mapped to requests. */
-export type WatchSpec = (Source | { readonly informer: Informer }) & { readonly map: MapFunc };
+export type WatchSpec = (Source | { readonly informer: Informer; readonly predicate?: Predicate }) & { readonly map: MapFunc };
 
 export interface ControllerOptions {
   /** Unique; used in metrics, logs and the work-queue name. */
@@ -84,8 +101,18 @@ export interface ControllerDeps {
   readonly events: EventRecorder;
 }
 
+interface Trigger {
+  readonly informer: Informer;
+  readonly map: MapFunc;
+  readonly predicate?: Predicate;
+}
+
 function asSource(spec: ResourceRef | Source): Source {
   return 'resource' in spec ? spec : { resource: spec };
+}
+
+function selectorOf(source: InformerSelector): InformerSelector {
+  return { namespace: source.namespace, labelSelector: source.labelSelector, fieldSelector: source.fieldSelector };
 }
 
 /**
@@ -122,7 +149,7 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly logger: Logger;
   private readonly forInformer: Informer;
-  private readonly triggers: Array<{ informer: Informer; map: MapFunc }> = [];
+  private readonly triggers: Trigger[] = [];
   private readonly unsubscribers: Array<() => void> = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -142,15 +169,15 @@ export class Controller {
       onResult: (_key, result, ms) => deps.metrics.reconciled(this.name, result, ms / 1000),
     });
     const forSource = asSource(options.for);
-    this.forInformer = deps.informer(forSource.resource, forSource);
-    this.triggers.push({ informer: this.forInformer, map: (object) => [requestFor(object)] });
+    this.forInformer = deps.informer(forSource.resource, selectorOf(forSource));
+    this.triggers.push({ informer: this.forInformer, map: (object) => [requestFor(object)], predicate: forSource.predicate });
     for (const owned of options.owns ?? []) {
       const source = asSource(owned);
-      this.triggers.push({ informer: deps.informer(source.resource, source), map: (object) => ownerRequests(object, forSource.resource) });
+      this.triggers.push({ informer: deps.informer(source.resource, selectorOf(source)), map: (object) => ownerRequests(object, forSource.resource), predicate: source.predicate });
     }
     for (const spec of options.watches ?? []) {
-      const informer = 'informer' in spec ? spec.informer : deps.informer(spec.resource, spec);
-      this.triggers.push({ informer, map: spec.map });
+      const informer = 'informer' in spec ? spec.informer : deps.informer(spec.resource, selectorOf(spec));
+      this.triggers.push({ informer, map: spec.map, predicate: spec.predicate });
     }
   }
 
@@ -182,8 +209,8 @@ export class Controller {
    * when that cluster appeared. Returns a function that removes it (the
    * informer's own stop also ends its events).
    */
-  watch(informer: Informer, map: MapFunc): () => void {
-    const trigger = { informer, map };
+  watch(informer: Informer, map: MapFunc, predicate?: Predicate): () => void {
+    const trigger: Trigger = { informer, map, predicate };
     this.triggers.push(trigger);
     let unsubscribe = this.started ? this.subscribe(trigger) : undefined;
     return () => {
@@ -223,8 +250,9 @@ export class Controller {
     return drained;
   }
 
-  private subscribe(trigger: { informer: Informer; map: MapFunc }): () => void {
+  private subscribe(trigger: Trigger): () => void {
     return trigger.informer.on((event) => {
+      if (trigger.predicate && !trigger.predicate(event)) return;
       for (const request of eventRequests(event, trigger.map)) this.enqueue(request);
     });
   }

@@ -5,8 +5,8 @@
  */
 export { Manager } from './manager.js';
 export type { ManagerOptions, Runnable, StopReason } from './manager.js';
-export { Controller, ownerRequests } from './controller.js';
-export type { ControllerOptions, MapFunc, ReconcileContext, ReconcileFunc, ReconcileResult, Reconciler, Source, WatchSpec } from './controller.js';
+export { Controller, generationChanged, ownerRequests } from './controller.js';
+export type { ControllerOptions, MapFunc, Predicate, ReconcileContext, ReconcileFunc, ReconcileResult, Reconciler, Source, WatchSpec } from './controller.js';
 export { Informer } from './informer.js';
 export type { InformerEvent, InformerHandler, InformerOptions, InformerSelector } from './informer.js';
 export { labelIndex, NAMESPACE_INDEX, OWNER_UID_INDEX } from './store.js';
