@@ -10,12 +10,13 @@ import { isRecord } from './portable.js';
 import type { ClusterStatusEntry, ConditionOut, SyncStatus } from './status.js';
 
 /**
- * Field manager for the syncer's status fields (clusters, replicas,
- * readyReplicas, the Synced and Ready conditions). Server-side apply with a
- * manager of its own lets the placement reconciler own placement, excluded
- * and Scheduled in the same status without either overwriting the other.
+ * Field manager for what the syncer writes on the host: its finalizer and its
+ * status fields (clusters, replicas, readyReplicas, the Synced and Ready
+ * conditions). Server-side apply with a manager of its own lets the placement
+ * reconciler own placement, excluded and Scheduled in the same status, and
+ * the generator own the spec, without any of them overwriting the others.
  */
-export const STATUS_FIELD_MANAGER = 'canopy-propagation';
+export const SYNCER_FIELD_MANAGER = 'canopy-propagation';
 
 export interface PropagatedObjectLike extends KubeObject {
   spec?: {
@@ -62,21 +63,20 @@ export function hasFinalizer(object: KubeObject): boolean {
   return (object.metadata?.finalizers ?? []).includes(FINALIZER);
 }
 
-/** Adds or removes the syncer's finalizer (merge patch with a resourceVersion precondition, so no other finalizer is lost). */
-export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean): Promise<void> {
-  const current = po.metadata?.finalizers ?? [];
-  const next = present ? [...new Set([...current, FINALIZER])] : current.filter((f) => f !== FINALIZER);
-  if (next.length === current.length && next.every((f, i) => f === current[i])) return;
+/**
+ * Adds or removes the syncer's finalizer with server-side apply under the
+ * syncer's own field manager: finalizers are a set, so the syncer owns just
+ * its entry and needs no resourceVersion (a cache a moment behind would
+ * otherwise turn every busy object into a string of 409s).
+ */
+export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean, signal?: AbortSignal): Promise<void> {
+  if (hasFinalizer(po) === present) return;
+  const metadata: Record<string, unknown> = { name: po.metadata?.name, namespace: po.metadata?.namespace };
+  if (present) metadata['finalizers'] = [FINALIZER];
   try {
-    await client.patch(
-      Resources.PropagatedObject,
-      po.metadata?.name ?? '',
-      po.metadata?.namespace,
-      { metadata: { finalizers: next, resourceVersion: po.metadata?.resourceVersion } },
-      'merge',
-    );
+    await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: SYNCER_FIELD_MANAGER, signal });
   } catch (err) {
-    if (!present && isNotFound(err)) return;
+    if (isNotFound(err)) return;
     throw err;
   }
 }
@@ -130,7 +130,7 @@ export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, s
     await apply(
       client,
       { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace }, status: body },
-      { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: STATUS_FIELD_MANAGER, signal },
+      { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER, signal },
     );
   } catch (err) {
     recentWrites.delete(uid);

@@ -11,7 +11,7 @@ export { selectPolicy, policySelects, resourceSelectorMatches, namespaceInWorksp
 export { podTemplateDependencies, type DependencyRef } from './references.js';
 export { renderMemberObject, overrideApplies } from './render.js';
 export { generatedName, LABEL_PROPAGATED_OBJECT, ANNOTATION_SOURCE, ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
-export { STATUS_FIELD_MANAGER } from './host.js';
+export { SYNCER_FIELD_MANAGER } from './host.js';
 
 /** The operator's registration of this feature (default options). */
 export function register(manager: Manager): void {

@@ -73,10 +73,20 @@ export class MemberAccess {
   private readonly ensuring = new Map<string, Promise<void>>();
   private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[] }>> = { copies: [], companions: [], namespaces: [] };
 
+  /** When each cluster last turned from unreachable to reachable (ms since epoch); 0 when it was reachable from the start. */
+  private readonly reachableSince = new Map<string, number>();
+
   constructor(
     private readonly manager: Manager,
     readonly clusters: Informer<ClusterObject>,
   ) {
+    clusters.on((event) => {
+      const name = event.object.metadata?.name ?? '';
+      if (event.type === 'delete') return void this.reachableSince.delete(name);
+      const reachable = unreachableReason(event.object) === undefined;
+      if (!reachable) this.reachableSince.delete(name);
+      else if (!this.reachableSince.has(name)) this.reachableSince.set(name, event.type === 'add' ? 0 : Date.now());
+    });
     manager.members.onClose((cluster) => {
       for (const key of [...this.subscribed.keys()]) if (key.startsWith(`${cluster}|`)) this.subscribed.delete(key);
       for (const key of [...this.namespaces]) if (key.startsWith(`${cluster}/`)) this.namespaces.delete(key);
@@ -86,6 +96,13 @@ export class MemberAccess {
   /** Controllers that want events of one kind of member informer (registered before any informer is made). */
   onMemberEvents(kind: Kind, controller: Controller, map: (o: KubeObject) => Request[]): void {
     this.triggers[kind].push({ controller, map });
+  }
+
+  /** Clusters that became reachable again within the last `ms`, with how long until that window ends. */
+  recentlyRecovered(ms: number, now = Date.now()): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, since] of this.reachableSince) if (since > 0 && now - since < ms) out.set(name, ms - (now - since));
+    return out;
   }
 
   cluster(name: string): ClusterObject | undefined {

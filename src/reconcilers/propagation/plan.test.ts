@@ -87,7 +87,7 @@ describe('propagation/plan', () => {
 
   it('deletes nothing anywhere while the placement is empty', () => {
     const p = planSync(input({ placement: [], observations: new Map([['eu-1', ours(6, 6)], ['us-1', unreachable]]), knownCopies: new Set(['eu-1', 'us-1']) }));
-    expect(byCluster(p.actions)).to.deep.equal({ 'eu-1': 'wait NoEligibleCluster removal', 'us-1': 'wait Unreachable removal' });
+    expect(byCluster(p.actions)).to.deep.equal({ 'eu-1': 'wait NoEligibleCluster removal', 'us-1': 'wait NoEligibleCluster removal' });
     expect(p.actions.some((a) => a.action === 'delete')).to.equal(false);
   });
 
@@ -107,6 +107,12 @@ describe('propagation/plan', () => {
     expect(byCluster(before.actions)).to.deep.equal({ 'eu-1': 'wait AwaitingReplacement removal', 'eu-2': 'apply -' });
     const after = planSync(input({ placement, observations: new Map([['eu-1', ours(undefined, 0)], ['eu-2', ours(undefined, 0)]]) }));
     expect(byCluster(after.actions)).to.deep.equal({ 'eu-1': 'delete', 'eu-2': 'apply -' });
+  });
+
+  it('keeps a copy on a cluster that just came back for a moment instead of removing it at once', () => {
+    const input0 = { placement: [{ cluster: 'eu-1', replicas: 4 }], observations: new Map([['eu-1', ours(4, 4)], ['us-1', ours(1, 1)]]) };
+    expect(byCluster(planSync(input({ ...input0, settling: new Set(['us-1']) })).actions)).to.deep.equal({ 'eu-1': 'apply 4', 'us-1': 'wait Settling removal' });
+    expect(byCluster(planSync(input(input0)).actions)).to.deep.equal({ 'eu-1': 'apply 4', 'us-1': 'delete' });
   });
 
   it('leaves an object Canopy did not create untouched', () => {

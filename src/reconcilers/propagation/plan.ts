@@ -45,6 +45,13 @@ export interface PlanInput {
   readonly knownCopies: ReadonlySet<string>;
   /** Clusters registered as `Cluster` objects; copies on unregistered clusters can never be reached again. */
   readonly registered: ReadonlySet<string>;
+  /**
+   * Clusters that became reachable again moments ago: a copy there that the
+   * placement no longer lists is kept a little longer, because the placement
+   * reconciler is reacting to the same recovery and usually brings the
+   * cluster back (removing and re-creating the copy would be churn).
+   */
+  readonly settling?: ReadonlySet<string>;
   /** When the current handover started (ms since epoch), if one is in progress. */
   readonly handoverSince?: number | undefined;
   readonly handoverTimeoutMs: number;
@@ -60,7 +67,7 @@ export type ClusterAction =
   /** No copy there and none wanted: drop the cluster from status. */
   | { readonly cluster: string; readonly action: 'forget' };
 
-export type WaitReason = 'Unreachable' | 'Conflict' | 'AwaitingReplacement' | 'NoEligibleCluster';
+export type WaitReason = 'Unreachable' | 'Conflict' | 'AwaitingReplacement' | 'NoEligibleCluster' | 'Settling';
 
 export interface Plan {
   readonly actions: readonly ClusterAction[];
@@ -160,13 +167,18 @@ export function planSync(input: PlanInput): Plan {
       actions.push({ cluster: c, action: 'forget' });
       continue;
     }
-    if (holding && o?.kind !== 'unreachable') {
+    // Unreachable copies are "pending removal" during a handover, but with no placement at all nothing is removed anywhere.
+    if (holding && (input.placement.length === 0 || o?.kind !== 'unreachable')) {
       const why: WaitReason = input.placement.length === 0 ? 'NoEligibleCluster' : 'AwaitingReplacement';
       const message =
         why === 'NoEligibleCluster'
           ? 'no longer chosen, but no eligible cluster is left: kept until placement finds one'
           : `no longer chosen; kept until ${receivers.join(', ')} report ready`;
       actions.push({ cluster: c, action: 'wait', why, removal: true, message });
+      continue;
+    }
+    if (input.settling?.has(c) && o?.kind === 'ours') {
+      actions.push({ cluster: c, action: 'wait', why: 'Settling', removal: true, message: 'no longer chosen; kept for a few seconds after the cluster came back while placement catches up' });
       continue;
     }
     actions.push(removal(c, input));

@@ -149,9 +149,10 @@ export function syncStatus(input: StatusInput): SyncStatus {
   const failed = named((a) => a.action === 'apply' && input.outcomes.get(a.cluster)?.ok === false);
   const unreachable = named((a) => a.action === 'wait' && a.why === 'Unreachable' && !a.removal);
   const pendingRemoval = named(
-    (a) => (a.action === 'wait' && a.why === 'Unreachable' && a.removal) || (a.action === 'delete' && input.outcomes.get(a.cluster)?.ok === false),
+    (a) => (a.action === 'wait' && (a.why === 'Unreachable' || a.why === 'Settling') && a.removal) || (a.action === 'delete' && input.outcomes.get(a.cluster)?.ok === false),
   );
   const kept = named((a) => a.action === 'wait' && (a.why === 'AwaitingReplacement' || a.why === 'NoEligibleCluster'));
+  const copiesKept = named((a) => a.action === 'wait' && a.removal);
   const placedNames = input.placement.map((p) => p.cluster);
 
   let synced: ConditionOut;
@@ -162,8 +163,8 @@ export function syncStatus(input: StatusInput): SyncStatus {
       : c('False', 'Deleting', 'being deleted; removing the copies from member clusters');
   } else if (input.placement.length === 0) {
     const why = input.scheduled?.status === 'False' ? `placement found no eligible cluster (${input.scheduled.reason ?? 'Unschedulable'}: ${input.scheduled.message ?? ''})` : 'not scheduled yet';
-    synced = kept.length > 0
-      ? c('False', 'NoEligibleCluster', `${why}; nothing is deleted while no alternative exists: copies kept on ${list(kept)}`)
+    synced = copiesKept.length > 0
+      ? c('False', 'NoEligibleCluster', `${why}; nothing is deleted while no alternative exists: copies kept on ${list(copiesKept)}`)
       : c('False', 'NotScheduled', `${why}; nothing applied`);
   } else if (conflicts.length > 0) {
     synced = c('False', 'Conflict', `${list(conflicts)}: an object of the same name exists there without canopy.dev/managed-by=canopy; Canopy leaves it untouched (remove it, or label it canopy.dev/managed-by=canopy to hand it over)`);
@@ -174,7 +175,7 @@ export function syncStatus(input: StatusInput): SyncStatus {
   } else if (input.plan.holding) {
     synced = c('False', 'AwaitingReplacement', `moving to ${list(input.plan.waitingFor)}; old copies on ${list(kept)} stay until the replacement reports ready`);
   } else if (pendingRemoval.length > 0) {
-    synced = c('False', 'PendingRemoval', `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending until the cluster answers`);
+    synced = c('False', 'PendingRemoval', `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending (${pendingRemoval.map((n) => byCluster.get(n)?.message ?? '').join('; ')})`);
   } else {
     synced = c('True', 'Synced', `applied to ${list(placedNames)}`);
   }

@@ -13,6 +13,7 @@ import {
   type ApiClient,
   type Informer,
   type KubeObject,
+  type Logger,
   type ReconcileContext,
   type ReconcileResult,
   type Request,
@@ -36,6 +37,8 @@ export interface SyncerOptions {
 }
 
 export const DEFAULT_HANDOVER_TIMEOUT_MS = 120_000;
+/** How long copies on a cluster that just came back are kept while placement reacts to the same recovery. */
+const SETTLE_MS = 10_000;
 
 export class PropagationSyncer {
   /** When the current handover of each PropagatedObject (by uid) started; in memory, so a restart only waits longer. */
@@ -100,6 +103,7 @@ export class PropagationSyncer {
 
     const uid = po.metadata?.uid ?? ownerKey;
     const now = Date.now();
+    const settling = this.access.recentlyRecovered(SETTLE_MS, now);
     const plan = planSync({
       deleting,
       // Without a template nothing can be applied; keep what runs (as an empty placement does) until it is fixed.
@@ -107,6 +111,7 @@ export class PropagationSyncer {
       observations,
       knownCopies: known,
       registered: this.access.registeredNames(),
+      settling: new Set(settling.keys()),
       handoverSince: this.handovers.get(uid),
       handoverTimeoutMs: this.handoverTimeout(po),
       now,
@@ -117,7 +122,7 @@ export class PropagationSyncer {
     const outcomes = new Map<string, ActionOutcome>();
     await Promise.all(
       plan.actions.map(async (action) => {
-        const outcome = await this.execute(action, views.get(action.cluster), render, namespace, tenant, ctx.signal);
+        const outcome = await this.execute(action, views.get(action.cluster), render, namespace, tenant, ctx.signal, ctx.logger);
         if (outcome) outcomes.set(action.cluster, outcome);
       }),
     );
@@ -165,7 +170,8 @@ export class PropagationSyncer {
       throw new Error(`sync of ${ownerKey} failed on ${failures.map(([c, o]) => `${c}: ${o.ok ? '' : o.error}`).join('; ')}`);
     }
     const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : undefined;
-    const requeueAfter = [plan.requeueAfterMs, retry].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
+    const settled = Math.min(...plan.actions.filter((a) => a.action === 'wait' && a.why === 'Settling').map((a) => (settling.get(a.cluster) ?? 0) + 100));
+    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }
 
@@ -198,6 +204,7 @@ export class PropagationSyncer {
     namespace: string,
     tenant: Record<string, string>,
     signal: AbortSignal,
+    logger: Logger,
   ): Promise<ActionOutcome | undefined> {
     if (action.action === 'apply') {
       if (!view?.member) return { ok: false, error: 'cluster not reachable' };
@@ -209,6 +216,7 @@ export class PropagationSyncer {
       try {
         await this.access.ensureNamespace(view.member, namespace, tenant, signal);
         const stored = await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
+        logger.debug({ cluster: action.cluster, replicas: action.replicas, created: view.observation.kind === 'absent' }, 'applied the copy');
         return { ok: true, wrote: true, stored };
       } catch (err) {
         if (isNotFound(err)) this.access.forgetNamespace(action.cluster, namespace);
@@ -226,6 +234,7 @@ export class PropagationSyncer {
       } catch (err) {
         if (!isNotFound(err)) return { ok: false, error: errorText(err) };
       }
+      logger.info({ cluster: action.cluster }, 'removed the copy from a cluster no longer chosen');
       return { ok: true, wrote: true };
     }
     return undefined;

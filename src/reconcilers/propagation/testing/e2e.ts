@@ -90,6 +90,7 @@ export interface PropagatedObjectView extends KubeObject {
   spec?: { template?: KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } } } };
   status?: {
     placement?: Array<{ cluster: string; replicas?: number }>;
+    excluded?: Array<{ cluster: string; reason?: string }>;
     clusters?: Array<{ cluster: string; state?: string; replicas?: number; readyReplicas?: number; message?: string }>;
     replicas?: number;
     readyReplicas?: number;
