@@ -88,6 +88,10 @@ describe('Leader election across two operator processes (real apiserver)', funct
     expect(await waitUntil(60_000, 100, () => ready(b)), 'the standby is ready (caches synced) without leading').to.equal(true);
     expect(await stampedBy('first')).to.equal('replica-a');
     expect(stamps(b), 'the standby reconciles nothing').to.equal(0);
+    const said = (op: Operator, msg: string) => op.lines.some((l) => l.msg === msg);
+    expect(said(a, 'leader-only runnable started') && said(a, 'every-replica runnable started')).to.equal(true);
+    expect(said(b, 'every-replica runnable started'), 'runnables without leader election run on the standby').to.equal(true);
+    expect(said(b, 'leader-only runnable started'), 'leader-only runnables wait for leadership').to.equal(false);
 
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
@@ -95,6 +99,7 @@ describe('Leader election across two operator processes (real apiserver)', funct
     expect(await waitUntil(120_000, 100, async () => (await holder()) === 'replica-b'), 'B takes over after the lease expires').to.equal(true);
     const killTakeoverMs = Date.now() - killedAt;
     expect(await stampedBy('second')).to.equal('replica-b');
+    expect(await waitUntil(30_000, 50, () => said(b, 'leader-only runnable started'))).to.equal(true);
 
     const c = startOperator('replica-c');
     expect(await waitUntil(60_000, 100, () => ready(c))).to.equal(true);

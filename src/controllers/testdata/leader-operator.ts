@@ -32,5 +32,8 @@ manager.addController({
     await manager.client.patch(Resources.ConfigMap, request.name, request.namespace, { metadata: { annotations: { 'reconciled-by': identity } } }, 'merge');
   },
 });
+// One runnable per kind: the webhook-like one serves on every replica, the other only on the leader.
+manager.addRunnable({ name: 'every-replica', needLeaderElection: false, start: () => logger.info('every-replica runnable started') });
+manager.addRunnable({ name: 'leader-only', start: () => logger.info('leader-only runnable started') });
 await manager.start();
 process.exit(await runUntilSignal(manager));
