@@ -104,6 +104,14 @@ describe('pod validator', () => {
     expect(message(validateWorkload({ ...input, object: cron }, view()))).to.match(/^spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.image:/);
   });
 
+  it('does not re-judge an unchanged pod spec on update (scaling, labels)', () => {
+    const old: WorkloadLike = { kind: 'Deployment', metadata: { name: 'd', namespace: 'shop' }, spec: { replicas: 1, template: { spec: { hostNetwork: true, containers: [] } } } };
+    const scaled: WorkloadLike = { ...old, spec: { replicas: 3, template: { spec: { hostNetwork: true, containers: [] } } } };
+    expect(validateWorkload({ operation: 'UPDATE', object: scaled, oldObject: old, requester }, view()).allowed).to.equal(true);
+    const changed: WorkloadLike = { ...old, spec: { replicas: 1, template: { spec: { hostNetwork: true, hostPID: true, containers: [] } } } };
+    expect(validateWorkload({ operation: 'UPDATE', object: changed, oldObject: old, requester }, view()).allowed).to.equal(false);
+  });
+
   it('resolves short image names the way the runtime does', () => {
     expect(normalizeImage('nginx')).to.equal('docker.io/library/nginx');
     expect(normalizeImage('team/app:1')).to.equal('docker.io/team/app:1');

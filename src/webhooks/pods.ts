@@ -85,6 +85,9 @@ export function validateWorkload(input: AdmissionInput<WorkloadLike>, view: Tree
   if (!limits) return allow();
   const pod = podSpecOf(object);
   if (!pod) return allow();
+  // Updates that leave the pod spec alone (labels, scaling, rollout pauses) are not re-judged against limits set since.
+  const before = input.oldObject ? podSpecOf({ ...input.oldObject, kind: object.kind }) : undefined;
+  if (before && JSON.stringify(before.spec) === JSON.stringify(pod.spec)) return allow();
   return checkPodSpec(pod.spec, pod.field, limits);
 }
 

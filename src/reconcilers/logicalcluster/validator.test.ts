@@ -110,6 +110,13 @@ describe('logical cluster validator', () => {
     expect(validateLogicalCluster(update(before, after), view()).allowed).to.equal(true);
   });
 
+  it('leaves a logical cluster whose workspace disappeared to admins', () => {
+    const before = lc('stray', { workspace: 'gone', constraints: small });
+    const after = lc('stray', { ...before.spec, owners: [{ kind: 'User', name: 'dave' }] });
+    expect(validateLogicalCluster(update(before, after), view()).allowed).to.equal(true);
+    expect(rule(validateLogicalCluster(update(before, after, bob), view()))).to.equal(LogicalClusterRules.ownership);
+  });
+
   it('denies constraints wider than the workspace allows', () => {
     const verdict = validateLogicalCluster(create(lc('web', { workspace: 'team-a', constraints: { ...small, regions: ['us-1'] } })), view());
     expect(rule(verdict)).to.equal(LogicalClusterRules.narrow);

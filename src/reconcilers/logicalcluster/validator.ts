@@ -48,7 +48,7 @@ export function validateLogicalCluster(input: AdmissionInput<LogicalClusterLike>
   const chain = ancestry(view, workspace);
   return firstDenial([
     () => checkImmutable(object, old),
-    () => checkWorkspace(workspace, chain),
+    () => (old ? allow() : checkWorkspace(workspace, chain)),
     () => checkOwnership(input, object, old, chain),
     () => checkNamespaces(object, old, view),
     () => checkConstraints(object, chain),

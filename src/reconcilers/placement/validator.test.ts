@@ -115,6 +115,13 @@ describe('placement validator', () => {
       expect(verdict.allowed && verdict.warnings?.[0]).to.contain('no PlacementPolicy selects Deployment "web"');
     });
 
+    it('does not re-judge an unchanged pin on update', () => {
+      const old = pinned('eu-2');
+      const scaled = { ...old, spec: { ...(old.spec as object), replicas: 5 } };
+      expect(validatePlacedObject({ operation: 'UPDATE', object: scaled, oldObject: old, requester }, view()).allowed).to.equal(true);
+      expect(validatePlacedObject({ operation: 'UPDATE', object: pinned('eu-2'), oldObject: pinned('eu-1'), requester }, view()).allowed).to.equal(false);
+    });
+
     it('denies an empty pin list', () => {
       expect(message(validatePlacedObject(create(pinned(' , ')), view()))).to.contain('names no cluster');
     });

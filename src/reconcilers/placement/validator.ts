@@ -151,6 +151,7 @@ export function validatePropagatedObject(input: AdmissionInput<PropagatedObjectL
       const pins = template.metadata && 'annotations' in template.metadata ? template.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] : undefined;
       const annotation = pins ?? po.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS];
       if (annotation === undefined) return allow();
+      if (input.oldObject && pinsOf(input.oldObject) === annotation) return allow(); // unchanged pin: the scheduler reports policy changes
       const object: PlacedObject = {
         apiVersion: template.apiVersion ?? '',
         kind: template.kind ?? '',
@@ -164,11 +165,20 @@ export function validatePropagatedObject(input: AdmissionInput<PropagatedObjectL
   ]);
 }
 
+function pinsOf(po: PropagatedObjectLike): string | undefined {
+  const meta = po.spec.template?.metadata;
+  const onTemplate = meta && 'annotations' in meta ? meta.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] : undefined;
+  return onTemplate ?? po.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS];
+}
+
 /** Any namespaced object in a tenant namespace that carries `placement.canopy.dev/clusters`. */
 export function validatePlacedObject(input: AdmissionInput<PlacedObject>, view: PlacementView): Verdict {
   const object = input.object;
   if (input.operation === 'DELETE' || !object) return allow();
-  if (object.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] === undefined) return allow();
+  const pins = object.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS];
+  if (pins === undefined) return allow();
+  // An unchanged pin is not re-judged on every update (a scale, a label): policy changes since are the scheduler's to report.
+  if (input.oldObject && input.oldObject.metadata?.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] === pins) return allow();
   const withNamespace: PlacedObject = { ...object, metadata: { ...object.metadata, namespace: object.metadata.namespace ?? input.namespace ?? '' } };
   const policy = governingPolicy(withNamespace, view);
   if (!policy) {

@@ -80,6 +80,14 @@ describe('workspace validator', () => {
       );
     });
 
+    it('does not block unrelated edits of a workspace whose parent disappeared', () => {
+      const t = tree();
+      const orphan = t.workspace('orphan')!;
+      const edited = ws('orphan', { ...orphan.spec, owners: [{ kind: 'User', name: 'dave' }] });
+      expect(validateWorkspace(update(orphan, edited), t).allowed).to.equal(true);
+      expect(rule(validateWorkspace(update(orphan, ws('orphan', { parent: 'gone-too' })), t))).to.equal(WorkspaceRules.parentMissing);
+    });
+
     it('denies a workspace that is its own parent', () => {
       expect(rule(validateWorkspace(create(ws('loop', { parent: 'loop' })), tree()))).to.equal(WorkspaceRules.cycle);
     });

@@ -41,7 +41,7 @@ export function validateWorkspace(input: AdmissionInput<WorkspaceLike>, view: Tr
   const parentChain = parent ? ancestry(view, parent) : undefined;
   return firstDenial([
     () => (old ? allow() : checkName(name, view)),
-    () => checkParent(name, parent, oldParent, parentChain),
+    () => checkParent(name, parent, oldParent, parentChain, old !== undefined),
     () => checkOwnership(input.requester, name, object, old, parentChain, view),
     () => checkConstraints(object, parent, parentChain),
   ]);
@@ -78,8 +78,10 @@ function checkName(name: string, view: TreeView): Verdict {
   return allow();
 }
 
-function checkParent(name: string, parent: string | undefined, oldParent: string | undefined, chain: Chain | undefined): Verdict {
+function checkParent(name: string, parent: string | undefined, oldParent: string | undefined, chain: Chain | undefined, updating: boolean): Verdict {
   if (!parent || !chain) return allow();
+  // A tree that broke after the fact (a parent deleted) is reported in status; it must not block unrelated edits.
+  if (updating && parent === oldParent) return allow();
   if (parent === name) return deny(WorkspaceRules.cycle, 'spec.parent', `workspace "${name}" cannot be its own parent`);
   if (chain.missing !== undefined) {
     if (chain.missing === parent) {
