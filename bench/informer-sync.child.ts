@@ -75,11 +75,14 @@ async function runFloor(): Promise<Record<string, number>> {
 
 /** Memory after a full GC (run with --expose-gc): what the process keeps, not garbage not yet collected. */
 function memory(): Record<string, number> {
+  const cpu = process.cpuUsage(cpuAtStart);
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  return { rssAfterSyncMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return { cpuMs: (cpu.user + cpu.system) / 1000, rssAfterSyncMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
 
 const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+/** CPU this process spent from its first request to the end of the sync (all threads, GC included). */
+const cpuAtStart = process.cpuUsage();
 const result = mode === 'floor' ? await runFloor() : await runInformers();
 console.log(JSON.stringify({ mode, ...result, baselineRssMiB }));
