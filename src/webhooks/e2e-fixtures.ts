@@ -2,7 +2,7 @@
  * Helpers for the admission e2e suites (real apiserver calling the webhook
  * on loopback). Not loaded by the operator.
  */
-import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { maybeTestOperator, testEnv } from '../../test/e2e/env.js';
@@ -22,7 +22,12 @@ export interface WebhookInstance {
 
 /** The identity webhook instances run as: the operator's ServiceAccount when the shared operator runs, else admin. */
 function operatorKubeConfig(): KubeConfig {
-  return maybeTestOperator()?.kubeConfig ?? testEnv().host.kubeConfig();
+  const source = maybeTestOperator()?.kubeConfig ?? testEnv().host.kubeConfig();
+  // A copy: ApiClient.for shares one client per KubeConfig object, and stopping
+  // this instance's manager closes its client, which must not be the operator's.
+  const copy = new KubeConfig();
+  copy.loadFromString(source.exportConfig());
+  return copy;
 }
 
 /** Runs a webhook in its own manager (leader election off, no metrics server) until stopped. */
