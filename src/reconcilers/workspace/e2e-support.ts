@@ -3,7 +3,7 @@
 // (children first, so no test leaves ParentMissing workspaces behind).
 
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, isNotFound, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { API_VERSION } from '../../crds/index.js';
 import { LABEL_INHERITED_FROM } from '../../crds/labels.js';
 import type { WorkspaceSpec, WorkspaceStatus } from '../../crds/workspace.js';
@@ -69,9 +69,8 @@ export async function waitReady(client: ApiClient, name: string): Promise<Worksp
   return waitForWorkspace(client, name, 'Ready', (ws) => condition(ws, 'Ready')?.status === 'True');
 }
 
-/** Namespaces holding a copy of `kind`/`name`, with the namespace each says it came from. */
-export async function copies(client: ApiClient, kind: 'RoleBinding' | 'ConfigMap' | 'Role' | 'Secret' | 'NetworkPolicy' | 'LimitRange', name: string, namespaces: readonly string[]): Promise<Map<string, string>> {
-  const resource = Resources[kind];
+/** Namespaces holding a copy named `name` of `resource`, with the namespace each says it came from. */
+export async function copiesOf(client: ApiClient, resource: ResourceRef, name: string, namespaces: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   await Promise.all(
     namespaces.map(async (ns) => {
@@ -81,6 +80,10 @@ export async function copies(client: ApiClient, kind: 'RoleBinding' | 'ConfigMap
     }),
   );
   return found;
+}
+
+export function copies(client: ApiClient, kind: 'RoleBinding' | 'ConfigMap' | 'Role' | 'Secret' | 'NetworkPolicy' | 'LimitRange', name: string, namespaces: readonly string[]): Promise<Map<string, string>> {
+  return copiesOf(client, Resources[kind], name, namespaces);
 }
 
 /** Deletes workspaces leaves first (the order given is parents first) and waits until they are gone. */

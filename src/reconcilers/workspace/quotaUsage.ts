@@ -10,7 +10,7 @@
 import type { Informer, KubeObject } from '../../controllers/index.js';
 import { narrowConstraints } from './constraints.js';
 import type { Forest } from './forest.js';
-import { addQuantities, compareQuantities, type Quantity } from './quantity.js';
+import { addQuantities, compareQuantities, type Quantity, ZERO_QUANTITY } from './quantity.js';
 import { parseResourceList } from './resourceList.js';
 import type { ResourceList, WorkspaceConstraints } from './types.js';
 
@@ -60,10 +60,11 @@ export function subtreeUsage(
   resources: ReadonlySet<string>,
 ): Map<string, Quantity> {
   const total = new Map<string, Quantity>();
-  for (const resource of resources) total.set(resource, { nanos: 0n, format: 'DecimalSI' });
   for (const ws of forest.subtree(workspace)) {
     for (const ns of forest.namespacesOf(ws)) add(total, namespaceUsage(quotasIn(ns)), resources);
   }
+  // Seeded only now: a sum keeps its first term's notation (64Mi, not 67108864).
+  for (const resource of resources) if (!total.has(resource)) total.set(resource, ZERO_QUANTITY);
   return total;
 }
 
