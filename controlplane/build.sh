@@ -15,12 +15,12 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 # The key covers everything that changes the binaries: pins, sources, toolchain.
-key_input="$(cat "$here/go.mod" "$here/go.sum" "$here"/cmd/*/main.go "$here/build.sh"; go env GOVERSION GOOS GOARCH)"
+key_input="$(cat "$here/go.mod" "$here/go.sum" "$here"/cmd/*/main.go "$here"/tools/*/go.mod "$here"/tools/*/go.sum "$here/build.sh"; go env GOVERSION GOOS GOARCH)"
 key="$(printf '%s' "$key_input" | sha256sum | cut -c1-12)"
 cache_root="${CANOPY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/canopy}"
 bin_dir="$cache_root/controlplane/k8s-${k8s_version}-etcd-${etcd_version}-${key}/bin"
 
-binaries=(kube-apiserver kube-controller-manager kubectl etcd supervise)
+binaries=(kube-apiserver kube-controller-manager kubectl etcd supervise helm)
 missing=()
 for b in "${binaries[@]}"; do [ -x "$bin_dir/$b" ] || missing+=("$b"); done
 if [ ${#missing[@]} -eq 0 ]; then
@@ -43,13 +43,16 @@ cd "$here"
 i=0
 for b in "${missing[@]}"; do
   i=$((i + 1))
+  module_dir="$here"
   case "$b" in
     etcd|supervise) pkg="./cmd/$b" ;;
+    # Helm lives in a module of its own (tools/helm) so its dependencies never move Kubernetes' pins.
+    helm) pkg="helm.sh/helm/v3/cmd/helm"; module_dir="$here/tools/helm" ;;
     *) pkg="k8s.io/kubernetes/cmd/$b" ;;
   esac
   start=$(date +%s)
   echo "canopy: building $b ($i/${#missing[@]}, k8s $k8s_version, etcd $etcd_version; the first build takes several minutes)..." >&2
-  if ! CGO_ENABLED=0 go build -mod=mod -ldflags "-s -w$version_flags" -o "$tmp_dir/$b" "$pkg" >&2; then
+  if ! (cd "$module_dir" && CGO_ENABLED=0 go build -mod=mod -ldflags "-s -w$version_flags" -o "$tmp_dir/$b" "$pkg") >&2; then
     echo "canopy: building $b failed (see the Go errors above); check the Go toolchain (go version) and the module proxy (go env GOPROXY)" >&2
     exit 4
   fi

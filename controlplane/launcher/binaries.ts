@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LaunchError } from './errors.js';
 
 /** The binaries the launcher needs; build.sh produces all of them. */
-export const CONTROL_PLANE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kubectl', 'etcd', 'supervise'] as const;
+export const CONTROL_PLANE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kubectl', 'etcd', 'supervise', 'helm'] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
 
 const controlplaneDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
