@@ -1,16 +1,161 @@
 /**
- * Failover part of the propagation benchmark; filled in once the placement
- * reconciler (which moves replicas off a tainted cluster) is registered.
+ * Failover part of the propagation benchmark, with the real cluster-health,
+ * placement and propagation reconcilers: N Deployments divided 1:1:1 over
+ * eu-1, eu-2 and us-1; us-1's apiserver is stopped; measured is the time
+ * until every Deployment's three replicas are applied on eu-1 and eu-2.
+ *
+ * The toleration is what the chain waits on purpose: us-1 is probed every
+ * second and tainted after failoverAfterSeconds; the policy moves workloads
+ * as soon as the taint appears (failover.tolerationSeconds 0). The target is
+ * toleration + 5 s.
  */
+import { pino } from 'pino';
 import type { LocalEnvironment } from '../controlplane/launcher/index.js';
-import type { ApiClient, Manager } from '../src/controllers/index.js';
+import { apply, ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { register as registerClusterHealth } from '../src/reconcilers/cluster/index.js';
+import { register as registerPlacement } from '../src/reconcilers/placement/register.js';
+import { registerPropagation } from '../src/reconcilers/propagation/register.js';
 
 export interface FailoverResult {
   readonly objects: number;
+  /** apiserver stop → every Deployment's replicas applied on the remaining members. */
   readonly ms: number;
+  /** probe interval + failoverAfterSeconds + the policy's tolerationSeconds. */
   readonly tolerationSeconds: number;
+  /** PropagatedObjects created → all Synced, with placement deciding (end to end on the host). */
+  readonly placedAndSyncedMs: number;
+  /** ms after the stop: apiserver stopped, Ready=False seen, taint seen, every placement off us-1. */
+  readonly milestonesMs: Readonly<Record<string, number>>;
+  /** Per object, from its new placement (written by the placement reconciler) to its replicas applied: the syncer's part. */
+  readonly placementToAppliedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
 }
 
-export async function failover(_env: LocalEnvironment, _manager: Manager, _host: ApiClient): Promise<FailoverResult | undefined> {
-  return undefined;
+const NAMESPACE = 'failover';
+const PROBE_SECONDS = 1;
+const FAILOVER_AFTER_SECONDS = 5;
+
+type Deployment = KubeObject & { spec?: { replicas?: number } };
+type PO = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
+
+function deployment(name: string): KubeObject & Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name } },
+    spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+  };
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Runs the failover measurement with its own operator (the caller's must be
+ * stopped first: two syncers would fight over the same objects).
+ */
+export async function failover(env: LocalEnvironment, objects: number, workers: number): Promise<FailoverResult> {
+  const host = new ApiClient(env.host.kubeConfig());
+  await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'bench-failover' }, spec: {} } as KubeObject);
+  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'canopy.dev/workspace': 'bench-failover' } } });
+  await apply(host, {
+    apiVersion: 'canopy.dev/v1alpha1',
+    kind: 'PlacementPolicy',
+    metadata: { name: 'bench-failover' },
+    spec: {
+      resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'bench-failover' }],
+      replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'eu-2', weight: 1 }, { cluster: 'us-1', weight: 1 }] },
+      failover: { enabled: true, tolerationSeconds: 0 },
+    },
+  } as KubeObject);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let i = next++; i < objects; i = next++) {
+        await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `fo-${i}`, namespace: NAMESPACE }, spec: { template: deployment(`fo-${i}`) } } as KubeObject, { resource: Resources.PropagatedObject });
+      }
+    }),
+  );
+
+  const pos = new Informer<PO>(host, Resources.PropagatedObject, { namespace: NAMESPACE }, silentLogger());
+  pos.start();
+  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  registerClusterHealth(manager);
+  registerPlacement(manager);
+  registerPropagation(manager, { concurrency: workers, generate: false });
+  const placedStart = performance.now();
+  await manager.start();
+  const allSynced = () => pos.list().filter((p) => p.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')).length === objects;
+  if (!(await until(allSynced, 600_000))) throw new Error('failover setup: not every PropagatedObject got Synced');
+  const placedAndSyncedMs = performance.now() - placedStart;
+
+  await host.patch(Resources.Cluster, 'us-1', undefined, { spec: { probeIntervalSeconds: PROBE_SECONDS, failoverAfterSeconds: FAILOVER_AFTER_SECONDS } }, 'merge');
+  await new Promise((r) => setTimeout(r, 3 * PROBE_SECONDS * 1000)); // let the health reconciler pick the new interval up
+
+  const remaining = ['eu-1', 'eu-2'].map((m) => {
+    const informer = new Informer<Deployment>(new ApiClient(env.cluster(m).kubeConfig()), Resources.Deployment, { namespace: NAMESPACE }, silentLogger());
+    informer.start();
+    return informer;
+  });
+  await Promise.all(remaining.map((i) => i.waitForSync()));
+  const movedAll = () => {
+    for (let i = 0; i < objects; i++) {
+      const sum = remaining.reduce((s, inf) => s + (inf.get(`fo-${i}`, NAMESPACE)?.spec?.replicas ?? 0), 0);
+      if (sum !== 3) return false;
+    }
+    return true;
+  };
+  // Milestones of the chain, for the breakdown: NotReady seen, taint set, every placement moved.
+  const clusters = new Informer<KubeObject & { spec?: { taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } }>(host, Resources.Cluster, { fieldSelector: 'metadata.name=us-1' }, silentLogger());
+  const milestones: Record<string, number> = {};
+  let start = 0;
+  const mark = (name: string) => (milestones[name] ??= Math.round(performance.now() - start));
+  clusters.on((e) => {
+    if (!start) return;
+    if (e.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False')) mark('notReady');
+    if (e.object.spec?.taints?.some((t) => t.key === 'canopy.dev/unreachable')) mark('tainted');
+  });
+  clusters.start();
+  await clusters.waitForSync();
+  const placedOff = () => pos.list().every((p) => !((p as { status?: { placement?: Array<{ cluster: string }> } }).status?.placement ?? []).some((e) => e.cluster === 'us-1'));
+  // Per object: when its placement left us-1, and when eu-1 + eu-2 carried all its replicas (the syncer's share of the chain).
+  const movedAt = new Map<string, number>();
+  const appliedAt = new Map<string, number>();
+  pos.on((e) => {
+    const placement = (e.object as { status?: { placement?: Array<{ cluster: string }> } }).status?.placement;
+    const name = e.object.metadata?.name ?? '';
+    if (start && placement && placement.length > 0 && !placement.some((p) => p.cluster === 'us-1') && !movedAt.has(name)) movedAt.set(name, performance.now());
+  });
+  for (const informer of remaining) {
+    informer.on((e) => {
+      const name = e.object.metadata?.name ?? '';
+      if (!start || appliedAt.has(name)) return;
+      const sum = remaining.reduce((s, inf) => s + (inf.get(name, NAMESPACE)?.spec?.replicas ?? 0), 0);
+      if (sum === 3) appliedAt.set(name, performance.now());
+    });
+  }
+  start = performance.now();
+  await env.cluster('us-1').stopApiServer();
+  mark('stopped');
+  const watcher = (async () => {
+    if (await until(placedOff, 600_000)) mark('placementMoved');
+  })();
+  if (!(await until(movedAll, 600_000))) throw new Error('failover: replicas never moved off us-1');
+  const ms = performance.now() - start;
+  await watcher;
+  await clusters.stop();
+
+  await Promise.all(remaining.map((i) => i.stop()));
+  await pos.stop();
+  await manager.stop();
+  await env.cluster('us-1').startApiServer();
+  host.close();
+  const syncLag = [...appliedAt].filter(([name]) => movedAt.has(name)).map(([name, at]) => Math.max(0, at - movedAt.get(name)!)).sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(syncLag[Math.min(syncLag.length - 1, Math.ceil((p / 100) * syncLag.length) - 1)] ?? NaN);
+  return { objects, ms, tolerationSeconds: PROBE_SECONDS + FAILOVER_AFTER_SECONDS, placedAndSyncedMs, milestonesMs: milestones, placementToAppliedMs: { p50: pct(50), p99: pct(99), samples: syncLag.length } };
 }

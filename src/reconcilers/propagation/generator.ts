@@ -94,12 +94,14 @@ export class Generator {
       }
       return;
     }
+    // A PropagatedObject on its way out (its finalizer is cleaning the members) is re-created once it is gone.
+    if (existing && isBeingDeleted(existing)) return;
     if (existing && !ours) {
       ctx.events.warning(source, 'PropagatedObjectNameTaken', `PropagatedObject ${existing.metadata?.name} exists and was not generated for this ${ref.kind}; rename one of them to have it placed`);
       return;
     }
     const desired = generatePropagatedObject(source, tenantLabels(ns));
-    if (existing && !isBeingDeleted(existing) && jsonEqual(existing.spec?.template, desired.spec.template) && existing.metadata?.ownerReferences?.some((r) => r.uid === source.metadata.uid)) return;
+    if (existing && jsonEqual(existing.spec?.template, desired.spec.template) && existing.metadata?.ownerReferences?.some((r) => r.uid === source.metadata.uid)) return;
     await apply(this.manager.client, desired, { resource: Resources.PropagatedObject, signal: ctx.signal });
   }
 

@@ -27,6 +27,8 @@ export interface PropagationOptions extends SyncerOptions {
 }
 
 const CLUSTER_INDEX = 'propagation-cluster';
+/** Companions of a namespace are re-planned at most this often while its PropagatedObjects change in bulk. */
+const COMPANION_COALESCE_MS = 500;
 
 function clustersOf(po: PropagatedObjectLike): string[] {
   return [...new Set([...(po.status?.placement ?? []).map((p) => p.cluster), ...(po.status?.clusters ?? []).map((c) => c.cluster)])];
@@ -91,10 +93,11 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   });
   access.onMemberEvents('companions', companionController, (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []));
   access.onMemberEvents('namespaces', companionController, (o) => [{ name: o.metadata?.name ?? '' }]);
-  // Only where a PropagatedObject runs (or stops running) changes what its namespace needs.
+  // Only where a PropagatedObject runs (or stops running) changes what its namespace needs. A
+  // namespace's plan covers all its workloads, so a burst of changes is coalesced into one pass.
   pos.on((event) => {
     if (event.type === 'update' && jsonEqual(clustersOf(event.old), clustersOf(event.object)) && jsonEqual(event.old.spec?.template, event.object.spec?.template)) return;
-    companionController.enqueue({ name: event.object.metadata?.namespace ?? '' });
+    companionController.enqueueAfter({ name: event.object.metadata?.namespace ?? '' }, COMPANION_COALESCE_MS);
   });
   // A member that appears gets its namespace informer, so namespaces left behind by a deleted tenant are found after a restart.
   clusters.on((event) => {
