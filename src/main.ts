@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, Manager, runUntilSignal } from './controllers/index.js';
 import { registerReconcilers } from './reconcilers/index.js';
+import { register as registerWebhook, webhookOptionsFromEnv } from './webhooks/index.js';
 
 /**
  * The operator process: builds the Manager from KUBECONFIG (or the in-cluster
@@ -39,6 +40,7 @@ const program = new Command('canopy-operator')
   .addOption(new Option('--renew-deadline <d>', 'leader gives up after failing to renew this long').env('CANOPY_RENEW_DEADLINE').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--retry-period <d>', 'interval of lease attempts').env('CANOPY_RETRY_PERIOD').argParser(duration).default(2_000, '2s'))
   .addOption(new Option('--graceful-shutdown-timeout <d>', 'time for in-flight reconciles on shutdown').env('CANOPY_GRACEFUL_SHUTDOWN_TIMEOUT').argParser(duration).default(30_000, '30s'))
+  .addOption(new Option('--webhook <bool>', 'serve the admission webhook (configured by CANOPY_WEBHOOK_* variables)').env('CANOPY_WEBHOOK').argParser(bool).default(true))
   .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64));
 
 async function main(): Promise<number> {
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
     retryPeriod: number;
     gracefulShutdownTimeout: number;
     maxMemberClusters: number;
+    webhook: boolean;
   }>();
   const logger = createLogger();
   const kubeConfig = new KubeConfig();
@@ -76,6 +79,8 @@ async function main(): Promise<number> {
     },
   });
   registerReconcilers(manager);
+  // Admission runs on every replica (not only the leader): the apiserver may call any of them.
+  if (flags.webhook) registerWebhook(manager, webhookOptionsFromEnv());
   // Like controller-runtime's panic recovery: a bug in one reconcile's stray promise is logged and
   // counted by the work queue's retry, never a crash of every controller in the process.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection; the operator keeps running'));

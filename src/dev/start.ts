@@ -76,7 +76,9 @@ async function main(): Promise<void> {
 function startOperator(kubeconfig: string): ChildProcess {
   const entry = join(repoRoot, 'src', 'main.ts');
   if (!existsSync(entry)) throw new LaunchError('src/main.ts is missing; the operator cannot start');
-  return spawn(process.execPath, ['--import', 'tsx', entry], { stdio: 'inherit', env: { ...process.env, KUBECONFIG: kubeconfig } });
+  // Loopback ports chosen by the kernel, so a second checkout or a busy 8080 never collides.
+  const env = { CANOPY_WEBHOOK_PORT: '0', CANOPY_METRICS_PORT: '0', CANOPY_HEALTH_PORT: '0', CANOPY_BIND_ADDRESS: '127.0.0.1', ...process.env, KUBECONFIG: kubeconfig };
+  return spawn(process.execPath, ['--import', 'tsx', entry], { stdio: 'inherit', env });
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
