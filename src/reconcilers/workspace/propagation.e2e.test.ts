@@ -60,6 +60,32 @@ describe('workspace propagation (e2e)', function () {
     }
   });
 
+  it("reaches logical clusters' namespaces, which sit one level below their workspace", async () => {
+    const org = uniqueName('lcorg');
+    const team = `${org}-team`;
+    const shop = `${org}-shop`;
+    try {
+      await admin.create(Resources.Workspace, workspace(org));
+      await admin.create(Resources.Workspace, workspace(team, { parent: org }));
+      await Promise.all([org, team].map((n) => waitReady(admin, n)));
+      await admin.create(Resources.RoleBinding, roleBinding('auditors', org, ['audit']));
+      await admin.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: shop }, spec: { workspace: team, namespaces: ['web', 'db'] } } as KubeObject);
+      const namespaces = [`${shop}-web`, `${shop}-db`];
+      await eventually('copies in both logical-cluster namespaces', () => copies(admin, 'RoleBinding', 'auditors', namespaces), (m) => m.size === 2 && [...m.values()].every((from) => from === org));
+      const ns = await eventually('tree labels on the logical-cluster namespace', () => admin.get(Resources.Namespace, `${shop}-db`), (n) => n.metadata?.labels?.[treeLabel(org)] === '2');
+      expect(ns.metadata!.labels![treeLabel(team)]).to.equal('1');
+      expect(ns.metadata!.labels![treeLabel(`${shop}-db`)]).to.equal('0');
+      const selected = await admin.listAll(Resources.Namespace, { labelSelector: treeLabel(team) });
+      expect(selected.map((n) => n.metadata!.name).sort()).to.deep.equal([team, ...namespaces].sort());
+      const ws = await waitForWorkspace(admin, team, 'logical cluster counted', (w) => w.status?.logicalClusters === 1);
+      expect(ws.status!.logicalClusters).to.equal(1);
+    } finally {
+      await admin.delete(Resources.LogicalCluster, shop).catch(() => {});
+      await eventually('logical cluster gone', () => admin.tryGet(Resources.LogicalCluster, shop), (lc) => lc === undefined, 120_000);
+      await deleteWorkspaces(admin, [org, team]);
+    }
+  });
+
   it('keeps copies in sync: source update, hand edit, hand delete, source delete', async () => {
     const root = uniqueName('org');
     const mid = `${root}-mid`;
