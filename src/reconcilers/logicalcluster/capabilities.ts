@@ -82,8 +82,25 @@ export interface CapabilityResult {
   readonly invalid?: string;
 }
 
+// Most logical clusters ask for one of a few capability sets against the default
+// allowance: remember those answers instead of intersecting rules per reconcile.
+const defaultAllowanceCache = new Map<string, CapabilityResult>();
+const CACHE_LIMIT = 1024;
+
 /** Resolves spec.capabilities (default: the `developer` preset) against the workspace's allowance. */
 export function resolveCapabilities(capabilities: Capabilities | undefined, allowance: readonly Rule[] = DEFAULT_ALLOWANCE): CapabilityResult {
+  if (allowance !== DEFAULT_ALLOWANCE) return computeCapabilities(capabilities, allowance);
+  const key = JSON.stringify(capabilities ?? null);
+  let result = defaultAllowanceCache.get(key);
+  if (!result) {
+    result = computeCapabilities(capabilities, allowance);
+    if (defaultAllowanceCache.size >= CACHE_LIMIT) defaultAllowanceCache.clear();
+    defaultAllowanceCache.set(key, result);
+  }
+  return result;
+}
+
+function computeCapabilities(capabilities: Capabilities | undefined, allowance: readonly Rule[]): CapabilityResult {
   const presetName = capabilities?.preset ?? (capabilities?.rules && capabilities.rules.length > 0 ? undefined : 'developer');
   if (presetName !== undefined && !(presetName in PRESETS)) {
     return { rules: [], narrowed: [], invalid: `unknown capabilities preset "${presetName}"; use viewer, developer or admin` };

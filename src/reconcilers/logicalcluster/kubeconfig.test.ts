@@ -14,6 +14,15 @@ describe('logicalcluster kubeconfig', () => {
     expect(kc.getContextObject(kc.getCurrentContext())?.namespace).to.equal('shop-web');
   });
 
+  it('reads back the same through a YAML parser, whatever the values hold', async () => {
+    const { parse } = await import('yaml');
+    const odd = { ...target, name: 'a: "b" # c', server: 'https://[::1]:6443/x?y=#z', insecureSkipTlsVerify: true };
+    const doc = parse(tenantKubeconfig(odd, "to'k\\en")) as { clusters: Array<{ name: string; cluster: Record<string, unknown> }>; users: Array<{ user: { token: string } }>; 'current-context': string };
+    expect(doc.clusters[0]).to.deep.equal({ name: odd.name, cluster: { server: odd.server, 'certificate-authority-data': odd.caData, 'insecure-skip-tls-verify': true } });
+    expect(doc.users[0]!.user.token).to.equal("to'k\\en");
+    expect(doc['current-context']).to.equal(odd.name);
+  });
+
   it('fingerprints where it points, not the token', () => {
     expect(targetFingerprint(target)).to.equal(targetFingerprint({ ...target }));
     expect(targetFingerprint(target)).not.to.equal(targetFingerprint({ ...target, server: 'https://10.0.0.1:6443' }));

@@ -6,7 +6,6 @@
 // the Secret never holds an expired token.
 
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 
 export interface KubeconfigTarget {
   /** Name of the cluster entry: the logical cluster's name. */
@@ -22,18 +21,36 @@ export interface KubeconfigTarget {
   readonly user: string;
 }
 
+/**
+ * The kubeconfig document. Written as YAML by hand rather than through a YAML
+ * library: it is rebuilt for every token rotation of every logical cluster,
+ * and its shape is fixed. Every value is a double-quoted JSON string, which
+ * YAML reads verbatim whatever characters it holds.
+ */
 export function tenantKubeconfig(target: KubeconfigTarget, token: string): string {
-  const cluster: Record<string, unknown> = { server: target.server };
-  if (target.caData) cluster['certificate-authority-data'] = target.caData;
-  if (target.insecureSkipTlsVerify) cluster['insecure-skip-tls-verify'] = true;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: target.name, cluster }],
-    users: [{ name: target.user, user: { token } }],
-    contexts: [{ name: target.name, context: { cluster: target.name, user: target.user, namespace: target.namespace } }],
-    'current-context': target.name,
-  });
+  const q = (value: string) => JSON.stringify(value);
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `  - name: ${q(target.name)}`,
+    '    cluster:',
+    `      server: ${q(target.server)}`,
+    ...(target.caData ? [`      certificate-authority-data: ${q(target.caData)}`] : []),
+    ...(target.insecureSkipTlsVerify ? ['      insecure-skip-tls-verify: true'] : []),
+    'users:',
+    `  - name: ${q(target.user)}`,
+    '    user:',
+    `      token: ${q(token)}`,
+    'contexts:',
+    `  - name: ${q(target.name)}`,
+    '    context:',
+    `      cluster: ${q(target.name)}`,
+    `      user: ${q(target.user)}`,
+    `      namespace: ${q(target.namespace)}`,
+    `current-context: ${q(target.name)}`,
+    '',
+  ].join('\n');
 }
 
 /**

@@ -40,14 +40,15 @@ export async function apply(client: ApiClient, o: KubernetesObject, signal?: Abo
 /**
  * Creates or updates one of the logical cluster's namespaces. A new namespace
  * is created outright (one request); an existing one is applied only if it
- * carries Canopy's labels for this logical cluster.
+ * carries Canopy's labels for this logical cluster. Resolves true when the
+ * namespace was created just now (so nothing of ours is inside it yet).
  */
-export async function ensureNamespace(client: ApiClient, ns: KubernetesObject, lcName: string, knownOurs: boolean, signal?: AbortSignal): Promise<void> {
+export async function ensureNamespace(client: ApiClient, ns: KubernetesObject, lcName: string, knownOurs: boolean, signal?: AbortSignal): Promise<boolean> {
   const name = ns.metadata?.name ?? '';
   if (!knownOurs) {
     try {
       await client.create(Resources.Namespace, ns as KubeObject, signal);
-      return;
+      return true;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -60,14 +61,40 @@ export async function ensureNamespace(client: ApiClient, ns: KubernetesObject, l
     }
     if (existing.metadata?.deletionTimestamp) throw new NamespaceTerminatingError(name);
     await apply(client, ns, signal);
-    return;
+    return false;
   }
   await client.create(Resources.Namespace, ns as KubeObject, signal);
+  return true;
 }
 
-/** Applies everything after the namespaces, in parallel (they do not depend on each other). */
-export async function applyAll(client: ApiClient, objects: readonly KubernetesObject[], signal?: AbortSignal): Promise<void> {
-  const results = await Promise.allSettled(objects.map((o) => apply(client, o, signal)));
+/**
+ * Kinds safe to create with a plain POST in a brand-new namespace: every field
+ * Canopy sets on them is either fixed or an atomic list, so the later
+ * server-side applies (which share ownership with that first write) can still
+ * change everything they need to. ResourceQuota is not among them: a resource
+ * dropped from spec.hard must disappear, which only an apply that owns the map
+ * alone can do.
+ */
+const CREATE_FIRST_KINDS = new Set(['ServiceAccount', 'LimitRange', 'NetworkPolicy', 'Role', 'RoleBinding', 'Secret']);
+
+/**
+ * Writes objects in parallel (they do not depend on each other). In a
+ * namespace created moments ago nothing of ours exists yet, so kinds that allow
+ * it are created with a POST, cheaper for the apiserver than an apply that
+ * first looks for the object; AlreadyExists falls back to the apply.
+ */
+export async function applyAll(client: ApiClient, objects: readonly KubernetesObject[], freshNamespaces: ReadonlySet<string> = new Set(), signal?: AbortSignal): Promise<void> {
+  const write = async (o: KubernetesObject): Promise<unknown> => {
+    if (CREATE_FIRST_KINDS.has(o.kind ?? '') && freshNamespaces.has(o.metadata?.namespace ?? '')) {
+      try {
+        return await client.create(await resourceOf(client, o), o as KubeObject, signal);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    return apply(client, o, signal);
+  };
+  const results = await Promise.allSettled(objects.map(write));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ o: objects[i]!, err: r.reason as Error }] : []));
   if (failed.length > 0) {
     const first = failed[0]!;

@@ -7,13 +7,21 @@
 
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { apply, patchStatus } from '../../controllers/index.js';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../../controllers/index.js';
-import type { ApiClient } from '../../controllers/index.js';
-import type { Informer } from '../../controllers/index.js';
-import { MemberClusterUnavailableError, type MemberClusterPool } from '../../controllers/index.js';
-import type { KubeObject, Request } from '../../controllers/index.js';
-import { Resources } from '../../controllers/index.js';
+import {
+  apply,
+  isAlreadyExists,
+  MemberClusterUnavailableError,
+  patchStatus,
+  Resources,
+  type ApiClient,
+  type Informer,
+  type KubeObject,
+  type MemberClusterPool,
+  type ReconcileContext,
+  type ReconcileResult,
+  type Reconciler,
+  type Request,
+} from '../../controllers/index.js';
 import { currentBindings, otherClaims, workspaceView, type Lookup, type WorkspaceLike } from './context.js';
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
 import {
@@ -27,7 +35,8 @@ import {
   serviceAccountName,
 } from './names.js';
 import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune, requestToken } from './ops.js';
-import { plan, type Plan } from './plan.js';
+import { plan, type Failure, type Plan } from './plan.js';
+import { hasWorkspaceLimits } from './limits.js';
 import { ConditionTypes, nextStatus, statusChanged, type ConditionInput, type Outcome } from './status.js';
 import type { ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
@@ -89,6 +98,9 @@ export class LogicalClusterReconciler implements Reconciler {
   private readonly applied = new Map<string, { fingerprint: string; at: number }>();
   /** Token expiry and target per logical cluster, so the Secret is not read back on every reconcile. */
   private readonly tokens = new Map<string, { expiresAt: Date; fingerprint: string }>();
+  /** The last plan per logical cluster and what it was computed from (see decide). */
+  private readonly plans = new Map<string, { key: string; plan: Plan | Failure; fingerprint: string }>();
+  private inputsEpoch = 0;
   /** The status this process last wrote per logical cluster (the cache lags behind our own writes). */
   private readonly writtenStatus = new Map<string, { uid: string | undefined; status: LogicalClusterStatus; at: number }>();
   private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint'>>;
@@ -133,10 +145,7 @@ export class LogicalClusterReconciler implements Reconciler {
 
   private async materialize(lc: LogicalClusterObject, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const name = lc.metadata.name ?? '';
-    const view = workspaceView(this.lookup, lc.spec.workspace);
-    const clusters = this.deps.clusters.list();
-    const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.livePendingBindings()) : new Map<string, string>();
-    const decision = plan({ lc, workspace: view, clusters, bindings, otherClaims: () => otherClaims(this.lookup, view, name, clusters) });
+    const decision = this.decide(lc);
 
     if (!decision.ok) {
       const conditions: ConditionInput[] = [];
@@ -198,6 +207,33 @@ export class LogicalClusterReconciler implements Reconciler {
     return { requeueAfter: Math.max(1000, Math.min(requeueAfter, this.opts.reapplyAfterMs)) };
   }
 
+  /**
+   * plan() for this logical cluster, remembered while nothing it reads can have
+   * changed: the same spec (uid, generation), binding, and no Workspace or
+   * Cluster event since (inputsEpoch). Only a Namespace-mode plan without
+   * workspace limits is remembered; the others also read other logical
+   * clusters, which the epoch does not track.
+   */
+  private decide(lc: LogicalClusterObject): Plan | Failure {
+    const name = lc.metadata.name ?? '';
+    const key = `${lc.metadata.uid}|${lc.metadata.generation}|${lc.status?.cluster ?? ''}|${this.inputsEpoch}`;
+    const cached = this.plans.get(name);
+    if (cached?.key === key) return cached.plan;
+    const view = workspaceView(this.lookup, lc.spec.workspace);
+    const clusters = this.deps.clusters.list();
+    const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.livePendingBindings()) : new Map<string, string>();
+    const decision = plan({ lc, workspace: view, clusters, bindings, otherClaims: () => otherClaims(this.lookup, view, name, clusters) });
+    const cacheable = decision.ok && decision.mode === 'Namespace' && view.state === 'ok' && !hasWorkspaceLimits(view.scopes);
+    if (cacheable) this.plans.set(name, { key, plan: decision, fingerprint: createHash('sha256').update(JSON.stringify([lc.metadata.uid, decision.objects])).digest('hex') });
+    else this.plans.delete(name);
+    return decision;
+  }
+
+  /** A Workspace or Cluster changed: remembered plans may be stale. */
+  inputsChanged(): void {
+    this.inputsEpoch++;
+  }
+
   private async targetOf(p: Plan, signal: AbortSignal): Promise<{ client: ApiClient; endpoint: ServerEndpoint }> {
     if (p.mode === 'Namespace') return { client: this.deps.host, endpoint: this.hostEndpoint };
     try {
@@ -211,7 +247,7 @@ export class LogicalClusterReconciler implements Reconciler {
 
   private async applyPlan(lc: LogicalClusterObject, p: Plan, targetClient: ApiClient, signal: AbortSignal): Promise<void> {
     const name = lc.metadata.name ?? '';
-    const fingerprint = createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('hex');
+    const fingerprint = this.plans.get(name)?.plan === p ? this.plans.get(name)!.fingerprint : createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('hex');
     const memo = this.applied.get(name);
     const specChanged = lc.status?.observedGeneration !== undefined && lc.status.observedGeneration !== lc.metadata.generation;
     if (memo && memo.fingerprint === fingerprint && this.now().getTime() - memo.at < this.opts.reapplyAfterMs && !specChanged) return;
@@ -223,8 +259,9 @@ export class LogicalClusterReconciler implements Reconciler {
         : [{ client: targetClient, objects: p.objects.member, host: false }, { client: this.deps.host, objects: p.objects.host, host: true }];
     for (const w of writes) {
       const namespaces = w.objects.filter((o) => o.kind === 'Namespace');
-      await Promise.all(namespaces.map((ns) => ensureNamespace(w.client, ns, name, w.host && this.knownNamespace(ns.metadata?.name ?? '', name), signal)));
-      await applyAll(w.client, w.objects.filter((o) => o.kind !== 'Namespace'), signal);
+      const created = await Promise.all(namespaces.map((ns) => ensureNamespace(w.client, ns, name, w.host && this.knownNamespace(ns.metadata?.name ?? '', name), signal)));
+      const fresh = new Set(namespaces.filter((_, i) => created[i]).map((ns) => ns.metadata?.name ?? ''));
+      await applyAll(w.client, w.objects.filter((o) => o.kind !== 'Namespace'), fresh, signal);
       // Pruning lists by label, so it runs only when the spec changed, not on every event.
       if (specChanged) await prune(w.client, name, w.objects, w.host ? keepSecret : [], signal);
     }
@@ -260,9 +297,22 @@ export class LogicalClusterReconciler implements Reconciler {
       type: 'Opaque',
       data: { [KUBECONFIG_KEY]: Buffer.from(tenantKubeconfig(kubeconfigTarget, issued.token)).toString('base64') },
     };
-    await apply(this.deps.host, secret, { resource: Resources.Secret, signal });
+    await this.writeSecret(secret, due.why === 'missing' && !lc.status?.kubeconfigSecretRef, signal);
     this.tokens.set(name, { expiresAt: issued.expiresAt, fingerprint });
     return tokenRefresh(now, { expiresAt: issued.expiresAt, fingerprint }, fingerprint, p.tokenLifetimeSeconds).requeueAfterMs;
+  }
+
+  /** The first Secret of a logical cluster is created with a POST (cheaper); later ones, and any surprise, are applied. */
+  private async writeSecret(secret: KubeObject, first: boolean, signal: AbortSignal): Promise<void> {
+    if (first) {
+      try {
+        await this.deps.host.create(Resources.Secret, secret, signal);
+        return;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    await apply(this.deps.host, secret, { resource: Resources.Secret, signal });
   }
 
   private async readTokenState(namespace: string, secretName: string): Promise<TokenState> {
@@ -380,6 +430,7 @@ export class LogicalClusterReconciler implements Reconciler {
     this.applied.delete(name);
     this.tokens.delete(name);
     this.writtenStatus.delete(name);
+    this.plans.delete(name);
     for (const [cluster, holder] of this.pendingBindings) if (holder === name) this.pendingBindings.delete(cluster);
   }
 }

@@ -42,6 +42,16 @@ export function register(manager: Manager, options: RegisterOptions = {}): Contr
     if (event.type === 'delete' && lc) reconciler.namespaceGone(lc);
   });
 
+  const workspaceSignatures = new Signatures((ws) => {
+    const w = ws as WorkspaceObject;
+    return JSON.stringify([w.spec?.parent ?? '', w.spec?.constraints ?? null]);
+  });
+  const clusterSignatures = new Signatures((c) => {
+    const cluster = c as ClusterObject;
+    const ready = cluster.status?.conditions?.find((x) => x.type === 'Ready')?.status ?? '';
+    return JSON.stringify([cluster.metadata?.labels ?? {}, cluster.spec ?? {}, ready]);
+  });
+
   const inSubtree = (workspace: string): Request[] => {
     const out: Request[] = [];
     const seen = new Set<string>();
@@ -67,15 +77,27 @@ export function register(manager: Manager, options: RegisterOptions = {}): Contr
     for: Resources.LogicalCluster,
     watches: [
       // Constraints flow down the tree: a workspace change concerns every logical cluster below it.
-      { resource: Resources.Workspace, map: (ws: KubeObject) => inSubtree(ws.metadata?.name ?? '') },
+      {
+        resource: Resources.Workspace,
+        map: (ws: KubeObject) => {
+          // Status writes (child counts, quota usage) come often and change nothing here.
+          if (!workspaceSignatures.changed(ws, workspaces.get(ws.metadata?.name ?? ''))) return [];
+          reconciler.inputsChanged();
+          return inSubtree(ws.metadata?.name ?? '');
+        },
+      },
       // A cluster that appears, becomes Ready or loses a binding may be what a waiting Cluster-mode logical cluster needs.
       {
         resource: Resources.Cluster,
-        map: (cluster: KubeObject) =>
-          logicalClusters
+        map: (cluster: KubeObject) => {
+          // Health probes rewrite status every few seconds; only labels, spec and readiness matter here.
+          if (!clusterSignatures.changed(cluster, clusters.get(cluster.metadata?.name ?? ''))) return [];
+          reconciler.inputsChanged();
+          return logicalClusters
             .list()
             .filter((lc) => lc.spec?.mode === 'Cluster' && (lc.status?.phase !== 'Ready' || lc.status?.cluster === cluster.metadata?.name))
-            .map((lc) => ({ name: lc.metadata?.name ?? '' })),
+            .map((lc) => ({ name: lc.metadata?.name ?? '' }));
+        },
       },
       // A deleted logical cluster frees budget, a count and maybe a cluster for those still waiting.
       { informer: logicalClusters as unknown as Informer, map: (lc: KubeObject) => (lc.metadata?.deletionTimestamp ? notReady() : []) },
@@ -90,4 +112,32 @@ export function register(manager: Manager, options: RegisterOptions = {}): Contr
     ],
     concurrency: options.concurrency ?? 32,
   });
+}
+
+/**
+ * Remembers what of an object a trigger cares about, so that events changing
+ * anything else (status heartbeats) are dropped.
+ */
+class Signatures {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly of: (object: KubeObject) => string) {}
+
+  /**
+   * Whether this event changes the signature. `current` is the cached object:
+   * undefined once deleted; another object when `object` is the old side of
+   * an update (triggers are mapped for both sides), which is skipped.
+   */
+  changed(object: KubeObject, current: KubeObject | undefined): boolean {
+    const name = object.metadata?.name ?? '';
+    if (current === undefined) {
+      this.seen.delete(name);
+      return true;
+    }
+    if (current !== object) return false;
+    const signature = this.of(object);
+    if (this.seen.get(name) === signature) return false;
+    this.seen.set(name, signature);
+    return true;
+  }
 }
