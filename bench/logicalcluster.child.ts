@@ -1,0 +1,52 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { Manager } from '../src/controllers/manager.js';
+import { pino } from 'pino';
+import { silentLogger } from '../src/controllers/logger.js';
+import { Resources } from '../src/controllers/resources.js';
+import { register } from '../src/reconcilers/logicalcluster/register.js';
+
+/**
+ * The operator side of the LogicalCluster benchmark, in its own process so
+ * its RSS is the operator's alone: a Manager running only the LogicalCluster
+ * reconciler (leader election, metrics and health servers off). It prints
+ * `{"event":"synced"}` once its caches are ready, then samples every 250 ms
+ * how many logical clusters named `<prefix>-*` its cache shows Ready, and the
+ * process RSS; when all `count` are Ready it prints one JSON result line.
+ */
+const [countArg, prefix = 'lc'] = process.argv.slice(2);
+const count = Number(countArg);
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+
+const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: process.env.BENCH_LOG ? pino({ level: process.env.BENCH_LOG }, pino.destination(2)) : silentLogger(), gracefulShutdownTimeoutMs: 5000 });
+register(manager);
+const logicalClusters = manager.informer<{ metadata?: { name?: string }; status?: { phase?: string } }>(Resources.LogicalCluster);
+await manager.start();
+await logicalClusters.waitForSync();
+while (manager.notReadyReasons().length > 0) await new Promise((r) => setTimeout(r, 50));
+const cpuAtSync = process.cpuUsage();
+console.log(JSON.stringify({ event: 'synced', at: Date.now(), rssMiB: process.memoryUsage().rss / 2 ** 20 }));
+
+const samples: Array<{ at: number; ready: number; rssMiB: number; heapMiB: number }> = [];
+let peakRssMiB = 0;
+const ready = () => {
+  let n = 0;
+  for (const lc of logicalClusters.list()) if (lc.status?.phase === 'Ready' && lc.metadata?.name?.startsWith(`${prefix}-`)) n++;
+  return n;
+};
+const doneAt = await new Promise<number>((resolve) => {
+  const tick = () => {
+    const usage = process.memoryUsage();
+    peakRssMiB = Math.max(peakRssMiB, usage.rss / 2 ** 20);
+    const n = ready();
+    samples.push({ at: Date.now(), ready: n, rssMiB: usage.rss / 2 ** 20, heapMiB: usage.heapUsed / 2 ** 20 });
+    if (n >= count) resolve(Date.now());
+    else setTimeout(tick, 250);
+  };
+  tick();
+});
+const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+const cpu = process.cpuUsage(cpuAtSync);
+console.log(JSON.stringify({ event: 'done', doneAt, peakRssMiB: Math.max(peakRssMiB, maxRssMiB), maxRssMiB, cpuSeconds: (cpu.user + cpu.system) / 1e6, samples }));
+await manager.stop();
+process.exit(0);
