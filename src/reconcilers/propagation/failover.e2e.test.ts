@@ -15,8 +15,9 @@ const MEMBERS = ['eu-1', 'eu-2', 'us-1'];
  * failoverAfterSeconds it gets the unreachable taint, placement moves its
  * replicas to eu-1 and the syncer applies them there. A workload that may run
  * only on us-1 has no alternative: nothing is deleted and its status says
- * so. When us-1 is back, placement returns per policy and us-1 holds exactly
- * the copies it should.
+ * so; one deleted meanwhile waits for us-1 to come back (its finalizer keeps
+ * it, its status says what is pending). When us-1 is back, placement returns
+ * per policy and us-1 holds exactly the copies it should.
  */
 describe('propagation: failover when a member goes away and comes back (e2e)', function () {
   this.timeout(300_000);
@@ -26,6 +27,7 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
   const soloPolicy = uniqueName('solo');
   const spread = uniqueName('spread');
   const solo = uniqueName('solo');
+  const gone = uniqueName('gone');
   const simulators: PodSimulator[] = [];
   let saved: { probeIntervalSeconds?: number; failoverAfterSeconds?: number } = {};
   const getPo = (name: string) => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, ns);
@@ -53,7 +55,7 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
       await sim.start();
       simulators.push(sim);
     }
-    for (const [name, replicas, label] of [[spread, 4, 'spread'], [solo, 1, 'solo']] as const) {
+    for (const [name, replicas, label] of [[spread, 4, 'spread'], [solo, 1, 'solo'], [gone, 1, 'solo']] as const) {
       const d = deployment(name, replicas, { failover: label });
       await apply(client('host'), { ...d, metadata: { ...d.metadata, namespace: ns } });
     }
@@ -74,7 +76,7 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
   });
 
   it('moves us-1\'s replicas to eu-1 after the toleration, deletes nothing without an alternative, and returns per policy when us-1 is back', async () => {
-    for (const name of [spread, solo]) {
+    for (const name of [spread, solo, gone]) {
       await eventually(`${name} Ready before the outage`, async () => (condition(await getPo(name), 'Ready')?.status === 'True' ? true : undefined), 90_000);
     }
     expect(placementOf(await getPo(spread))).to.equal('eu-1=3,us-1=1');
@@ -106,6 +108,14 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
     expect(condition(stranded, 'Scheduled')?.status).to.equal('False');
     expect(condition(stranded, 'Synced')?.message).to.match(/nothing is deleted while no alternative exists/);
 
+    // Deleted while its only cluster is away: the PropagatedObject stays, saying what is pending.
+    await client('host').delete(Deployments, gone, ns);
+    const pendingDelete = await eventually('gone reports its pending removal', async () => {
+      const p = await getPo(gone);
+      return p?.metadata?.deletionTimestamp && condition(p, 'Synced')?.reason === 'Deleting' ? p : undefined;
+    });
+    expect(condition(pendingDelete, 'Synced')?.message).to.match(/removal still pending on us-1/);
+
     await testEnv().cluster('us-1').startApiServer();
     await eventually('us-1 Ready and untainted', async () => {
       const c = await client('host').get<ClusterView>(Resources.Cluster, 'us-1');
@@ -124,6 +134,8 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
     expect((await onMember('us-1', spread))?.spec?.replicas).to.equal(1);
     await eventually('solo Ready on us-1 again', async () => (condition(await getPo(solo), 'Ready')?.status === 'True' ? true : undefined), 60_000);
     expect((await onMember('us-1', solo))?.metadata?.uid, 'the only copy of solo was never deleted').to.equal(soloUid);
+
+    await eventually('gone cleaned from us-1 and its PropagatedObject released', async () => ((await getPo(gone)) || (await onMember('us-1', gone)) ? undefined : true), 60_000);
 
     // No orphan and no duplicate on us-1: exactly the two copies the placement asks for.
     const onUs1 = await client('us-1').list(Deployments, { namespace: ns, labelSelector: 'canopy.dev/managed-by=canopy' });

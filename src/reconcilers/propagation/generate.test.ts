@@ -19,6 +19,7 @@ describe('propagation/generate', () => {
       labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/managed-by': 'canopy' },
       annotations: { 'canopy.dev/source': 'apps/v1/Deployment/web' },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-1' }],
+      finalizers: ['propagation.canopy.dev/cleanup'],
     });
     expect(po.spec.template).to.deep.equal({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } }, spec: source.spec });
     expect(isGenerated(po)).to.equal(true);

@@ -7,7 +7,7 @@
  * PropagatedObject with its source.
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { ANNOTATION_SOURCE, generatedName } from './names.js';
+import { ANNOTATION_SOURCE, FINALIZER, generatedName } from './names.js';
 import { portableObject, type KubeObject } from './portable.js';
 
 export interface SourceObject extends KubeObject {
@@ -23,6 +23,7 @@ export interface GeneratedPropagatedObject {
     labels: Record<string, string>;
     annotations: Record<string, string>;
     ownerReferences: { apiVersion: string; kind: string; name: string; uid: string }[];
+    finalizers: string[];
   };
   spec: { template: KubeObject };
 }
@@ -47,6 +48,8 @@ export function generatePropagatedObject(source: SourceObject, tenantLabels: Rea
       labels: { ...tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
       annotations: { [ANNOTATION_SOURCE]: sourceKey(source) },
       ownerReferences: [{ apiVersion: source.apiVersion, kind: source.kind, name: source.metadata.name, uid: source.metadata.uid }],
+      // Created with the syncer's finalizer, so the syncer need not add it in a second write.
+      finalizers: [FINALIZER],
     },
     spec: { template: templateFromSource(source) },
   };

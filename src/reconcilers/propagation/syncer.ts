@@ -149,17 +149,17 @@ export class PropagationSyncer {
       const synced = status.conditions.find((c) => c.type === 'Synced');
       if (synced) Object.assign(synced, { status: 'False', reason: resolved.reason, message: `${resolved.message}; nothing is changed on member clusters until it is fixed` });
     }
+    const failures = [...outcomes.entries()].filter(([, o]) => !o.ok);
+    const pending = plan.actions.some((a) => a.action === 'wait' && a.why === 'Unreachable');
     if (!deleting) {
       const previous = po.status?.conditions?.find((c) => c.type === 'Synced');
       const synced = status.conditions.find((c) => c.type === 'Synced');
       if (synced && synced.status === 'False' && previous?.reason !== synced.reason && ['Conflict', 'ApplyFailed', 'SourceNotFound'].includes(synced.reason)) {
         ctx.events.warning(po, synced.reason, synced.message);
       }
-      await writeStatus(this.client, po, status, ctx.signal);
     }
-
-    const failures = [...outcomes.entries()].filter(([, o]) => !o.ok);
-    const pending = plan.actions.some((a) => a.action === 'wait' && a.why === 'Unreachable');
+    // A deletion that completes now needs no status; one that waits for a member says which.
+    if (!deleting || pending || failures.length > 0) await writeStatus(this.client, po, status, ctx.signal);
     if (deleting && plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok))) {
       this.handovers.delete(uid);
       await setFinalizer(this.client, po, false);
