@@ -10,9 +10,9 @@
 // a different fingerprint.
 //
 // The informers keep objects stripped down to identity, labels, the
-// propagate.canopy.dev/* annotations and this fingerprint: copies are most of
-// the objects and their bodies are never read, and sources are read live when
-// they are copied (see propagator.ts).
+// propagate.canopy.dev/* annotations and this fingerprint: copies (most of
+// the objects) and whatever lives outside the tree are never read whole.
+// Only possible sources, non-copies in home namespaces, keep their bodies.
 
 import { createHash } from 'node:crypto';
 import { ANNOTATION_PROPAGATE_NONE, ANNOTATION_PROPAGATE_SELECT, LABEL_INHERITED_FROM, LABEL_MANAGED_BY } from '../../crds/labels.js';
@@ -40,6 +40,8 @@ export interface TrackedObject extends KubeObject {
   hash: string;
   /** Never a propagation source (see excludedReason). */
   excluded?: boolean;
+  /** The whole object, kept for sources only (see strip's keepBody), so copying needs no read. */
+  body?: KubeObject;
 }
 
 type Json = Record<string, unknown>;
@@ -90,8 +92,12 @@ export function excludedReason(object: KubeObject): string | undefined {
   return undefined;
 }
 
-/** The informer transform: keeps identity, labels, the propagate.* annotations and the fingerprint. */
-export function strip(object: KubeObject): TrackedObject {
+/**
+ * The informer transform: keeps identity, labels, the propagate.* annotations
+ * and the fingerprint, plus the whole object when `keepBody` says it may be a
+ * source (a non-copy in a home namespace: few, and read on every change).
+ */
+export function strip(object: KubeObject, keepBody?: (object: KubeObject) => boolean): TrackedObject {
   const meta = object.metadata ?? {};
   const annotations: Record<string, string> = {};
   for (const key of [ANNOTATION_PROPAGATE_NONE, ANNOTATION_PROPAGATE_SELECT]) {
@@ -113,6 +119,7 @@ export function strip(object: KubeObject): TrackedObject {
     hash: contentHash(object),
   };
   if (excludedReason(object) !== undefined) tracked.excluded = true;
+  else if (keepBody?.(object)) tracked.body = object;
   return tracked;
 }
 

@@ -11,8 +11,9 @@
 // - delete: uid-preconditioned, so a same-named object created meanwhile by
 //   someone else survives.
 //
-// Sources are read live, once per content version, so the informers need not
-// keep object bodies (content.ts).
+// Sources come whole from the informer (it keeps bodies of objects in home
+// namespaces); one in a namespace that became a home namespace after it was
+// cached is read live, once per content version.
 
 import PQueue from 'p-queue';
 import { LRUCache } from 'lru-cache';
@@ -28,7 +29,7 @@ import {
   type ResourceRef,
 } from '../../controllers/index.js';
 import { FIELD_MANAGER } from '../../crds/labels.js';
-import { contentHash, copyFor, strip } from './content.js';
+import { contentHash, copyFor } from './content.js';
 import { copyLabels, isCopy, type ObjectRef, type SourceObject } from './objects.js';
 import type { PropagationAction } from './propagation.js';
 import { typeKey } from './propagatedTypes.js';
@@ -48,8 +49,17 @@ export interface CopyWriterDeps {
   readonly client: ApiClient;
   resource(typeKey: string): ResourceRef | undefined;
   namespaceWritable(namespace: string): boolean;
-  recordWritten(object: KubeObject): void;
-  recordDeleted(namespace: string, key: string): void;
+  /** A write to (namespace, key) starts. */
+  beginWrite(namespace: string, key: string): void;
+  /** It ended with this stored object, a deletion, or nothing; false when the object changed meanwhile (look again). */
+  endWrite(namespace: string, key: string, result: KubeObject | 'deleted' | undefined): boolean;
+}
+
+/** An outcome, and what the apiserver stored if the action wrote something. */
+type Done = { outcome: WriteOutcome; stored?: KubeObject | 'deleted' };
+
+function skipped(why: string): Done {
+  return { outcome: { result: 'skipped', why } };
 }
 
 export class CopyWriter {
@@ -82,51 +92,57 @@ export class CopyWriter {
   }
 
   private async run(action: PropagationAction): Promise<WriteOutcome> {
-    switch (action.action) {
-      case 'conflict':
-        return { result: 'conflict', namespace: action.namespace, key: action.key, source: action.source };
-      case 'delete':
-        return this.remove(action.namespace, action.key, action.current);
-      case 'create':
-        return this.create(action.namespace, action.key, action.source);
-      case 'update':
-        return this.update(action.namespace, action.key, action.source, (action.current as { uid?: string }).uid);
+    if (action.action === 'conflict') return { result: 'conflict', namespace: action.namespace, key: action.key, source: action.source };
+    const { namespace, key } = action;
+    this.deps.beginWrite(namespace, key);
+    let done: Done | undefined;
+    try {
+      done =
+        action.action === 'delete'
+          ? await this.remove(namespace, key, action.current)
+          : action.action === 'create'
+            ? await this.create(namespace, key, action.source)
+            : await this.update(namespace, key, action.source, (action.current as { uid?: string }).uid);
+    } finally {
+      const settled = this.deps.endWrite(namespace, key, done?.stored);
+      // The object changed while the write was in flight: have it planned again.
+      if (!settled && done?.outcome.result === 'done') done.outcome = { result: 'stale', namespace, key };
     }
+    return done.outcome;
   }
 
   private resourceOf(ref: { apiVersion: string; kind: string }): ResourceRef | undefined {
     return this.deps.resource(typeKey(ref.apiVersion, ref.kind));
   }
 
-  private async create(namespace: string, key: string, source: SourceObject): Promise<WriteOutcome> {
-    if (!this.deps.namespaceWritable(namespace)) return { result: 'skipped', why: `namespace ${namespace} does not exist (yet) or is terminating` };
+  private async create(namespace: string, key: string, source: SourceObject): Promise<Done> {
+    if (!this.deps.namespaceWritable(namespace)) return skipped(`namespace ${namespace} does not exist (yet) or is terminating`);
     const resource = this.resourceOf(source);
-    if (!resource) return { result: 'skipped', why: `type ${source.kind} not available` };
+    if (!resource) return skipped(`type ${source.kind} not available`);
     const content = await this.read(source, resource);
-    if (!content) return { result: 'skipped', why: 'source gone' };
+    if (!content) return skipped('source gone');
     const copy = copyFor(content, namespace, copyLabels({ ...source, labels: content.metadata?.labels }));
     try {
       const created = await this.deps.client.create(resource, copy);
-      this.deps.recordWritten(created);
-      return { result: 'done' };
+      return { outcome: { result: 'done' }, stored: created };
     } catch (err) {
       if (isAlreadyExists(err)) {
         const current = await this.deps.client.tryGet(resource, copy.metadata!.name!, namespace);
-        if (!current) return { result: 'stale', namespace, key };
-        if (!isCopy({ labels: current.metadata?.labels })) return { result: 'conflict', namespace, key, source };
+        if (!current) return { outcome: { result: 'stale', namespace, key } };
+        if (!isCopy({ labels: current.metadata?.labels })) return { outcome: { result: 'conflict', namespace, key, source } };
         return this.update(namespace, key, source, current.metadata?.uid);
       }
-      return this.failure(err, namespace, source, 'create');
+      return { outcome: this.failure(err, namespace, source, 'create') };
     }
   }
 
-  private async update(namespace: string, key: string, source: SourceObject, uid: string | undefined): Promise<WriteOutcome> {
-    if (!this.deps.namespaceWritable(namespace)) return { result: 'skipped', why: `namespace ${namespace} is terminating` };
-    if (!uid) return { result: 'stale', namespace, key };
+  private async update(namespace: string, key: string, source: SourceObject, uid: string | undefined): Promise<Done> {
+    if (!this.deps.namespaceWritable(namespace)) return skipped(`namespace ${namespace} is terminating`);
+    if (!uid) return { outcome: { result: 'stale', namespace, key } };
     const resource = this.resourceOf(source);
-    if (!resource) return { result: 'skipped', why: `type ${source.kind} not available` };
+    if (!resource) return skipped(`type ${source.kind} not available`);
     const content = await this.read(source, resource);
-    if (!content) return { result: 'skipped', why: 'source gone' };
+    if (!content) return skipped('source gone');
     const copy = copyFor(content, namespace, copyLabels({ ...source, labels: content.metadata?.labels }));
     const name = copy.metadata!.name!;
     const wanted = contentHash(copy);
@@ -135,38 +151,30 @@ export class CopyWriter {
         fieldManager: FIELD_MANAGER,
         force: true,
       });
-      if (contentHash(applied) === wanted) {
-        this.deps.recordWritten(applied);
-        return { result: 'done' };
-      }
+      if (contentHash(applied) === wanted) return { outcome: { result: 'done' }, stored: applied };
       // Apply merges with fields other managers own; a copy must be exactly its source.
       const replaced = await this.deps.client.replace(resource, {
         ...copy,
         metadata: { ...copy.metadata, uid, resourceVersion: applied.metadata?.resourceVersion },
       });
-      this.deps.recordWritten(replaced);
-      return { result: 'done' };
+      return { outcome: { result: 'done' }, stored: replaced };
     } catch (err) {
       // 422 "uid is immutable", 409 uid mismatch or stale version: not the object the plan saw.
-      if (isInvalid(err) || isConflict(err) || isNotFound(err)) return { result: 'stale', namespace, key };
-      return this.failure(err, namespace, source, 'update');
+      if (isInvalid(err) || isConflict(err) || isNotFound(err)) return { outcome: { result: 'stale', namespace, key } };
+      return { outcome: this.failure(err, namespace, source, 'update') };
     }
   }
 
-  private async remove(namespace: string, key: string, current: ObjectRef & { uid?: string }): Promise<WriteOutcome> {
+  private async remove(namespace: string, key: string, current: ObjectRef & { uid?: string }): Promise<Done> {
     const resource = this.resourceOf(current);
-    if (!resource) return { result: 'skipped', why: `type ${current.kind} not available` };
+    if (!resource) return skipped(`type ${current.kind} not available`);
     try {
       await this.deps.client.delete(resource, current.name, namespace, current.uid ? { preconditions: { uid: current.uid } } : {});
-      this.deps.recordDeleted(namespace, key);
-      return { result: 'done' };
+      return { outcome: { result: 'done' }, stored: 'deleted' };
     } catch (err) {
-      if (isNotFound(err)) {
-        this.deps.recordDeleted(namespace, key);
-        return { result: 'done' };
-      }
-      if (isConflict(err)) return { result: 'stale', namespace, key };
-      if (isForbidden(err)) return { result: 'forbidden', typeKey: typeKey(current.apiVersion, current.kind), verb: 'delete' };
+      if (isNotFound(err)) return { outcome: { result: 'done' }, stored: 'deleted' };
+      if (isConflict(err)) return { outcome: { result: 'stale', namespace, key } };
+      if (isForbidden(err)) return { outcome: { result: 'forbidden', typeKey: typeKey(current.apiVersion, current.kind), verb: 'delete' } };
       throw err;
     }
   }
@@ -181,8 +189,9 @@ export class CopyWriter {
     throw err;
   }
 
-  /** The source's current content, read once per version; undefined if it is gone or no longer a source. */
-  private async read(source: SourceObject, resource: ResourceRef): Promise<KubeObject | undefined> {
+  /** The source's current content: kept by the informer, else read once per version; undefined if it is gone or no longer a source. */
+  private async read(source: SourceObject & { body?: KubeObject }, resource: ResourceRef): Promise<KubeObject | undefined> {
+    if (source.body) return source.body;
     const id = `${source.namespace}/${typeKey(source.apiVersion, source.kind)}/${source.name}`;
     const cached = this.sources.get(id);
     if (cached && cached.hash === source.hash) return cached.object;
@@ -190,7 +199,7 @@ export class CopyWriter {
     if (!pending) {
       pending = this.deps.client.tryGet(resource, source.name, source.namespace).then((object) => {
         if (!object || isCopy({ labels: object.metadata?.labels })) return undefined;
-        this.sources.set(id, { hash: strip(object).hash, object });
+        this.sources.set(id, { hash: contentHash(object), object });
         return object;
       });
       this.reads.set(id, pending);

@@ -68,13 +68,15 @@ export interface PropagatorDeps {
 
 export interface PropagationStats {
   plans: number;
+  /** Plans and namespaces visited, by key kind (src, tree, ns, all). */
+  byKind: Record<string, { plans: number; visited: number }>;
   skippedCovered: number;
   visited: number;
   actions: Record<PropagationAction['action'], number>;
 }
 
 export class Propagator {
-  readonly stats: PropagationStats = { plans: 0, skippedCovered: 0, visited: 0, actions: { create: 0, update: 0, delete: 0, conflict: 0 } };
+  readonly stats: PropagationStats = { plans: 0, byKind: {}, skippedCovered: 0, visited: 0, actions: { create: 0, update: 0, delete: 0, conflict: 0 } };
   private seq = 0;
   private readonly enqueuedAt = new Map<string, number>();
   private readonly plannedAt = new Map<string, number>();
@@ -99,7 +101,12 @@ export class Propagator {
       return;
     }
     const { plans, onlyKey } = this.plan(request);
-    for (const { plan, visited } of plans) await this.carryOut(plan, visited, onlyKey, context);
+    const kind = (this.stats.byKind[request.namespace ?? ''] ??= { plans: 0, visited: 0 });
+    for (const { plan, visited } of plans) {
+      kind.plans++;
+      kind.visited += plan.visited;
+      await this.carryOut(plan, visited, onlyKey, context);
+    }
   }
 
   private input(): PropagationInput {

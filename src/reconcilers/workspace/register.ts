@@ -73,7 +73,10 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
 
   const hierarchy = new Hierarchy(workspaces, namespaces);
   const forest = hierarchy.forest;
-  const tracker = new ObjectTracker(client, logger);
+  const tracker = new ObjectTracker(client, logger, (object) => {
+    const ns = object.metadata?.namespace ?? '';
+    return forest.has(ns) && !isCopy({ labels: object.metadata?.labels });
+  });
   const types = new TypeRegistry(client, logger, options.typeRecheckMs !== undefined ? { recheckMs: options.typeRecheckMs } : {});
   const conflicts = new ConflictRegistry();
   for (const { key, resource } of types.ready()) tracker.track(key, resource);
@@ -85,8 +88,8 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
         return state && (state.state === 'ready' || state.state === 'forbidden') ? state.resource : undefined;
       },
       namespaceWritable: (ns) => hierarchy.namespaceWritable(ns),
-      recordWritten: (object) => tracker.recordWritten(strip(object)),
-      recordDeleted: (ns, key) => tracker.recordDeleted(ns, key),
+      beginWrite: (ns, key) => tracker.beginWrite(ns, key),
+      endWrite: (ns, key, result) => tracker.endWrite(ns, key, result === undefined || result === 'deleted' ? result : strip(result)),
     },
     options.writeConcurrency ?? 32,
   );
@@ -215,6 +218,8 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
     const info = forest.namespaceInfo(ns);
     if (!info) return;
     const key = objectKey(entry);
+    // The propagator is writing this very object: it judges the outcome itself (tracker.endWrite).
+    if (tracker.isPending(ns, key)) return;
     // Canopy's own per-namespace objects (the owners' RoleBinding): put back by the workspace reconciler.
     if (!isCopy(entry) && entry.excluded && entry.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) {
       const ws = entry.labels[LABEL_WORKSPACE];

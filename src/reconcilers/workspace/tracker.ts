@@ -10,11 +10,11 @@
 // and memory than one stripped cache (measured in docs/benchmarks.md).
 //
 // Writes by the propagator are recorded here at once (write-through), so the
-// next plan sees them before their watch events arrive; the events then
-// overwrite the same entries.
+// next plan sees them before their watch events arrive; events that arrive
+// while a write is in flight are held against its result (endWrite).
 
 import type { Logger } from 'pino';
-import { Informer, type ApiClient, type InformerEvent, type ResourceRef } from '../../controllers/index.js';
+import { Informer, type ApiClient, type InformerEvent, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { LABEL_INHERITED_FROM } from '../../crds/labels.js';
 import { strip, type TrackedObject } from './content.js';
 import { type ExistingObject, isCopy, objectKey, type SourceObject } from './objects.js';
@@ -23,6 +23,8 @@ import { type ExistingObject, isCopy, objectKey, type SourceObject } from './obj
 export interface Entry extends SourceObject {
   uid?: string | undefined;
   excluded?: boolean | undefined;
+  /** The whole object, for sources the informer kept whole. */
+  body?: KubeObject | undefined;
 }
 
 export type TrackerEvent =
@@ -41,6 +43,7 @@ export function entryOf(object: TrackedObject): Entry {
     hash: object.hash,
     uid: meta.uid,
     excluded: object.excluded,
+    body: object.body,
   };
 }
 
@@ -132,11 +135,15 @@ export class ObjectTracker {
   readonly index = new ObjectIndex();
   private readonly informers = new Map<string, Informer<TrackedObject>>();
   private readonly listeners = new Set<(event: TrackerEvent) => void>();
+  /** "namespace|key" → writes in flight, and the watch events seen meanwhile. */
+  private readonly pending = new Map<string, { writers: number; seen: Array<{ type: string; resourceVersion: string | undefined }> }>();
   private running = false;
 
   constructor(
     private readonly client: ApiClient,
     private readonly logger: Logger,
+    /** Whether an object may be a source, so its body is worth keeping (a non-copy in a home namespace). */
+    private readonly keepBody: (object: KubeObject) => boolean = () => false,
   ) {}
 
   /** Receives every change of the index that came from the API (not write-through). */
@@ -156,7 +163,7 @@ export class ObjectTracker {
   track(typeKey: string, resource: ResourceRef): Informer<TrackedObject> {
     let informer = this.informers.get(typeKey);
     if (informer) return informer;
-    informer = new Informer<TrackedObject>(this.client, resource, { transform: (o) => strip(o) }, this.logger);
+    informer = new Informer<TrackedObject>(this.client, resource, { transform: (o) => strip(o, this.keepBody) }, this.logger);
     informer.on((event) => this.handle(event));
     this.informers.set(typeKey, informer);
     if (this.running) informer.start();
@@ -186,18 +193,49 @@ export class ObjectTracker {
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 
-  /** Write-through after a successful write: the stored object as the apiserver returned it. */
-  recordWritten(object: TrackedObject): void {
-    this.index.upsert(entryOf(object));
+  /**
+   * Marks a write to (namespace, key) as in flight. Its own watch event may
+   * arrive before the response; events meanwhile are recorded (isPending
+   * tells listeners to leave them to the writer) and judged in endWrite.
+   */
+  beginWrite(namespace: string, key: string): void {
+    const id = `${namespace}|${key}`;
+    const flight = this.pending.get(id);
+    if (flight) flight.writers++;
+    else this.pending.set(id, { writers: 1, seen: [] });
   }
 
-  recordDeleted(namespace: string, key: string): void {
-    this.index.remove(namespace, key);
+  isPending(namespace: string, key: string): boolean {
+    return this.pending.has(`${namespace}|${key}`);
+  }
+
+  /**
+   * Ends a write: `result` is the stored object the apiserver returned,
+   * 'deleted', or undefined when the write failed. Records a successful
+   * write in the index at once (write-through), unless something else
+   * happened to the object while the write was in flight: then the cache
+   * keeps what the watch said, and the caller must look at it again (false).
+   */
+  endWrite(namespace: string, key: string, result: TrackedObject | 'deleted' | undefined): boolean {
+    const id = `${namespace}|${key}`;
+    const flight = this.pending.get(id);
+    if (flight && --flight.writers <= 0) this.pending.delete(id);
+    if (result === undefined) return true;
+    const seen = flight?.seen ?? [];
+    if (result === 'deleted') {
+      if (seen.some((e) => e.type !== 'delete')) return false;
+      this.index.remove(namespace, key);
+      return true;
+    }
+    if (seen.some((e) => e.type === 'delete' || e.resourceVersion !== result.metadata.resourceVersion)) return false;
+    this.index.upsert(entryOf(result));
+    return true;
   }
 
   private handle(event: InformerEvent<TrackedObject>): void {
     const entry = entryOf(event.object);
     const key = objectKey(entry);
+    this.pending.get(`${entry.namespace}|${key}`)?.seen.push({ type: event.type, resourceVersion: event.object.metadata.resourceVersion });
     let change: TrackerEvent;
     if (event.type === 'delete') {
       const previous = this.index.remove(entry.namespace, key);
