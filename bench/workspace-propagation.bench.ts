@@ -1,0 +1,357 @@
+/**
+ * Workspace propagation against a real apiserver (a private LocalEnvironment:
+ * host only, no kube-controller-manager), operator in-process with only the
+ * workspace feature registered.
+ *
+ *   npx tsx bench/workspace-propagation.bench.ts           # 111, 1,111, chain 10, chain 50 (+ HNC)
+ *   npx tsx bench/workspace-propagation.bench.ts --quick   # 111 and chain 10, one round
+ *   ... --no-hnc                                            # skip HNC
+ *
+ * Per shape (a tree of fan-out 10, or a chain), once the tree is built and
+ * the operator idle, ROUNDS rounds of, alternately:
+ * - operator: one RoleBinding created in the root's home namespace; time
+ *   until a watch has seen a copy in every descendant namespace; then the
+ *   source deleted, time until every copy is gone;
+ * - raw floor: a plain client creating the same RoleBindings (same body and
+ *   labels, different name) in as many plain namespaces, with the same
+ *   number of requests in flight as the operator's write pool, timed by the
+ *   same kind of watch; then deleting them.
+ * Also: namespaces the planner visited per source change (each descendant
+ * once), and the memory of the propagated-object cache.
+ * Then HNC (built from its Go module) on the same trees in the same apiserver,
+ * with our operator stopped, timed the same way.
+ *
+ * Prints Markdown tables and writes bench/results/workspace-propagation.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { pino } from 'pino';
+import { LocalEnvironment, repoRoot } from '../controlplane/launcher/index.js';
+import { ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { installCrds } from '../src/dev/manifests.js';
+import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, treeLabel } from '../src/crds/labels.js';
+import { strip } from '../src/reconcilers/workspace/content.js';
+import { register as registerWorkspace, type WorkspaceFeature } from '../src/reconcilers/workspace/index.js';
+import { buildHnc, buildHncTree, HNC_INHERITED_FROM, HNC_VERSION, hncTreeLabel, startHnc, type HncBuild } from './workspace-propagation-hnc.js';
+
+const quick = process.argv.includes('--quick');
+const withHnc = !process.argv.includes('--no-hnc');
+const CONCURRENCY = 32;
+const ROUNDS = quick ? 1 : 3;
+const here = dirname(fileURLToPath(import.meta.url));
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Shape {
+  name: string;
+  prefix: string;
+  /** [namespace, parent] parents first. */
+  edges: Array<[string, string]>;
+}
+
+function tree(prefix: string, fanOut: number, depth: number): Shape {
+  const edges: Array<[string, string]> = [[prefix, '']];
+  let level = [prefix];
+  for (let d = 0; d < depth; d++) {
+    const next: string[] = [];
+    for (const parent of level) for (let i = 0; i < fanOut; i++) next.push(`${parent}-${i}`), edges.push([`${parent}-${i}`, parent]);
+    level = next;
+  }
+  return { name: `tree ${edges.length}`, prefix, edges };
+}
+
+function chain(prefix: string, length: number): Shape {
+  const edges: Array<[string, string]> = [[`${prefix}-0`, '']];
+  for (let i = 1; i < length; i++) edges.push([`${prefix}-${i}`, `${prefix}-${i - 1}`]);
+  return { name: `chain ${length}`, prefix, edges };
+}
+
+async function pool(tasks: Array<() => Promise<unknown>>, limit = CONCURRENCY): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  }));
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, test: () => boolean | Promise<boolean>, timeoutMs = 600_000, stepMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+function roleBinding(name: string, namespace: string, labels: Record<string, string> = {}): KubeObject & Record<string, unknown> {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'sres' }],
+  };
+}
+
+/**
+ * A watch on RoleBindings named `name` (any namespace): resolves `created`
+ * when every namespace in `targets` has one, `deleted` when none has.
+ */
+async function countingWatch(client: ApiClient, name: string, targets: ReadonlySet<string>): Promise<{ created: Promise<number>; deleted: () => Promise<number>; stop: () => Promise<void> }> {
+  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace } }) }, silentLogger());
+  const present = new Set<string>();
+  let onCreated: (t: number) => void = () => {};
+  let onDeleted: ((t: number) => void) | undefined;
+  const created = new Promise<number>((r) => (onCreated = r));
+  informer.on((event) => {
+    const ns = event.object.metadata?.namespace ?? '';
+    if (!targets.has(ns)) return;
+    if (event.type === 'delete') present.delete(ns);
+    else present.add(ns);
+    if (present.size === targets.size) onCreated(performance.now());
+    if (present.size === 0) onDeleted?.(performance.now());
+  });
+  informer.start();
+  await informer.waitForSync();
+  return {
+    created,
+    deleted: () => new Promise<number>((r) => (present.size === 0 ? r(performance.now()) : (onDeleted = r))),
+    stop: () => informer.stop(),
+  };
+}
+
+async function idle(feature: WorkspaceFeature): Promise<void> {
+  const { workspace, treeLabels, propagation } = feature.controllers;
+  let quietSince = Date.now();
+  await waitFor('the operator to go idle', () => {
+    if (workspace.queueLength + treeLabels.queueLength + propagation.queueLength > 0) quietSince = Date.now();
+    return Date.now() - quietSince > 1500;
+  }, 600_000, 50);
+}
+
+interface Timing { createMs: number; deleteMs: number }
+
+async function operatorRound(client: ApiClient, shape: Shape, name: string, feature: WorkspaceFeature): Promise<Timing & { visited: number }> {
+  const root = shape.edges[0]![0];
+  const targets = new Set(shape.edges.slice(1).map(([ns]) => ns));
+  const watch = await countingWatch(client, name, targets);
+  const visitedBefore = feature.propagator.stats.visited;
+  const t0 = performance.now();
+  await client.create(Resources.RoleBinding, roleBinding(name, root));
+  const t1 = await watch.created;
+  const visited = feature.propagator.stats.visited - visitedBefore;
+  if (process.env.BENCH_DEBUG) console.log(JSON.stringify(feature.propagator.stats));
+  await idle(feature);
+  const d0 = performance.now();
+  if (process.env.BENCH_DEBUG) console.log(`delete ${name} at ${new Date().toISOString()}`);
+  await client.delete(Resources.RoleBinding, name, root);
+  const d1 = await watch.deleted();
+  await watch.stop();
+  await idle(feature);
+  return { createMs: t1 - t0, deleteMs: d1 - d0, visited };
+}
+
+async function floorRound(client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<Timing> {
+  const targets = new Set(floorNamespaces);
+  const watch = await countingWatch(client, name, targets);
+  // The copy the operator writes: the source's body and labels plus inherited-from and managed-by.
+  const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
+  const t0 = performance.now();
+  await pool(floorNamespaces.map((ns) => () => client.create(Resources.RoleBinding, roleBinding(name, ns, labels))));
+  const t1 = await watch.created;
+  const d0 = performance.now();
+  await pool(floorNamespaces.map((ns) => () => client.delete(Resources.RoleBinding, name, ns)));
+  const d1 = await watch.deleted();
+  await watch.stop();
+  return { createMs: t1 - t0, deleteMs: d1 - d0 };
+}
+
+async function heapOf(make: () => Promise<() => Promise<void>>): Promise<{ bytes: number; stop: () => Promise<void> }> {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const stop = await make();
+  gc();
+  return { bytes: process.memoryUsage().heapUsed - before, stop };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env = await LocalEnvironment.start({ members: [], controllerManager: false, quiet: true });
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, concurrency: CONCURRENCY, rounds: ROUNDS };
+  try {
+    const admin = env.host.kubeConfig();
+    await installCrds(admin, join(repoRoot, 'config', 'crd'));
+    const client = new ApiClient(admin);
+    const logger = process.env.BENCH_DEBUG ? pino({ level: 'debug', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(repoRoot, '.canopy', 'bench-workspace.log'))) : silentLogger();
+    const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger });
+    const feature = registerWorkspace(manager, { writeConcurrency: CONCURRENCY });
+    await manager.start();
+
+    const shapes = quick ? [tree('ta', 10, 2), chain('ca', 10)] : [tree('ta', 10, 2), tree('tb', 10, 3), chain('ca', 10), chain('cb', 50)];
+    const rows: Array<Record<string, number | string>> = [];
+    const loads: number[] = [];
+    for (const shape of shapes) {
+      const t0 = Date.now();
+      for (const depthGroup of groupByDepth(shape.edges)) {
+        await pool(depthGroup.map(([ws, parent]) => () => client.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: ws }, spec: parent ? { parent } : {} } as KubeObject)));
+      }
+      const root = shape.edges[0]![0];
+      await waitFor(`${shape.name}: every home namespace labelled`, async () => (await client.listAll(Resources.Namespace, { labelSelector: treeLabel(root) })).length === shape.edges.length, 600_000, 500);
+      const floorNamespaces = shape.edges.slice(1).map(([ns]) => `floor-${ns}`);
+      await pool(floorNamespaces.map((ns) => () => client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })));
+      await idle(feature);
+      const buildSeconds = (Date.now() - t0) / 1000;
+      const op: Array<Timing & { visited: number }> = [];
+      const floor: Timing[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        loads.push(loadavg()[0]!);
+        // Alternate which goes first, so a drift in machine load hits both alike.
+        if (r % 2 === 0) {
+          floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
+          op.push(await operatorRound(client, shape, `sres-${r}`, feature));
+        } else {
+          op.push(await operatorRound(client, shape, `sres-${r}`, feature));
+          floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
+        }
+      }
+      const descendants = shape.edges.length - 1;
+      const row = {
+        shape: shape.name,
+        descendants,
+        buildSeconds: round(buildSeconds, 1),
+        visitedPerChange: median(op.map((o) => o.visited)),
+        operatorCreateMs: round(median(op.map((o) => o.createMs))),
+        floorCreateMs: round(median(floor.map((f) => f.createMs))),
+        createRatio: round(median(op.map((o) => o.createMs)) / median(floor.map((f) => f.createMs)), 2),
+        operatorDeleteMs: round(median(op.map((o) => o.deleteMs))),
+        floorDeleteMs: round(median(floor.map((f) => f.deleteMs))),
+        deleteRatio: round(median(op.map((o) => o.deleteMs)) / median(floor.map((f) => f.deleteMs)), 2),
+        operatorMsPerCopy: round(median(op.map((o) => o.createMs)) / descendants, 2),
+        allOperatorCreateMs: op.map((o) => round(o.createMs)).join('/'),
+        allFloorCreateMs: floor.map((f) => round(f.createMs)).join('/'),
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+    results.shapes = rows;
+
+    // Memory of the propagated-object cache: every RoleBinding in the cluster,
+    // stripped (what the operator keeps) or whole; copies left in place for it.
+    const largest = shapes[shapes.length - 1]!;
+    const big = shapes.find((s) => s.edges.length >= 1000) ?? largest;
+    await client.create(Resources.RoleBinding, roleBinding('memory-probe', big.edges[0]![0]));
+    await waitFor('copies for the memory probe', async () => (await client.listAll(Resources.RoleBinding, { labelSelector: LABEL_INHERITED_FROM })).length >= big.edges.length - 1, 600_000, 200);
+    await idle(feature);
+    const count = (await client.listAll(Resources.RoleBinding)).length;
+    const measure = (transform?: (o: KubeObject) => KubeObject) =>
+      heapOf(async () => {
+        const informer = new Informer(client, Resources.RoleBinding, transform ? { transform } : {}, silentLogger());
+        informer.start();
+        await informer.waitForSync();
+        return () => informer.stop();
+      });
+    const whole = await measure();
+    const stripped = await measure((o) => strip(o));
+    await whole.stop();
+    await stripped.stop();
+    results.memory = { objects: count, wholeBytesPerObject: round(whole.bytes / count), strippedBytesPerObject: round(stripped.bytes / count), trackerObjects: feature.tracker.size };
+    console.log(JSON.stringify(results.memory));
+    await manager.stop();
+
+    results.hnc = withHnc ? await runHnc(env, shapes, rows) : { skipped: 'run without --no-hnc to include HNC' };
+    results.loadAverage = { min: round(Math.min(...loads), 1), max: round(Math.max(...loads), 1) };
+    results.totalSeconds = round((Date.now() - started) / 1000);
+  } finally {
+    await env.stop();
+  }
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'workspace-propagation.json'), JSON.stringify(results, null, 2) + '\n');
+  printTables(results);
+}
+
+function groupByDepth(edges: ReadonlyArray<[string, string]>): Array<Array<[string, string]>> {
+  const depth = new Map<string, number>();
+  const groups: Array<Array<[string, string]>> = [];
+  for (const [ws, parent] of edges) {
+    const d = parent === '' ? 0 : depth.get(parent)! + 1;
+    depth.set(ws, d);
+    (groups[d] ??= []).push([ws, parent]);
+  }
+  return groups;
+}
+
+async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: ReadonlyArray<Record<string, number | string>>): Promise<Record<string, unknown>> {
+  const build: HncBuild = buildHnc();
+  if (!build.ok) return { version: HNC_VERSION, built: false, buildSeconds: build.seconds, error: build.error };
+  const logFile = join(repoRoot, '.canopy', 'bench-hnc.log');
+  mkdirSync(dirname(logFile), { recursive: true });
+  const hnc = await startHnc(env.host, build, { maxReconciles: CONCURRENCY, logFile });
+  const rows: Array<Record<string, number | string>> = [];
+  try {
+    for (const shape of shapes) {
+      const renamed: Shape = { ...shape, edges: shape.edges.map(([ns, parent]) => [`h${ns}`, parent ? `h${parent}` : '']) };
+      const root = renamed.edges[0]![0];
+      const t0 = Date.now();
+      await buildHncTree(hnc.client, renamed.edges, (tasks) => pool(tasks));
+      await waitFor(`HNC ${shape.name}: tree labels`, async () => (await hnc.client.listAll(Resources.Namespace, { labelSelector: hncTreeLabel(root) })).length === renamed.edges.length, 900_000, 500);
+      await sleep(3000);
+      const targets = new Set(renamed.edges.slice(1).map(([ns]) => ns));
+      const creates: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const name = `hsres-${r}`;
+        const watch = await countingWatch(hnc.client, name, targets);
+        const c0 = performance.now();
+        await hnc.client.create(Resources.RoleBinding, roleBinding(name, root));
+        creates.push((await watch.created) - c0);
+        await watch.stop();
+        await sleep(2000);
+      }
+      // HNC labels its copies like ours: make sure these were its copies.
+      const sample = await hnc.client.get(Resources.RoleBinding, 'hsres-0', renamed.edges[renamed.edges.length - 1]![0]);
+      const ourRow = ours.find((r) => r.shape === shape.name)!;
+      const row = {
+        shape: shape.name,
+        buildSeconds: round((Date.now() - t0) / 1000, 1),
+        hncCreateMs: round(median(creates)),
+        allHncCreateMs: creates.map((c) => round(c)).join('/'),
+        hncOverFloor: round(median(creates) / Number(ourRow.floorCreateMs), 2),
+        hncOverCanopy: round(median(creates) / Number(ourRow.operatorCreateMs), 2),
+        copyLabelled: sample.metadata?.labels?.[HNC_INHERITED_FROM] ?? 'missing',
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    await hnc.stop();
+  }
+  return { version: HNC_VERSION, built: true, buildSeconds: build.seconds, cachedBuild: build.cached, maxReconciles: CONCURRENCY, shapes: rows };
+}
+
+function printTables(results: Record<string, unknown>): void {
+  const shapes = results.shapes as Array<Record<string, number | string>> | undefined;
+  if (!shapes) return;
+  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | operator delete (ms) | floor delete (ms) | ratio | ms per copy |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of shapes) {
+    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} |`);
+  }
+  const hnc = results.hnc as { shapes?: Array<Record<string, number | string>>; built?: boolean; error?: string } | undefined;
+  if (hnc?.shapes) {
+    console.log('\n| shape | HNC create (ms) | HNC / floor | HNC / Canopy |');
+    console.log('|---|---:|---:|---:|');
+    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverCanopy}× |`);
+  } else if (hnc?.built === false) console.log(`\nHNC not built: ${hnc.error}`);
+  console.log(`\nmemory: ${JSON.stringify(results.memory)}; load ${JSON.stringify(results.loadAverage)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
