@@ -50,6 +50,9 @@ interface Sample {
   cpuPercent: number;
   rssMiB: number;
   heapMiB: number;
+  /** Cumulative reviews answered and seconds spent answering them (the webhook's own latency histogram). */
+  answered: number;
+  answeringSeconds: number;
 }
 
 
@@ -255,10 +258,19 @@ async function startChild(file: string, kubeconfigPath: string): Promise<ChildHa
   return { proc, port, samples };
 }
 
-function usageDuring(samples: Sample[], from: number, to: number): Pick<PhaseResult, 'webhookCpuPercent' | 'webhookRssMiB'> {
+function usageDuring(samples: Sample[], from: number, to: number): Pick<PhaseResult, 'webhookCpuPercent' | 'webhookRssMiB' | 'webhookHandlingMs'> {
   const window = samples.filter((s) => s.at >= from && s.at <= to);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  // Consecutive samples give the reviews answered in between and the time spent on them.
+  let answered = 0;
+  let seconds = 0;
+  for (let k = 1; k < window.length; k++) {
+    if (window[k]!.at - window[k - 1]!.at > 1500) continue; // a gap between alternating blocks
+    answered += window[k]!.answered - window[k - 1]!.answered;
+    seconds += window[k]!.answeringSeconds - window[k - 1]!.answeringSeconds;
+  }
   return {
+    webhookHandlingMs: answered > 0 ? round((1000 * seconds) / answered, 3) : 0,
     webhookCpuPercent: { mean: round(mean(window.map((s) => s.cpuPercent)), 1), max: round(Math.max(0, ...window.map((s) => s.cpuPercent)), 1) },
     webhookRssMiB: { mean: round(mean(window.map((s) => s.rssMiB)), 1), max: round(Math.max(0, ...window.map((s) => s.rssMiB)), 1) },
   };

@@ -27,13 +27,28 @@ await manager.start();
 while (!webhook.ready()) await new Promise((r) => setTimeout(r, 50));
 console.log(JSON.stringify({ event: 'ready', port: webhook.port, rssMiB: process.memoryUsage().rss / 2 ** 20 }));
 
+/** Requests answered and seconds spent answering them, from the webhook's own latency histogram. */
+async function handled(): Promise<{ count: number; seconds: number }> {
+  const metric = manager.metrics.registry.getSingleMetric('controller_runtime_webhook_latency_seconds');
+  const values = metric ? (await metric.get()).values : [];
+  let count = 0;
+  let seconds = 0;
+  for (const v of values as Array<{ metricName?: string; value: number }>) {
+    if (v.metricName?.endsWith('_count')) count += v.value;
+    if (v.metricName?.endsWith('_sum')) seconds += v.value;
+  }
+  return { count, seconds };
+}
+
 let last = { at: performance.now(), cpu: process.cpuUsage() };
-const timer = setInterval(() => {
+const timer = setInterval(async () => {
   const now = { at: performance.now(), cpu: process.cpuUsage() };
   const cpuMs = (now.cpu.user - last.cpu.user + now.cpu.system - last.cpu.system) / 1000;
+  const elapsedMs = now.at - last.at;
   const memory = process.memoryUsage();
-  console.log(JSON.stringify({ event: 'sample', at: Date.now(), cpuPercent: (100 * cpuMs) / (now.at - last.at), rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20 }));
   last = now;
+  const answered = await handled();
+  console.log(JSON.stringify({ event: 'sample', at: Date.now(), cpuPercent: (100 * cpuMs) / elapsedMs, rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20, answered: answered.count, answeringSeconds: answered.seconds }));
 }, 1000);
 
 process.stdin.resume();

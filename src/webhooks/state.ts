@@ -40,6 +40,8 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   private readonly overlay = new Map<string, { object: KubeObject; expires: number }>();
   private readonly admins = new LRUCache<string, boolean>({ max: 1000, ttl: ADMIN_TTL_MS });
   private selfUsername: string | undefined;
+  /** Bumped on every Workspace and Cluster event: see TreeView.version. */
+  private treeVersion = 0;
 
   constructor(private readonly client: ApiClient, manager: Pick<Manager, 'informer'>) {
     this.workspaces = manager.informer<Obj<WorkspaceLike>>(Resources.Workspace);
@@ -49,7 +51,9 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
     this.clusterInformer = manager.informer<Obj<ClusterLike>>(Resources.Cluster);
     this.policies = manager.informer<Obj<PlacementPolicy>>(Resources.PlacementPolicy);
     this.logicalClusters.addIndexer(BY_WORKSPACE, (lc) => (lc.spec?.workspace ? [lc.spec.workspace] : []));
+    this.clusterInformer.on(() => this.treeVersion++);
     this.workspaces.on((event) => {
+      this.treeVersion++;
       const name = event.object.metadata?.name ?? '';
       if (event.type === 'delete') this.forest.removeWorkspace(name);
       else {
@@ -78,6 +82,10 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   }
 
   // ---------------------------------------------------------------- TreeView
+
+  version(): number {
+    return this.treeVersion;
+  }
 
   workspace(name: string): WorkspaceLike | undefined {
     return this.workspaces.get(name) ?? (this.fromOverlay(`workspace/${name}`) as WorkspaceLike | undefined);

@@ -72,6 +72,12 @@ export interface TreeView {
   namespace(name: string): NamespaceLike | undefined;
   /** Every registered Cluster. */
   clusters(): readonly ClusterLike[];
+  /**
+   * Changes whenever a Workspace or Cluster changes. Lets validators reuse
+   * what they derived from an unchanged (informer-cached, hence immutable)
+   * object, such as a logical cluster's claim; absent means "do not reuse".
+   */
+  version?(): number;
 }
 
 /** Safety bound on tree walks; a real tree is a handful of levels deep. */

@@ -162,6 +162,27 @@ describe('logical cluster validator', () => {
     expect(validateLogicalCluster(update(before, renamed), view({ logicalClusters: others })).allowed).to.equal(true);
   });
 
+  it('reuses the claims of existing logical clusters until the view\'s version changes', () => {
+    const shop = lc('shop', { workspace: 'team-a', constraints: { quota: { hard: { cpu: '6', memory: '8Gi' } } } });
+    class Versioned extends MemoryTreeView {
+      constructor(readonly v: number, price: number) {
+        super({
+          workspaces: [ws('acme', { owners: [], constraints: { costBudget: 300 } }), ws('team-a', { parent: 'acme' })],
+          logicalClusters: [shop],
+          clusters: [{ metadata: { name: 'eu-1' }, spec: { region: 'eu-1', pricing: { cpuHour: price, memoryGiBHour: price / 5, loadBalancerHour: 0 } } }],
+        });
+      }
+      version(): number {
+        return this.v;
+      }
+    }
+    const candidate = create(lc('web', { workspace: 'team-a', constraints: small }));
+    expect(validateLogicalCluster(candidate, new Versioned(1, 0.05)).allowed).to.equal(false); // shop 277.40 + web 102.20 > 300
+    // Prices halve: with the same version the cached claim of shop (277.40) still counts, once the version moves it is recomputed.
+    expect(validateLogicalCluster(candidate, new Versioned(1, 0.025)).allowed).to.equal(false);
+    expect(validateLogicalCluster(candidate, new Versioned(2, 0.025)).allowed).to.equal(true);
+  });
+
   it('denies a logical cluster whose cost does not fit in the budget', () => {
     // 2 cpu × 0.05 + 4 GiB × 0.01 = 0.14 per hour, 102.20 per month; shop takes 6 × 0.05 + 8 × 0.01 = 0.38 → 277.40.
     const verdict = validateLogicalCluster(create(lc('web', { workspace: 'team-a', constraints: small })), view({ budget: 300 }));

@@ -178,7 +178,7 @@ function checkLimits(object: LogicalClusterLike, old: LogicalClusterLike | undef
   const claims = new ClaimBuilder(view, now);
   const others = logicalClustersInSubtree(view, top.workspace)
     .filter((lc) => lc.metadata.name !== name && !lc.metadata.deletionTimestamp)
-    .map((lc) => claims.of(lc));
+    .map((lc) => claims.cached(lc));
   const violations = checkWorkspaceLimits({ candidate: claims.of(object, chain), scopes, others, order: 'others-first' });
   const first = violations[0];
   if (!first) return allow();
@@ -187,14 +187,35 @@ function checkLimits(object: LogicalClusterLike, old: LogicalClusterLike | undef
   return deny(LogicalClusterRules.limits, field, first.message);
 }
 
+/**
+ * Claims of existing logical clusters, by object identity: informer caches
+ * replace an object on every change, so an entry stays right until the tree
+ * or the clusters change (the view's version). Keeps a create in a workspace
+ * with thousands of logical clusters from recomputing every claim.
+ */
+const claimCache = new WeakMap<LogicalClusterLike, { version: number; claim: LogicalClusterClaim }>();
+
 /** Builds what a logical cluster takes from its workspaces, memoising the tree walks. */
 class ClaimBuilder {
   private readonly chains = new Map<string, Chain>();
+  private readonly version: number | undefined;
 
   constructor(
     private readonly view: TreeView,
     private readonly now: Date,
-  ) {}
+  ) {
+    this.version = view.version?.();
+  }
+
+  /** The claim of an existing logical cluster, reused while nothing it depends on changed. */
+  cached(lc: LogicalClusterLike): LogicalClusterClaim {
+    if (this.version === undefined) return this.of(lc);
+    const hit = claimCache.get(lc);
+    if (hit && hit.version === this.version) return hit.claim;
+    const claim = this.of(lc);
+    claimCache.set(lc, { version: this.version, claim });
+    return claim;
+  }
 
   of(lc: LogicalClusterLike, chain?: Chain): LogicalClusterClaim {
     const workspaceChain = chain ?? this.chain(lc.spec.workspace);
