@@ -15,7 +15,7 @@ import { installCrds } from '../src/dev/manifests.js';
 
 export const HNC_VERSION = 'v1.1.0';
 const MODULE = 'sigs.k8s.io/hierarchical-namespaces';
-const HIERARCHY = { apiVersion: 'hnc.x-k8s.io/v1alpha2', kind: 'HierarchyConfiguration', plural: 'hierarchyconfigurations', namespaced: true } as const;
+export const HIERARCHY = { apiVersion: 'hnc.x-k8s.io/v1alpha2', kind: 'HierarchyConfiguration', plural: 'hierarchyconfigurations', namespaced: true } as const;
 export const HNC_INHERITED_FROM = 'hnc.x-k8s.io/inherited-from';
 
 export type HncBuild = { ok: true; binary: string; source: string; seconds: number; cached: boolean } | { ok: false; error: string; seconds: number };

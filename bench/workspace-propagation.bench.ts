@@ -36,12 +36,12 @@ import { installCrds } from '../src/dev/manifests.js';
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, treeLabel } from '../src/crds/labels.js';
 import { strip } from '../src/reconcilers/workspace/content.js';
 import { register as registerWorkspace, type WorkspaceFeature } from '../src/reconcilers/workspace/index.js';
-import { buildHnc, buildHncTree, HNC_INHERITED_FROM, HNC_VERSION, hncTreeLabel, startHnc, type HncBuild } from './workspace-propagation-hnc.js';
+import { buildHnc, buildHncTree, HIERARCHY, HNC_INHERITED_FROM, HNC_VERSION, hncTreeLabel, startHnc, type HncBuild } from './workspace-propagation-hnc.js';
 
 const quick = process.argv.includes('--quick');
 const withHnc = !process.argv.includes('--no-hnc');
 const CONCURRENCY = 32;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 5;
 const here = dirname(fileURLToPath(import.meta.url));
 
 setFlagsFromString('--expose_gc');
@@ -52,6 +52,12 @@ interface Shape {
   prefix: string;
   /** [namespace, parent] parents first. */
   edges: Array<[string, string]>;
+  /**
+   * A hierarchy change: `node` moves from `from` to `to` and back. RoleBinding
+   * `branch` sits in `sources`; after the move its copies in node's subtree
+   * come from `there` (none if undefined), after moving back from `back`.
+   */
+  move?: { node: string; from: string; to: string; sources: string[]; there: string | undefined; back: string | undefined };
 }
 
 function tree(prefix: string, fanOut: number, depth: number): Shape {
@@ -62,13 +68,35 @@ function tree(prefix: string, fanOut: number, depth: number): Shape {
     for (const parent of level) for (let i = 0; i < fanOut; i++) next.push(`${parent}-${i}`), edges.push([`${parent}-${i}`, parent]);
     level = next;
   }
-  return { name: `tree ${edges.length}`, prefix, edges };
+  const move = depth >= 2 ? { node: `${prefix}-0-0`, from: `${prefix}-0`, to: `${prefix}-1`, sources: [`${prefix}-0`, `${prefix}-1`], there: `${prefix}-1`, back: `${prefix}-0` } : undefined;
+  return { name: `tree ${edges.length}`, prefix, edges, ...(move ? { move } : {}) };
 }
 
 function chain(prefix: string, length: number): Shape {
   const edges: Array<[string, string]> = [[`${prefix}-0`, '']];
   for (let i = 1; i < length; i++) edges.push([`${prefix}-${i}`, `${prefix}-${i - 1}`]);
-  return { name: `chain ${length}`, prefix, edges };
+  // The middle of the chain moves up past the source: its half of the chain loses those copies, then regains them.
+  const m = Math.floor(length / 2);
+  const move = length >= 10 ? { node: `${prefix}-${m}`, from: `${prefix}-${m - 1}`, to: `${prefix}-${Math.floor(m / 5)}`, sources: [`${prefix}-${m - 2}`], there: undefined, back: `${prefix}-${m - 2}` } : undefined;
+  return { name: `chain ${length}`, prefix, edges, ...(move ? { move } : {}) };
+}
+
+/** The same shape under other names (HNC's namespaces live beside ours). */
+function renamed(shape: Shape, rename: (name: string) => string): Shape {
+  const move = shape.move;
+  return {
+    ...shape,
+    edges: shape.edges.map(([ns, parent]) => [rename(ns), parent ? rename(parent) : '']),
+    ...(move
+      ? { move: { node: rename(move.node), from: rename(move.from), to: rename(move.to), sources: move.sources.map(rename), there: move.there && rename(move.there), back: move.back && rename(move.back) } }
+      : {}),
+  };
+}
+
+function subtreeOf(edges: ReadonlyArray<[string, string]>, node: string): string[] {
+  const inside = new Set([node]);
+  for (const [ns, parent] of edges) if (inside.has(parent)) inside.add(ns);
+  return [...inside];
 }
 
 async function pool(tasks: Array<() => Promise<unknown>>, limit = CONCURRENCY): Promise<void> {
@@ -127,6 +155,55 @@ async function countingWatch(client: ApiClient, name: string, targets: ReadonlyS
   };
 }
 
+/** Resolves with the time at which every target's RoleBinding `name` was inherited from `from` (or, for undefined, none had one). */
+async function watchUntil(client: ApiClient, name: string, targets: readonly string[], labelKey: string, from: string | undefined): Promise<{ reached: Promise<number>; stop: () => Promise<void> }> {
+  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { namespace: o.metadata?.namespace, labels: o.metadata?.labels } }) }, silentLogger());
+  const wanted = new Set(targets);
+  const state = new Map<string, string | undefined>();
+  let resolve: (t: number) => void = () => {};
+  const reached = new Promise<number>((r) => (resolve = r));
+  const check = () => {
+    for (const ns of wanted) if (state.get(ns) !== from) return;
+    resolve(performance.now());
+  };
+  informer.on((event) => {
+    const ns = event.object.metadata?.namespace ?? '';
+    if (!wanted.has(ns)) return;
+    if (event.type === 'delete') state.delete(ns);
+    else state.set(ns, event.object.metadata?.labels?.[labelKey] ?? 'not a copy');
+    check();
+  });
+  informer.start();
+  await informer.waitForSync();
+  return { reached, stop: () => informer.stop() };
+}
+
+/** Moves shape.move.node there and back ROUNDS times; the times until the copies in its subtree were right. */
+async function moveRounds(client: ApiClient, shape: Shape, labelKey: string, setParent: (node: string, parent: string) => Promise<unknown>, settle: () => Promise<void>): Promise<{ thereMs: number; backMs: number; namespaces: number } | undefined> {
+  const move = shape.move;
+  if (!move) return undefined;
+  const targets = subtreeOf(shape.edges, move.node);
+  await pool(move.sources.map((ns) => () => client.create(Resources.RoleBinding, roleBinding('branch', ns))));
+  const ready = await watchUntil(client, 'branch', targets, labelKey, move.back);
+  await ready.reached;
+  await ready.stop();
+  await settle();
+  const there: number[] = [];
+  const back: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [parent, from, out] of [[move.to, move.there, there], [move.from, move.back, back]] as const) {
+      const watch = await watchUntil(client, 'branch', targets, labelKey, from);
+      const t0 = performance.now();
+      if (process.env.BENCH_DEBUG) console.log(`move ${move.node} under ${parent} at ${new Date().toISOString()}`);
+      await setParent(move.node, parent);
+      out.push((await watch.reached) - t0);
+      await watch.stop();
+      await settle();
+    }
+  }
+  return { thereMs: round(median(there)), backMs: round(median(back)), namespaces: targets.length };
+}
+
 async function idle(feature: WorkspaceFeature): Promise<void> {
   const { workspace, treeLabels, propagation } = feature.controllers;
   let quietSince = Date.now();
@@ -136,16 +213,19 @@ async function idle(feature: WorkspaceFeature): Promise<void> {
   }, 600_000, 50);
 }
 
-interface Timing { createMs: number; deleteMs: number }
+/** Wall time of each phase, and this process's CPU time while copies were being created (operator and watch, or client and watch). */
+interface Timing { createMs: number; deleteMs: number; createCpuMs: number }
 
 async function operatorRound(client: ApiClient, shape: Shape, name: string, feature: WorkspaceFeature): Promise<Timing & { visited: number }> {
   const root = shape.edges[0]![0];
   const targets = new Set(shape.edges.slice(1).map(([ns]) => ns));
   const watch = await countingWatch(client, name, targets);
   const visitedBefore = feature.propagator.stats.visited;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await client.create(Resources.RoleBinding, roleBinding(name, root));
   const t1 = await watch.created;
+  const cpu = process.cpuUsage(cpu0);
   const visited = feature.propagator.stats.visited - visitedBefore;
   if (process.env.BENCH_DEBUG) console.log(JSON.stringify(feature.propagator.stats));
   await idle(feature);
@@ -155,7 +235,7 @@ async function operatorRound(client: ApiClient, shape: Shape, name: string, feat
   const d1 = await watch.deleted();
   await watch.stop();
   await idle(feature);
-  return { createMs: t1 - t0, deleteMs: d1 - d0, visited };
+  return { createMs: t1 - t0, deleteMs: d1 - d0, visited, createCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function floorRound(client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<Timing> {
@@ -163,14 +243,16 @@ async function floorRound(client: ApiClient, floorNamespaces: readonly string[],
   const watch = await countingWatch(client, name, targets);
   // The copy the operator writes: the source's body and labels plus inherited-from and managed-by.
   const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await pool(floorNamespaces.map((ns) => () => client.create(Resources.RoleBinding, roleBinding(name, ns, labels))));
   const t1 = await watch.created;
+  const cpu = process.cpuUsage(cpu0);
   const d0 = performance.now();
   await pool(floorNamespaces.map((ns) => () => client.delete(Resources.RoleBinding, name, ns)));
   const d1 = await watch.deleted();
   await watch.stop();
-  return { createMs: t1 - t0, deleteMs: d1 - d0 };
+  return { createMs: t1 - t0, deleteMs: d1 - d0, createCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function heapOf(make: () => Promise<() => Promise<void>>): Promise<{ bytes: number; stop: () => Promise<void> }> {
@@ -221,6 +303,7 @@ async function main(): Promise<void> {
           floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
         }
       }
+      const moved = await moveRounds(client, shape, LABEL_INHERITED_FROM, (node, parent) => client.patch(Resources.Workspace, node, undefined, { spec: { parent } }, 'merge'), () => idle(feature));
       const descendants = shape.edges.length - 1;
       const row = {
         shape: shape.name,
@@ -234,8 +317,11 @@ async function main(): Promise<void> {
         floorDeleteMs: round(median(floor.map((f) => f.deleteMs))),
         deleteRatio: round(median(op.map((o) => o.deleteMs)) / median(floor.map((f) => f.deleteMs)), 2),
         operatorMsPerCopy: round(median(op.map((o) => o.createMs)) / descendants, 2),
+        operatorCreateCpuMs: round(median(op.map((o) => o.createCpuMs))),
+        floorCreateCpuMs: round(median(floor.map((f) => f.createCpuMs))),
         allOperatorCreateMs: op.map((o) => round(o.createMs)).join('/'),
         allFloorCreateMs: floor.map((f) => round(f.createMs)).join('/'),
+        ...(moved ? { movedNamespaces: moved.namespaces, moveThereMs: moved.thereMs, moveBackMs: moved.backMs } : {}),
       };
       rows.push(row);
       console.log(JSON.stringify(row));
@@ -296,13 +382,14 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
   const rows: Array<Record<string, number | string>> = [];
   try {
     for (const shape of shapes) {
-      const renamed: Shape = { ...shape, edges: shape.edges.map(([ns, parent]) => [`h${ns}`, parent ? `h${parent}` : '']) };
-      const root = renamed.edges[0]![0];
+      const hshape = renamed(shape, (n) => `h${n}`);
+      const root = hshape.edges[0]![0];
       const t0 = Date.now();
-      await buildHncTree(hnc.client, renamed.edges, (tasks) => pool(tasks));
-      await waitFor(`HNC ${shape.name}: tree labels`, async () => (await hnc.client.listAll(Resources.Namespace, { labelSelector: hncTreeLabel(root) })).length === renamed.edges.length, 900_000, 500);
+      await buildHncTree(hnc.client, hshape.edges, (tasks) => pool(tasks));
+      await waitFor(`HNC ${shape.name}: tree labels`, async () => (await hnc.client.listAll(Resources.Namespace, { labelSelector: hncTreeLabel(root) })).length === hshape.edges.length, 900_000, 500);
+      const buildSeconds = round((Date.now() - t0) / 1000, 1);
       await sleep(3000);
-      const targets = new Set(renamed.edges.slice(1).map(([ns]) => ns));
+      const targets = new Set(hshape.edges.slice(1).map(([ns]) => ns));
       const creates: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const name = `hsres-${r}`;
@@ -314,11 +401,21 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
         await sleep(2000);
       }
       // HNC labels its copies like ours: make sure these were its copies.
-      const sample = await hnc.client.get(Resources.RoleBinding, 'hsres-0', renamed.edges[renamed.edges.length - 1]![0]);
+      const sample = await hnc.client.get(Resources.RoleBinding, 'hsres-0', hshape.edges[hshape.edges.length - 1]![0]);
+      const moved = await moveRounds(
+        hnc.client,
+        hshape,
+        HNC_INHERITED_FROM,
+        (node, parent) => hnc.client.patch(HIERARCHY, 'hierarchy', node, { spec: { parent } }, 'merge'),
+        async () => {
+          await sleep(2000);
+        },
+      );
       const ourRow = ours.find((r) => r.shape === shape.name)!;
       const row = {
         shape: shape.name,
-        buildSeconds: round((Date.now() - t0) / 1000, 1),
+        buildSeconds,
+        ...(moved ? { moveThereMs: moved.thereMs, moveBackMs: moved.backMs, moveOverCanopy: round((moved.thereMs + moved.backMs) / (Number(ourRow.moveThereMs) + Number(ourRow.moveBackMs)), 2) } : {}),
         hncCreateMs: round(median(creates)),
         allHncCreateMs: creates.map((c) => round(c)).join('/'),
         hncOverFloor: round(median(creates) / Number(ourRow.floorCreateMs), 2),
@@ -337,16 +434,16 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
 function printTables(results: Record<string, unknown>): void {
   const shapes = results.shapes as Array<Record<string, number | string>> | undefined;
   if (!shapes) return;
-  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | operator delete (ms) | floor delete (ms) | ratio | ms per copy |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | operator delete (ms) | floor delete (ms) | ratio | ms per copy | move there / back (ms) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of shapes) {
-    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} |`);
+    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} |`);
   }
   const hnc = results.hnc as { shapes?: Array<Record<string, number | string>>; built?: boolean; error?: string } | undefined;
   if (hnc?.shapes) {
-    console.log('\n| shape | HNC create (ms) | HNC / floor | HNC / Canopy |');
-    console.log('|---|---:|---:|---:|');
-    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverCanopy}× |`);
+    console.log('\n| shape | HNC build (s) | HNC create (ms) | HNC / floor | HNC / Canopy | HNC move there / back (ms) | HNC / Canopy (moves) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.buildSeconds} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverCanopy}× | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} | ${r.moveOverCanopy ?? '–'}× |`);
   } else if (hnc?.built === false) console.log(`\nHNC not built: ${hnc.error}`);
   console.log(`\nmemory: ${JSON.stringify(results.memory)}; load ${JSON.stringify(results.loadAverage)}`);
 }

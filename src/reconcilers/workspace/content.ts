@@ -98,13 +98,21 @@ export function excludedReason(object: KubeObject): string | undefined {
  * source (a non-copy in a home namespace: few, and read on every change).
  */
 export function strip(object: KubeObject, keepBody?: (object: KubeObject) => boolean): TrackedObject {
+  const tracked = withHash(object, contentHash(object));
+  if (excludedReason(object) !== undefined) tracked.excluded = true;
+  else if (keepBody?.(object)) tracked.body = object;
+  return tracked;
+}
+
+/** strip with a fingerprint already known (a copy just written, or a version already seen). */
+export function withHash(object: KubeObject, hash: string): TrackedObject {
   const meta = object.metadata ?? {};
   const annotations: Record<string, string> = {};
   for (const key of [ANNOTATION_PROPAGATE_NONE, ANNOTATION_PROPAGATE_SELECT]) {
     const value = meta.annotations?.[key];
     if (value !== undefined) annotations[key] = value;
   }
-  const tracked: TrackedObject = {
+  return {
     apiVersion: object.apiVersion ?? '',
     kind: object.kind ?? '',
     metadata: {
@@ -116,11 +124,8 @@ export function strip(object: KubeObject, keepBody?: (object: KubeObject) => boo
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       ...(meta.deletionTimestamp ? { deletionTimestamp: String(meta.deletionTimestamp) } : {}),
     },
-    hash: contentHash(object),
+    hash,
   };
-  if (excludedReason(object) !== undefined) tracked.excluded = true;
-  else if (keepBody?.(object)) tracked.body = object;
-  return tracked;
 }
 
 /** The copy of `source` (as read from the apiserver) for namespace `namespace`. */

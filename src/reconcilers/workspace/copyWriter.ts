@@ -51,12 +51,15 @@ export interface CopyWriterDeps {
   namespaceWritable(namespace: string): boolean;
   /** A write to (namespace, key) starts. */
   beginWrite(namespace: string, key: string): void;
-  /** It ended with this stored object, a deletion, or nothing; false when the object changed meanwhile (look again). */
-  endWrite(namespace: string, key: string, result: KubeObject | 'deleted' | undefined): boolean;
+  /**
+   * It ended with this stored object (and the fingerprint of its content),
+   * a deletion, or nothing; false when the object changed meanwhile (look again).
+   */
+  endWrite(namespace: string, key: string, result: { object: KubeObject; hash: string } | 'deleted' | undefined): boolean;
 }
 
 /** An outcome, and what the apiserver stored if the action wrote something. */
-type Done = { outcome: WriteOutcome; stored?: KubeObject | 'deleted' };
+type Done = { outcome: WriteOutcome; stored?: { object: KubeObject; hash: string } | 'deleted' };
 
 function skipped(why: string): Done {
   return { outcome: { result: 'skipped', why } };
@@ -66,7 +69,7 @@ export class CopyWriter {
   private readonly queue: PQueue;
   /** "ns/key" of a source → its content as last read, by fingerprint. */
   private readonly sources = new LRUCache<string, { hash: string; object: KubeObject }>({ max: 4096 });
-  private readonly reads = new Map<string, Promise<KubeObject | undefined>>();
+  private readonly reads = new Map<string, Promise<{ object: KubeObject; hash: string } | undefined>>();
 
   constructor(
     private readonly deps: CopyWriterDeps,
@@ -79,11 +82,15 @@ export class CopyWriter {
     return this.queue.concurrency;
   }
 
-  /** Runs every action (at most `concurrency` requests in flight across all callers); outcomes in action order. */
-  async execute(actions: readonly PropagationAction[], signal?: AbortSignal): Promise<Array<WriteOutcome | Error>> {
+  /**
+   * Runs every action (at most `concurrency` requests in flight across all
+   * callers); outcomes in action order. Writes already queued finish even
+   * when the operator stops: each is a single idempotent request.
+   */
+  async execute(actions: readonly PropagationAction[]): Promise<Array<WriteOutcome | Error>> {
     return Promise.all(
       actions.map((action) =>
-        this.queue.add(() => this.run(action), { signal }).then(
+        this.queue.add(() => this.run(action)).then(
           (outcome) => outcome,
           (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
         ),
@@ -121,10 +128,11 @@ export class CopyWriter {
     if (!resource) return skipped(`type ${source.kind} not available`);
     const content = await this.read(source, resource);
     if (!content) return skipped('source gone');
-    const copy = copyFor(content, namespace, copyLabels({ ...source, labels: content.metadata?.labels }));
+    const copy = copyFor(content.object, namespace, copyLabels({ ...source, labels: content.object.metadata?.labels }));
     try {
       const created = await this.deps.client.create(resource, copy);
-      return { outcome: { result: 'done' }, stored: created };
+      // A copy's fingerprint is its source's: nothing to hash per copy.
+      return { outcome: { result: 'done' }, stored: { object: created, hash: content.hash } };
     } catch (err) {
       if (isAlreadyExists(err)) {
         const current = await this.deps.client.tryGet(resource, copy.metadata!.name!, namespace);
@@ -143,21 +151,21 @@ export class CopyWriter {
     if (!resource) return skipped(`type ${source.kind} not available`);
     const content = await this.read(source, resource);
     if (!content) return skipped('source gone');
-    const copy = copyFor(content, namespace, copyLabels({ ...source, labels: content.metadata?.labels }));
+    const copy = copyFor(content.object, namespace, copyLabels({ ...source, labels: content.object.metadata?.labels }));
     const name = copy.metadata!.name!;
-    const wanted = contentHash(copy);
+    const wanted = content.hash;
     try {
       const applied = await this.deps.client.patch(resource, name, namespace, { ...copy, metadata: { ...copy.metadata, uid } }, 'apply', {
         fieldManager: FIELD_MANAGER,
         force: true,
       });
-      if (contentHash(applied) === wanted) return { outcome: { result: 'done' }, stored: applied };
+      if (contentHash(applied) === wanted) return { outcome: { result: 'done' }, stored: { object: applied, hash: wanted } };
       // Apply merges with fields other managers own; a copy must be exactly its source.
       const replaced = await this.deps.client.replace(resource, {
         ...copy,
         metadata: { ...copy.metadata, uid, resourceVersion: applied.metadata?.resourceVersion },
       });
-      return { outcome: { result: 'done' }, stored: replaced };
+      return { outcome: { result: 'done' }, stored: { object: replaced, hash: contentHash(replaced) } };
     } catch (err) {
       // 422 "uid is immutable", 409 uid mismatch or stale version: not the object the plan saw.
       if (isInvalid(err) || isConflict(err) || isNotFound(err)) return { outcome: { result: 'stale', namespace, key } };
@@ -189,18 +197,23 @@ export class CopyWriter {
     throw err;
   }
 
-  /** The source's current content: kept by the informer, else read once per version; undefined if it is gone or no longer a source. */
-  private async read(source: SourceObject & { body?: KubeObject }, resource: ResourceRef): Promise<KubeObject | undefined> {
-    if (source.body) return source.body;
+  /**
+   * The source's current content and its fingerprint (every copy's): kept by
+   * the informer, else read once per version; undefined if it is gone or no
+   * longer a source.
+   */
+  private async read(source: SourceObject & { body?: KubeObject }, resource: ResourceRef): Promise<{ object: KubeObject; hash: string } | undefined> {
+    if (source.body && source.hash !== undefined) return { object: source.body, hash: source.hash };
     const id = `${source.namespace}/${typeKey(source.apiVersion, source.kind)}/${source.name}`;
     const cached = this.sources.get(id);
-    if (cached && cached.hash === source.hash) return cached.object;
+    if (cached && cached.hash === source.hash) return cached;
     let pending = this.reads.get(id);
     if (!pending) {
       pending = this.deps.client.tryGet(resource, source.name, source.namespace).then((object) => {
         if (!object || isCopy({ labels: object.metadata?.labels })) return undefined;
-        this.sources.set(id, { hash: contentHash(object), object });
-        return object;
+        const read = { hash: contentHash(object), object };
+        this.sources.set(id, read);
+        return read;
       });
       this.reads.set(id, pending);
       void pending.finally(() => this.reads.delete(id)).catch(() => {});

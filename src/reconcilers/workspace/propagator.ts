@@ -100,12 +100,20 @@ export class Propagator {
       this.stats.skippedCovered++;
       return;
     }
+    const started = performance.now();
     const { plans, onlyKey } = this.plan(request);
+    const planned = performance.now();
     const kind = (this.stats.byKind[request.namespace ?? ''] ??= { plans: 0, visited: 0 });
+    let actions = 0;
     for (const { plan, visited } of plans) {
       kind.plans++;
       kind.visited += plan.visited;
-      await this.carryOut(plan, visited, onlyKey, context);
+      actions += plan.actions.length;
+      await this.carryOut(plan, visited, onlyKey);
+    }
+    if (actions > 0) {
+      const planMs = Math.round((planned - started) * 100) / 100;
+      context.logger.debug({ visited: plans.reduce((n, p) => n + p.plan.visited, 0), actions, planMs, writeMs: Math.round(performance.now() - planned) }, 'propagated');
     }
   }
 
@@ -163,14 +171,14 @@ export class Propagator {
     }
   }
 
-  private async carryOut(plan: PropagationPlan, visited: string[], onlyKey: string | undefined, context: ReconcileContext): Promise<void> {
+  private async carryOut(plan: PropagationPlan, visited: string[], onlyKey: string | undefined): Promise<void> {
     this.stats.plans++;
     this.stats.visited += plan.visited;
     if (plan.halted) return;
     const { types, writer, conflicts, logger } = this.deps;
     const actions = plan.actions.filter((a) => a.action === 'conflict' || types.get(typeOf(a))?.state === 'ready');
     for (const action of actions) this.stats.actions[action.action]++;
-    const outcomes = actions.length === 0 ? [] : await writer.execute(actions, context.signal);
+    const outcomes = actions.length === 0 ? [] : await writer.execute(actions);
     const found: Conflict[] = [];
     let failure: Error | undefined;
     for (const outcome of outcomes) {

@@ -254,7 +254,7 @@ export class WorkspaceReconciler {
     if (keepHome) {
       for (const [key, entry] of tracker.index.inNamespace(name)) if (isCopy(entry)) deletes.push({ action: 'delete', namespace: name, key, current: entry });
     }
-    const outcomes = await writer.execute(deletes, context.signal);
+    const outcomes = await writer.execute(deletes);
     const failed = outcomes.find((o): o is Error => o instanceof Error);
     if (failed) throw failed;
     const attached = hierarchy.forest.attachedNamespaces(name);

@@ -19,7 +19,7 @@ import {
 } from '../../controllers/index.js';
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { ConflictRegistry } from './conflicts.js';
-import { strip } from './content.js';
+import { withHash } from './content.js';
 import { CopyWriter } from './copyWriter.js';
 import { EMPTY_CHANGE } from './forestChange.js';
 import { Hierarchy, type HierarchyChange, type WorkspaceObject } from './hierarchy.js';
@@ -89,7 +89,7 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
       },
       namespaceWritable: (ns) => hierarchy.namespaceWritable(ns),
       beginWrite: (ns, key) => tracker.beginWrite(ns, key),
-      endWrite: (ns, key, result) => tracker.endWrite(ns, key, result === undefined || result === 'deleted' ? result : strip(result)),
+      endWrite: (ns, key, result) => tracker.endWrite(ns, key, result === undefined || result === 'deleted' ? result : withHash(result.object, result.hash)),
     },
     options.writeConcurrency ?? 32,
   );

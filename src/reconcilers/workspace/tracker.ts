@@ -16,12 +16,13 @@
 import type { Logger } from 'pino';
 import { Informer, type ApiClient, type InformerEvent, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { LABEL_INHERITED_FROM } from '../../crds/labels.js';
-import { strip, type TrackedObject } from './content.js';
+import { strip, withHash, type TrackedObject } from './content.js';
 import { type ExistingObject, isCopy, objectKey, type SourceObject } from './objects.js';
 
 /** One indexed object: what the planner reads as a source or an existing object. */
 export interface Entry extends SourceObject {
   uid?: string | undefined;
+  resourceVersion?: string | undefined;
   excluded?: boolean | undefined;
   /** The whole object, for sources the informer kept whole. */
   body?: KubeObject | undefined;
@@ -42,6 +43,7 @@ export function entryOf(object: TrackedObject): Entry {
     annotations: meta.annotations,
     hash: object.hash,
     uid: meta.uid,
+    resourceVersion: meta.resourceVersion,
     excluded: object.excluded,
     body: object.body,
   };
@@ -163,7 +165,7 @@ export class ObjectTracker {
   track(typeKey: string, resource: ResourceRef): Informer<TrackedObject> {
     let informer = this.informers.get(typeKey);
     if (informer) return informer;
-    informer = new Informer<TrackedObject>(this.client, resource, { transform: (o) => strip(o, this.keepBody) }, this.logger);
+    informer = new Informer<TrackedObject>(this.client, resource, { transform: (o) => this.transform(o) }, this.logger);
     informer.on((event) => this.handle(event));
     this.informers.set(typeKey, informer);
     if (this.running) informer.start();
@@ -230,6 +232,20 @@ export class ObjectTracker {
     if (seen.some((e) => e.type === 'delete' || e.resourceVersion !== result.metadata.resourceVersion)) return false;
     this.index.upsert(entryOf(result));
     return true;
+  }
+
+  /**
+   * strip, but a copy whose exact version the index already holds (the echo
+   * of a write recorded by endWrite) keeps its fingerprint instead of being
+   * hashed again: that is most events while copies are being written.
+   */
+  private transform(object: KubeObject): TrackedObject {
+    const meta = object.metadata;
+    const known = meta?.name && meta.namespace ? this.index.get(meta.namespace, objectKey({ apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: meta.name })) : undefined;
+    if (known?.hash !== undefined && known.resourceVersion === meta?.resourceVersion && known.uid === meta?.uid && isCopy(known) && isCopy({ labels: meta?.labels })) {
+      return withHash(object, known.hash);
+    }
+    return strip(object, this.keepBody);
   }
 
   private handle(event: InformerEvent<TrackedObject>): void {
