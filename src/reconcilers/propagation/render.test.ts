@@ -71,6 +71,13 @@ describe('propagation/render', () => {
     expect(r.replicas).to.equal(1);
   });
 
+  it('leaves spec.replicas to the member when an override removes it (a member-side autoscaler owns it)', () => {
+    const overrides = [{ clusters: ['us-1'], patches: [{ op: 'remove', path: '/spec/replicas' }] }];
+    const r = renderMemberObject({ namespace: 'ns', name: 'po', template: deployment(), cluster: us1, overrides, replicas: 2 });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.object['spec']).to.not.have.property('replicas');
+  });
+
   it('writes replicas into a Deployment template that omits them (Kubernetes would default to 1)', () => {
     const t = deployment();
     delete (t['spec'] as Record<string, unknown>)['replicas'];
