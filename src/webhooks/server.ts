@@ -37,6 +37,8 @@ export interface WebhookServerOptions {
 }
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 32 * 1024 * 1024;
 
 type Request = IncomingMessage | http2.Http2ServerRequest;
 type Response = ServerResponse | http2.Http2ServerResponse;
@@ -57,9 +59,11 @@ export class WebhookServer {
 
   static async start(options: WebhookServerOptions): Promise<WebhookServer> {
     const server = http2.createSecureServer(
-      { key: options.tls.keyPem, cert: options.tls.certPem, minVersion: 'TLSv1.2', allowHTTP1: true },
+      // HTTP/2's default 64 KiB windows would make hundreds of concurrent reviews on one connection wait for each other.
+      { key: options.tls.keyPem, cert: options.tls.certPem, minVersion: 'TLSv1.2', allowHTTP1: true, settings: { initialWindowSize: STREAM_WINDOW } },
       (req: Request, res: Response) => void handle(req, res, options),
     );
+    server.on('session', (session: http2.ServerHttp2Session) => session.setLocalWindowSize(CONNECTION_WINDOW));
     // Idle connections are closed after a while; the apiserver reopens them as needed.
     server.setTimeout(60_000);
     await new Promise<void>((resolve, reject) => {
