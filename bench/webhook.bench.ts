@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +31,7 @@ import { round, writeSection, type PhaseResult } from './webhook.report.js';
  *
  *   npx tsx bench/webhook.bench.ts                  # 200/s × 60 s per phase (recorded)
  *   BENCH_SECONDS=10 npx tsx bench/webhook.bench.ts # quick check (not recorded)
+ *   npx tsx bench/webhook.bench.ts --report         # rewrite the docs section from the recorded results
  */
 const run = promisify(execFile);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -395,4 +396,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv.includes('--report')) {
+  const recorded = JSON.parse(readFileSync(join(repoRoot, 'bench', 'results', 'webhook.json'), 'utf8'));
+  writeSection({ ...recorded.machine, loadAvg: recorded.loadAvgAfter }, recorded.idle, recorded.sequential, recorded.results);
+} else {
+  await main();
+}
