@@ -2,7 +2,7 @@ import type { Cluster } from '../../crds/cluster.js';
 import type { PlacementPolicy } from '../../crds/placementpolicy.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
-import { Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { generationChanged, Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -31,7 +31,8 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
 
   manager.addController({
     name: CONTROLLER_NAME,
-    for: Resources.PropagatedObject,
+    // Spec changes only: the syncer's status writes (and this controller's own) cannot change a decision.
+    for: { resource: Resources.PropagatedObject, predicate: generationChanged },
     watches: [
       { resource: Resources.PlacementPolicy, map: everyObject },
       { resource: Resources.Workspace, map: everyObject },
@@ -51,7 +52,9 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
       // Workspace and tree labels on a namespace decide which policies select its objects.
       { resource: Resources.Namespace, labelSelector: 'canopy.dev/workspace', map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })) },
     ],
-    concurrency: 4,
+    // A cluster event re-decides every object; decisions are CPU-cheap and mostly skip the write,
+    // so the apiserver round trip of the few that change is what concurrency hides.
+    concurrency: 16,
     reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry),
   });
 }
