@@ -12,21 +12,11 @@ import { expect } from 'chai';
 import type { KubeObject } from '../controllers/index.js';
 import { acquireAdmission, errorCode, errorMessage, waitForEnforcement, type Actor } from './e2e-fixtures.js';
 import { buildWorld, type World } from './world.e2e-fixture.js';
+import { mulberry32 as rng } from '../../test/support/random.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Rng = () => number;
 
-/** mulberry32: small, fast, good enough to pick mutations reproducibly. */
-function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 

@@ -4,6 +4,7 @@ import { Forest, type ForestChange, stableJson } from './forest.js';
 import { DEFAULT_PROPAGATED_TYPES, typeKey } from './propagatedTypes.js';
 import { parentFromSpec, workspaceDataFromSpec } from './fromCrd.js';
 import type { WorkspaceConstraints, WorkspaceData } from './types.js';
+import { mulberry32 } from '../../../test/support/random.js';
 
 function tree(edges: Array<[string, string, WorkspaceData?]>): Forest {
   const forest = new Forest();
@@ -310,16 +311,6 @@ describe('Forest', () => {
 
 // ---- brute force ----------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The obvious O(n²) answers, from nothing but the parent map. */
 class BruteForce {

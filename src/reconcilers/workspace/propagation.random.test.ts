@@ -16,17 +16,8 @@ import {
   type PropagationInput,
 } from './propagation.js';
 import type { PropagatedType } from './types.js';
+import { mulberry32 } from '../../../test/support/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORKSPACES = Array.from({ length: 10 }, (_, i) => `ws${i}`);
 const LOGICAL_NAMESPACES = Array.from({ length: 6 }, (_, i) => `lc${i}`);
