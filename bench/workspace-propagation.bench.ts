@@ -6,6 +6,7 @@
  *   npx tsx bench/workspace-propagation.bench.ts           # 111, 1,111, chain 10, chain 50 (+ HNC)
  *   npx tsx bench/workspace-propagation.bench.ts --quick   # 111 and chain 10, one round
  *   ... --no-hnc                                            # skip HNC
+ *   ... --only=chain50                                      # one shape (tree111, tree1111, chain10, chain50)
  *
  * Per shape (a tree of fan-out 10, or a chain), once the tree is built and
  * the operator idle, ROUNDS rounds of, alternately:
@@ -26,6 +27,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { connect as connectHttp2 } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -255,12 +257,37 @@ async function floorRound(client: ApiClient, floorNamespaces: readonly string[],
   return { createMs: t1 - t0, deleteMs: d1 - d0, createCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-async function heapOf(make: () => Promise<() => Promise<void>>): Promise<{ bytes: number; stop: () => Promise<void> }> {
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const stop = await make();
-  gc();
-  return { bytes: process.memoryUsage().heapUsed - before, stop };
+/**
+ * The same floor over one HTTP/2 connection (what Go's client-go uses) instead
+ * of the runtime's HTTP/1.1 keep-alive pool: shows how much of a Go
+ * controller's edge is the transport rather than the algorithm.
+ */
+async function http2Floor(env: LocalEnvironment, client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<number> {
+  const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, string> } = {};
+  await env.host.kubeConfig().applyToHTTPSOptions(tls as never);
+  const session = connectHttp2(env.host.server, { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) });
+  const send = (method: string, path: string, body?: unknown) =>
+    new Promise<void>((resolve, reject) => {
+      const request = session.request({ ':method': method, ':path': path, 'content-type': 'application/json', accept: 'application/json', ...(tls.headers ?? {}) });
+      request.on('response', (headers) => {
+        const status = Number(headers[':status']);
+        if (status >= 300) reject(new Error(`${method} ${path}: ${status}`));
+      });
+      request.on('data', () => {});
+      request.on('end', () => resolve());
+      request.on('error', reject);
+      request.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
+  const watch = await countingWatch(client, name, new Set(floorNamespaces));
+  const t0 = performance.now();
+  await pool(floorNamespaces.map((ns) => () => send('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, roleBinding(name, ns, labels))));
+  const t1 = await watch.created;
+  await pool(floorNamespaces.map((ns) => () => send('DELETE', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/${name}`)));
+  await watch.deleted();
+  await watch.stop();
+  session.close();
+  return t1 - t0;
 }
 
 async function main(): Promise<void> {
@@ -276,7 +303,9 @@ async function main(): Promise<void> {
     const feature = registerWorkspace(manager, { writeConcurrency: CONCURRENCY });
     await manager.start();
 
-    const shapes = quick ? [tree('ta', 10, 2), chain('ca', 10)] : [tree('ta', 10, 2), tree('tb', 10, 3), chain('ca', 10), chain('cb', 50)];
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+    const all = quick ? [tree('ta', 10, 2), chain('ca', 10)] : [tree('ta', 10, 2), tree('tb', 10, 3), chain('ca', 10), chain('cb', 50)];
+    const shapes = only ? all.filter((shape) => shape.name.replace(/[ ,]/g, '') === only) : all;
     const rows: Array<Record<string, number | string>> = [];
     const loads: number[] = [];
     for (const shape of shapes) {
@@ -292,13 +321,16 @@ async function main(): Promise<void> {
       const buildSeconds = (Date.now() - t0) / 1000;
       const op: Array<Timing & { visited: number }> = [];
       const floor: Timing[] = [];
+      const floorH2: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         loads.push(loadavg()[0]!);
         // Alternate which goes first, so a drift in machine load hits both alike.
         if (r % 2 === 0) {
           floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
           op.push(await operatorRound(client, shape, `sres-${r}`, feature));
+          floorH2.push(await http2Floor(env, client, floorNamespaces, `floor-h2-${r}`, root));
         } else {
+          floorH2.push(await http2Floor(env, client, floorNamespaces, `floor-h2-${r}`, root));
           op.push(await operatorRound(client, shape, `sres-${r}`, feature));
           floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
         }
@@ -313,6 +345,7 @@ async function main(): Promise<void> {
         operatorCreateMs: round(median(op.map((o) => o.createMs))),
         floorCreateMs: round(median(floor.map((f) => f.createMs))),
         createRatio: round(median(op.map((o) => o.createMs)) / median(floor.map((f) => f.createMs)), 2),
+        floorHttp2CreateMs: round(median(floorH2)),
         operatorDeleteMs: round(median(op.map((o) => o.deleteMs))),
         floorDeleteMs: round(median(floor.map((f) => f.deleteMs))),
         deleteRatio: round(median(op.map((o) => o.deleteMs)) / median(floor.map((f) => f.deleteMs)), 2),
@@ -335,19 +368,29 @@ async function main(): Promise<void> {
     await client.create(Resources.RoleBinding, roleBinding('memory-probe', big.edges[0]![0]));
     await waitFor('copies for the memory probe', async () => (await client.listAll(Resources.RoleBinding, { labelSelector: LABEL_INHERITED_FROM })).length >= big.edges.length - 1, 600_000, 200);
     await idle(feature);
-    const count = (await client.listAll(Resources.RoleBinding)).length;
-    const measure = (transform?: (o: KubeObject) => KubeObject) =>
-      heapOf(async () => {
-        const informer = new Informer(client, Resources.RoleBinding, transform ? { transform } : {}, silentLogger());
-        informer.start();
-        await informer.waitForSync();
-        return () => informer.stop();
-      });
-    const whole = await measure();
-    const stripped = await measure((o) => strip(o));
-    await whole.stop();
-    await stripped.stop();
-    results.memory = { objects: count, wholeBytesPerObject: round(whole.bytes / count), strippedBytesPerObject: round(stripped.bytes / count), trackerObjects: feature.tracker.size };
+    // What the cache keeps per object: the cluster's RoleBindings (1,110 of them copies) as the
+    // apiserver sends them, parsed REPEAT times and kept whole or stripped (the Store's maps are the same for both).
+    const listed = JSON.stringify((await client.listAll(Resources.RoleBinding)).map((o) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } })));
+    const REPEAT = 10;
+    const keep = (shape: (o: KubeObject) => KubeObject) => {
+      gc();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept: KubeObject[] = [];
+      for (let i = 0; i < REPEAT; i++) for (const o of JSON.parse(listed) as KubeObject[]) kept.push(shape(o));
+      gc();
+      gc();
+      const bytes = process.memoryUsage().heapUsed - before;
+      return { bytes, count: kept.length };
+    };
+    const whole = keep((o) => o);
+    const stripped = keep((o) => strip(o));
+    results.memory = {
+      objects: whole.count / REPEAT,
+      wholeBytesPerObject: round(whole.bytes / whole.count),
+      strippedBytesPerObject: round(stripped.bytes / stripped.count),
+      trackerObjects: feature.tracker.size,
+    };
     console.log(JSON.stringify(results.memory));
     await manager.stop();
 
@@ -419,6 +462,7 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
         hncCreateMs: round(median(creates)),
         allHncCreateMs: creates.map((c) => round(c)).join('/'),
         hncOverFloor: round(median(creates) / Number(ourRow.floorCreateMs), 2),
+        hncOverHttp2Floor: round(median(creates) / Number(ourRow.floorHttp2CreateMs), 2),
         hncOverCanopy: round(median(creates) / Number(ourRow.operatorCreateMs), 2),
         copyLabelled: sample.metadata?.labels?.[HNC_INHERITED_FROM] ?? 'missing',
       };
@@ -434,16 +478,16 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
 function printTables(results: Record<string, unknown>): void {
   const shapes = results.shapes as Array<Record<string, number | string>> | undefined;
   if (!shapes) return;
-  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | operator delete (ms) | floor delete (ms) | ratio | ms per copy | move there / back (ms) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | floor over HTTP/2 (ms) | operator delete (ms) | floor delete (ms) | ratio | ms per copy | move there / back (ms) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of shapes) {
-    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} |`);
+    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.floorHttp2CreateMs} | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} |`);
   }
   const hnc = results.hnc as { shapes?: Array<Record<string, number | string>>; built?: boolean; error?: string } | undefined;
   if (hnc?.shapes) {
-    console.log('\n| shape | HNC build (s) | HNC create (ms) | HNC / floor | HNC / Canopy | HNC move there / back (ms) | HNC / Canopy (moves) |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
-    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.buildSeconds} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverCanopy}× | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} | ${r.moveOverCanopy ?? '–'}× |`);
+    console.log('\n| shape | HNC build (s) | HNC create (ms) | HNC / floor | HNC / HTTP/2 floor | HNC / Canopy | HNC move there / back (ms) | HNC / Canopy (moves) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.buildSeconds} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverHttp2Floor}× | ${r.hncOverCanopy}× | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} | ${r.moveOverCanopy ?? '–'}× |`);
   } else if (hnc?.built === false) console.log(`\nHNC not built: ${hnc.error}`);
   console.log(`\nmemory: ${JSON.stringify(results.memory)}; load ${JSON.stringify(results.loadAverage)}`);
 }

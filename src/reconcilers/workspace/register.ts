@@ -37,7 +37,7 @@ export interface WorkspaceOptions {
   readonly writeConcurrency?: number;
   /** Propagation keys planned at once; default 8 (they share the write budget). */
   readonly propagationConcurrency?: number;
-  /** Workspaces reconciled at once; default 16. */
+  /** Workspaces reconciled at once; default 4: status writes are not urgent, and fewer of them in flight leave the apiserver to the copies a move needs. */
   readonly workspaceConcurrency?: number;
   /** Namespaces relabelled at once; default 16. */
   readonly treeLabelConcurrency?: number;
@@ -139,7 +139,7 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
         },
       },
     ],
-    concurrency: options.workspaceConcurrency ?? 16,
+    concurrency: options.workspaceConcurrency ?? 4,
   });
 
   const labeler = new TreeLabeler(hierarchy, client);
