@@ -23,6 +23,8 @@ import {
   type PropagatedObject,
 } from '../../src/crds/index.js';
 import { testEnv, uniqueName } from './env.js';
+import { hostAdmin } from './wait.js';
+import { Resources, type KubeObject } from '../../src/controllers/index.js';
 
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
 
@@ -339,13 +341,31 @@ function examples(dir: string): Obj[] {
 describe('canopy.dev CRDs on a real apiserver', function () {
   this.timeout(60_000);
 
+  /**
+   * What the examples and fixtures refer to, so the admission webhook (which
+   * checks references the schema cannot) lets the schema's own answers through.
+   */
+  const prerequisites: { resource: (typeof Resources)[keyof typeof Resources]; object: KubeObject & Record<string, unknown> }[] = [
+    ...examples('quickstart')
+      .filter((o) => o.kind === 'Workspace' || o.kind === 'PlacementPolicy')
+      .map((o) => ({ resource: o.kind === 'Workspace' ? Resources.Workspace : Resources.PlacementPolicy, object: o as KubeObject & Record<string, unknown> })),
+    { resource: Resources.Workspace, object: { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'team' }, spec: {} } },
+  ];
+  const createdPrerequisites: typeof prerequisites = [];
+
   before(async () => {
     namespace = uniqueName('crds');
     await testEnv().host.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    for (const item of prerequisites) {
+      if (await hostAdmin().tryGet(item.resource, item.object.metadata!.name!)) continue;
+      await hostAdmin().create(item.resource, item.object);
+      createdPrerequisites.push(item);
+    }
   });
 
   after(async () => {
     await testEnv().host.kubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
+    for (const item of [...createdPrerequisites].reverse()) await hostAdmin().delete(item.resource, item.object.metadata!.name!).catch(() => undefined);
   });
 
   it('accepts every generated CRD with a server-side dry-run apply', async () => {

@@ -7,6 +7,7 @@ import { Manager } from '../../src/controllers/index.js';
 import { applyManifests, readManifests } from '../../src/dev/manifests.js';
 import { registerMembers, SYSTEM_NAMESPACE } from '../../src/dev/register.js';
 import { registerReconcilers } from '../../src/reconcilers/index.js';
+import { register as registerWebhooks } from '../../src/webhooks/index.js';
 
 /** Where the shared e2e operator logs (JSON lines); kept after the run for debugging. */
 export const operatorLogPath = join(repoRoot, '.canopy', 'test', `operator-${process.pid}.log`);
@@ -38,6 +39,8 @@ export async function startTestOperator(env: LocalEnvironment): Promise<TestOper
   );
   const manager = new Manager({ kubeConfig, namespace: SYSTEM_NAMESPACE, leaderElection: false, metricsPort: 0, healthPort: 0, bindAddress: '127.0.0.1', logger, gracefulShutdownTimeoutMs: 10_000 });
   registerReconcilers(manager);
+  // As in production: admission in front of every Canopy kind, on a kernel-chosen loopback port.
+  registerWebhooks(manager, { port: 0 });
   await manager.start();
   return { manager, kubeConfig, stop: () => manager.stop() };
 }
