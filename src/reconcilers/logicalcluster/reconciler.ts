@@ -37,10 +37,11 @@ import {
 import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune, requestToken } from './ops.js';
 import { plan, type Failure, type Plan } from './plan.js';
 import { hasWorkspaceLimits } from './limits.js';
-import { ConditionTypes, nextStatus, statusChanged, type ConditionInput, type Outcome } from './status.js';
+import { UNCONSTRAINED } from '../workspace/constraints.js';
+import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';
 import type { ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
-import type { ClusterLike, LogicalClusterLike, LogicalClusterStatus } from './types.js';
+import type { ClusterLike, LogicalClusterLike } from './types.js';
 
 export type LogicalClusterObject = KubeObject & LogicalClusterLike;
 export type WorkspaceObject = KubeObject & WorkspaceLike;
@@ -74,6 +75,14 @@ export interface LogicalClusterDeps {
 export const INDEX_BY_WORKSPACE = 'logicalcluster-workspace';
 export const INDEX_BY_PARENT = 'workspace-parent';
 
+/** Plans kept in memory without their manifests (see decide). */
+const LIGHT_PLANS = new WeakSet<Plan>();
+
+/** What applyPlan compares to know whether the objects on the cluster are already what this plan wants. */
+function fingerprintOf(lc: LogicalClusterObject, p: Plan): string {
+  return createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('base64').slice(0, 22);
+}
+
 /** How long a status this process wrote is trusted over an older cached one. */
 const STATUS_MEMO_MS = 60_000;
 
@@ -101,8 +110,9 @@ export class LogicalClusterReconciler implements Reconciler {
   /** The last plan per logical cluster and what it was computed from (see decide). */
   private readonly plans = new Map<string, { key: string; plan: Plan | Failure; fingerprint: string }>();
   private inputsEpoch = 0;
+  private statusWrites = 0;
   /** The status this process last wrote per logical cluster (the cache lags behind our own writes). */
-  private readonly writtenStatus = new Map<string, { uid: string | undefined; status: LogicalClusterStatus; at: number }>();
+  private readonly writtenStatus = new Map<string, { uid: string | undefined; digest: string; at: number }>();
   private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint'>>;
   private hostEndpointCache: ServerEndpoint | undefined;
   private readonly lookup: Lookup;
@@ -214,18 +224,24 @@ export class LogicalClusterReconciler implements Reconciler {
    * workspace limits is remembered; the others also read other logical
    * clusters, which the epoch does not track.
    */
-  private decide(lc: LogicalClusterObject): Plan | Failure {
+  private decide(lc: LogicalClusterObject, full = false): Plan | Failure {
     const name = lc.metadata.name ?? '';
     const key = `${lc.metadata.uid}|${lc.metadata.generation}|${lc.status?.cluster ?? ''}|${this.inputsEpoch}`;
     const cached = this.plans.get(name);
-    if (cached?.key === key) return cached.plan;
+    if (cached?.key === key && !full) return cached.plan;
     const view = workspaceView(this.lookup, lc.spec.workspace);
     const clusters = this.deps.clusters.list();
     const bindings = lc.spec.mode === 'Cluster' ? currentBindings(this.deps.logicalClusters.list(), this.livePendingBindings()) : new Map<string, string>();
     const decision = plan({ lc, workspace: view, clusters, bindings, otherClaims: () => otherClaims(this.lookup, view, name, clusters) });
     const cacheable = decision.ok && decision.mode === 'Namespace' && view.state === 'ok' && !hasWorkspaceLimits(view.scopes);
-    if (cacheable) this.plans.set(name, { key, plan: decision, fingerprint: createHash('sha256').update(JSON.stringify([lc.metadata.uid, decision.objects])).digest('hex') });
-    else this.plans.delete(name);
+    if (cacheable) {
+      // Remembered without its manifests (most of a plan's memory); applyPlan recomputes them when it must write.
+      const light: Plan = { ...decision, objects: { host: [], member: [] }, effective: UNCONSTRAINED };
+      LIGHT_PLANS.add(light);
+      this.plans.set(name, { key, plan: light, fingerprint: fingerprintOf(lc, decision) });
+    } else {
+      this.plans.delete(name);
+    }
     return decision;
   }
 
@@ -245,12 +261,15 @@ export class LogicalClusterReconciler implements Reconciler {
     }
   }
 
-  private async applyPlan(lc: LogicalClusterObject, p: Plan, targetClient: ApiClient, signal: AbortSignal): Promise<void> {
+  private async applyPlan(lc: LogicalClusterObject, planned: Plan, targetClient: ApiClient, signal: AbortSignal): Promise<void> {
     const name = lc.metadata.name ?? '';
-    const fingerprint = this.plans.get(name)?.plan === p ? this.plans.get(name)!.fingerprint : createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('hex');
+    const remembered = this.plans.get(name);
+    const fingerprint = remembered?.plan === planned ? remembered.fingerprint : fingerprintOf(lc, planned);
     const memo = this.applied.get(name);
     const specChanged = lc.status?.observedGeneration !== undefined && lc.status.observedGeneration !== lc.metadata.generation;
     if (memo && memo.fingerprint === fingerprint && this.now().getTime() - memo.at < this.opts.reapplyAfterMs && !specChanged) return;
+    // A remembered plan carries no manifests: build them again (same inputs, same answer).
+    const p = LIGHT_PLANS.has(planned) ? (this.decide(lc, true) as Plan) : planned;
 
     const keepSecret = [`v1/Secret/${p.namespaces[0]}/${kubeconfigSecretName(name)}`];
     const writes: Array<{ client: ApiClient; objects: KubernetesObject[]; host: boolean }> =
@@ -399,14 +418,16 @@ export class LogicalClusterReconciler implements Reconciler {
   /** Writes status if it changed; returns whether it did. */
   private async writeStatus(lc: LogicalClusterObject, outcome: Outcome, signal: AbortSignal): Promise<boolean> {
     const name = lc.metadata.name ?? '';
-    // The cache may not show our last write yet (the event that woke this reconcile
-    // can be older than it): compare with the newer of the two.
+    const next = nextStatus(lc.status, outcome, lc.metadata.generation, this.now());
+    if (!statusChanged(lc.status, next)) return false;
+    // The cache may not show our last write yet (the event that woke this reconcile can be
+    // older than it): a status identical to the one written a moment ago is not written again.
+    const digest = statusDigest(next);
     const written = this.writtenStatus.get(name);
-    const base = written && written.uid === lc.metadata.uid && this.now().getTime() - written.at < STATUS_MEMO_MS ? written.status : lc.status;
-    const next = nextStatus(base, outcome, lc.metadata.generation, this.now());
-    if (!statusChanged(base, next)) return false;
+    if (written && written.uid === lc.metadata.uid && written.digest === digest && this.now().getTime() - written.at < STATUS_MEMO_MS) return false;
     await patchStatus(this.deps.host, Resources.LogicalCluster, lc, next, signal);
-    this.writtenStatus.set(name, { uid: lc.metadata.uid, status: next, at: this.now().getTime() });
+    this.writtenStatus.set(name, { uid: lc.metadata.uid, digest, at: this.now().getTime() });
+    if (++this.statusWrites % 1000 === 0) this.sweepWrittenStatus();
     return true;
   }
 
@@ -419,6 +440,12 @@ export class LogicalClusterReconciler implements Reconciler {
       if (!this.deps.logicalClusters.get(holder)) this.pendingBindings.delete(cluster);
     }
     return this.pendingBindings;
+  }
+
+  /** Drops remembered statuses old enough that the cache has caught up with them. */
+  private sweepWrittenStatus(): void {
+    const cutoff = this.now().getTime() - STATUS_MEMO_MS;
+    for (const [name, entry] of this.writtenStatus) if (entry.at < cutoff) this.writtenStatus.delete(name);
   }
 
   /** A namespace of this logical cluster disappeared: the next reconcile re-applies instead of trusting its memo. */

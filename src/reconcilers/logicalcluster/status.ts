@@ -2,6 +2,7 @@
 // conditions (with lastTransitionTime kept while a condition's status does
 // not change) and the materialized facts.
 
+import { createHash } from 'node:crypto';
 import type { ConditionLike, LogicalClusterStatus } from './types.js';
 
 export type Phase = 'Pending' | 'Initializing' | 'Ready' | 'Failed' | 'Terminating';
@@ -110,6 +111,15 @@ export function mergeConditions(prev: readonly ConditionLike[], updates: readonl
 export function statusChanged(prev: LogicalClusterStatus | undefined, next: StatusShape): boolean {
   if (!prev) return true;
   return JSON.stringify(normalize(prev)) !== JSON.stringify(normalize(next as LogicalClusterStatus));
+}
+
+/**
+ * A short digest of what a status says, transition times left out: enough to
+ * recognise "this is what was written a moment ago" without keeping it.
+ */
+export function statusDigest(s: LogicalClusterStatus): string {
+  const n = normalize(s) as { conditions: unknown[][] };
+  return createHash('sha256').update(JSON.stringify({ ...n, conditions: n.conditions.map((c) => c.slice(0, 5)) })).digest('base64').slice(0, 22);
 }
 
 function normalize(s: LogicalClusterStatus): unknown {
