@@ -35,6 +35,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const CONCURRENCY = 32;
 const WORKSPACE = 'bench';
 const SPEC = { workspace: WORKSPACE, capabilities: { preset: 'developer' }, constraints: { quota: { hard: { cpu: '2', memory: '4Gi', pods: '20' } } } };
+/** The flags the operator image runs with (Dockerfile), plus --expose-gc to measure what stays after a collection. */
+const NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 const RECORD = process.env.BENCH_COUNTS === undefined && process.env.BENCH_ROUNDS === undefined;
 
 type Mode = 'operator' | 'floor';
@@ -47,12 +49,15 @@ interface Measurement {
   peakRssMiB?: number;
   syncedRssMiB?: number;
   /** Seconds since start → logical clusters complete (and operator RSS). */
-  curve: Array<{ t: number; done: number; rssMiB?: number }>;
+  curve: Array<{ t: number; done: number; rssMiB?: number; heapMiB?: number }>;
   loadAvg: number;
   /** kube-apiserver + etcd CPU seconds spent during the measurement. */
   controlPlaneCpuSeconds: number;
   /** Operator process CPU seconds (operator mode). */
   operatorCpuSeconds?: number;
+  /** Heap the operator keeps for these logical clusters (after a full GC, minus the heap at sync). */
+  retainedHeapMiB?: number;
+  rssAfterGcMiB?: number;
   /** apiserver requests per logical cluster, by verb and resource (those made at least once per twenty). */
   requestsPerLogicalCluster: Record<string, number>;
 }
@@ -181,7 +186,7 @@ async function withEnvironment<T>(work: (env: LocalEnvironment, client: ApiClien
 
 async function measureOperator(child: string, count: number, round: number): Promise<Measurement> {
   return withEnvironment(async (env, client) => {
-    const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, String(count), 'lc'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: env.host.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...NODE_FLAGS, child, String(count), 'lc'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: env.host.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
     // One iterator for the whole run: leaving a for-await loop would close the stream.
     const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
     const next = async (): Promise<Record<string, unknown>> => {
@@ -196,7 +201,8 @@ async function measureOperator(child: string, count: number, round: number): Pro
     const cpuBefore = controlPlaneCpu(env);
     const started = Date.now();
     await pool(count, CONCURRENCY, (i) => client.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: lcName(i) }, spec: SPEC } as KubernetesObject));
-    const result = (await next()) as { doneAt: number; peakRssMiB: number; cpuSeconds: number; samples: Array<{ at: number; ready: number; rssMiB: number }> };
+    console.log(`  ${count} logical clusters created in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for Ready`);
+    const result = (await next()) as { doneAt: number; peakRssMiB: number; cpuSeconds: number; heapAtSyncMiB: number; heapAfterGcMiB: number; rssAfterGcMiB: number; samples: Array<{ at: number; ready: number; rssMiB: number; heapMiB: number }> };
     const controlPlaneCpuSeconds = controlPlaneCpu(env) - cpuBefore;
     const requestsPerLogicalCluster = perObject(countsBefore, await requestCounts(env), count);
     await new Promise((r) => proc.once('exit', r));
@@ -207,10 +213,12 @@ async function measureOperator(child: string, count: number, round: number): Pro
       seconds: (result.doneAt - started) / 1000,
       peakRssMiB: result.peakRssMiB,
       syncedRssMiB: synced.rssMiB as number,
-      curve: result.samples.filter((s) => s.at >= started).map((s) => ({ t: (s.at - started) / 1000, done: s.ready, rssMiB: s.rssMiB })),
+      curve: result.samples.filter((s) => s.at >= started).map((s) => ({ t: (s.at - started) / 1000, done: s.ready, rssMiB: s.rssMiB, heapMiB: s.heapMiB })),
       loadAvg: loadavg()[0]!,
       controlPlaneCpuSeconds,
       operatorCpuSeconds: result.cpuSeconds,
+      retainedHeapMiB: result.heapAfterGcMiB - result.heapAtSyncMiB,
+      rssAfterGcMiB: result.rssAfterGcMiB,
       requestsPerLogicalCluster,
     };
   });
@@ -254,7 +262,7 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const m = mode === 'floor' ? await measureFloor(count, round) : await measureOperator(child, count, round);
         measurements.push(m);
-        console.log(`${count} × ${mode.padEnd(8)} round ${round}: ${r(m.seconds, 2)} s${m.peakRssMiB ? `, peak RSS ${r(m.peakRssMiB)} MiB, operator CPU ${r(m.operatorCpuSeconds ?? 0)} s` : ''}, control plane CPU ${r(m.controlPlaneCpuSeconds)} s (load ${r(m.loadAvg)})`);
+        console.log(`${count} × ${mode.padEnd(8)} round ${round}: ${r(m.seconds, 2)} s${m.peakRssMiB ? `, peak RSS ${r(m.peakRssMiB)} MiB (after GC ${r(m.rssAfterGcMiB ?? 0)}, retained heap ${r(m.retainedHeapMiB ?? 0)}), operator CPU ${r(m.operatorCpuSeconds ?? 0)} s` : ''}, control plane CPU ${r(m.controlPlaneCpuSeconds)} s (load ${r(m.loadAvg)})`);
         console.log(`  requests per logical cluster: ${JSON.stringify(m.requestsPerLogicalCluster)}`);
       }
     }
@@ -277,7 +285,9 @@ async function main(): Promise<void> {
   });
   console.log(JSON.stringify(summary, null, 2));
   if (!RECORD) {
-    console.log('(custom counts or rounds: results not recorded)');
+    mkdirSync(join(repoRoot, 'bench', 'results', 'raw'), { recursive: true });
+    writeFileSync(join(repoRoot, 'bench', 'results', 'raw', 'logicalcluster-custom.json'), JSON.stringify({ summary, measurements }, null, 2) + '\n');
+    console.log('(custom counts or rounds: not recorded; raw data in bench/results/raw/logicalcluster-custom.json)');
     return;
   }
   const result = {
@@ -297,8 +307,8 @@ async function main(): Promise<void> {
 }
 
 function writeCsv(measurements: Measurement[]): void {
-  const lines = ['count,mode,round,seconds,done,operator_rss_mib'];
-  for (const m of measurements) for (const p of m.curve) lines.push(`${m.count},${m.mode},${m.round},${p.t.toFixed(2)},${p.done},${p.rssMiB === undefined ? '' : p.rssMiB.toFixed(1)}`);
+  const lines = ['count,mode,round,seconds,done,operator_rss_mib,operator_heap_mib'];
+  for (const m of measurements) for (const p of m.curve) lines.push(`${m.count},${m.mode},${m.round},${p.t.toFixed(2)},${p.done},${p.rssMiB === undefined ? '' : p.rssMiB.toFixed(1)},${p.heapMiB === undefined ? '' : p.heapMiB.toFixed(1)}`);
   writeFileSync(join(repoRoot, 'docs', 'logicalcluster-bench.csv'), lines.join('\n') + '\n');
 }
 

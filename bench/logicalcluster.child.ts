@@ -25,6 +25,8 @@ await manager.start();
 await logicalClusters.waitForSync();
 while (manager.notReadyReasons().length > 0) await new Promise((r) => setTimeout(r, 50));
 const cpuAtSync = process.cpuUsage();
+(globalThis as { gc?: () => void }).gc?.();
+const heapAtSyncMiB = process.memoryUsage().heapUsed / 2 ** 20;
 console.log(JSON.stringify({ event: 'synced', at: Date.now(), rssMiB: process.memoryUsage().rss / 2 ** 20 }));
 
 const samples: Array<{ at: number; ready: number; rssMiB: number; heapMiB: number }> = [];
@@ -46,7 +48,10 @@ const doneAt = await new Promise<number>((resolve) => {
   tick();
 });
 const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+// What the operator keeps for these logical clusters (caches, memos), once the garbage of the burst is gone.
+(globalThis as { gc?: () => void }).gc?.();
+const retained = { heapAfterGcMiB: process.memoryUsage().heapUsed / 2 ** 20, rssAfterGcMiB: process.memoryUsage().rss / 2 ** 20 };
 const cpu = process.cpuUsage(cpuAtSync);
-console.log(JSON.stringify({ event: 'done', doneAt, peakRssMiB: Math.max(peakRssMiB, maxRssMiB), maxRssMiB, cpuSeconds: (cpu.user + cpu.system) / 1e6, samples }));
+console.log(JSON.stringify({ event: 'done', doneAt, peakRssMiB: Math.max(peakRssMiB, maxRssMiB), maxRssMiB, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...retained, heapAtSyncMiB, samples }));
 await manager.stop();
 process.exit(0);
