@@ -96,9 +96,13 @@ describe('workspace delegated administration (e2e)', function () {
       expect((await refusal(alice.listAll(Resources.Namespace))).code).to.equal(403);
 
       // What Canopy created for this carries managed-by.
-      const crb = await admin.get<KubeObject & { subjects?: Array<{ name: string }> }>(Resources.ClusterRoleBinding, `canopy:workspace:${team}`);
+      // The new owner is bound once the workspace is reconciled again (asynchronously).
+      const crb = await eventually(
+        'the owners binding to list alice and dave',
+        () => admin.get<KubeObject & { subjects?: Array<{ name: string }> }>(Resources.ClusterRoleBinding, `canopy:workspace:${team}`),
+        (binding) => (binding.subjects ?? []).map((s) => s.name).sort().join(',') === 'alice,dave',
+      );
       expect(crb.metadata!.labels![LABEL_MANAGED_BY]).to.equal('canopy');
-      expect(crb.subjects!.map((s) => s.name).sort()).to.deep.equal(['alice', 'dave']);
       const rb = await admin.get(Resources.RoleBinding, 'canopy-workspace-owners', team);
       expect(rb.metadata!.labels![LABEL_MANAGED_BY]).to.equal('canopy');
 
