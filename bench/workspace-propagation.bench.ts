@@ -225,8 +225,10 @@ async function operatorRound(client: ApiClient, shape: Shape, name: string, feat
   const visitedBefore = feature.propagator.stats.visited;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const w0 = process.hrtime.bigint();
   await client.create(Resources.RoleBinding, roleBinding(name, root));
   const t1 = await watch.created;
+  if (process.env.BENCH_WINDOWS) console.log(`WINDOW operator ${w0 / 1000n} ${process.hrtime.bigint() / 1000n}`);
   const cpu = process.cpuUsage(cpu0);
   const visited = feature.propagator.stats.visited - visitedBefore;
   if (process.env.BENCH_DEBUG) console.log(JSON.stringify(feature.propagator.stats));
@@ -247,8 +249,10 @@ async function floorRound(client: ApiClient, floorNamespaces: readonly string[],
   const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const w0 = process.hrtime.bigint();
   await pool(floorNamespaces.map((ns) => () => client.create(Resources.RoleBinding, roleBinding(name, ns, labels))));
   const t1 = await watch.created;
+  if (process.env.BENCH_WINDOWS) console.log(`WINDOW floor ${w0 / 1000n} ${process.hrtime.bigint() / 1000n}`);
   const cpu = process.cpuUsage(cpu0);
   const d0 = performance.now();
   await pool(floorNamespaces.map((ns) => () => client.delete(Resources.RoleBinding, name, ns)));

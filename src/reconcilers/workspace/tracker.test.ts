@@ -86,3 +86,29 @@ describe('work-queue keys', () => {
     }
   });
 });
+
+describe('write pool', () => {
+  it('never runs more than its concurrency at once, and runs everything in order', async () => {
+    const { WritePool } = await import('./copyWriter.js');
+    const pool = new WritePool(3);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        pool.run(async () => {
+          started.push(i);
+          peak = Math.max(peak, ++running);
+          await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+          running--;
+          if (i === 7) throw new Error('seven');
+          return i;
+        }).catch((err: Error) => err.message),
+      ),
+    );
+    expect(peak).to.equal(3);
+    expect(started).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
+    expect(results[7]).to.equal('seven');
+    expect(results[19]).to.equal(19);
+  });
+});
