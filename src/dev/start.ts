@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LaunchError, LocalEnvironment, repoRoot } from '../../controlplane/launcher/index.js';
 import { installCrds } from './manifests.js';
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     throw new LaunchError(`a local environment is already running (pid ${running.pid}); use it, or stop it with npm run dev:down`);
   }
   mkdirSync(devDir, { recursive: true });
+  // Every start is a fresh environment: state of an earlier run (its tokens and signing keys are gone) would only half work.
+  rmSync(join(devDir, 'state'), { recursive: true, force: true });
   console.log('canopy: starting the local control plane (host + members eu-1, eu-2, us-1)...');
   const env = await LocalEnvironment.start({ stateDir: join(devDir, 'state'), kubeconfigDir: devDir });
   let operator: ChildProcess | undefined;

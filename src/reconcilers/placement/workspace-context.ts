@@ -1,6 +1,7 @@
 import type { Workspace } from '../../crds/workspace.js';
 import { LABEL_WORKSPACE } from '../../crds/labels.js';
 import { effectiveConstraints, type ConstraintLevel } from '../workspace/constraints.js';
+import { PATH_ROOT, PATH_SEPARATOR } from '../workspace/forest.js';
 import type { WorkspaceContext } from './types.js';
 
 /**
@@ -40,7 +41,7 @@ export function workspaceContextFor(
   return {
     context: {
       name,
-      path: chain.map((w) => w.metadata.name).join(':'),
+      path: [PATH_ROOT, ...chain.map((w) => w.metadata.name)].join(PATH_SEPARATOR),
       labels: leaf.metadata.labels ?? {},
       constraints: effective.constraints,
     },
