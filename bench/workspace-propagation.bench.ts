@@ -7,6 +7,7 @@
  *   npx tsx bench/workspace-propagation.bench.ts --quick   # 111 and chain 10, one round
  *   ... --no-hnc                                            # skip HNC
  *   ... --only=chain50                                      # one shape (tree111, tree1111, chain10, chain50)
+ *   BENCH_DEBUG=1 ...                                       # operator debug log in .canopy/bench-workspace.log
  *
  * Per shape (a tree of fan-out 10, or a chain), once the tree is built and
  * the operator idle, ROUNDS rounds of, alternately:
@@ -27,22 +28,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connect as connectHttp2 } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { LocalEnvironment, repoRoot } from '../controlplane/launcher/index.js';
-import { ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
 import { installCrds } from '../src/dev/manifests.js';
-import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, treeLabel } from '../src/crds/labels.js';
+import { LABEL_INHERITED_FROM, treeLabel } from '../src/crds/labels.js';
 import { strip } from '../src/reconcilers/workspace/content.js';
 import { register as registerWorkspace, type WorkspaceFeature } from '../src/reconcilers/workspace/index.js';
+import { CONCURRENCY, countingWatch, floorRound, http2Floor, median, pool, roleBinding, round, sleep, waitFor, watchUntil, type Timing } from './workspace-propagation-probes.js';
 import { buildHnc, buildHncTree, HIERARCHY, HNC_INHERITED_FROM, HNC_VERSION, hncTreeLabel, startHnc, type HncBuild } from './workspace-propagation-hnc.js';
 
 const quick = process.argv.includes('--quick');
 const withHnc = !process.argv.includes('--no-hnc');
-const CONCURRENCY = 32;
 const ROUNDS = quick ? 1 : 5;
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -101,85 +101,6 @@ function subtreeOf(edges: ReadonlyArray<[string, string]>, node: string): string
   return [...inside];
 }
 
-async function pool(tasks: Array<() => Promise<unknown>>, limit = CONCURRENCY): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  }));
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, test: () => boolean | Promise<boolean>, timeoutMs = 600_000, stepMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-function roleBinding(name: string, namespace: string, labels: Record<string, string> = {}): KubeObject & Record<string, unknown> {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name, namespace, labels },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-    subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'sres' }],
-  };
-}
-
-/**
- * A watch on RoleBindings named `name` (any namespace): resolves `created`
- * when every namespace in `targets` has one, `deleted` when none has.
- */
-async function countingWatch(client: ApiClient, name: string, targets: ReadonlySet<string>): Promise<{ created: Promise<number>; deleted: () => Promise<number>; stop: () => Promise<void> }> {
-  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace } }) }, silentLogger());
-  const present = new Set<string>();
-  let onCreated: (t: number) => void = () => {};
-  let onDeleted: ((t: number) => void) | undefined;
-  const created = new Promise<number>((r) => (onCreated = r));
-  informer.on((event) => {
-    const ns = event.object.metadata?.namespace ?? '';
-    if (!targets.has(ns)) return;
-    if (event.type === 'delete') present.delete(ns);
-    else present.add(ns);
-    if (present.size === targets.size) onCreated(performance.now());
-    if (present.size === 0) onDeleted?.(performance.now());
-  });
-  informer.start();
-  await informer.waitForSync();
-  return {
-    created,
-    deleted: () => new Promise<number>((r) => (present.size === 0 ? r(performance.now()) : (onDeleted = r))),
-    stop: () => informer.stop(),
-  };
-}
-
-/** Resolves with the time at which every target's RoleBinding `name` was inherited from `from` (or, for undefined, none had one). */
-async function watchUntil(client: ApiClient, name: string, targets: readonly string[], labelKey: string, from: string | undefined): Promise<{ reached: Promise<number>; stop: () => Promise<void> }> {
-  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { namespace: o.metadata?.namespace, labels: o.metadata?.labels } }) }, silentLogger());
-  const wanted = new Set(targets);
-  const state = new Map<string, string | undefined>();
-  let resolve: (t: number) => void = () => {};
-  const reached = new Promise<number>((r) => (resolve = r));
-  const check = () => {
-    for (const ns of wanted) if (state.get(ns) !== from) return;
-    resolve(performance.now());
-  };
-  informer.on((event) => {
-    const ns = event.object.metadata?.namespace ?? '';
-    if (!wanted.has(ns)) return;
-    if (event.type === 'delete') state.delete(ns);
-    else state.set(ns, event.object.metadata?.labels?.[labelKey] ?? 'not a copy');
-    check();
-  });
-  informer.start();
-  await informer.waitForSync();
-  return { reached, stop: () => informer.stop() };
-}
-
 /** Moves shape.move.node there and back ROUNDS times; the times until the copies in its subtree were right. */
 async function moveRounds(client: ApiClient, shape: Shape, labelKey: string, setParent: (node: string, parent: string) => Promise<unknown>, settle: () => Promise<void>): Promise<{ thereMs: number; backMs: number; namespaces: number } | undefined> {
   const move = shape.move;
@@ -215,9 +136,6 @@ async function idle(feature: WorkspaceFeature): Promise<void> {
   }, 600_000, 50);
 }
 
-/** Wall time of each phase, and this process's CPU time while copies were being created (operator and watch, or client and watch). */
-interface Timing { createMs: number; deleteMs: number; createCpuMs: number }
-
 async function operatorRound(client: ApiClient, shape: Shape, name: string, feature: WorkspaceFeature): Promise<Timing & { visited: number }> {
   const root = shape.edges[0]![0];
   const targets = new Set(shape.edges.slice(1).map(([ns]) => ns));
@@ -225,10 +143,8 @@ async function operatorRound(client: ApiClient, shape: Shape, name: string, feat
   const visitedBefore = feature.propagator.stats.visited;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const w0 = process.hrtime.bigint();
   await client.create(Resources.RoleBinding, roleBinding(name, root));
   const t1 = await watch.created;
-  if (process.env.BENCH_WINDOWS) console.log(`WINDOW operator ${w0 / 1000n} ${process.hrtime.bigint() / 1000n}`);
   const cpu = process.cpuUsage(cpu0);
   const visited = feature.propagator.stats.visited - visitedBefore;
   if (process.env.BENCH_DEBUG) console.log(JSON.stringify(feature.propagator.stats));
@@ -240,58 +156,6 @@ async function operatorRound(client: ApiClient, shape: Shape, name: string, feat
   await watch.stop();
   await idle(feature);
   return { createMs: t1 - t0, deleteMs: d1 - d0, visited, createCpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-async function floorRound(client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<Timing> {
-  const targets = new Set(floorNamespaces);
-  const watch = await countingWatch(client, name, targets);
-  // The copy the operator writes: the source's body and labels plus inherited-from and managed-by.
-  const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const w0 = process.hrtime.bigint();
-  await pool(floorNamespaces.map((ns) => () => client.create(Resources.RoleBinding, roleBinding(name, ns, labels))));
-  const t1 = await watch.created;
-  if (process.env.BENCH_WINDOWS) console.log(`WINDOW floor ${w0 / 1000n} ${process.hrtime.bigint() / 1000n}`);
-  const cpu = process.cpuUsage(cpu0);
-  const d0 = performance.now();
-  await pool(floorNamespaces.map((ns) => () => client.delete(Resources.RoleBinding, name, ns)));
-  const d1 = await watch.deleted();
-  await watch.stop();
-  return { createMs: t1 - t0, deleteMs: d1 - d0, createCpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-/**
- * The same floor over one HTTP/2 connection (what Go's client-go uses) instead
- * of the runtime's HTTP/1.1 keep-alive pool: shows how much of a Go
- * controller's edge is the transport rather than the algorithm.
- */
-async function http2Floor(env: LocalEnvironment, client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<number> {
-  const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, string> } = {};
-  await env.host.kubeConfig().applyToHTTPSOptions(tls as never);
-  const session = connectHttp2(env.host.server, { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) });
-  const send = (method: string, path: string, body?: unknown) =>
-    new Promise<void>((resolve, reject) => {
-      const request = session.request({ ':method': method, ':path': path, 'content-type': 'application/json', accept: 'application/json', ...(tls.headers ?? {}) });
-      request.on('response', (headers) => {
-        const status = Number(headers[':status']);
-        if (status >= 300) reject(new Error(`${method} ${path}: ${status}`));
-      });
-      request.on('data', () => {});
-      request.on('end', () => resolve());
-      request.on('error', reject);
-      request.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
-  const watch = await countingWatch(client, name, new Set(floorNamespaces));
-  const t0 = performance.now();
-  await pool(floorNamespaces.map((ns) => () => send('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, roleBinding(name, ns, labels))));
-  const t1 = await watch.created;
-  await pool(floorNamespaces.map((ns) => () => send('DELETE', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/${name}`)));
-  await watch.deleted();
-  await watch.stop();
-  session.close();
-  return t1 - t0;
 }
 
 async function main(): Promise<void> {
@@ -372,27 +236,35 @@ async function main(): Promise<void> {
     await client.create(Resources.RoleBinding, roleBinding('memory-probe', big.edges[0]![0]));
     await waitFor('copies for the memory probe', async () => (await client.listAll(Resources.RoleBinding, { labelSelector: LABEL_INHERITED_FROM })).length >= big.edges.length - 1, 600_000, 200);
     await idle(feature);
-    // What the cache keeps per object: the cluster's RoleBindings (1,110 of them copies) as the
-    // apiserver sends them, parsed REPEAT times and kept whole or stripped (the Store's maps are the same for both).
-    const listed = JSON.stringify((await client.listAll(Resources.RoleBinding)).map((o) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } })));
+    // What the cache keeps per object, measured on objects parsed one by one as a watch delivers them:
+    // the cluster's RoleBindings (1,110 of them copies), kept whole or stripped; and, since ConfigMaps
+    // carry payload, 1,000 ConfigMaps with 1 KiB of data each. The Store's maps are the same either way.
     const REPEAT = 10;
-    const keep = (shape: (o: KubeObject) => KubeObject) => {
+    const bindings = (await client.listAll(Resources.RoleBinding)).map((o) => JSON.stringify({ ...o, metadata: { ...o.metadata, managedFields: undefined } }));
+    const configMaps = Array.from({ length: 1000 }, (_, i) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `settings-${i}`, namespace: `ns-${i}`, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i), labels: { app: 'web' } },
+        data: { 'settings.yaml': 'x'.repeat(1024) },
+      }),
+    );
+    const bytesPerObject = (lines: readonly string[], repeat: number, shape: (o: KubeObject) => KubeObject) => {
       gc();
       gc();
       const before = process.memoryUsage().heapUsed;
       const kept: KubeObject[] = [];
-      for (let i = 0; i < REPEAT; i++) for (const o of JSON.parse(listed) as KubeObject[]) kept.push(shape(o));
+      for (let i = 0; i < repeat; i++) for (const line of lines) kept.push(shape(JSON.parse(line) as KubeObject));
       gc();
       gc();
-      const bytes = process.memoryUsage().heapUsed - before;
-      return { bytes, count: kept.length };
+      return round((process.memoryUsage().heapUsed - before) / kept.length);
     };
-    const whole = keep((o) => o);
-    const stripped = keep((o) => strip(o));
     results.memory = {
-      objects: whole.count / REPEAT,
-      wholeBytesPerObject: round(whole.bytes / whole.count),
-      strippedBytesPerObject: round(stripped.bytes / stripped.count),
+      roleBindings: bindings.length,
+      roleBindingWholeBytes: bytesPerObject(bindings, REPEAT, (o) => o),
+      roleBindingStrippedBytes: bytesPerObject(bindings, REPEAT, (o) => strip(o)),
+      configMapWholeBytes: bytesPerObject(configMaps, 1, (o) => o),
+      configMapStrippedBytes: bytesPerObject(configMaps, 1, (o) => strip(o)),
       trackerObjects: feature.tracker.size,
     };
     console.log(JSON.stringify(results.memory));
