@@ -43,6 +43,8 @@ export interface WorkspaceOptions {
   readonly treeLabelConcurrency?: number;
   /** How often a type the operator may not handle is checked again; default 30 s. */
   readonly typeRecheckMs?: number;
+  /** How often every copy is re-planned even without events; default 10 h. */
+  readonly resyncPeriodMs?: number;
 }
 
 /** The running feature, for tests, benchmarks and metrics. */
@@ -170,8 +172,17 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
     enqueue: (request, delayMs) => (delayMs ? propagation.enqueueAfter(request, delayMs) : propagation.enqueue(request)),
   });
   const propagate = propagator;
-  // One full pass at start covers every event the caches replay meanwhile.
+  // One full pass at start covers every event the caches replay meanwhile;
+  // another now and then catches what no event reported (the runtime's resync idea).
   propagate.request(ALL_REQUEST);
+  manager.addRunnable({
+    name: 'workspace-propagation-resync',
+    start: async (signal) => {
+      const timer = setInterval(() => propagate.request(ALL_REQUEST), options.resyncPeriodMs ?? 10 * 3600_000);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      clearInterval(timer);
+    },
+  });
 
   hierarchy.onChange((change) => onHierarchyChange(change));
   tracker.onChange((event) => onObjectChange(event));
