@@ -11,17 +11,8 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';
 import { deleteWorkspaces, eventually, workspace } from './e2e-support.js';
+import { mulberry32 } from '../../../test/support/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'RoleBinding' | 'ConfigMap';
 interface Source {
