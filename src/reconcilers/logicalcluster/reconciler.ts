@@ -8,8 +8,6 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
-  apply,
-  isAlreadyExists,
   MemberClusterUnavailableError,
   patchStatus,
   Resources,
@@ -23,18 +21,9 @@ import {
   type Request,
 } from '../../controllers/index.js';
 import { currentBindings, otherClaims, workspaceView, type Lookup, type WorkspaceLike } from './context.js';
-import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
-import {
-  ANNOTATION_KUBECONFIG_TARGET,
-  ANNOTATION_TOKEN_EXPIRES,
-  FINALIZER,
-  KUBECONFIG_KEY,
-  belongsTo,
-  kubeconfigSecretName,
-  ownershipLabels,
-  serviceAccountName,
-} from './names.js';
-import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune, requestToken } from './ops.js';
+import { FINALIZER, KUBECONFIG_KEY, belongsTo, kubeconfigSecretName } from './names.js';
+import { KubeconfigIssuer } from './issuer.js';
+import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune } from './ops.js';
 import { plan, type Failure, type Plan } from './plan.js';
 import { hasWorkspaceLimits } from './limits.js';
 import { UNCONSTRAINED } from '../workspace/constraints.js';
@@ -105,8 +94,7 @@ export class LogicalClusterReconciler implements Reconciler {
   private readonly pendingBindings = new Map<string, string>();
   /** What was last applied for a logical cluster, so an unchanged one is not re-applied on every event. */
   private readonly applied = new Map<string, { fingerprint: string; at: number }>();
-  /** Token expiry and target per logical cluster, so the Secret is not read back on every reconcile. */
-  private readonly tokens = new Map<string, { expiresAt: Date; fingerprint: string }>();
+  private readonly issuer: KubeconfigIssuer;
   /** The last plan per logical cluster and what it was computed from (see decide). */
   private readonly plans = new Map<string, { key: string; plan: Plan | Failure; fingerprint: string }>();
   private inputsEpoch = 0;
@@ -124,6 +112,7 @@ export class LogicalClusterReconciler implements Reconciler {
       unreachableRetryMs: options.unreachableRetryMs ?? 15_000,
       failedRetryMs: options.failedRetryMs ?? 300_000,
     };
+    this.issuer = new KubeconfigIssuer(deps.host, () => this.now());
     this.lookup = {
       workspace: (name) => deps.workspaces.get(name),
       childWorkspaces: (name) => deps.workspaces.byIndex(INDEX_BY_PARENT, name).map((w) => w.metadata?.name ?? ''),
@@ -192,7 +181,7 @@ export class LogicalClusterReconciler implements Reconciler {
 
     let requeueAfter: number;
     try {
-      requeueAfter = await this.ensureKubeconfig(lc, decision, target, ctx.signal);
+      requeueAfter = await this.issuer.ensure({ lc, namespace: decision.namespaces[0]!, lifetimeSeconds: decision.tokenLifetimeSeconds, client: target.client, endpoint: target.endpoint }, ctx.signal);
     } catch (err) {
       return this.materializeFailed(lc, decision, err, ctx);
     }
@@ -290,55 +279,6 @@ export class LogicalClusterReconciler implements Reconciler {
   private knownNamespace(ns: string, lcName: string): boolean {
     const cached = this.deps.namespaces.get(ns);
     return cached !== undefined && belongsTo(cached.metadata?.labels, lcName) && !cached.metadata?.deletionTimestamp;
-  }
-
-  /** Writes the kubeconfig Secret when its token is missing, retargeted or expiring; returns when to look again (ms). */
-  private async ensureKubeconfig(lc: LogicalClusterObject, p: Plan, target: { client: ApiClient; endpoint: ServerEndpoint }, signal: AbortSignal): Promise<number> {
-    const name = lc.metadata.name ?? '';
-    const first = p.namespaces[0]!;
-    const sa = serviceAccountName(name);
-    const kubeconfigTarget: KubeconfigTarget = { name, server: target.endpoint.server, caData: target.endpoint.caData, insecureSkipTlsVerify: target.endpoint.insecureSkipTlsVerify, namespace: first, user: sa };
-    const fingerprint = targetFingerprint(kubeconfigTarget);
-    const state = this.tokens.get(name) ?? (lc.status?.kubeconfigSecretRef ? await this.readTokenState(first, kubeconfigSecretName(name)) : {});
-    const now = this.now();
-    const due = tokenRefresh(now, state, fingerprint, p.tokenLifetimeSeconds);
-    if (!due.renew) return due.requeueAfterMs;
-    const issued = await requestToken(target.client, first, sa, p.tokenLifetimeSeconds, signal);
-    const secret = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: kubeconfigSecretName(name),
-        namespace: first,
-        labels: ownershipLabels(name, lc.spec.workspace),
-        annotations: { [ANNOTATION_TOKEN_EXPIRES]: issued.expiresAt.toISOString(), [ANNOTATION_KUBECONFIG_TARGET]: fingerprint },
-      },
-      type: 'Opaque',
-      data: { [KUBECONFIG_KEY]: Buffer.from(tenantKubeconfig(kubeconfigTarget, issued.token)).toString('base64') },
-    };
-    await this.writeSecret(secret, due.why === 'missing' && !lc.status?.kubeconfigSecretRef, signal);
-    this.tokens.set(name, { expiresAt: issued.expiresAt, fingerprint });
-    return tokenRefresh(now, { expiresAt: issued.expiresAt, fingerprint }, fingerprint, p.tokenLifetimeSeconds).requeueAfterMs;
-  }
-
-  /** The first Secret of a logical cluster is created with a POST (cheaper); later ones, and any surprise, are applied. */
-  private async writeSecret(secret: KubeObject, first: boolean, signal: AbortSignal): Promise<void> {
-    if (first) {
-      try {
-        await this.deps.host.create(Resources.Secret, secret, signal);
-        return;
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
-    }
-    await apply(this.deps.host, secret, { resource: Resources.Secret, signal });
-  }
-
-  private async readTokenState(namespace: string, secretName: string): Promise<TokenState> {
-    const secret = await this.deps.host.tryGet(Resources.Secret, secretName, namespace);
-    const annotations = secret?.metadata?.annotations ?? {};
-    const expires = annotations[ANNOTATION_TOKEN_EXPIRES];
-    return { expiresAt: expires ? new Date(expires) : undefined, fingerprint: annotations[ANNOTATION_KUBECONFIG_TARGET] };
   }
 
   private async materializeFailed(lc: LogicalClusterObject, p: Plan, err: unknown, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -455,7 +395,7 @@ export class LogicalClusterReconciler implements Reconciler {
 
   private forget(name: string): void {
     this.applied.delete(name);
-    this.tokens.delete(name);
+    this.issuer.forget(name);
     this.writtenStatus.delete(name);
     this.plans.delete(name);
     for (const [cluster, holder] of this.pendingBindings) if (holder === name) this.pendingBindings.delete(cluster);
