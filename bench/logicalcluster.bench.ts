@@ -4,6 +4,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { perObject, requestCounts } from './apiserver-metrics.js';
 import { LocalEnvironment, repoRoot } from '../controlplane/launcher/index.js';
 import { ApiClient } from '../src/controllers/http.js';
 import { knownResource, Resources } from '../src/controllers/resources.js';
@@ -104,46 +105,6 @@ function controlPlaneCpu(env: LocalEnvironment): number {
   return env.processIds.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
 }
 
-/** apiserver_request_total by verb and resource, from the host's /metrics. */
-async function requestCounts(env: LocalEnvironment): Promise<Map<string, number>> {
-  const text = await metricsText(env);
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const verb = /verb="([^"]+)"/.exec(line)?.[1] ?? '';
-    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
-    const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? '';
-    if (verb === 'WATCH' || verb === 'LIST' && resource === '') continue;
-    const key = `${verb} ${resource}${sub ? `/${sub}` : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-/** The host apiserver's /metrics text (Prometheus format, not JSON). */
-async function metricsText(env: LocalEnvironment): Promise<string> {
-  const { request } = await import('node:https');
-  return new Promise((resolve, reject) => {
-    request(`${env.host.server}/metrics`, { ca: env.host.caPem, headers: { Authorization: `Bearer ${env.host.adminToken}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-function perObject(before: Map<string, number>, after: Map<string, number>, count: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of after) {
-    const delta = value - (before.get(key) ?? 0);
-    if (delta >= count / 20) out[key] = Number((delta / count).toFixed(2));
-  }
-  return out;
-}
-
 const lcName = (i: number) => `lc-${String(i).padStart(5, '0')}`;
 
 /** The operator's own desired objects for logical cluster i, from the same pure core, plus its Secret. */
@@ -235,14 +196,14 @@ async function measureOperator(child: string, count: number, round: number, mode
     const proc = spawn(process.execPath, [...flags, child, String(count), 'lc'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: env.host.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
     const next = jsonLines(proc);
     const synced = await next();
-    const countsBefore = await requestCounts(env);
+    const countsBefore = await requestCounts(env.host);
     const cpuBefore = controlPlaneCpu(env);
     const started = Date.now();
     await pool(count, CONCURRENCY, (i) => client.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: lcName(i) }, spec: SPEC } as KubernetesObject));
     console.log(`  ${count} logical clusters created in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for Ready`);
     const result = (await next()) as { doneAt: number; peakRssMiB: number; cpuSeconds: number; heapAtSyncMiB: number; heapAfterGcMiB: number; rssAfterGcMiB: number; samples: Array<{ at: number; ready: number; rssMiB: number; heapMiB: number }> };
     const controlPlaneCpuSeconds = controlPlaneCpu(env) - cpuBefore;
-    const requestsPerLogicalCluster = perObject(countsBefore, await requestCounts(env), count);
+    const requestsPerLogicalCluster = perObject(countsBefore, await requestCounts(env.host), count);
     if (proc.exitCode === null) await new Promise((r) => proc.once('close', r));
     return {
       mode,
@@ -267,7 +228,7 @@ async function measureFloor(count: number, round: number, mode: 'floor' | 'same-
   return withEnvironment(async (env, client) => {
     const curve: Measurement['curve'] = [];
     let done = 0;
-    const countsBefore = await requestCounts(env);
+    const countsBefore = await requestCounts(env.host);
     const cpuBefore = controlPlaneCpu(env);
     const started = Date.now();
     const timer = setInterval(() => curve.push({ t: (Date.now() - started) / 1000, done }), 250);
@@ -285,7 +246,7 @@ async function measureFloor(count: number, round: number, mode: 'floor' | 'same-
     clearInterval(timer);
     curve.push({ t: seconds, done });
     const controlPlaneCpuSeconds = controlPlaneCpu(env) - cpuBefore;
-    const requestsPerLogicalCluster = perObject(countsBefore, await requestCounts(env), count);
+    const requestsPerLogicalCluster = perObject(countsBefore, await requestCounts(env.host), count);
     return { mode, count, round, seconds, curve, loadAvg: loadavg()[0]!, controlPlaneCpuSeconds, requestsPerLogicalCluster };
   });
 }

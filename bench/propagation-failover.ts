@@ -10,6 +10,7 @@
  * toleration + 5 s.
  */
 import { pino } from 'pino';
+import { perObject, requestCounts } from './apiserver-metrics.js';
 import type { LocalEnvironment } from '../controlplane/launcher/index.js';
 import { apply, ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
 import { register as registerClusterHealth } from '../src/reconcilers/cluster/index.js';
@@ -28,6 +29,8 @@ export interface FailoverResult {
   readonly milestonesMs: Readonly<Record<string, number>>;
   /** Per object, from its new placement (written by the placement reconciler) to its replicas applied: the syncer's part. */
   readonly placementToAppliedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
+  /** Requests per moved object on each remaining apiserver, from the stop until the replicas were applied. */
+  readonly requestsPerObject: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 const NAMESPACE = 'failover';
@@ -35,6 +38,7 @@ const PROBE_SECONDS = 1;
 const FAILOVER_AFTER_SECONDS = 5;
 
 type Deployment = KubeObject & { spec?: { replicas?: number } };
+type ClusterObject = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 type PO = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 
 function deployment(name: string): KubeObject & Record<string, unknown> {
@@ -44,6 +48,14 @@ function deployment(name: string): KubeObject & Record<string, unknown> {
     metadata: { name, labels: { app: name } },
     spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
   };
+}
+
+/** BENCH_METRICS=1: the runtime's reconcile and queue counters on stderr, to see where the time goes. */
+async function dumpMetrics(manager: Manager, label: string): Promise<void> {
+  if (!process.env.BENCH_METRICS) return;
+  const text = await manager.metrics.registry.metrics();
+  const wanted = /^(controller_runtime_reconcile_total|controller_runtime_reconcile_time_seconds_(sum|count)|workqueue_adds_total|workqueue_retries_total|workqueue_queue_duration_seconds_(sum|count)|workqueue_work_duration_seconds_(sum|count))/;
+  console.error(`--- metrics: ${label}\n${text.split('\n').filter((l) => wanted.test(l)).join('\n')}`);
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -73,6 +85,22 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
       failover: { enabled: true, tolerationSeconds: 0 },
     },
   } as KubeObject);
+  const pos = new Informer<PO>(host, Resources.PropagatedObject, { namespace: NAMESPACE }, silentLogger());
+  pos.start();
+  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  registerClusterHealth(manager);
+  registerPlacement(manager);
+  registerPropagation(manager, { concurrency: workers, generate: false });
+  await manager.start();
+  // Workloads are created once every member has been probed Ready, as on a running system: created
+  // earlier, they would be placed on the first member found Ready and then spread with make-before-break.
+  const clusterList = new Informer<ClusterObject>(host, Resources.Cluster, {}, silentLogger());
+  clusterList.start();
+  const everyMemberReady = () => ['eu-1', 'eu-2', 'us-1'].every((m) => clusterList.get(m)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  if (!(await until(everyMemberReady, 60_000))) throw new Error('failover setup: the members were never probed Ready');
+  await clusterList.stop();
+
+  const placedStart = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -81,18 +109,10 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
       }
     }),
   );
-
-  const pos = new Informer<PO>(host, Resources.PropagatedObject, { namespace: NAMESPACE }, silentLogger());
-  pos.start();
-  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
-  registerClusterHealth(manager);
-  registerPlacement(manager);
-  registerPropagation(manager, { concurrency: workers, generate: false });
-  const placedStart = performance.now();
-  await manager.start();
   const allSynced = () => pos.list().filter((p) => p.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')).length === objects;
   if (!(await until(allSynced, 600_000))) throw new Error('failover setup: not every PropagatedObject got Synced');
   const placedAndSyncedMs = performance.now() - placedStart;
+  await dumpMetrics(manager, 'placed and synced');
 
   await host.patch(Resources.Cluster, 'us-1', undefined, { spec: { probeIntervalSeconds: PROBE_SECONDS, failoverAfterSeconds: FAILOVER_AFTER_SECONDS } }, 'merge');
   await new Promise((r) => setTimeout(r, 3 * PROBE_SECONDS * 1000)); // let the health reconciler pick the new interval up
@@ -139,17 +159,23 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
       if (sum === 3) appliedAt.set(name, performance.now());
     });
   }
+  const counted = ['host', 'eu-1', 'eu-2'].map((name) => (name === 'host' ? env.host : env.cluster(name)));
+  const countsBefore = await Promise.all(counted.map((c) => requestCounts(c)));
+  if (process.env.BENCH_TRACE) pos.on((e) => { if (process.env.BENCH_TRACE === '*' || e.object.metadata?.name === process.env.BENCH_TRACE) console.error(Math.round(performance.now() - start), e.object.metadata?.name, JSON.stringify((e.object as { status?: unknown }).status)); });
   start = performance.now();
-  await env.cluster('us-1').stopApiServer();
-  mark('stopped');
+  // The clock runs from the stop signal; the apiserver's own graceful shutdown goes on meanwhile.
+  const stopped = env.cluster('us-1').stopApiServer().then(() => mark('stopped'));
   const watcher = (async () => {
     if (await until(placedOff, 600_000)) mark('placementMoved');
   })();
   if (!(await until(movedAll, 600_000))) throw new Error('failover: replicas never moved off us-1');
   const ms = performance.now() - start;
-  await watcher;
+  await Promise.all([watcher, stopped]);
+  const countsAfter = await Promise.all(counted.map((c) => requestCounts(c)));
+  const requestsPerObject = Object.fromEntries(counted.map((c, i) => [c.name, perObject(countsBefore[i]!, countsAfter[i]!, objects)]));
   await clusters.stop();
 
+  await dumpMetrics(manager, 'failover');
   await Promise.all(remaining.map((i) => i.stop()));
   await pos.stop();
   await manager.stop();
@@ -157,5 +183,5 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   host.close();
   const syncLag = [...appliedAt].filter(([name]) => movedAt.has(name)).map(([name, at]) => Math.max(0, at - movedAt.get(name)!)).sort((a, b) => a - b);
   const pct = (p: number) => Math.round(syncLag[Math.min(syncLag.length - 1, Math.ceil((p / 100) * syncLag.length) - 1)] ?? NaN);
-  return { objects, ms, tolerationSeconds: PROBE_SECONDS + FAILOVER_AFTER_SECONDS, placedAndSyncedMs, milestonesMs: milestones, placementToAppliedMs: { p50: pct(50), p99: pct(99), samples: syncLag.length } };
+  return { objects, ms, tolerationSeconds: PROBE_SECONDS + FAILOVER_AFTER_SECONDS, placedAndSyncedMs, milestonesMs: milestones, placementToAppliedMs: { p50: pct(50), p99: pct(99), samples: syncLag.length }, requestsPerObject };
 }

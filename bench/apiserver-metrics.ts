@@ -1,0 +1,45 @@
+/**
+ * Reads a kube-apiserver's own request counters, so a benchmark can say how
+ * many requests of which kind a piece of work cost, not only how long it took.
+ */
+import { request } from 'node:https';
+import type { ClusterHandle } from '../controlplane/launcher/index.js';
+
+/** The apiserver's /metrics text (Prometheus format). */
+function metricsText(cluster: ClusterHandle): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(`${cluster.server}/metrics`, { ca: cluster.caPem, headers: { Authorization: `Bearer ${cluster.adminToken}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** apiserver_request_total summed by "VERB resource[/subresource]" (watches and discovery left out). */
+export async function requestCounts(cluster: ClusterHandle): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const line of (await metricsText(cluster)).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const verb = /verb="([^"]+)"/.exec(line)?.[1] ?? '';
+    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
+    const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? '';
+    if (verb === 'WATCH' || (verb === 'LIST' && resource === '')) continue;
+    const key = `${verb} ${resource}${sub ? `/${sub}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+/** Requests per object between two snapshots, leaving out kinds under 5 % of an object (background noise). */
+export function perObject(before: Map<string, number>, after: Map<string, number>, count: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of after) {
+    const delta = value - (before.get(key) ?? 0);
+    if (delta >= count / 20) out[key] = Number((delta / count).toFixed(2));
+  }
+  return out;
+}
