@@ -79,7 +79,7 @@ describe('placement scenario: customer jurisdiction and criticality', () => {
     );
     const r = run({ object: app('payments', 'high'), workspace: euCustomer, clusters: down });
     expect(r.condition.reason).to.equal('Unschedulable');
-    expect(r.condition.message).to.contain("TaintToleration excluded 1 (e.g. eu-1: cluster had taint {canopy.dev/unreachable: NoExecute} that the policy didn't tolerate)");
+    expect(r.condition.message).to.contain("TaintToleration excluded 1 (e.g. eu-1: cluster had taint {canopy.dev/unreachable: NoExecute}: the cluster is unreachable)");
     expect(r.condition.message).to.contain('Rules excluded 1');
     expect(r.condition.message).to.contain('WorkspaceConstraints excluded 2');
   });

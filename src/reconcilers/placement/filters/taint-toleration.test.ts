@@ -24,10 +24,15 @@ describe('placement filter TaintToleration', () => {
   });
 
   it("excludes an untolerated NoExecute taint with Karmada's wording", () => {
-    const c = cluster('us-1', { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute' }] });
-    expect(reasonOf(runFilter(taintTolerationFilter, {}, c))).to.equal(
-      "cluster had taint {canopy.dev/unreachable: NoExecute} that the policy didn't tolerate",
-    );
+    const c = cluster('us-1', { taints: [{ key: 'maintenance', effect: 'NoExecute' }] });
+    expect(reasonOf(runFilter(taintTolerationFilter, {}, c))).to.equal("cluster had taint {maintenance: NoExecute} that the policy didn't tolerate");
+  });
+
+  it('gives the unreachable taint one reason, whether the object ran there or not', () => {
+    const c = cluster('us-1', { taints: [unreachable(2)] });
+    const expected = `cluster had taint {canopy.dev/unreachable: NoExecute}: the cluster is unreachable (since ${unreachable(2).timeAdded})`;
+    expect(reasonOf(runFilter(taintTolerationFilter, { now: NOW }, c))).to.equal(expected);
+    expect(reasonOf(runFilter(taintTolerationFilter, { currentPlacement: [{ cluster: 'us-1', replicas: 1 }], now: NOW }, c))).to.equal(expected);
   });
 
   it('excludes an untolerated NoSchedule taint and passes a tolerated one', () => {
@@ -66,7 +71,7 @@ describe('placement filter TaintToleration', () => {
     const current = [{ cluster: 'a', replicas: 2 }];
     const c = cluster('a', { taints: [unreachable(2)] });
     // Default: failover enabled, no grace beyond failoverAfterSeconds.
-    expect(reasonOf(runFilter(taintTolerationFilter, { currentPlacement: current, now: NOW }, c))).to.contain('tolerated only for 0s');
+    expect(reasonOf(runFilter(taintTolerationFilter, { currentPlacement: current, now: NOW }, c))).to.contain('the cluster is unreachable');
     // A grace period keeps the workload until it has passed.
     const grace = policy({ failover: { enabled: true, tolerationSeconds: 600 } });
     expect(reasonOf(runFilter(taintTolerationFilter, { policy: grace, currentPlacement: current, now: NOW }, c))).to.equal(undefined);
@@ -74,6 +79,6 @@ describe('placement filter TaintToleration', () => {
     const off = policy({ failover: { enabled: false } });
     expect(reasonOf(runFilter(taintTolerationFilter, { policy: off, currentPlacement: current, now: NOW }, c))).to.equal(undefined);
     // ...but new objects are not placed there.
-    expect(reasonOf(runFilter(taintTolerationFilter, { policy: off, now: NOW }, c))).to.contain("didn't tolerate");
+    expect(reasonOf(runFilter(taintTolerationFilter, { policy: off, now: NOW }, c))).to.contain('the cluster is unreachable');
   });
 });

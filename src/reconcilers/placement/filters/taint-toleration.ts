@@ -30,6 +30,10 @@ export const taintTolerationFilter: FilterPlugin = {
         return reject(untolerated(taint), kindOf(taint));
       }
       const seconds = noExecuteTolerationSeconds(ctx, tolerations, taint, isCurrent);
+      const implicit = taint.key === TAINT_UNREACHABLE && !tolerations.some((t) => tolerates(t, taint));
+      // One wording whether the object ran there or not: the reason must not change when the
+      // object moves off, or every moved object would be written a second time for nothing.
+      if (implicit && seconds !== undefined && (seconds === null || ctx.now >= unreachableExpiry(taint, seconds))) return reject(unreachableReason(taint), 'state');
       if (seconds === null) return reject(untolerated(taint), kindOf(taint));
       if (seconds === undefined) continue;
       const since = taint.timeAdded ? Date.parse(taint.timeAdded) : NaN;
@@ -69,6 +73,16 @@ function noExecuteTolerationSeconds(
     return Math.max(0, failover?.tolerationSeconds ?? 0);
   }
   return null;
+}
+
+/** When the implicit toleration of the unreachable taint ends; a taint without a time ends at once. */
+function unreachableExpiry(taint: Taint, seconds: number): number {
+  const since = taint.timeAdded ? Date.parse(taint.timeAdded) : NaN;
+  return Number.isNaN(since) ? -Infinity : since + seconds * 1000;
+}
+
+function unreachableReason(taint: Taint): string {
+  return `${untoleratedPrefix(taint)}: the cluster is unreachable${taint.timeAdded ? ` (since ${taint.timeAdded})` : ''}`;
 }
 
 /**
