@@ -12,6 +12,7 @@ import { defaultIdentity, LeaderElector } from './leader.js';
 import { createLogger } from './logger.js';
 import { informerKey, MemberClusterPool } from './members.js';
 import { RuntimeMetrics } from './metrics.js';
+import { OwnWrites } from './own-writes.js';
 import type { KubeObject } from './object.js';
 import type { ResourceRef } from './resources.js';
 import type { HttpEndpoint, Route } from './server.js';
@@ -67,6 +68,8 @@ export class Manager {
   readonly events: EventRecorder;
   /** Clients and informers of registered member clusters. */
   readonly members: MemberClusterPool;
+  /** Objects this process wrote, until its caches show them (read-your-writes across controllers). */
+  readonly ownWrites = new OwnWrites();
   /** This replica's identity (lease holder name, event reportingInstance). */
   readonly identity: string;
   /** Resolves when the manager has stopped, with why. */

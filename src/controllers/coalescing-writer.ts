@@ -1,0 +1,71 @@
+/**
+ * Takes writes off a reconcile's critical path: a reconcile hands over what
+ * it wants written and goes on; the writer keeps only the newest item per
+ * key (a later one replaces one still queued), runs at most `concurrency`
+ * writes at a time and never two for the same key at once, so they land in
+ * order. A failed write is reported to `onFailure`, typically to reconcile
+ * the object again. Nothing is lost if the process stops with items queued
+ * as long as the writes are level-triggered reports: the next reconcile, on
+ * this replica or the next leader, computes them again.
+ */
+export interface CoalescingWriterOptions<T> {
+  readonly write: (key: string, item: T) => Promise<unknown>;
+  readonly onFailure: (key: string, item: T, err: unknown) => void;
+  /** Writes in flight at once; default 4. */
+  readonly concurrency?: number;
+}
+
+export class CoalescingWriter<T> {
+  private readonly queued = new Map<string, T>();
+  private readonly inFlight = new Set<string>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly concurrency: number;
+
+  constructor(private readonly options: CoalescingWriterOptions<T>) {
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  /** Queues `item` under `key`, replacing whatever was queued there. */
+  submit(key: string, item: T): void {
+    this.queued.set(key, item);
+    this.pump();
+  }
+
+  /** Keys queued or being written. */
+  get backlog(): number {
+    return this.queued.size + this.inFlight.size;
+  }
+
+  /** Resolves when nothing is queued or being written. */
+  idle(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    for (const [key, item] of this.queued) {
+      if (this.inFlight.size >= this.concurrency) return;
+      // One write per key at a time: a newer item waits for the older one to land.
+      if (this.inFlight.has(key)) continue;
+      this.queued.delete(key);
+      this.inFlight.add(key);
+      void this.run(key, item).finally(() => {
+        this.inFlight.delete(key);
+        this.pump();
+        if (this.backlog === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async run(key: string, item: T): Promise<void> {
+    try {
+      await this.options.write(key, item);
+    } catch (err) {
+      try {
+        this.options.onFailure(key, item, err);
+      } catch {
+        // Reporting a failure must not break the writer.
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import type { KubeObject } from './object.js';
+import { OwnWrites } from './own-writes.js';
+
+const object = (rv: string, uid = 'u1', value = rv): KubeObject & { data: { value: string } } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'a', namespace: 'ns', uid, resourceVersion: rv },
+  data: { value },
+});
+
+describe('OwnWrites (read-your-writes)', () => {
+  it('returns the recorded write while the cache is older, then the cache once it caught up', () => {
+    const writes = new OwnWrites();
+    writes.record('configmaps', object('12', 'u1', 'written'));
+    expect(writes.freshest('configmaps', object('10'))?.data.value).to.equal('written');
+    expect(writes.freshest('configmaps', object('12', 'u1', 'cached'))?.data.value).to.equal('cached');
+    // Caught up: the record is gone, even an older cache view is returned as is from now on.
+    expect(writes.size).to.equal(0);
+  });
+
+  it('never returns a write for another incarnation of the object (same name, other uid)', () => {
+    const writes = new OwnWrites();
+    writes.record('configmaps', object('12', 'old-uid', 'written'));
+    expect(writes.freshest('configmaps', object('10', 'new-uid', 'cached'))?.data.value).to.equal('cached');
+  });
+
+  it('trusts a write only for its time to live, and keeps the newest of two writes', () => {
+    let now = 1_000;
+    const writes = new OwnWrites(500, () => now);
+    writes.record('configmaps', object('12', 'u1', 'first'));
+    writes.record('configmaps', object('11', 'u1', 'older answer'));
+    expect(writes.freshest('configmaps', object('10'))?.data.value).to.equal('first');
+    now += 501;
+    expect(writes.freshest('configmaps', object('10', 'u1', 'cached'))?.data.value).to.equal('cached');
+  });
+
+  it('ignores opaque resourceVersions and deleted objects', () => {
+    const writes = new OwnWrites();
+    writes.record('configmaps', object('not-a-number'));
+    expect(writes.size).to.equal(0);
+    writes.record('configmaps', object('12'));
+    expect(writes.freshest('configmaps', undefined)).to.equal(undefined);
+  });
+
+  it('tells listeners who wrote what', () => {
+    const writes = new OwnWrites();
+    const seen: string[] = [];
+    const stop = writes.onRecord((resource, stored, writer) => seen.push(`${writer} ${resource} ${stored.metadata?.resourceVersion}`));
+    writes.record('configmaps', object('12'), 'placement');
+    stop();
+    writes.record('configmaps', object('13'), 'placement');
+    expect(seen).to.deep.equal(['placement configmaps 12']);
+  });
+});
