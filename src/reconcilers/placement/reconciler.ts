@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Cluster as ClusterObject } from '../../crds/cluster.js';
 import type { Condition } from '../../crds/common.js';
 import type { PlacementPolicy as PolicyObject } from '../../crds/placementpolicy.js';
@@ -6,6 +7,7 @@ import type { Workspace } from '../../crds/workspace.js';
 import { findCondition, setConditions } from '../../controllers/conditions.js';
 import {
   apply,
+  CoalescingWriter,
   isBeingDeleted,
   isNotFound,
   Resources,
@@ -53,10 +55,22 @@ export class PlacementReconciler {
     private readonly now: () => number = Date.now,
     /** The plugins to run; extension authors pass a registry with their own plugins added. */
     private readonly registry?: PluginRegistry,
+    /** Called when a queued decision could not be written: decide that object again later. */
+    private readonly retry: (request: Request) => void = () => undefined,
   ) {}
 
+  private readonly writer = new CoalescingWriter<QueuedDecision>({
+    concurrency: 16,
+    write: (_key, decision) => this.writeQueued(decision),
+    onFailure: (_key, decision, err) => {
+      this.manager.logger.warn({ controller: CONTROLLER_NAME, object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'placement status write failed; deciding again');
+      this.retry({ name: decision.po.metadata.name!, namespace: decision.po.metadata.namespace });
+    },
+  });
+
   async reconcile(request: Request, context: ReconcileContext): Promise<ReconcileResult> {
-    const po = this.objects.get(request.name, request.namespace);
+    // What is written (or on its way), not what is merely intended: a failed write must be decided and written again.
+    const po = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(request.name, request.namespace), { intents: false });
     if (!po || isBeingDeleted(po)) return {};
     const template = po.spec.template as PlacedObject | undefined;
     if (!template?.apiVersion || !template.kind) {
@@ -124,38 +138,77 @@ export class PlacementReconciler {
     context: ReconcileContext,
   ): Promise<ReconcileResult> {
     const before = findCondition(po.status?.conditions, 'Scheduled');
-    const unchanged =
-      before?.status === scheduled.status &&
-      before.reason === scheduled.reason &&
-      before.message === scheduled.message &&
-      before.observedGeneration === po.metadata.generation &&
-      po.status?.policy === decided.policy &&
-      sameEntries(po.status?.placement, decided.placement) &&
-      sameEntries(po.status?.excluded, decided.excluded);
-    if (unchanged) return {};
+    if (recorded(po, decided, scheduled)) return {};
     const conditions = setConditions(before ? [before] : [], [{ type: 'Scheduled', ...scheduled }], po.metadata.generation);
     const status: PlacementStatus = { placement: [...decided.placement], excluded: [...decided.excluded], conditions };
     if (decided.policy) status.policy = decided.policy;
-    try {
-      await apply(
-        this.manager.client,
-        { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata.name, namespace: po.metadata.namespace }, status },
-        { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: PLACEMENT_FIELD_MANAGER, signal: context.signal },
-      );
-    } catch (err) {
-      if (isNotFound(err)) return {};
-      throw err;
-    }
+    // The decision is announced in-process first (the syncer starts moving replicas at once) and
+    // written behind: during a failover, a thousand status writes must not stand between the
+    // taint and the moves. It is a pure function of the caches, so a restart decides it again.
+    const token = this.manager.ownWrites.intend(Resources.PropagatedObject.plural, po, (o) => withPlacement(o, status), CONTROLLER_NAME);
+    this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
     if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
       if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', scheduled.message);
       else context.events.warning(po, scheduled.reason, scheduled.message);
     }
     return {};
   }
+
+  /** Writes one queued decision unless the object already shows it; settles its intent either way. */
+  private async writeQueued({ po, status, scheduled, token }: QueuedDecision): Promise<void> {
+    const settle = () => this.manager.ownWrites.settle(Resources.PropagatedObject.plural, po, token);
+    const latest = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(po.metadata.name!, po.metadata.namespace), { intents: false });
+    if (!latest || latest.metadata.uid !== po.metadata.uid) return settle(); // deleted, or a new object of that name
+    if (recorded(latest, status, scheduled)) return settle();
+    try {
+      const stored = await apply(
+        this.manager.client,
+        { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata.name, namespace: po.metadata.namespace }, status },
+        { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: PLACEMENT_FIELD_MANAGER },
+      );
+      this.manager.ownWrites.record(Resources.PropagatedObject.plural, stored);
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // kept as intended: the retry decides and writes again
+    }
+    settle();
+  }
 }
 
+interface QueuedDecision {
+  readonly po: PropagatedObject & KubeObject;
+  readonly status: PlacementStatus;
+  readonly scheduled: { status: 'True' | 'False'; reason: string; message: string };
+  readonly token: symbol;
+}
+
+/** Whether the object already records this decision (policy, placement, exclusions, Scheduled). */
+function recorded(po: PropagatedObject & KubeObject, decided: Omit<PlacementStatus, 'conditions'>, scheduled: { status: string; reason: string; message: string }): boolean {
+  const before = findCondition(po.status?.conditions, 'Scheduled');
+  return (
+    before?.status === scheduled.status &&
+    before.reason === scheduled.reason &&
+    before.message === scheduled.message &&
+    before.observedGeneration === po.metadata.generation &&
+    po.status?.policy === decided.policy &&
+    sameEntries(po.status?.placement, decided.placement) &&
+    sameEntries(po.status?.excluded, decided.excluded)
+  );
+}
+
+/** The object as it will be once the decision is written: placement's fields replaced, the rest kept. */
+function withPlacement(object: KubeObject, status: PlacementStatus): KubeObject {
+  const current = (object as { status?: { conditions?: Condition[] } }).status ?? {};
+  const conditions = [...(current.conditions ?? []).filter((c) => c.type !== 'Scheduled'), ...status.conditions];
+  return { ...object, status: { ...current, placement: status.placement, excluded: status.excluded, ...(status.policy ? { policy: status.policy } : {}), conditions } } as KubeObject;
+}
+
+/**
+ * Compares as JSON values: key order does not count (the apiserver returns
+ * keys sorted, the engine builds them in its own order) and undefined fields
+ * are absent, so an unchanged decision is never written again.
+ */
 function sameEntries(a: readonly object[] | undefined, b: readonly object[]): boolean {
-  return JSON.stringify(a ?? []) === JSON.stringify(b);
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? [])), JSON.parse(JSON.stringify(b)));
 }
 
 /** When the earliest tolerated NoExecute taint stops being tolerated (ms from now), if any. */

@@ -20,6 +20,9 @@ function placementRelevant(cluster: Cluster & KubeObject): string {
   return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, cluster.status?.allocatable, cluster.status?.allocated, cluster.status?.apiEnablements, cluster.metadata.deletionTimestamp]);
 }
 
+/** A decision whose status write failed is decided again after this long. */
+const RETRY_MS = 1_000;
+
 export function register(manager: Manager, options: PlacementOptions = {}): void {
   const objects = manager.informer<PropagatedObject & KubeObject>(Resources.PropagatedObject);
   const policies = manager.informer<PlacementPolicy & KubeObject>(Resources.PlacementPolicy);
@@ -29,7 +32,7 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
   const everyObject = (): Request[] => objects.list().map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace }));
   const fingerprints = new Map<string, string>();
 
-  manager.addController({
+  const controller = manager.addController({
     name: CONTROLLER_NAME,
     // Spec changes only: the syncer's status writes (and this controller's own) cannot change a decision.
     for: { resource: Resources.PropagatedObject, predicate: generationChanged },
@@ -55,6 +58,6 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
     // A cluster event re-decides every object; decisions are CPU-cheap and mostly skip the write,
     // so the apiserver round trip of the few that change is what concurrency hides.
     concurrency: 16,
-    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry),
+    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry, (request) => controller.enqueueAfter(request, RETRY_MS)),
   });
 }

@@ -2,7 +2,7 @@
  * Host-side writes of the syncer: its finalizer, its part of the
  * PropagatedObject status, and resolving what a PropagatedObject places.
  */
-import { apply, isNotFound, Resources, type ApiClient, type KubeObject } from '../../controllers/index.js';
+import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites } from '../../controllers/index.js';
 import { jsonEqual } from './jsonpatch.js';
 import { FINALIZER } from './names.js';
 import type { KubeObject as PortableObject } from './portable.js';
@@ -71,12 +71,13 @@ export function hasFinalizer(object: KubeObject): boolean {
  * tests the entry first, whoever added it (generated PropagatedObjects are
  * created with it, saving a write per object).
  */
-export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean, signal?: AbortSignal): Promise<void> {
+export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean, writes: OwnWrites, signal?: AbortSignal): Promise<void> {
   if (hasFinalizer(po) === present) return;
   try {
     if (present) {
       const metadata = { name: po.metadata?.name, namespace: po.metadata?.namespace, finalizers: [FINALIZER] };
-      await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: SYNCER_FIELD_MANAGER, signal });
+      const stored = await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: SYNCER_FIELD_MANAGER, signal });
+      writes.record(Resources.PropagatedObject.plural, stored);
       return;
     }
     const index = (po.metadata?.finalizers ?? []).indexOf(FINALIZER);
@@ -113,39 +114,24 @@ function strip(o: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
 }
 
-/**
- * What the syncer last wrote per PropagatedObject (by uid) and when: a
- * reconcile that runs before the cache shows that write would otherwise
- * write the same status again. Trusted only briefly, so a status someone
- * else overwrote is put back soon after.
- */
-const recentWrites = new Map<string, { json: string; at: number }>();
-const RECENT_WRITE_TRUST_MS = 10_000;
-
 /** Writes the syncer's status fields when they changed; returns whether it wrote. */
-export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, status: SyncStatus, signal?: AbortSignal): Promise<boolean> {
-  const desired = strip(desiredPart(status));
-  if (jsonEqual(strip(currentPart(po)), desired)) return false;
-  const uid = po.metadata?.uid ?? '';
-  const json = JSON.stringify(desired);
-  const recent = recentWrites.get(uid);
-  if (recent && recent.json === json && Date.now() - recent.at < RECENT_WRITE_TRUST_MS) return false;
+export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, status: SyncStatus, writes: OwnWrites, signal?: AbortSignal): Promise<boolean> {
+  if (jsonEqual(strip(currentPart(po)), strip(desiredPart(status)))) return false;
   const body: Record<string, unknown> = { clusters: status.clusters, conditions: status.conditions };
   if (status.replicas !== undefined) body['replicas'] = status.replicas;
   if (status.readyReplicas !== undefined) body['readyReplicas'] = status.readyReplicas;
   try {
-    await apply(
+    const stored = await apply(
       client,
       { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace }, status: body },
       { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER, signal },
     );
+    // A reconcile woken before this write's watch event must see it, or it would write the same status again.
+    writes.record(Resources.PropagatedObject.plural, stored);
   } catch (err) {
-    recentWrites.delete(uid);
     if (isNotFound(err)) return false; // deleted meanwhile
     throw err;
   }
-  recentWrites.set(uid, { json, at: Date.now() });
-  if (recentWrites.size > 10_000) for (const [k, v] of recentWrites) if (Date.now() - v.at > RECENT_WRITE_TRUST_MS) recentWrites.delete(k);
   return true;
 }
 

@@ -9,14 +9,15 @@
  * - `propagation-generator` (per plain object): PropagatedObjects for
  *   objects a PlacementPolicy selects.
  */
-import { Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
 import { generatedSourceRequests, Generator, type PolicyObject } from './generator.js';
-import type { PropagatedObjectLike } from './host.js';
+import { writeStatus, type PropagatedObjectLike } from './host.js';
 import { jsonEqual } from './jsonpatch.js';
 import { MemberAccess, unreachableReason, type ClusterObject } from './members.js';
 import { ownerKeyOf } from './names.js';
+import type { SyncStatus } from './status.js';
 import { PropagationSyncer, type SyncerOptions } from './syncer.js';
 
 export interface PropagationOptions extends SyncerOptions {
@@ -24,9 +25,15 @@ export interface PropagationOptions extends SyncerOptions {
   readonly concurrency?: number;
   /** Also generate PropagatedObjects for plain objects selected by PlacementPolicies; default true. */
   readonly generate?: boolean;
+  /** Status writes in flight at once (they trail the member writes); default 4. */
+  readonly statusConcurrency?: number;
 }
+/** A status write that failed is retried by reconciling the object again after this long. */
+const STATUS_RETRY_MS = 1_000;
 
 const CLUSTER_INDEX = 'propagation-cluster';
+/** The placement reconciler's name, as it reports its writes (src/reconcilers/placement). */
+const PLACEMENT_WRITER = 'placement';
 /** Companions of a namespace are re-planned at most this often while its PropagatedObjects change in bulk. */
 const COMPANION_COALESCE_MS = 500;
 
@@ -53,7 +60,22 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   pos.addIndexer(CLUSTER_INDEX, clustersOf);
   const access = new MemberAccess(manager, clusters);
 
-  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options);
+  // Status reports trail the member writes (see CoalescingWriter): a failover's moves come first.
+  const statusLogger = manager.logger.child({ controller: 'propagation-syncer' });
+  const statusWriter = new CoalescingWriter<{ po: PropagatedObjectLike; status: SyncStatus }>({
+    concurrency: options.statusConcurrency ?? 4,
+    write: async (_key, { po, status }) => {
+      const latest = manager.ownWrites.freshest(Resources.PropagatedObject.plural, pos.get(po.metadata?.name ?? '', po.metadata?.namespace));
+      if (!latest || latest.metadata?.uid !== po.metadata?.uid) return; // deleted, or a new object of that name
+      await writeStatus(manager.client, latest, status, manager.ownWrites);
+    },
+    onFailure: (key, { po }, err) => {
+      statusLogger.warn({ object: key, err: err instanceof Error ? err.message : String(err) }, 'status write failed; reconciling again');
+      syncController.enqueueAfter({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' }, STATUS_RETRY_MS);
+    },
+  });
+  const statuses = { submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }) };
+  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, manager.ownWrites);
   const syncController = manager.addController({
     name: 'propagation-syncer',
     for: Resources.PropagatedObject,
@@ -66,6 +88,10 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     ],
   });
   access.onMemberEvents('copies', syncController, ownerRequest);
+  // A new placement is acted on as soon as the placement reconciler's write returns, not a watch event later.
+  manager.ownWrites.onRecord((resource, stored, writer) => {
+    if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_WRITER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
+  });
   // A member becoming (un)reachable or relabelled matters to every PropagatedObject there; probe-time updates do not.
   clusters.on((event) => {
     if (event.type === 'update' && clusterFingerprint(event.old) === clusterFingerprint(event.object)) return;

@@ -10,6 +10,8 @@ import {
   apply,
   isBeingDeleted,
   isNotFound,
+  OwnWrites,
+  Resources,
   type ApiClient,
   type Informer,
   type KubeObject,
@@ -19,14 +21,14 @@ import {
   type Request,
 } from '../../controllers/index.js';
 import { inSync } from './drift.js';
-import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, writeStatus, type PropagatedObjectLike } from './host.js';
+import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, type PropagatedObjectLike } from './host.js';
 import { summarizeMember } from './member-status.js';
 import { isConnectionError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
 import { ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
 import { observeCluster, type ClusterView } from './observe.js';
 import { planSync, type ClusterAction, type Observation } from './plan.js';
 import { renderMemberObject, type ClusterOverride, type RenderResult } from './render.js';
-import { syncStatus, type ActionOutcome } from './status.js';
+import { syncStatus, type ActionOutcome, type SyncStatus } from './status.js';
 import type { KubeObject as PortableObject } from './portable.js';
 
 export interface SyncerOptions {
@@ -50,12 +52,17 @@ export class PropagationSyncer {
     private readonly propagatedObjects: Informer<PropagatedObjectLike>,
     private readonly namespaces: Informer,
     private readonly options: SyncerOptions = {},
+    /** Writes this syncer's status reports off the critical path, the newest per object (register.ts). */
+    private readonly statuses: { submit(po: PropagatedObjectLike, status: SyncStatus): void },
+    /** Shared with the placement reconciler: a placement it just wrote is acted on before its watch event arrives. */
+    private readonly writes: OwnWrites = new OwnWrites(),
   ) {}
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const namespace = request.namespace ?? '';
     const ownerKey = `${namespace}/${request.name}`;
-    const po = this.propagatedObjects.get(request.name, namespace);
+    // The fresher of the cache and this process's own last write (the placement reconciler's or ours).
+    const po = this.writes.freshest(Resources.PropagatedObject.plural, this.propagatedObjects.get(request.name, namespace));
     if (!po) return this.removeOrphans(ownerKey, ctx);
     const deleting = isBeingDeleted(po);
     if (deleting && !hasFinalizer(po)) return;
@@ -88,7 +95,7 @@ export class PropagationSyncer {
     // The finalizer goes on before anything is written to a member; it is written alongside the
     // (read-only) observation to keep it off the critical path. A copy that slipped through
     // without it is still found by the orphan sweep (removeOrphans).
-    const finalizer = !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true) : undefined;
+    const finalizer = !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true, this.writes) : undefined;
     // Awaited below; this only keeps a rejection that arrives while the observations run from counting as unhandled.
     finalizer?.catch(() => undefined);
     await Promise.all(
@@ -159,10 +166,11 @@ export class PropagationSyncer {
       }
     }
     // A deletion that completes now needs no status; one that waits for a member says which.
-    if (!deleting || pending || failures.length > 0) await writeStatus(this.client, po, status, ctx.signal);
+    // Queued, not awaited: the next object's member writes need not wait for this report.
+    if (!deleting || pending || failures.length > 0) this.statuses.submit(po, status);
     if (deleting && plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok))) {
       this.handovers.delete(uid);
-      await setFinalizer(this.client, po, false);
+      await setFinalizer(this.client, po, false, this.writes);
       return;
     }
     if (failures.length > 0) {
