@@ -64,6 +64,12 @@ describe('propagation/status', () => {
     expect(s.clusters.find((c) => c.cluster === 'eu-1')!.message).to.match(/keeping 8 replicas until us-1 report ready/);
   });
 
+  it('names the unreachable old cluster while the replacement is not ready yet', () => {
+    const s = run([{ cluster: 'eu-1', replicas: 2 }, { cluster: 'eu-2', replicas: 1 }], new Map<string, Observation>([['eu-1', ours(2, 0)], ['eu-2', ours(1, 0)], ['us-1', { kind: 'unreachable', reason: 'Ready=False' }]]), {}, ['eu-1', 'eu-2', 'us-1']);
+    expect(s.conditions[0]).to.include({ status: 'False', reason: 'AwaitingReplacement' });
+    expect(s.conditions[0]!.message).to.equal('moving to eu-1, eu-2; old copies on us-1 stay until the replacement reports ready');
+  });
+
   it('keeps lastTransitionTime while a condition keeps its status', () => {
     const prev = [{ type: 'Synced', status: 'True' as const, reason: 'Synced', message: 'x', lastTransitionTime: '2020-01-01T00:00:00Z' }];
     const s = run([{ cluster: 'eu-1', replicas: 1 }], new Map([['eu-1', ours(1, 1)]]), { previousConditions: prev });

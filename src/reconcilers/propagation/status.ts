@@ -173,7 +173,10 @@ export function syncStatus(input: StatusInput): SyncStatus {
   } else if (unreachable.length > 0) {
     synced = c('False', 'ClusterUnreachable', `${list(unreachable)} unreachable; applied elsewhere, retried when it answers (placement moves it after the failover toleration)`);
   } else if (input.plan.holding) {
-    synced = c('False', 'AwaitingReplacement', `moving to ${list(input.plan.waitingFor)}; old copies on ${list(kept)} stay until the replacement reports ready`);
+    // Old copies on an unreachable cluster are held too (their removal is pending), so name them.
+    const old = [...new Set([...kept, ...pendingRemoval])];
+    const held = old.length > 0 ? `old copies on ${list(old)} stay until the replacement reports ready` : 'waiting for the replacement to report ready';
+    synced = c('False', 'AwaitingReplacement', `moving to ${list(input.plan.waitingFor)}; ${held}`);
   } else if (pendingRemoval.length > 0) {
     synced = c('False', 'PendingRemoval', `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending (${pendingRemoval.map((n) => byCluster.get(n)?.message ?? '').join('; ')})`);
   } else {
