@@ -28,7 +28,13 @@ export interface FailoverResult {
   /** ms after the stop: apiserver stopped, Ready=False seen, taint seen, every placement off us-1. */
   readonly milestonesMs: Readonly<Record<string, number>>;
   /** Per object, from its new placement (written by the placement reconciler) to its replicas applied: the syncer's part. */
-  readonly placementToAppliedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
+  /**
+   * Per object, from the taint to its replicas applied on eu-1 + eu-2. The move starts when placement
+   * decides, before its status write lands, so this (not "status written → applied") is the syncer's share.
+   */
+  readonly taintToAppliedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
+  /** Per object, from its replicas applied to its new placement recorded in its status (the record trails the move). */
+  readonly appliedToRecordedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
   /** Requests per moved object on each remaining apiserver, from the stop until the replicas were applied. */
   readonly requestsPerObject: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -181,7 +187,23 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   await manager.stop();
   await env.cluster('us-1').startApiServer();
   host.close();
-  const syncLag = [...appliedAt].filter(([name]) => movedAt.has(name)).map(([name, at]) => Math.max(0, at - movedAt.get(name)!)).sort((a, b) => a - b);
-  const pct = (p: number) => Math.round(syncLag[Math.min(syncLag.length - 1, Math.ceil((p / 100) * syncLag.length) - 1)] ?? NaN);
-  return { objects, ms, tolerationSeconds: PROBE_SECONDS + FAILOVER_AFTER_SECONDS, placedAndSyncedMs, milestonesMs: milestones, placementToAppliedMs: { p50: pct(50), p99: pct(99), samples: syncLag.length }, requestsPerObject };
+  const taintedAt = start + (milestones['tainted'] ?? 0);
+  const fromTaint = [...appliedAt.values()].map((at) => at - taintedAt);
+  const toRecord = [...appliedAt].filter(([name]) => movedAt.has(name)).map(([name, at]) => movedAt.get(name)! - at);
+  return {
+    objects,
+    ms,
+    tolerationSeconds: PROBE_SECONDS + FAILOVER_AFTER_SECONDS,
+    placedAndSyncedMs,
+    milestonesMs: milestones,
+    taintToAppliedMs: percentiles(fromTaint),
+    appliedToRecordedMs: percentiles(toRecord),
+    requestsPerObject,
+  };
+}
+
+function percentiles(values: number[]): { p50: number; p99: number; samples: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
+  return { p50: pct(50), p99: pct(99), samples: sorted.length };
 }

@@ -60,7 +60,8 @@ export class PlacementReconciler {
   ) {}
 
   private readonly writer = new CoalescingWriter<QueuedDecision>({
-    concurrency: 16,
+    // Few in flight: the host apiserver's CPU goes to the moves first, the records follow.
+    concurrency: 4,
     write: (_key, decision) => this.writeQueued(decision),
     onFailure: (_key, decision, err) => {
       this.manager.logger.warn({ controller: CONTROLLER_NAME, object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'placement status write failed; deciding again');

@@ -20,6 +20,7 @@ describe('propagation/drift', () => {
     const live2 = structuredClone(desired);
     live2.spec.template.spec.containers[0]!.image = 'evil:latest';
     expect(firstDifference(desired, live2)).to.equal('spec.template.spec.containers[0].image');
+    expect([inSync(desired, live), inSync(desired, live2)]).to.deep.equal([false, false]);
   });
 
   it('sees a removed label and an added list element as drift', () => {
@@ -29,6 +30,7 @@ describe('propagation/drift', () => {
     const extra = structuredClone(desired);
     extra.spec.template.spec.containers.push({ name: 'side', image: 'x' });
     expect(firstDifference(desired, extra)).to.equal('spec.template.spec.containers');
+    expect(inSync(desired, extra)).to.equal(false);
   });
 
   it('treats a deleted object as drifted', () => {

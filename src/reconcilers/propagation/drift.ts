@@ -36,7 +36,25 @@ export function firstDifference(desired: unknown, live: unknown, path = ''): str
   return desired === live ? undefined : path || '<root>';
 }
 
-/** True when the live object carries everything the desired manifest sets. */
+/**
+ * True when the live object carries everything the desired manifest sets:
+ * firstDifference without building paths, as it runs for every copy of
+ * every reconcile.
+ */
 export function inSync(desired: unknown, live: unknown): boolean {
-  return firstDifference(desired, live) === undefined;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live) || live.length !== desired.length) return false;
+    for (let i = 0; i < desired.length; i++) if (!inSync(desired[i], live[i])) return false;
+    return true;
+  }
+  if (isRecord(desired)) {
+    if (!isRecord(live)) return false;
+    for (const k in desired) {
+      const v = desired[k];
+      if (v !== undefined && !inSync(v, live[k])) return false;
+    }
+    return true;
+  }
+  if (desired === null) return live === null || live === undefined;
+  return desired === live;
 }

@@ -1,3 +1,5 @@
+import { cloneJson } from './portable.js';
+
 /**
  * RFC 6902 JSON Patch, the subset PropagatedObject overrides use (add,
  * remove, replace) plus `test`, on plain JSON values. Patches never mutate
@@ -65,7 +67,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * (the document is then left as it was, as RFC 6902 requires).
  */
 export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
-  let doc = structuredClone(document) as unknown as JsonValue;
+  let doc = cloneJson(document) as unknown as JsonValue;
   ops.forEach((op, index) => {
     const fail = (why: string): never => {
       throw new JsonPatchError(index, op, why);
@@ -78,7 +80,7 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
     }
     if (op.op !== 'remove' && op.op !== 'add' && op.op !== 'replace' && op.op !== 'test') fail(`unsupported operation "${op.op}"`);
     if ((op.op === 'add' || op.op === 'replace' || op.op === 'test') && op.value === undefined) fail('a value is required');
-    const value = op.value === undefined ? undefined : (structuredClone(op.value) as JsonValue);
+    const value = op.value === undefined ? undefined : cloneJson(op.value as JsonValue);
     if (tokens.length === 0) {
       // The whole document.
       if (op.op === 'remove') fail('cannot remove the whole document');
