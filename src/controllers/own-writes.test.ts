@@ -43,6 +43,20 @@ describe('OwnWrites (read-your-writes)', () => {
     expect(writes.freshest('configmaps', undefined)).to.equal(undefined);
   });
 
+  it('overlays an intended write until it is settled, and only by its own token', () => {
+    const writes = new OwnWrites();
+    const cached = object('10', 'u1', 'cached');
+    const first = writes.intend('configmaps', cached, (o) => ({ ...o, data: { value: 'first' } }));
+    const second = writes.intend('configmaps', cached, (o) => ({ ...o, data: { value: 'second' } }));
+    expect((writes.freshest('configmaps', cached) as typeof cached).data.value).to.equal('second');
+    expect((writes.freshest('configmaps', cached, { intents: false }) as typeof cached).data.value).to.equal('cached');
+    writes.settle('configmaps', cached, first); // an older intent's write landing does not cancel the newer one
+    expect(writes.hasIntent('configmaps', cached)).to.equal(true);
+    writes.settle('configmaps', cached, second);
+    expect(writes.hasIntent('configmaps', cached)).to.equal(false);
+    expect((writes.freshest('configmaps', cached) as typeof cached).data.value).to.equal('cached');
+  });
+
   it('tells listeners who wrote what', () => {
     const writes = new OwnWrites();
     const seen: string[] = [];

@@ -97,6 +97,11 @@ export class OwnWrites {
     return token;
   }
 
+  /** Whether a write of this object is intended and not settled yet. */
+  hasIntent(resource: string, object: KubeObject): boolean {
+    return this.intents.has(`${resource}/${objectKey(object)}`);
+  }
+
   /** The intended write was made (and recorded) or is moot; a newer intent is left alone. */
   settle(resource: string, object: KubeObject, token: symbol): void {
     const key = `${resource}/${objectKey(object)}`;

@@ -139,7 +139,9 @@ export class PlacementReconciler {
     context: ReconcileContext,
   ): Promise<ReconcileResult> {
     const before = findCondition(po.status?.conditions, 'Scheduled');
-    if (recorded(po, decided, scheduled)) return {};
+    // Already written, and no other decision on its way: nothing to do. With one on its way (the
+    // inputs changed and changed back), this decision replaces it, so the older one is not left standing.
+    if (recorded(po, decided, scheduled) && !this.manager.ownWrites.hasIntent(Resources.PropagatedObject.plural, po)) return {};
     const conditions = setConditions(before ? [before] : [], [{ type: 'Scheduled', ...scheduled }], po.metadata.generation);
     const status: PlacementStatus = { placement: [...decided.placement], excluded: [...decided.excluded], conditions };
     if (decided.policy) status.policy = decided.policy;
