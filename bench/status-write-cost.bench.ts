@@ -9,6 +9,7 @@
  *   npx tsx bench/status-write-cost.bench.ts
  */
 import { readFileSync } from 'node:fs';
+import { connect as connectHttp2 } from 'node:http2';
 import { join } from 'node:path';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
 import { ApiClient, apply, Resources, type KubeObject } from '../src/controllers/index.js';
@@ -44,8 +45,29 @@ try {
   const dep = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { app: name } }, spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } } });
   await pool(32, Array.from({ length: N }, (_, i) => () => apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, spec: { template: dep(`p${i}`) } } as KubeObject, { resource: Resources.PropagatedObject })));
   const status = (i: number, round: number) => ({ placement: [{ cluster: 'eu-1', replicas: 2 + round, reason: 'passed all filters; score 100 (Stability 100); 2 of 3 replica(s) (weight 1)' }, { cluster: 'eu-2', replicas: 1, reason: 'passed all filters; score 100 (Stability 100); 1 of 3 replica(s) (weight 1)' }], conditions: [{ type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${i} round ${round}`, lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] });
-  for (let round = 0; round < 6; round++) {
-    const mode = round % 2 === 0 ? 'apply' : 'merge';
+  const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, string> } = {};
+  await env.host.kubeConfig().applyToHTTPSOptions(tls as never);
+  const session = connectHttp2(env.host.server, { ...(tls.ca ? { ca: tls.ca } : {}) });
+  const h2 = (method: string, path: string, contentType: string, body: unknown) =>
+    new Promise<void>((resolve, reject) => {
+      const request = session.request({ ':method': method, ':path': path, 'content-type': contentType, accept: 'application/json', ...(tls.headers ?? {}) });
+      request.on('response', (headers) => {
+        if (Number(headers[':status']) >= 300) reject(new Error(`${method} ${path}: ${headers[':status']}`));
+      });
+      request.on('data', () => {});
+      request.on('end', () => resolve());
+      request.on('error', reject);
+      request.end(JSON.stringify(body));
+    });
+  for (let round = 0; round < 9; round++) {
+    const mode = (['apply', 'merge', 'apply-h2'] as const)[round % 3]!;
+    if (mode === 'apply-h2') {
+      const c0 = cpu();
+      const ms = await pool(32, Array.from({ length: N }, (_, i) => () =>
+        h2('PATCH', `/apis/canopy.dev/v1alpha1/namespaces/m/propagatedobjects/p${i}/status?fieldManager=x-placement&force=true`, 'application/apply-patch+yaml', { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, status: status(i, round) })));
+      console.log(mode, 'wall ms/obj', (ms / N).toFixed(2), 'control-plane CPU ms/obj', (((cpu() - c0) * 1000) / N).toFixed(2));
+      continue;
+    }
     const c0 = cpu();
     const ms = await pool(32, Array.from({ length: N }, (_, i) => () =>
       mode === 'apply'
@@ -56,6 +78,7 @@ try {
   const c0 = cpu();
   const ms = await pool(32, Array.from({ length: N }, (_, i) => () => apply(host, { ...dep(`d${i}`), metadata: { name: `d${i}`, namespace: 'm', labels: { app: `d${i}` } } } as KubeObject, { resource: Resources.Deployment })));
   console.log('deployment apply wall ms/obj', (ms / N).toFixed(2), 'CPU ms/obj', (((cpu() - c0) * 1000) / N).toFixed(2));
+  session.close();
   host.close();
 } finally {
   await env.stop();
