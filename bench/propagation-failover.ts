@@ -143,6 +143,7 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   const mark = (name: string) => (milestones[name] ??= Math.round(performance.now() - start));
   clusters.on((e) => {
     if (!start) return;
+    if (process.env.BENCH_TRACE === 'clusters') console.error(Math.round(performance.now() - start), e.type, JSON.stringify({ spec: e.object.spec, status: e.object.status }));
     if (e.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False')) mark('notReady');
     if (e.object.spec?.taints?.some((t) => t.key === 'canopy.dev/unreachable')) mark('tainted');
   });

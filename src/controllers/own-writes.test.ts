@@ -57,6 +57,15 @@ describe('OwnWrites (read-your-writes)', () => {
     expect((writes.freshest('configmaps', cached) as typeof cached).data.value).to.equal('cached');
   });
 
+  it('knows the echo of its own write from anyone else\'s change', () => {
+    const writes = new OwnWrites();
+    writes.record('configmaps', object('12', 'u1', 'written'));
+    expect(writes.isEcho('configmaps', object('12'))).to.equal(true);
+    expect(writes.isEcho('configmaps', object('13'))).to.equal(false); // someone changed it after
+    expect(writes.isEcho('configmaps', object('12', 'other-uid'))).to.equal(false);
+    expect(writes.isEcho('secrets', object('12'))).to.equal(false);
+  });
+
   it('tells listeners who wrote what', () => {
     const writes = new OwnWrites();
     const seen: string[] = [];

@@ -97,6 +97,17 @@ export class OwnWrites {
     return token;
   }
 
+  /**
+   * Whether an informer event shows exactly what this process wrote (same
+   * object, same resourceVersion): the writer already acted on it, so the
+   * event need not wake anyone. A change by anyone else has another version.
+   */
+  isEcho(resource: string, object: KubeObject): boolean {
+    const record = this.records.get(`${resource}/${objectKey(object)}`);
+    const revision = revisionOf(object);
+    return record !== undefined && revision !== undefined && record.revision === revision && record.object.metadata?.uid === object.metadata?.uid;
+  }
+
   /** Whether a write of this object is intended and not settled yet. */
   hasIntent(resource: string, object: KubeObject): boolean {
     return this.intents.has(`${resource}/${objectKey(object)}`);

@@ -12,6 +12,7 @@ import {
   resourcePath,
   Resources,
   type Controller,
+  type Predicate,
   type Informer,
   type KubeObject,
   type Manager,
@@ -40,7 +41,9 @@ export function unreachableReason(cluster: ClusterObject | undefined): string | 
   if (cluster.metadata?.deletionTimestamp) return 'Cluster is being deleted';
   const ready = cluster.status?.conditions?.find((c) => c.type === 'Ready');
   // No Ready condition yet (health not probed yet) counts as reachable: the first request tells.
-  if (ready?.status === 'False') return `Ready=False (${ready.reason ?? 'NotReady'}${ready.message ? `: ${ready.message}` : ''})`;
+  // The reason only: the probe's message varies from probe to probe (refused, reset, timed out), and
+  // this text is in every PropagatedObject on the cluster; the Cluster's own status has the details.
+  if (ready?.status === 'False') return `Ready=False (${ready.reason ?? 'NotReady'}; details in the status of Cluster ${cluster.metadata?.name})`;
   if (cluster.spec?.taints?.some((t) => t.key === TAINT_UNREACHABLE)) return `tainted ${TAINT_UNREACHABLE}`;
   return undefined;
 }
@@ -71,7 +74,7 @@ export class MemberAccess {
   private readonly subscribed = new Map<string, Informer>();
   private readonly namespaces = new Set<string>();
   private readonly ensuring = new Map<string, Promise<void>>();
-  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[] }>> = { copies: [], companions: [], namespaces: [] };
+  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[]; predicate?: (cluster: string, resource: ResourceRef) => Predicate }>> = { copies: [], companions: [], namespaces: [] };
 
   /** When each cluster last turned from unreachable to reachable (ms since epoch); 0 when it was reachable from the start. */
   private readonly reachableSince = new Map<string, number>();
@@ -94,8 +97,8 @@ export class MemberAccess {
   }
 
   /** Controllers that want events of one kind of member informer (registered before any informer is made). */
-  onMemberEvents(kind: Kind, controller: Controller, map: (o: KubeObject) => Request[]): void {
-    this.triggers[kind].push({ controller, map });
+  onMemberEvents(kind: Kind, controller: Controller, map: (o: KubeObject) => Request[], predicate?: (cluster: string, resource: ResourceRef) => Predicate): void {
+    this.triggers[kind].push({ controller, map, ...(predicate ? { predicate } : {}) });
   }
 
   /** Clusters that became reachable again within the last `ms`, with how long until that window ends. */
@@ -133,7 +136,7 @@ export class MemberAccess {
       this.subscribed.set(key, informer);
       informer.addIndexer(OWNER_INDEX, ownerIndex);
       for (const t of this.triggers[kind]) {
-        const stop = t.controller.watch(informer, t.map);
+        const stop = t.controller.watch(informer, t.map, t.predicate?.(member.name, resource));
         member.signal.addEventListener('abort', stop, { once: true });
       }
     }

@@ -18,7 +18,7 @@ import { jsonEqual } from './jsonpatch.js';
 import { MemberAccess, unreachableReason, type ClusterObject } from './members.js';
 import { ownerKeyOf } from './names.js';
 import type { SyncStatus } from './status.js';
-import { PropagationSyncer, type SyncerOptions } from './syncer.js';
+import { memberResourceKey, PropagationSyncer, type SyncerOptions } from './syncer.js';
 
 export interface PropagationOptions extends SyncerOptions {
   /** PropagatedObjects synced at once (each fans out to its clusters in parallel); default 32. */
@@ -78,7 +78,9 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, manager.ownWrites);
   const syncController = manager.addController({
     name: 'propagation-syncer',
-    for: Resources.PropagatedObject,
+    // The echo of a write this process made (the syncer's own status or finalizer, placement's
+    // record of a decision the syncer already acted on) wakes nobody.
+    for: { resource: Resources.PropagatedObject, predicate: (event) => event.type !== 'update' || !manager.ownWrites.isEcho(Resources.PropagatedObject.plural, event.object) },
     reconciler: syncer,
     concurrency: options.concurrency ?? 32,
     // Listed so the controller starts only once these caches synced; their events are handled below, selectively.
@@ -87,7 +89,8 @@ export function registerPropagation(manager: Manager, options: PropagationOption
       { informer: namespaces, map: () => [] },
     ],
   });
-  access.onMemberEvents('copies', syncController, ownerRequest);
+  // Echoes of the syncer's own applies are skipped: the reconcile that wrote a copy reported from the stored object.
+  access.onMemberEvents('copies', syncController, ownerRequest, (cluster, resource) => (event) => event.type === 'delete' || !manager.ownWrites.isEcho(memberResourceKey(cluster, resource.plural), event.object));
   // A new placement is acted on as soon as the placement reconciler's write returns, not a watch event later.
   manager.ownWrites.onRecord((resource, stored, writer) => {
     if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_WRITER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });

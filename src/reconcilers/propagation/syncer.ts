@@ -224,6 +224,8 @@ export class PropagationSyncer {
       try {
         await this.access.ensureNamespace(view.member, namespace, tenant, signal);
         const stored = await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
+        // This reconcile reports from `stored`; the copy's own watch event then need not wake it again.
+        this.writes.record(memberResourceKey(action.cluster, view.resource.plural), stored);
         logger.debug({ cluster: action.cluster, replicas: action.replicas, created: view.observation.kind === 'absent' }, 'applied the copy');
         return { ok: true, wrote: true, stored };
       } catch (err) {
@@ -277,6 +279,11 @@ export class PropagationSyncer {
     }
     return pending ? { requeueAfter: this.options.unreachableRetryMs ?? 15_000 } : undefined;
   }
+}
+
+/** The OwnWrites key of a kind on a member cluster (host resources use their plural alone). */
+export function memberResourceKey(cluster: string, plural: string): string {
+  return `${cluster}:${plural}`;
 }
 
 function errorText(err: unknown): string {
