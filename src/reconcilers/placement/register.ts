@@ -30,7 +30,6 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
   const workspaces = manager.informer<Workspace & KubeObject>(Resources.Workspace);
   const namespaces = manager.informer(Resources.Namespace, { labelSelector: 'canopy.dev/workspace' });
   const everyObject = (): Request[] => objects.list().map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace }));
-  const fingerprints = new Map<string, string>();
 
   const controller = manager.addController({
     name: CONTROLLER_NAME,
@@ -39,18 +38,12 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
     watches: [
       { resource: Resources.PlacementPolicy, map: everyObject },
       { resource: Resources.Workspace, map: everyObject },
+      // Only a change that can change a decision: an update event maps both its old and its new
+      // object, so the comparison belongs in a predicate over the pair, not in the map.
       {
         resource: Resources.Cluster,
-        map: (object) => {
-          const cluster = object as Cluster & KubeObject;
-          const name = cluster.metadata.name!;
-          const print = placementRelevant(cluster);
-          const gone = !clusters.get(name);
-          if (!gone && fingerprints.get(name) === print) return [];
-          if (gone) fingerprints.delete(name);
-          else fingerprints.set(name, print);
-          return everyObject();
-        },
+        predicate: (event) => event.type !== 'update' || placementRelevant(event.old as Cluster & KubeObject) !== placementRelevant(event.object as Cluster & KubeObject),
+        map: everyObject,
       },
       // Workspace and tree labels on a namespace decide which policies select its objects.
       { resource: Resources.Namespace, labelSelector: 'canopy.dev/workspace', map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })) },
