@@ -8,7 +8,8 @@
  *
  *   npx tsx bench/status-write-cost.bench.ts
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { connect as connectHttp2 } from 'node:http2';
 import { join } from 'node:path';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
@@ -30,6 +31,12 @@ function treeCpu(pid: number): number {
   return total;
 }
 const N = 500;
+const rows: Array<{ mode: string; wallMsPerObject: number; controlPlaneCpuMsPerObject: number }> = [];
+const report = (mode: string, ms: number, cpuSeconds: number) => {
+  const row = { mode, wallMsPerObject: Number((ms / N).toFixed(2)), controlPlaneCpuMsPerObject: Number(((cpuSeconds * 1000) / N).toFixed(2)) };
+  rows.push(row);
+  console.log(row.mode, 'wall ms/obj', row.wallMsPerObject, 'control-plane CPU ms/obj', row.controlPlaneCpuMsPerObject);
+};
 const env = await LocalEnvironment.start({ quiet: true, controllerManager: false, members: [] });
 const cpu = () => env.processIds.reduce((s, p) => s + treeCpu(p), 0);
 async function pool(limit: number, tasks: Array<() => Promise<unknown>>) {
@@ -65,7 +72,7 @@ try {
       const c0 = cpu();
       const ms = await pool(32, Array.from({ length: N }, (_, i) => () =>
         h2('PATCH', `/apis/canopy.dev/v1alpha1/namespaces/m/propagatedobjects/p${i}/status?fieldManager=x-placement&force=true`, 'application/apply-patch+yaml', { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, status: status(i, round) })));
-      console.log(mode, 'wall ms/obj', (ms / N).toFixed(2), 'control-plane CPU ms/obj', (((cpu() - c0) * 1000) / N).toFixed(2));
+      report(mode, ms, cpu() - c0);
       continue;
     }
     const c0 = cpu();
@@ -73,11 +80,16 @@ try {
       mode === 'apply'
         ? apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, status: status(i, round) } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: 'x-placement' })
         : host.patch(Resources.PropagatedObject, `p${i}`, 'm', { status: status(i, round) }, 'merge', { subresource: 'status' })));
-    console.log(mode, 'wall ms/obj', (ms / N).toFixed(2), 'control-plane CPU ms/obj', (((cpu() - c0) * 1000) / N).toFixed(2));
+    report(mode, ms, cpu() - c0);
   }
   const c0 = cpu();
   const ms = await pool(32, Array.from({ length: N }, (_, i) => () => apply(host, { ...dep(`d${i}`), metadata: { name: `d${i}`, namespace: 'm', labels: { app: `d${i}` } } } as KubeObject, { resource: Resources.Deployment })));
-  console.log('deployment apply wall ms/obj', (ms / N).toFixed(2), 'CPU ms/obj', (((cpu() - c0) * 1000) / N).toFixed(2));
+  report('deployment apply (HTTP/1.1)', ms, cpu() - c0);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/status-write-cost.json',
+    JSON.stringify({ benchmark: 'status-write-cost', date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))), objects: N, inFlight: 32, rows }, null, 2) + '\n',
+  );
   session.close();
   host.close();
 } finally {
