@@ -32,14 +32,28 @@ export interface FailoverResult {
    * Per object, from the taint to its replicas applied on eu-1 + eu-2. The move starts when placement
    * decides, before its status write lands, so this (not "status written → applied") is the syncer's share.
    */
-  readonly taintToAppliedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
+  readonly taintToAppliedMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number };
   /** Per object, from its replicas applied to its new placement recorded in its status (the record trails the move). */
   readonly appliedToRecordedMs: { readonly p50: number; readonly p99: number; readonly samples: number };
   /** Requests per moved object on each remaining apiserver, from the stop until the replicas were applied. */
   readonly requestsPerObject: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * The move's floor: the same number of replica changes applied to eu-1 by a plain client (same
+   * concurrency, us-1 still down), against the taint → last move time (the taintToAppliedMs p100).
+   */
+  readonly moveFloorMs: number;
 }
 
 const NAMESPACE = 'failover';
+const MOVE_FLOOR_NAMESPACE = 'move-floor';
+
+/** Runs work(0..count-1) with at most `limit` in flight. */
+async function pool(limit: number, count: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < count) await work(next++);
+  }));
+}
 const PROBE_SECONDS = 1;
 const FAILOVER_AFTER_SECONDS = 5;
 
@@ -107,13 +121,8 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   await clusterList.stop();
 
   const placedStart = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let i = next++; i < objects; i = next++) {
-        await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `fo-${i}`, namespace: NAMESPACE }, spec: { template: deployment(`fo-${i}`) } } as KubeObject, { resource: Resources.PropagatedObject });
-      }
-    }),
+  await pool(workers, objects, (i) =>
+    apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `fo-${i}`, namespace: NAMESPACE }, spec: { template: deployment(`fo-${i}`) } } as KubeObject, { resource: Resources.PropagatedObject }),
   );
   const allSynced = () => pos.list().filter((p) => p.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')).length === objects;
   if (!(await until(allSynced, 600_000))) throw new Error('failover setup: not every PropagatedObject got Synced');
@@ -129,6 +138,12 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
     return informer;
   });
   await Promise.all(remaining.map((i) => i.waitForSync()));
+  // The move's floor, measured after the failover on the same degraded system: the same number of
+  // Deployment replica changes applied to eu-1 by a plain client, as many in flight as the syncer has.
+  const eu1 = new ApiClient(env.cluster('eu-1').kubeConfig());
+  await apply(eu1, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MOVE_FLOOR_NAMESPACE } });
+  const floorDeployment = (i: number, replicas: number) => ({ ...deployment(`mf-${i}`), metadata: { name: `mf-${i}`, namespace: MOVE_FLOOR_NAMESPACE, labels: { app: `mf-${i}` } }, spec: { ...(deployment(`mf-${i}`)['spec'] as object), replicas } }) as KubeObject;
+  await pool(workers, objects, (i) => apply(eu1, floorDeployment(i, 1), { resource: Resources.Deployment }));
   const movedAll = () => {
     for (let i = 0; i < objects; i++) {
       const sum = remaining.reduce((s, inf) => s + (inf.get(`fo-${i}`, NAMESPACE)?.spec?.replicas ?? 0), 0);
@@ -183,6 +198,10 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   await clusters.stop();
 
   await dumpMetrics(manager, 'failover');
+  const floorStart = performance.now();
+  await pool(workers, objects, (i) => apply(eu1, floorDeployment(i, 2), { resource: Resources.Deployment }));
+  const moveFloorMs = performance.now() - floorStart;
+  eu1.close();
   await Promise.all(remaining.map((i) => i.stop()));
   await pos.stop();
   await manager.stop();
@@ -198,13 +217,14 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
     placedAndSyncedMs,
     milestonesMs: milestones,
     taintToAppliedMs: percentiles(fromTaint),
+    moveFloorMs,
     appliedToRecordedMs: percentiles(toRecord),
     requestsPerObject,
   };
 }
 
-function percentiles(values: number[]): { p50: number; p99: number; samples: number } {
+function percentiles(values: number[]): { p50: number; p99: number; max: number; samples: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
-  return { p50: pct(50), p99: pct(99), samples: sorted.length };
+  return { p50: pct(50), p99: pct(99), max: pct(100), samples: sorted.length };
 }
