@@ -61,7 +61,8 @@ type Deployment = KubeObject & { spec?: { replicas?: number } };
 type ClusterObject = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 type PO = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
 
-function deployment(name: string): KubeObject & Record<string, unknown> {
+/** The workload both propagation benchmarks place: a 3-replica Deployment. */
+export function deployment(name: string): KubeObject & Record<string, unknown> {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -31,7 +31,7 @@ import { registerMembers } from '../src/dev/register.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';
 import { FINALIZER } from '../src/reconcilers/propagation/names.js';
 import { perObject, requestCounts } from './apiserver-metrics.js';
-import { failover } from './propagation-failover.js';
+import { deployment, failover } from './propagation-failover.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 200 : 1_000;
@@ -43,15 +43,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 interface PO extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string }> };
-}
-
-function deployment(name: string): KubeObject & Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
-  };
 }
 
 /** Runs `tasks` with at most `limit` in flight; returns the wall time in ms. */

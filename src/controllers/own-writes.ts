@@ -59,7 +59,7 @@ export class OwnWrites {
     for (const listener of this.listeners) listener(resource, stored, writer);
   }
 
-  /** Subscribes to recorded writes; returns the unsubscribe function. */
+  /** Subscribes to recorded and intended writes (an intent is reported with its change applied); returns the unsubscribe function. */
   onRecord(listener: WriteListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

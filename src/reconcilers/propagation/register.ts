@@ -91,7 +91,8 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   });
   // Echoes of the syncer's own applies are skipped: the reconcile that wrote a copy reported from the stored object.
   access.onMemberEvents('copies', syncController, ownerRequest, (cluster, resource) => (event) => event.type === 'delete' || !manager.ownWrites.isEcho(memberResourceKey(cluster, resource.plural), event.object));
-  // A new placement is acted on as soon as the placement reconciler's write returns, not a watch event later.
+  // A new placement is acted on as soon as the placement reconciler decides it (its announced intent),
+  // not after its status write and the write's watch event.
   manager.ownWrites.onRecord((resource, stored, writer) => {
     if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_WRITER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
   });
