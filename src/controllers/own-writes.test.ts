@@ -55,6 +55,9 @@ describe('OwnWrites (read-your-writes)', () => {
     writes.settle('configmaps', cached, second);
     expect(writes.hasIntent('configmaps', cached)).to.equal(false);
     expect((writes.freshest('configmaps', cached) as typeof cached).data.value).to.equal('cached');
+    writes.intend('configmaps', cached, (o) => ({ ...o, data: { value: 'third' } }));
+    writes.dropIntent('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
+    expect(writes.hasIntent('configmaps', cached)).to.equal(false);
   });
 
   it('knows the echo of its own write from anyone else\'s change', () => {

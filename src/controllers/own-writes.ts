@@ -113,6 +113,11 @@ export class OwnWrites {
     return this.intents.has(`${resource}/${objectKey(object)}`);
   }
 
+  /** Drops whatever is intended for this object (it is gone): no token needed. */
+  dropIntent(resource: string, object: KubeObject): void {
+    this.intents.delete(`${resource}/${objectKey(object)}`);
+  }
+
   /** The intended write was made (and recorded) or is moot; a newer intent is left alone. */
   settle(resource: string, object: KubeObject, token: symbol): void {
     const key = `${resource}/${objectKey(object)}`;

@@ -72,7 +72,12 @@ export class PlacementReconciler {
   async reconcile(request: Request, context: ReconcileContext): Promise<ReconcileResult> {
     // What is written (or on its way), not what is merely intended: a failed write must be decided and written again.
     const po = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(request.name, request.namespace), { intents: false });
-    if (!po || isBeingDeleted(po)) return {};
+    if (!po) {
+      // Gone: a decision still announced for it (its write failed and was to be retried) goes too.
+      this.manager.ownWrites.dropIntent(Resources.PropagatedObject.plural, { metadata: { name: request.name, namespace: request.namespace } });
+      return {};
+    }
+    if (isBeingDeleted(po)) return {};
     const template = po.spec.template as PlacedObject | undefined;
     if (!template?.apiVersion || !template.kind) {
       return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: 'NoTemplate', message: 'spec.template is empty: nothing to place yet' }, context);
