@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   if (process.env.KUBECONFIG) {
     console.log(`canopy: KUBECONFIG is set; running the operator against ${process.env.KUBECONFIG}`);
     const operator = startOperator(process.env.KUBECONFIG);
-    forwardSignals(async () => stopChild(operator));
+    forwardSignals(async (signal) => stopChild(operator, signal));
     process.exitCode = (await exitOf(operator)) ?? 1;
     return;
   }
@@ -32,8 +32,8 @@ async function main(): Promise<void> {
   console.log('canopy: starting the local control plane (host + members eu-1, eu-2, us-1)...');
   const env = await LocalEnvironment.start({ stateDir: join(devDir, 'state'), kubeconfigDir: devDir });
   let operator: ChildProcess | undefined;
-  const shutdown = async () => {
-    if (operator) await stopChild(operator);
+  const shutdown = async (signal?: NodeJS.Signals) => {
+    if (operator) await stopChild(operator, signal);
     await env.stop();
     clearDevState();
   };
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     operator = startOperator(join(devDir, 'host.kubeconfig'));
     const code = await exitOf(operator);
     operator = undefined;
+    if (stopping) return; // a signal is stopping everything; its handler exits
     console.error(`canopy: the operator exited with code ${code}; stopping the local environment`);
     await shutdown();
     process.exitCode = code ?? 1;
@@ -88,23 +89,39 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** How long a child that got the terminal's Ctrl-C itself is left to finish its graceful shutdown. */
+const OWN_SHUTDOWN_GRACE_MS = 8_000;
+
+/**
+ * Stops the operator. Ctrl-C reaches the whole foreground process group, so
+ * on SIGINT the operator is already shutting down: a SIGTERM on top would
+ * count as a second signal and make it exit without draining. It gets a
+ * grace period first; SIGTERM follows only if it is still running.
+ */
+async function stopChild(child: ChildProcess, signal?: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = exitOf(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  let kill: NodeJS.Timeout | undefined;
+  const term = () => {
+    child.kill('SIGTERM');
+    kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  };
+  const grace = signal === 'SIGINT' ? setTimeout(term, OWN_SHUTDOWN_GRACE_MS) : (term(), undefined);
   await exited;
-  clearTimeout(timer);
+  clearTimeout(grace);
+  clearTimeout(kill);
 }
 
-function forwardSignals(shutdown: () => Promise<void>): void {
-  let stopping = false;
+/** Set once a signal started stopping everything. */
+let stopping = false;
+
+function forwardSignals(shutdown: (signal: NodeJS.Signals) => Promise<void>): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
       console.log(`\ncanopy: ${signal}: stopping...`);
-      shutdown().then(
+      shutdown(signal).then(
         () => process.exit(0),
         (err: unknown) => {
           console.error(`canopy: error while stopping: ${(err as Error).message}`);
