@@ -1,9 +1,35 @@
 /**
- * Reads a kube-apiserver's own request counters, so a benchmark can say how
- * many requests of which kind a piece of work cost, not only how long it took.
+ * What a piece of work cost the control plane, not only how long it took: a
+ * kube-apiserver's own request counters, and the CPU its processes used.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import type { ClusterHandle } from '../controlplane/launcher/index.js';
+import type { ClusterHandle, LocalEnvironment } from '../controlplane/launcher/index.js';
+
+/** CPU seconds (user + system) of a process and all its descendants, from /proc. */
+function treeCpuSeconds(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / tick;
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+/** The control plane's CPU seconds so far (kube-apiservers and etcd). */
+export function controlPlaneCpu(env: LocalEnvironment): number {
+  return env.processIds.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+}
 
 /** The apiserver's /metrics text (Prometheus format). */
 function metricsText(cluster: ClusterHandle): Promise<string> {

@@ -1,10 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { perObject, requestCounts } from './apiserver-metrics.js';
+import { controlPlaneCpu, perObject, requestCounts } from './apiserver-metrics.js';
 import { LocalEnvironment, repoRoot } from '../controlplane/launcher/index.js';
 import { ApiClient } from '../src/controllers/http.js';
 import { knownResource, Resources } from '../src/controllers/resources.js';
@@ -78,31 +78,6 @@ async function pool(count: number, concurrency: number, work: (i: number) => Pro
       while (next < count) await work(next++);
     }),
   );
-}
-
-/** CPU seconds (user + system) of a process and all its descendants, from /proc. */
-function treeCpuSeconds(pid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
-      }
-    } catch {
-      // the process ended meanwhile
-    }
-  };
-  visit(pid);
-  return total;
-}
-
-/** The control plane's CPU seconds so far (kube-apiserver and etcd). */
-function controlPlaneCpu(env: LocalEnvironment): number {
-  return env.processIds.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
 }
 
 const lcName = (i: number) => `lc-${String(i).padStart(5, '0')}`;

@@ -159,7 +159,6 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   const mark = (name: string) => (milestones[name] ??= Math.round(performance.now() - start));
   clusters.on((e) => {
     if (!start) return;
-    if (process.env.BENCH_TRACE === 'clusters') console.error(Math.round(performance.now() - start), e.type, JSON.stringify({ spec: e.object.spec, status: e.object.status }));
     if (e.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False')) mark('notReady');
     if (e.object.spec?.taints?.some((t) => t.key === 'canopy.dev/unreachable')) mark('tainted');
   });
@@ -184,7 +183,6 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   }
   const counted = ['host', 'eu-1', 'eu-2'].map((name) => (name === 'host' ? env.host : env.cluster(name)));
   const countsBefore = await Promise.all(counted.map((c) => requestCounts(c)));
-  if (process.env.BENCH_TRACE) pos.on((e) => { if (process.env.BENCH_TRACE === '*' || e.object.metadata?.name === process.env.BENCH_TRACE) console.error(Math.round(performance.now() - start), e.object.metadata?.name, JSON.stringify((e.object as { status?: unknown }).status)); });
   start = performance.now();
   // The clock runs from the stop signal; the apiserver's own graceful shutdown goes on meanwhile.
   const stopped = env.cluster('us-1').stopApiServer().then(() => mark('stopped'));

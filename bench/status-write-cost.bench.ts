@@ -8,28 +8,15 @@
  *
  *   npx tsx bench/status-write-cost.bench.ts
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { connect as connectHttp2 } from 'node:http2';
 import { join } from 'node:path';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
 import { ApiClient, apply, Resources, type KubeObject } from '../src/controllers/index.js';
 import { installCrds } from '../src/dev/manifests.js';
+import { controlPlaneCpu } from './apiserver-metrics.js';
 
-/** CPU seconds of a process and its children (user + system, children's included), from /proc. */
-function treeCpu(pid: number): number {
-  let total = 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    for (const c of children) total += treeCpu(Number(c));
-  } catch {
-    // the process ended meanwhile
-  }
-  return total;
-}
 const N = 500;
 const rows: Array<{ mode: string; wallMsPerObject: number; controlPlaneCpuMsPerObject: number }> = [];
 const report = (mode: string, ms: number, cpuSeconds: number) => {
@@ -38,7 +25,7 @@ const report = (mode: string, ms: number, cpuSeconds: number) => {
   console.log(row.mode, 'wall ms/obj', row.wallMsPerObject, 'control-plane CPU ms/obj', row.controlPlaneCpuMsPerObject);
 };
 const env = await LocalEnvironment.start({ quiet: true, controllerManager: false, members: [] });
-const cpu = () => env.processIds.reduce((s, p) => s + treeCpu(p), 0);
+const cpu = () => controlPlaneCpu(env);
 async function pool(limit: number, tasks: Array<() => Promise<unknown>>) {
   let next = 0;
   const t = performance.now();

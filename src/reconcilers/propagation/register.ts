@@ -10,6 +10,7 @@
  *   objects a PlacementPolicy selects.
  */
 import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
 import { generatedSourceRequests, Generator, type PolicyObject } from './generator.js';
@@ -32,8 +33,6 @@ export interface PropagationOptions extends SyncerOptions {
 const STATUS_RETRY_MS = 1_000;
 
 const CLUSTER_INDEX = 'propagation-cluster';
-/** The placement reconciler's name, as it reports its writes (src/reconcilers/placement). */
-const PLACEMENT_WRITER = 'placement';
 /** Companions of a namespace are re-planned at most this often while its PropagatedObjects change in bulk. */
 const COMPANION_COALESCE_MS = 500;
 
@@ -94,7 +93,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   // A new placement is acted on as soon as the placement reconciler decides it (its announced intent),
   // not after its status write and the write's watch event.
   manager.ownWrites.onRecord((resource, stored, writer) => {
-    if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_WRITER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
+    if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_CONTROLLER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
   });
   // A member becoming (un)reachable or relabelled matters to every PropagatedObject there; probe-time updates do not.
   clusters.on((event) => {
