@@ -23,6 +23,14 @@ describe('propagation/member-status', () => {
     expect(s.message).to.match(/has not observed generation 3/);
   });
 
+  it('is not ready while a scale-down still has extra replicas running', () => {
+    const live = { kind: 'Deployment', metadata: { generation: 3 }, spec: { replicas: 3 }, status: { observedGeneration: 3, replicas: 4, readyReplicas: 4, availableReplicas: 4 } };
+    const s = summarizeMember(live, 3);
+    expect(s).to.include({ ready: false, message: '4/3 ready, 4 available, scaling down from 4' });
+    const done = summarizeMember({ ...live, status: { observedGeneration: 3, replicas: 3, readyReplicas: 3, availableReplicas: 3 } }, 3);
+    expect(done.ready).to.equal(true);
+  });
+
   it('counts StatefulSet ready replicas as available when it reports no availability', () => {
     const live = { kind: 'StatefulSet', metadata: { generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, replicas: 2, readyReplicas: 2 } };
     expect(summarizeMember(live, 2)).to.include({ ready: true, availableReplicas: 2 });

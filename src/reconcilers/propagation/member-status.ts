@@ -43,8 +43,16 @@ export function summarizeMember(object: { kind?: string; metadata?: { generation
       const replicas = num(status['replicas']) ?? 0;
       const readyReplicas = num(status['readyReplicas']) ?? 0;
       const availableReplicas = num(status['availableReplicas']) ?? (live.kind === 'StatefulSet' ? readyReplicas : 0);
-      const ready = caughtUp && readyReplicas >= want && (live.kind === 'StatefulSet' || live.kind === 'ReplicationController' || availableReplicas >= want);
-      const progress = caughtUp ? `${readyReplicas}/${want} ready, ${availableReplicas} available` : `controller has not observed generation ${generation} yet`;
+      // A scale-down is done only when the extra replicas are gone: until then the
+      // controller still counts them as ready, and the sum over clusters would
+      // report more ready replicas than were asked for. The member's own spec is
+      // the bound, so an autoscaler there that asks for more is not held against it.
+      const target = num(spec['replicas']) ?? want;
+      const scaledDown = replicas <= Math.max(target, want);
+      const ready = caughtUp && scaledDown && readyReplicas >= want && (live.kind === 'StatefulSet' || live.kind === 'ReplicationController' || availableReplicas >= want);
+      const progress = !caughtUp
+        ? `controller has not observed generation ${generation} yet`
+        : `${readyReplicas}/${want} ready, ${availableReplicas} available${scaledDown ? '' : `, scaling down from ${replicas}`}`;
       return { replicas, readyReplicas, availableReplicas, ...(observedGeneration !== undefined ? { observedGeneration } : {}), ready, message: progress };
     }
     case 'DaemonSet': {
