@@ -7,13 +7,28 @@
  * stored: the caBundle carries the current and the previous CA, which keeps
  * replicas still serving the previous certificate trusted until they reload.
  */
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
-import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type X509 = typeof import('@peculiar/x509');
+let x509Module: Promise<X509> | undefined;
+
+/**
+ * @peculiar/x509 (with tsyringe and reflect-metadata) is ~20 MiB of resident
+ * memory; it is loaded when a certificate is first generated, so an operator
+ * whose certificate comes from a Secret (cert-manager) or that runs without
+ * the webhook never pays for it.
+ */
+function loadX509(): Promise<X509> {
+  x509Module ??= (async () => {
+    // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return x509Module;
+}
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
@@ -41,6 +56,7 @@ const ALGORITHM: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECD
 export const ROTATE_FRACTION = 2 / 3;
 
 export async function generateServingCertificate(request: CertificateRequest): Promise<ServingCertificate> {
+  const x509 = await loadX509();
   const now = request.now ?? new Date();
   // Backdate a little for clock skew between replicas and the apiserver, never by more than a tenth of the validity.
   const skew = Math.min(60_000, request.validityMs / 10);
