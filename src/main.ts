@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './controllers/kubeconfig.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, Manager, runUntilSignal } from './controllers/index.js';
 import { registerReconcilers } from './reconcilers/index.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../controllers/kubeconfig.js';
 import { Command } from 'commander';
 import { repoRoot } from '../../controlplane/launcher/index.js';
 import { explainCommand } from './explain-command.js';

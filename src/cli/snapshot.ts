@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from '../controllers/kubeconfig.js';
 import { ApiClient, Resources, type KubeObject } from '../controllers/index.js';
 import type { Cluster } from '../crds/cluster.js';
 import type { LogicalCluster } from '../crds/logicalcluster.js';
@@ -16,7 +16,7 @@ export interface Snapshot {
   readonly namespaces: readonly KubeObject[];
 }
 
-export async function loadSnapshot(kubeConfig: KubeConfig, namespace?: string): Promise<Snapshot> {
+export async function loadSnapshot(kubeConfig: KubeConfigSource, namespace?: string): Promise<Snapshot> {
   const client = ApiClient.for(kubeConfig);
   try {
     const [workspaces, logicalClusters, clusters, policies, objects, namespaces] = await Promise.all([

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from './kubeconfig.js';
 import { isNotFound } from './errors.js';
 import { ApiClient } from './http.js';
 import type { KubeObject } from './object.js';
@@ -11,7 +11,7 @@ export const MANAGED_BY_LABEL = 'canopy.dev/managed-by';
 export const MANAGED_BY_VALUE = 'canopy';
 
 /** A KubeConfig or an ApiClient: every helper accepts either. */
-export type ClientTarget = KubeConfig | ApiClient;
+export type ClientTarget = KubeConfigSource | ApiClient;
 
 export function clientFor(target: ClientTarget): ApiClient {
   return target instanceof ApiClient ? target : ApiClient.for(target);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from './kubeconfig.js';
 import { ApiError, isNotFound, type Status } from './errors.js';
 import type { KubeObject } from './object.js';
 import { groupOf, knownResource, resourcePath, type ResourceRef } from './resources.js';
@@ -75,7 +75,7 @@ interface Credentials {
 /** How long resolved credentials are reused (token files rotate; exec plugins cache on their own). */
 const CREDENTIALS_TTL_MS = 10_000;
 
-const clients = new WeakMap<KubeConfig, ApiClient>();
+const clients = new WeakMap<KubeConfigSource, ApiClient>();
 
 /**
  * A small JSON client for the Kubernetes REST API built on a KubeConfig.
@@ -90,14 +90,14 @@ export class ApiClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceRef>>>();
   private closed = false;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  constructor(private readonly kubeConfig: KubeConfigSource) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
   /** One shared client per KubeConfig object. */
-  static for(kubeConfig: KubeConfig): ApiClient {
+  static for(kubeConfig: KubeConfigSource): ApiClient {
     let client = clients.get(kubeConfig);
     if (!client || client.closed) {
       client = new ApiClient(kubeConfig);

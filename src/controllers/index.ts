@@ -20,6 +20,8 @@ export type { ResourceRef } from './resources.js';
 export { controllerOf, isBeingDeleted, objectKey, parseKey, requestFor, requestKey } from './object.js';
 export type { KubeObject, ObjectMeta, OwnerReference, Request } from './object.js';
 export { ApiClient } from './http.js';
+export { KubeConfig } from './kubeconfig.js';
+export type { ClusterEndpoint, KubeConfigSource } from './kubeconfig.js';
 export type { DeleteOptions, ListOptions, ListPage, PatchType, WatchEvent } from './http.js';
 export { apply, clientFor, deleteIfManaged, FIELD_MANAGER, isManaged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, patchStatus, withManagedLabel } from './client.js';
 export type { ApplyOptions, ClientTarget } from './client.js';

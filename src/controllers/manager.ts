@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from './kubeconfig.js';
 import type { Logger } from 'pino';
 import type { ControllerOptions } from './controller.js';
 import { Controller } from './controller.js';
@@ -19,7 +19,7 @@ import type { HttpEndpoint, Route } from './server.js';
 import { serveRoutes } from './server.js';
 
 export interface ManagerOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   /** Where the operator runs (lease, its own objects); default `canopy-system`. */
   readonly namespace?: string;
   /** Leader election; default on with client-go's timings. `false` makes this replica always lead. */
@@ -59,7 +59,7 @@ export type StopReason = 'stopped' | 'leadership-lost' | 'runnable-failed';
  * /readyz are served; stop() shuts down in order and releases the lease.
  */
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   /** The JSON client for the host (control-plane) cluster. */
   readonly client: ApiClient;
   readonly namespace: string;

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type KubeConfigSource } from './kubeconfig.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ApiClient } from './http.js';
@@ -17,7 +17,7 @@ export function informerKey(resource: ResourceRef, selector: InformerSelector = 
 export interface MemberCluster {
   /** The Cluster object's name. */
   readonly name: string;
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   readonly client: ApiClient;
   /** resourceVersion of the kubeconfig Secret this client was built from. */
   readonly secretResourceVersion: string;
@@ -57,7 +57,7 @@ class MemberClusterHandle implements MemberCluster {
 
   constructor(
     readonly name: string,
-    readonly kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeConfigSource,
     readonly secretRef: string,
     readonly secretResourceVersion: string,
     private readonly logger: Logger,

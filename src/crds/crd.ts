@@ -3,7 +3,6 @@
  * manifest in the wire format the apiserver and `kubectl apply` expect.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { GROUP, VERSION } from './common.js';
 import { LABEL_PART_OF } from './labels.js';
 import { validations, type ValidationRule } from './schema.js';
@@ -139,15 +138,4 @@ function sortKeys(value: unknown): unknown {
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
   return sorted;
-}
-
-/**
- * The same CRD as @kubernetes/client-node's model object. The client's
- * serializer maps model field names (`x_kubernetes_validations`, `_enum`,
- * `_default`) to wire names; handing it wire-format JSON would silently drop
- * CEL rules, enums and defaults, so client calls must use this form.
- */
-export function toClientModel(manifest: CustomResourceDefinitionManifest): V1CustomResourceDefinition {
-  // JSON is YAML, and loadYaml is the client's public way to deserialize into its models.
-  return loadYaml<V1CustomResourceDefinition>(JSON.stringify(manifest));
 }

@@ -2,9 +2,8 @@
  * The Canopy API (canopy.dev/v1alpha1): schemas, TypeScript types and
  * CustomResourceDefinitions, all derived from the same TypeBox definitions.
  */
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { clusterCustomResourceDefinition } from './cluster.js';
-import { toClientModel, type CustomResourceDefinitionManifest } from './crd.js';
+import type { CustomResourceDefinitionManifest } from './crd.js';
 import { logicalClusterCustomResourceDefinition } from './logicalcluster.js';
 import { placementPolicyCustomResourceDefinition } from './placementpolicy.js';
 import { propagatedObjectCustomResourceDefinition } from './propagatedobject.js';
@@ -29,13 +28,4 @@ export function customResourceDefinitionManifests(): CustomResourceDefinitionMan
     placementPolicyCustomResourceDefinition,
     propagatedObjectCustomResourceDefinition,
   ].map((crd) => structuredClone(crd));
-}
-
-/**
- * The five CRDs as @kubernetes/client-node models, ready for
- * ApiextensionsV1Api or KubernetesObjectApi (which would drop CEL rules,
- * enums and defaults from wire-format JSON).
- */
-export function allCustomResourceDefinitions(): V1CustomResourceDefinition[] {
-  return customResourceDefinitionManifests().map(toClientModel);
 }

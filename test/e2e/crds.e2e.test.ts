@@ -13,7 +13,6 @@ import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../../controlplane/launcher/index.js';
 import {
-  allCustomResourceDefinitions,
   API_VERSION,
   customResourceDefinitionManifests,
   FIELD_MANAGER,
@@ -22,6 +21,7 @@ import {
   type PlacementPolicy,
   type PropagatedObject,
 } from '../../src/crds/index.js';
+import { allCustomResourceDefinitions } from '../../src/crds/client-model.js';
 import { testEnv, uniqueName } from './env.js';
 import { hostAdmin } from './wait.js';
 import { Resources, type KubeObject } from '../../src/controllers/index.js';

@@ -4,11 +4,11 @@ import { expect } from 'chai';
 import { dumpYaml } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
-  allCustomResourceDefinitions,
   customResourceDefinitionManifests,
   type CustomResourceDefinitionManifest,
   type JSONSchemaProps,
 } from '../../src/crds/index.js';
+import { allCustomResourceDefinitions } from '../../src/crds/client-model.js';
 import {
   CRD_DIR,
   CRD_HEADER,

@@ -1,5 +1,5 @@
 import { request, type RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
 import { classifyProbeFailure, type ProbeOutcome } from './health.js';
 
 const PROBE_TIMEOUT_MS = 5000;
@@ -15,7 +15,7 @@ interface RawResponse {
  * and socket errors (to tell a wrong CA from a dead host) and must never wait
  * behind a busy keep-alive pool.
  */
-async function rawGet(kubeConfig: KubeConfig, path: string, accept = 'application/json'): Promise<RawResponse> {
+async function rawGet(kubeConfig: KubeConfigSource, path: string, accept = 'application/json'): Promise<RawResponse> {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!server) throw Object.assign(new Error('the kubeconfig has no current cluster'), { code: 'ENOSERVER' });
   const options: RequestOptions = {};
@@ -36,7 +36,7 @@ async function rawGet(kubeConfig: KubeConfig, path: string, accept = 'applicatio
 }
 
 /** /readyz then /version; the outcome names why a cluster is not usable. */
-export async function probeCluster(kubeConfig: KubeConfig): Promise<ProbeOutcome> {
+export async function probeCluster(kubeConfig: KubeConfigSource): Promise<ProbeOutcome> {
   const server = kubeConfig.getCurrentCluster()?.server ?? '(no server)';
   try {
     const ready = await rawGet(kubeConfig, '/readyz', 'text/plain');
@@ -63,7 +63,7 @@ const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=API
  * The kinds a member serves, per groupVersion, from aggregated discovery
  * (two requests for the whole API surface instead of one per group).
  */
-export async function discoverApis(kubeConfig: KubeConfig): Promise<{ groupVersion: string; resources: string[] }[]> {
+export async function discoverApis(kubeConfig: KubeConfigSource): Promise<{ groupVersion: string; resources: string[] }[]> {
   const result: { groupVersion: string; resources: string[] }[] = [];
   for (const path of ['/api', '/apis']) {
     const res = await rawGet(kubeConfig, path, AGGREGATED_DISCOVERY);
@@ -81,7 +81,7 @@ export async function discoverApis(kubeConfig: KubeConfig): Promise<{ groupVersi
 }
 
 /** Nodes of the member, for allocatable (an empty list where it has none). */
-export async function listNodes(kubeConfig: KubeConfig): Promise<{ status?: { allocatable?: Record<string, string> } }[]> {
+export async function listNodes(kubeConfig: KubeConfigSource): Promise<{ status?: { allocatable?: Record<string, string> } }[]> {
   const res = await rawGet(kubeConfig, '/api/v1/nodes');
   if (res.status !== 200) return [];
   return (JSON.parse(res.body) as { items?: { status?: { allocatable?: Record<string, string> } }[] }).items ?? [];

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
 import type { Cluster, ClusterStatus } from '../../crds/cluster.js';
 import { findCondition, sameConditions, setConditions } from '../../controllers/conditions.js';
 import {
@@ -22,7 +22,7 @@ const DISCOVERY_TTL_MS = 5 * 60_000;
 const PROBE_TIME_REFRESH_MS = 60_000;
 
 interface Discovery {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   readonly version: string;
   readonly at: number;
   readonly apis: NonNullable<ClusterStatus['apiEnablements']>;

@@ -51,7 +51,7 @@ export interface LogicalClusterReconcilerOptions {
 
 export interface LogicalClusterDeps {
   readonly host: ApiClient;
-  readonly hostKubeConfig: import('@kubernetes/client-node').KubeConfig;
+  readonly hostKubeConfig: import('../../controllers/kubeconfig.js').KubeConfigSource;
   readonly members: MemberClusterPool;
   readonly logicalClusters: Informer<LogicalClusterObject>;
   readonly workspaces: Informer<WorkspaceObject>;

@@ -3,7 +3,7 @@
 // KubeConfig Canopy itself uses for that cluster.
 
 import { readFileSync } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
 
 export interface ServerEndpoint {
   readonly server: string;
@@ -13,7 +13,7 @@ export interface ServerEndpoint {
 }
 
 /** The current cluster of a KubeConfig as a tenant can use it (CA inlined, never a file path). */
-export function endpointOf(kubeConfig: KubeConfig): ServerEndpoint {
+export function endpointOf(kubeConfig: KubeConfigSource): ServerEndpoint {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   let caData = cluster.caData;
