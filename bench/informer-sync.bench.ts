@@ -197,7 +197,7 @@ function writeDocs(result: Result): void {
     ...verdicts,
     '',
     `The cache itself is the heap difference: ${r(informersHeap, 1)} MiB for ${(result.objects.namespaces + result.objects.configMaps).toLocaleString('en')} objects (~${perObject} bytes each, managedFields dropped, repeated metadata strings shared).`,
-    `A process that has only loaded Node and @kubernetes/client-node starts at ~${result.summary[0]!.informers.baselineRssMiBMedian} MiB RSS. With Node's defaults V8 sizes the young generation for this`,
+    `A process that has only loaded Node and the runtime (kubeconfig reader, JSON client, informers; not @kubernetes/client-node, whose generated API the runtime does not load) starts at ~${result.summary[0]!.informers.baselineRssMiBMedian} MiB RSS. With Node's defaults V8 sizes the young generation for this`,
     `24 GiB machine and keeps it resident once the sync has filled it; \`--max-semi-space-size=8\` (what the image runs with) caps that (informer sync median ${result.summary[0]!.informers.syncMsMedian} → ${result.summary[1]!.informers.syncMsMedian} ms, client CPU ${result.summary[0]!.informers.cpuMsMedian} → ${result.summary[1]!.informers.cpuMsMedian} ms).`,
     'The client CPU column is what the informer machinery itself costs over the floor (parsing is the same in both; the rest is building the cache, its indexes, and the garbage collector moving',
     'objects that stay alive); wall time also includes the apiserver, which runs on the same cores.',

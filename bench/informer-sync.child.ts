@@ -1,5 +1,5 @@
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../src/controllers/kubeconfig.js';
 import { ApiClient } from '../src/controllers/http.js';
 import { Informer } from '../src/controllers/informer.js';
 import { silentLogger } from '../src/controllers/logger.js';

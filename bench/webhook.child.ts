@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../src/controllers/kubeconfig.js';
 import { Manager } from '../src/controllers/manager.js';
 import { silentLogger } from '../src/controllers/logger.js';
 import { register } from '../src/webhooks/index.js';
