@@ -73,15 +73,17 @@ describe('controllers/kubeconfig', () => {
     expect((await applied(kc))['authorization']).to.equal('Bearer rotated');
   });
 
-  it('merges a KUBECONFIG list the way kubectl does: the first entry of a name and the first current-context win', () => {
+  it('merges a KUBECONFIG list the way kubectl does: missing files skipped, the first entry of a name and the first current-context win', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     writeFileSync(a, JSON.stringify({ clusters: [{ name: 'shared', cluster: { server: 'https://from-a' } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'shared', user: 'u' } }], 'current-context': 'x' }));
     writeFileSync(b, JSON.stringify({ clusters: [{ name: 'shared', cluster: { server: 'https://from-b' } }, { name: 'other', cluster: { server: 'https://other' } }], contexts: [{ name: 'y', context: { cluster: 'other', user: 'u' } }], 'current-context': 'y' }));
     const kc = new KubeConfig();
-    kc.loadFromDefault({ KUBECONFIG: `${a}:${b}`, HOME: dir });
+    kc.loadFromDefault({ KUBECONFIG: `${a}:${join(dir, 'missing')}:${b}`, HOME: dir });
     expect(kc.getCurrentContext()).to.equal('x');
     expect(kc.getCurrentCluster()?.server).to.equal('https://from-a');
+    // As kubectl: a listed file that does not exist is skipped; none existing is an error.
+    expect(() => new KubeConfig().loadFromDefault({ KUBECONFIG: join(dir, 'missing'), HOME: dir })).to.throw(/names no existing file/);
   });
 
   it('uses the in-cluster service account when there is no kubeconfig, and says so when there is none at all', async () => {

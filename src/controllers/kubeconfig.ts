@@ -85,8 +85,11 @@ export class KubeConfig implements KubeConfigSource {
 
   /** KUBECONFIG (a list, merged the way kubectl merges), then ~/.kube/config, then the in-cluster service account. */
   loadFromDefault(env: NodeJS.ProcessEnv = process.env): void {
-    const files = (env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
-    if (files.length > 0) {
+    const listed = (env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
+    if (listed.length > 0) {
+      // kubectl skips listed files that do not exist; all of them missing is an error.
+      const files = listed.filter((file) => existsSync(file));
+      if (files.length === 0) throw new Error(`KUBECONFIG names no existing file: ${listed.join(delimiter)}`);
       this.reset();
       for (const file of files) this.merge(readFileSync(file, 'utf8'), file);
       return;
@@ -142,11 +145,13 @@ export class KubeConfig implements KubeConfigSource {
     const cluster = this.getCurrentCluster();
     const user = this.currentUser();
     if (user?.plugin) return (await this.pluginSource()).applyToHTTPSOptions(options);
-    if (!cluster || !user) return;
-    if (cluster.skipTLSVerify) options.rejectUnauthorized = false;
-    if (cluster.tlsServerName) options.servername = cluster.tlsServerName;
-    const ca = material(cluster.caFile, cluster.caData);
-    if (ca) options.ca = ca;
+    if (cluster) {
+      if (cluster.skipTLSVerify) options.rejectUnauthorized = false;
+      if (cluster.tlsServerName) options.servername = cluster.tlsServerName;
+      const ca = material(cluster.caFile, cluster.caData);
+      if (ca) options.ca = ca;
+    }
+    if (!user) return;
     const cert = material(user.certFile, user.certData);
     if (cert) options.cert = cert;
     const key = material(user.keyFile, user.keyData);
