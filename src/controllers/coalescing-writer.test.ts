@@ -51,4 +51,30 @@ describe('CoalescingWriter', () => {
     expect(written).to.deep.equal(['fine:x']);
     expect(failed).to.deep.equal(['broken: apiserver said no']);
   });
+
+  it('yields to more urgent work, and writes anyway once an item has waited maxDeferMs', async () => {
+    const gate = gatedWrites();
+    let urgent = true;
+    let clock = 0;
+    const writer = new CoalescingWriter<string>({ write: gate.write, onFailure: () => undefined, yieldTo: () => urgent, maxDeferMs: 1000, now: () => clock });
+    writer.submit('a', 'a1');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(gate.started, 'nothing starts while urgent work is pending').to.deep.equal([]);
+    urgent = false;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(gate.started, 'written once the urgent work is done').to.deep.equal(['a:a1']);
+
+    urgent = true;
+    clock = 10_000;
+    writer.submit('b', 'b1');
+    clock = 10_500;
+    writer.submit('b', 'b2'); // replacing an item keeps its age
+    await new Promise((r) => setTimeout(r, 60));
+    expect(gate.started).to.deep.equal(['a:a1']);
+    clock = 11_000;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(gate.started, 'the bound holds under constant urgent work').to.deep.equal(['a:a1', 'b:b2']);
+    for (const release of gate.release) release();
+    await writer.idle();
+  });
 });

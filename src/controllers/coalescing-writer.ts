@@ -7,16 +7,34 @@
  * the object again. Nothing is lost if the process stops with items queued
  * as long as the writes are level-triggered reports: the next reconcile, on
  * this replica or the next leader, computes them again.
+ *
+ * A writer can also yield to more urgent work (`yieldTo`): while that says
+ * busy, nothing new starts, until the oldest queued item has waited
+ * `maxDeferMs`. Reports (status) then stay out of the way of the writes
+ * they report on (a failover's moves) on apiservers whose CPU both share,
+ * and still land within a bound under constant churn.
  */
 export interface CoalescingWriterOptions<T> {
   readonly write: (key: string, item: T) => Promise<unknown>;
   readonly onFailure: (key: string, item: T, err: unknown) => void;
   /** Writes in flight at once; default 4. */
   readonly concurrency?: number;
+  /** Whether more urgent work is pending; while it is, writes wait (at most `maxDeferMs`). */
+  readonly yieldTo?: () => boolean;
+  /** The longest an item waits for `yieldTo`; default 30 s. */
+  readonly maxDeferMs?: number;
+  /** For tests. */
+  readonly now?: () => number;
 }
+
+/** How often a deferred writer looks again whether the urgent work is done. */
+const DEFER_POLL_MS = 25;
 
 export class CoalescingWriter<T> {
   private readonly queued = new Map<string, T>();
+  /** When each queued key was first queued since its last write (a replaced item keeps its age). */
+  private readonly queuedSince = new Map<string, number>();
+  private deferTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
@@ -28,6 +46,7 @@ export class CoalescingWriter<T> {
   /** Queues `item` under `key`, replacing whatever was queued there. */
   submit(key: string, item: T): void {
     this.queued.set(key, item);
+    if (!this.queuedSince.has(key)) this.queuedSince.set(key, (this.options.now ?? Date.now)());
     this.pump();
   }
 
@@ -43,11 +62,13 @@ export class CoalescingWriter<T> {
   }
 
   private pump(): void {
+    if (this.deferring()) return;
     for (const [key, item] of this.queued) {
       if (this.inFlight.size >= this.concurrency) return;
       // One write per key at a time: a newer item waits for the older one to land.
       if (this.inFlight.has(key)) continue;
       this.queued.delete(key);
+      this.queuedSince.delete(key);
       this.inFlight.add(key);
       void this.run(key, item).finally(() => {
         this.inFlight.delete(key);
@@ -55,6 +76,21 @@ export class CoalescingWriter<T> {
         if (this.backlog === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
+  }
+
+  /** True (and a look again scheduled) while urgent work is pending and no queued item has waited its maximum. */
+  private deferring(): boolean {
+    const { yieldTo, maxDeferMs = 30_000 } = this.options;
+    if (!yieldTo || this.queued.size === 0 || this.deferTimer) return this.deferTimer !== undefined;
+    // Map order is insertion order and a replaced item keeps its place: the first is the oldest.
+    const oldest = this.queuedSince.values().next().value ?? Infinity;
+    if ((this.options.now ?? Date.now)() - oldest >= maxDeferMs || !yieldTo()) return false;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      this.pump();
+    }, DEFER_POLL_MS);
+    this.deferTimer.unref();
+    return true;
   }
 
   private async run(key: string, item: T): Promise<void> {

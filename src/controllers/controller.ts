@@ -195,6 +195,11 @@ export class Controller {
     return this.queue.length;
   }
 
+  /** Keys waiting or being reconciled right now (not those delayed by enqueueAfter or a backoff). */
+  get pending(): number {
+    return this.queue.length + this.queue.processingCount;
+  }
+
   /** Asks for a reconcile of `request` (de-duplicated while queued). */
   enqueue(request: Request): void {
     this.queue.add(requestKey(request));

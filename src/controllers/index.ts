@@ -12,6 +12,7 @@ export { CoalescingWriter } from './coalescing-writer.js';
 export type { CoalescingWriterOptions } from './coalescing-writer.js';
 export { OwnWrites } from './own-writes.js';
 export type { WriteListener } from './own-writes.js';
+export { REPORT_MAX_DEFER_MS, UrgentWork } from './urgent-work.js';
 export type { InformerEvent, InformerHandler, InformerOptions, InformerSelector } from './informer.js';
 export { labelIndex, NAMESPACE_INDEX, OWNER_UID_INDEX } from './store.js';
 export type { IndexFunc } from './store.js';

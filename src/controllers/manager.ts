@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { informerKey, MemberClusterPool } from './members.js';
 import { RuntimeMetrics } from './metrics.js';
 import { OwnWrites } from './own-writes.js';
+import { UrgentWork } from './urgent-work.js';
 import type { KubeObject } from './object.js';
 import type { ResourceRef } from './resources.js';
 import type { HttpEndpoint, Route } from './server.js';
@@ -70,6 +71,8 @@ export class Manager {
   readonly members: MemberClusterPool;
   /** Objects this process wrote, until its caches show them (read-your-writes across controllers). */
   readonly ownWrites = new OwnWrites();
+  /** Work report writers yield to (see UrgentWork). */
+  readonly urgentWork = new UrgentWork();
   /** This replica's identity (lease holder name, event reportingInstance). */
   readonly identity: string;
   /** Resolves when the manager has stopped, with why. */

@@ -10,6 +10,7 @@ import {
   CoalescingWriter,
   isBeingDeleted,
   isNotFound,
+  REPORT_MAX_DEFER_MS,
   Resources,
   type Informer,
   type KubeObject,
@@ -60,8 +61,11 @@ export class PlacementReconciler {
   ) {}
 
   private readonly writer = new CoalescingWriter<QueuedDecision>({
-    // Few in flight: the host apiserver's CPU goes to the moves first, the records follow.
+    // Few in flight, and none started while the syncer has moves waiting or in progress
+    // (at most REPORT_MAX_DEFER_MS): the apiservers' CPU goes to the moves first, the records follow.
     concurrency: 4,
+    yieldTo: () => this.manager.urgentWork.pending(),
+    maxDeferMs: REPORT_MAX_DEFER_MS,
     write: (_key, decision) => this.writeQueued(decision),
     onFailure: (_key, decision, err) => {
       this.manager.logger.warn({ controller: CONTROLLER_NAME, object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'placement status write failed; deciding again');

@@ -9,7 +9,7 @@
  * - `propagation-generator` (per plain object): PropagatedObjects for
  *   objects a PlacementPolicy selects.
  */
-import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CoalescingWriter, REPORT_MAX_DEFER_MS, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
@@ -31,6 +31,7 @@ export interface PropagationOptions extends SyncerOptions {
 }
 /** A status write that failed is retried by reconciling the object again after this long. */
 const STATUS_RETRY_MS = 1_000;
+const SYNCER_CONTROLLER = 'propagation-syncer';
 
 const CLUSTER_INDEX = 'propagation-cluster';
 /** Companions of a namespace are re-planned at most this often while its PropagatedObjects change in bulk. */
@@ -59,10 +60,13 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   pos.addIndexer(CLUSTER_INDEX, clustersOf);
   const access = new MemberAccess(manager, clusters);
 
-  // Status reports trail the member writes (see CoalescingWriter): a failover's moves come first.
-  const statusLogger = manager.logger.child({ controller: 'propagation-syncer' });
+  // Status reports trail the member writes (see CoalescingWriter): a failover's moves come first,
+  // and while the syncer has keys waiting its reports wait too (at most REPORT_MAX_DEFER_MS).
+  const statusLogger = manager.logger.child({ controller: SYNCER_CONTROLLER });
   const statusWriter = new CoalescingWriter<{ po: PropagatedObjectLike; status: SyncStatus }>({
     concurrency: options.statusConcurrency ?? 4,
+    yieldTo: () => manager.urgentWork.pending(),
+    maxDeferMs: REPORT_MAX_DEFER_MS,
     write: async (_key, { po, status }) => {
       const latest = manager.ownWrites.freshest(Resources.PropagatedObject.plural, pos.get(po.metadata?.name ?? '', po.metadata?.namespace));
       if (!latest || latest.metadata?.uid !== po.metadata?.uid) return; // deleted, or a new object of that name
@@ -76,7 +80,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   const statuses = { submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }) };
   const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, manager.ownWrites);
   const syncController = manager.addController({
-    name: 'propagation-syncer',
+    name: SYNCER_CONTROLLER,
     // The echo of a write this process made (the syncer's own status or finalizer, placement's
     // record of a decision the syncer already acted on) wakes nobody.
     for: { resource: Resources.PropagatedObject, predicate: (event) => event.type !== 'update' || !manager.ownWrites.isEcho(Resources.PropagatedObject.plural, event.object) },
@@ -88,6 +92,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
       { informer: namespaces, map: () => [] },
     ],
   });
+  manager.urgentWork.register(SYNCER_CONTROLLER, () => syncController.pending);
   // Echoes of the syncer's own applies are skipped: the reconcile that wrote a copy reported from the stored object.
   access.onMemberEvents('copies', syncController, ownerRequest, (cluster, resource) => (event) => event.type === 'delete' || !manager.ownWrites.isEcho(memberResourceKey(cluster, resource.plural), event.object));
   // A new placement is acted on as soon as the placement reconciler decides it (its announced intent),
