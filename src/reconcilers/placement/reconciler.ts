@@ -61,9 +61,9 @@ export class PlacementReconciler {
   ) {}
 
   private readonly writer = new CoalescingWriter<QueuedDecision>({
-    // Few in flight, and none started while the syncer has moves waiting or in progress
-    // (at most REPORT_MAX_DEFER_MS): the apiservers' CPU goes to the moves first, the records follow.
-    concurrency: 4,
+    // None started while the syncer has moves waiting or in progress (at most REPORT_MAX_DEFER_MS):
+    // the apiservers' CPU goes to the moves first; then the records go out 16 at a time.
+    concurrency: 16,
     yieldTo: () => this.manager.urgentWork.pending(),
     maxDeferMs: REPORT_MAX_DEFER_MS,
     write: (_key, decision) => this.writeQueued(decision),

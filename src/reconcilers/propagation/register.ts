@@ -26,7 +26,7 @@ export interface PropagationOptions extends SyncerOptions {
   readonly concurrency?: number;
   /** Also generate PropagatedObjects for plain objects selected by PlacementPolicies; default true. */
   readonly generate?: boolean;
-  /** Status writes in flight at once (they trail the member writes); default 4. */
+  /** Status writes in flight at once (they wait while member writes are pending); default 16. */
   readonly statusConcurrency?: number;
 }
 /** A status write that failed is retried by reconciling the object again after this long. */
@@ -64,7 +64,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   // and while the syncer has keys waiting its reports wait too (at most REPORT_MAX_DEFER_MS).
   const statusLogger = manager.logger.child({ controller: SYNCER_CONTROLLER });
   const statusWriter = new CoalescingWriter<{ po: PropagatedObjectLike; status: SyncStatus }>({
-    concurrency: options.statusConcurrency ?? 4,
+    concurrency: options.statusConcurrency ?? 16,
     yieldTo: () => manager.urgentWork.pending(),
     maxDeferMs: REPORT_MAX_DEFER_MS,
     write: async (_key, { po, status }) => {
