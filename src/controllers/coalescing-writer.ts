@@ -14,6 +14,8 @@
  * they report on (a failover's moves) on apiservers whose CPU both share,
  * and still land within a bound under constant churn.
  */
+import { REPORT_MAX_DEFER_MS } from './urgent-work.js';
+
 export interface CoalescingWriterOptions<T> {
   readonly write: (key: string, item: T) => Promise<unknown>;
   readonly onFailure: (key: string, item: T, err: unknown) => void;
@@ -21,7 +23,7 @@ export interface CoalescingWriterOptions<T> {
   readonly concurrency?: number;
   /** Whether more urgent work is pending; while it is, writes wait (at most `maxDeferMs`). */
   readonly yieldTo?: () => boolean;
-  /** The longest an item waits for `yieldTo`; default 30 s. */
+  /** The longest an item waits for `yieldTo`; default REPORT_MAX_DEFER_MS (30 s). */
   readonly maxDeferMs?: number;
   /** For tests. */
   readonly now?: () => number;
@@ -39,14 +41,17 @@ export class CoalescingWriter<T> {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
 
+  private readonly now: () => number;
+
   constructor(private readonly options: CoalescingWriterOptions<T>) {
     this.concurrency = options.concurrency ?? 4;
+    this.now = options.now ?? Date.now;
   }
 
   /** Queues `item` under `key`, replacing whatever was queued there. */
   submit(key: string, item: T): void {
     this.queued.set(key, item);
-    if (!this.queuedSince.has(key)) this.queuedSince.set(key, (this.options.now ?? Date.now)());
+    if (!this.queuedSince.has(key)) this.queuedSince.set(key, this.now());
     this.pump();
   }
 
@@ -80,11 +85,12 @@ export class CoalescingWriter<T> {
 
   /** True (and a look again scheduled) while urgent work is pending and no queued item has waited its maximum. */
   private deferring(): boolean {
-    const { yieldTo, maxDeferMs = 30_000 } = this.options;
-    if (!yieldTo || this.queued.size === 0 || this.deferTimer) return this.deferTimer !== undefined;
+    if (this.deferTimer) return true; // already waiting; the timer looks again
+    const { yieldTo, maxDeferMs = REPORT_MAX_DEFER_MS } = this.options;
+    if (!yieldTo || this.queued.size === 0) return false;
     // Map order is insertion order and a replaced item keeps its place: the first is the oldest.
     const oldest = this.queuedSince.values().next().value ?? Infinity;
-    if ((this.options.now ?? Date.now)() - oldest >= maxDeferMs || !yieldTo()) return false;
+    if (this.now() - oldest >= maxDeferMs || !yieldTo()) return false;
     this.deferTimer = setTimeout(() => {
       this.deferTimer = undefined;
       this.pump();

@@ -192,13 +192,17 @@ export class KubeConfig implements KubeConfigSource {
       return s && base && !isAbsolute(s) ? join(base, s) : s;
     };
     const where = file ?? 'the kubeconfig';
-    for (const [i, e] of entries(parsed['clusters']).entries()) {
-      const name = str(e['name']);
-      const c = record(e['cluster']);
+    /** The entries of one list whose names are new; an entry without a name is an error. */
+    function* fresh(list: 'clusters' | 'users' | 'contexts', known: ReadonlyArray<{ name: string }>) {
+      for (const [index, entry] of entries(parsed[list]).entries()) {
+        const name = str(entry['name']);
+        if (!name) throw new Error(`${where}: ${list}[${index}].name is missing`);
+        if (!known.some((x) => x.name === name)) yield { name, index, body: record(entry[list.slice(0, -1)]) };
+      }
+    }
+    for (const { name, index, body: c } of fresh('clusters', this.clusters)) {
       const server = str(c['server']);
-      if (!name) throw new Error(`${where}: clusters[${i}].name is missing`);
-      if (!server) throw new Error(`${where}: clusters[${i}].cluster.server is missing`);
-      if (this.clusters.some((x) => x.name === name)) continue;
+      if (!server) throw new Error(`${where}: clusters[${index}].cluster.server is missing`);
       const cluster = {
         name,
         server: server.replace(/\/+$/, ''),
@@ -210,11 +214,7 @@ export class KubeConfig implements KubeConfigSource {
       this.clusters.push(cluster);
       this.rawClusters.set(name, { ...c, 'certificate-authority': cluster.caFile });
     }
-    for (const [i, e] of entries(parsed['users']).entries()) {
-      const name = str(e['name']);
-      if (!name) throw new Error(`${where}: users[${i}].name is missing`);
-      if (this.users.some((x) => x.name === name)) continue;
-      const u = record(e['user']);
+    for (const { name, body: u } of fresh('users', this.users)) {
       this.rawUsers.set(name, { ...u, 'client-certificate': path(u['client-certificate']), 'client-key': path(u['client-key']) });
       this.users.push({
         name,
@@ -230,11 +230,7 @@ export class KubeConfig implements KubeConfigSource {
         plugin: u['exec'] !== undefined || u['auth-provider'] !== undefined,
       });
     }
-    for (const [i, e] of entries(parsed['contexts']).entries()) {
-      const name = str(e['name']);
-      if (!name) throw new Error(`${where}: contexts[${i}].name is missing`);
-      if (this.contexts.some((x) => x.name === name)) continue;
-      const c = record(e['context']);
+    for (const { name, body: c } of fresh('contexts', this.contexts)) {
       this.contexts.push({ name, cluster: str(c['cluster']) ?? '', user: str(c['user']) ?? '', namespace: str(c['namespace']) });
     }
     this.currentContext ??= str(parsed['current-context']);

@@ -10,7 +10,6 @@ import {
   CoalescingWriter,
   isBeingDeleted,
   isNotFound,
-  REPORT_MAX_DEFER_MS,
   Resources,
   type Informer,
   type KubeObject,
@@ -65,7 +64,6 @@ export class PlacementReconciler {
     // the apiservers' CPU goes to the moves first; then the records go out 16 at a time.
     concurrency: 16,
     yieldTo: () => this.manager.urgentWork.pending(),
-    maxDeferMs: REPORT_MAX_DEFER_MS,
     write: (_key, decision) => this.writeQueued(decision),
     onFailure: (_key, decision, err) => {
       this.manager.logger.warn({ controller: CONTROLLER_NAME, object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'placement status write failed; deciding again');

@@ -9,7 +9,7 @@
  * - `propagation-generator` (per plain object): PropagatedObjects for
  *   objects a PlacementPolicy selects.
  */
-import { CoalescingWriter, REPORT_MAX_DEFER_MS, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
@@ -66,7 +66,6 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   const statusWriter = new CoalescingWriter<{ po: PropagatedObjectLike; status: SyncStatus }>({
     concurrency: options.statusConcurrency ?? 16,
     yieldTo: () => manager.urgentWork.pending(),
-    maxDeferMs: REPORT_MAX_DEFER_MS,
     write: async (_key, { po, status }) => {
       const latest = manager.ownWrites.freshest(Resources.PropagatedObject.plural, pos.get(po.metadata?.name ?? '', po.metadata?.namespace));
       if (!latest || latest.metadata?.uid !== po.metadata?.uid) return; // deleted, or a new object of that name
