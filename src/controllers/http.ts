@@ -125,6 +125,20 @@ export class ApiClient {
     return (text.length > 0 ? JSON.parse(text) : undefined) as T;
   }
 
+  /**
+   * A GET for something that may well not exist: undefined on 404 instead of
+   * an ApiError, which is not free to build (a stack trace per miss) when a
+   * reconciler looks up thousands of names it expects to be absent.
+   */
+  async find<T>(path: string, options: RequestOptions = {}): Promise<T | undefined> {
+    const { res, body } = await this.send('GET', path, options);
+    if (res.statusCode === 404) return undefined;
+    const text = body.toString('utf8');
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw new ApiError(status, parseStatus(text), `GET ${path}`);
+    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
   async get<T extends KubeObject = KubeObject>(resource: ResourceRef, name: string, namespace?: string): Promise<T> {
     return this.withType(resource, await this.request<T>('GET', resourcePath(resource, namespace, name)));
   }

@@ -35,6 +35,22 @@ describe('OwnWrites (read-your-writes)', () => {
     expect(writes.freshest('configmaps', object('10', 'u1', 'cached'))?.data.value).to.equal('cached');
   });
 
+  it('past 1,000 records drops the expired ones, oldest first, and keeps every fresh one', () => {
+    let now = 0;
+    const writes = new OwnWrites(500, () => now);
+    const named = (name: string, rv: string) => ({ ...object(rv), metadata: { ...object(rv).metadata, name } });
+    for (let i = 0; i < 600; i++) writes.record('configmaps', named(`old-${i}`, '5'));
+    now = 400;
+    // Re-written later: moves to the fresh end, so it survives the prune below.
+    writes.record('configmaps', named('old-0', '6'));
+    for (let i = 0; i < 600; i++) writes.record('configmaps', named(`new-${i}`, '7'));
+    now = 600; // the first 600 writes (except old-0's rewrite) are past their 500 ms
+    writes.record('configmaps', named('trigger', '8'));
+    expect(writes.size).to.equal(602);
+    expect(writes.freshest('configmaps', named('old-0', '1'))?.metadata?.resourceVersion).to.equal('6');
+    expect(writes.freshest('configmaps', named('new-599', '1'))?.metadata?.resourceVersion).to.equal('7');
+  });
+
   it('ignores opaque resourceVersions and deleted objects', () => {
     const writes = new OwnWrites();
     writes.record('configmaps', object('not-a-number'));

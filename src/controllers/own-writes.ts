@@ -54,6 +54,8 @@ export class OwnWrites {
     const key = `${resource}/${objectKey(stored)}`;
     const previous = this.records.get(key);
     if (previous && previous.revision >= revision) return;
+    // Deleted first so the map stays in write order, which lets prune stop at the first fresh record.
+    this.records.delete(key);
     this.records.set(key, { object: stored, revision, at: this.now() });
     if (this.records.size > 1_000) this.prune();
     for (const listener of this.listeners) listener(resource, stored, writer);
@@ -128,8 +130,12 @@ export class OwnWrites {
     return this.records.size;
   }
 
+  /** Drops expired records, oldest first; stops at the first fresh one, so a burst of writes costs O(1) each. */
   private prune(): void {
     const cutoff = this.now() - this.ttlMs;
-    for (const [key, record] of this.records) if (record.at < cutoff) this.records.delete(key);
+    for (const [key, record] of this.records) {
+      if (record.at >= cutoff) break;
+      this.records.delete(key);
+    }
   }
 }

@@ -7,7 +7,6 @@
  */
 import {
   apply,
-  isNotFound,
   MemberClusterUnavailableError,
   resourcePath,
   Resources,
@@ -218,12 +217,7 @@ export class MemberAccess {
    * copies are created at once.
    */
   async lookup(member: MemberCluster, resource: ResourceRef, name: string, namespace: string): Promise<KubeObject | undefined> {
-    try {
-      return await member.client.request<KubeObject>('GET', resourcePath(resource, namespace, name), { query: { resourceVersion: '0' } });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return member.client.find<KubeObject>(resourcePath(resource, namespace, name), { query: { resourceVersion: '0' } });
   }
 }
 
