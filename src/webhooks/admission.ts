@@ -51,6 +51,9 @@ export interface AdmissionResponse {
   readonly allowed: boolean;
   readonly status?: AdmissionStatus;
   readonly warnings?: readonly string[];
+  /** A mutating webhook's change: base64 of a JSON Patch (RFC 6902) document. */
+  readonly patchType?: 'JSONPatch';
+  readonly patch?: string;
 }
 
 export interface AdmissionReview {

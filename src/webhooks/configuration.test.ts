@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { validatingWebhookConfiguration, WEBHOOK_SPECS } from './configuration.js';
+import { mutatingWebhookConfiguration, validatingWebhookConfiguration, WEBHOOK_SPECS } from './configuration.js';
 import { certificateHosts, webhookOptionsFromEnv } from './index.js';
 
 describe('webhook configuration', () => {
@@ -40,6 +40,26 @@ describe('webhook configuration', () => {
     const limited = validatingWebhookConfiguration({ name: 'x', endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], objectSelector: { matchLabels: { t: '1' } } });
     expect(limited.webhooks.map((w) => w['name'])).to.deep.equal(['workspaces.validate.canopy.dev']);
     expect(limited.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' } });
+  });
+
+  it('has one mutating webhook, for creates of LogicalClusters and PropagatedObjects only, that fails open', () => {
+    const mutating = mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443' }, caBundlePem: 'PEM' })!;
+    expect(mutating.kind).to.equal('MutatingWebhookConfiguration');
+    expect(mutating.metadata.name).to.equal('canopy-mutating');
+    expect(mutating.webhooks).to.have.length(1);
+    const [finalizers] = mutating.webhooks;
+    expect(finalizers).to.include({ name: 'finalizers.mutate.canopy.dev', failurePolicy: 'Ignore', sideEffects: 'None', reinvocationPolicy: 'Never', timeoutSeconds: 5 });
+    expect(finalizers!['clientConfig']).to.deep.equal({ url: 'https://127.0.0.1:9443/mutate/finalizers', caBundle: Buffer.from('PEM').toString('base64') });
+    const rules = finalizers!['rules'] as { resources: string[]; operations: string[] }[];
+    expect(rules.flatMap((r) => r.resources)).to.deep.equal(['logicalclusters', 'propagatedobjects']);
+    for (const rule of rules) expect(rule.operations).to.deep.equal(['CREATE']);
+  });
+
+  it('publishes no mutating webhook for an instance limited to some validating ones, unless asked', () => {
+    expect(mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'] })).to.equal(undefined);
+    const asked = mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], mutating: ['finalizers'], mutatingName: 'm', objectSelector: { matchLabels: { t: '1' } } })!;
+    expect(asked.metadata.name).to.equal('m');
+    expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' } });
   });
 
   it('certifies the url host, or every name of the service', () => {

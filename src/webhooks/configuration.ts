@@ -5,13 +5,16 @@
  * placeable objects only in workspace namespaces), fail-closed, no side
  * effects, 5 s timeout.
  *
- * No mutating webhook: every default Canopy needs (mode, priority, replicas
- * strategy, policy engine timeout...) is a schema `default`, which the
- * apiserver applies before admission, so there is nothing left to mutate.
+ * And the MutatingWebhookConfiguration: one webhook that puts the cleanup
+ * finalizer on LogicalClusters and PropagatedObjects as they are created, so
+ * the reconcilers need not write each new object once more just to add it.
+ * Every default value is a schema `default` (the apiserver applies those
+ * before admission); the finalizer is the one thing a schema cannot set.
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
+export const DEFAULT_MUTATING_CONFIGURATION_NAME = 'canopy-mutating';
 
 export type WebhookId = 'workspaces' | 'logicalclusters' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects';
 
@@ -70,6 +73,28 @@ export function webhookPath(id: WebhookId): string {
   return `/validate/${id}`;
 }
 
+export type MutatingWebhookId = 'finalizers';
+
+interface MutatingWebhookSpec {
+  readonly id: MutatingWebhookId;
+  readonly rules: RuleWithOperations[];
+}
+
+export const MUTATING_WEBHOOK_SPECS: readonly MutatingWebhookSpec[] = [
+  // CREATE only: a finalizer removed later is the reconciler's to put back (it still checks on every pass).
+  {
+    id: 'finalizers',
+    rules: [
+      { ...CANOPY, resources: ['logicalclusters'], operations: ['CREATE'], scope: 'Cluster' },
+      { ...CANOPY, resources: ['propagatedobjects'], operations: ['CREATE'], scope: 'Namespaced' },
+    ],
+  },
+];
+
+export function mutatingWebhookPath(id: MutatingWebhookId): string {
+  return `/mutate/${id}`;
+}
+
 /** How the apiserver reaches the webhook server. */
 export type WebhookEndpoint =
   /** Base URL, e.g. `https://127.0.0.1:9443` (local runs and tests). */
@@ -82,8 +107,12 @@ export interface ConfigurationOptions {
   readonly endpoint: WebhookEndpoint;
   /** PEM bundle of the CAs that may have signed the serving certificate. */
   readonly caBundlePem?: string;
-  /** Only these webhooks (default all). */
+  /** Only these validating webhooks (default all). */
   readonly only?: readonly WebhookId[];
+  /** These mutating webhooks; default all, none when `only` limits the validating ones (an extra instance). */
+  readonly mutating?: readonly MutatingWebhookId[];
+  /** Name of the MutatingWebhookConfiguration; default `canopy-mutating`. */
+  readonly mutatingName?: string;
   /** Extra objectSelector on every webhook (lets a test instance see only its own objects). */
   readonly objectSelector?: LabelSelectorJson;
   readonly timeoutSeconds?: number;
@@ -96,27 +125,64 @@ export interface ValidatingWebhookConfigurationJson {
   webhooks: Record<string, unknown>[];
 }
 
+/** Where the apiserver sends a review for `path`, and the CAs it trusts there. */
+function clientConfig(options: ConfigurationOptions, path: string): Record<string, unknown> {
+  const caBundle = options.caBundlePem ? Buffer.from(options.caBundlePem).toString('base64') : undefined;
+  return {
+    ...('url' in options.endpoint ? { url: `${options.endpoint.url.replace(/\/$/, '')}${path}` } : { service: { ...options.endpoint.service, path } }),
+    ...(caBundle ? { caBundle } : {}),
+  };
+}
+
 export function validatingWebhookConfiguration(options: ConfigurationOptions): ValidatingWebhookConfigurationJson {
   const specs = WEBHOOK_SPECS.filter((s) => !options.only || options.only.includes(s.id));
-  const caBundle = options.caBundlePem ? Buffer.from(options.caBundlePem).toString('base64') : undefined;
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: options.name ?? DEFAULT_CONFIGURATION_NAME, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
     webhooks: specs.map((spec) => ({
       name: `${spec.id}.validate.canopy.dev`,
-      clientConfig: {
-        ...('url' in options.endpoint
-          ? { url: `${options.endpoint.url.replace(/\/$/, '')}${webhookPath(spec.id)}` }
-          : { service: { ...options.endpoint.service, path: webhookPath(spec.id) } }),
-        ...(caBundle ? { caBundle } : {}),
-      },
+      clientConfig: clientConfig(options, webhookPath(spec.id)),
       rules: spec.rules,
       ...(spec.namespaceSelector ? { namespaceSelector: spec.namespaceSelector } : {}),
       ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
       failurePolicy: 'Fail',
       matchPolicy: 'Equivalent',
       sideEffects: 'None',
+      timeoutSeconds: options.timeoutSeconds ?? 5,
+      admissionReviewVersions: ['v1'],
+    })),
+  };
+}
+
+export interface MutatingWebhookConfigurationJson {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'MutatingWebhookConfiguration';
+  metadata: { name: string; labels: Record<string, string> };
+  webhooks: Record<string, unknown>[];
+}
+
+/** The mutating webhooks selected by `options.mutating`, or undefined when there are none to publish. */
+export function mutatingWebhookConfiguration(options: ConfigurationOptions): MutatingWebhookConfigurationJson | undefined {
+  const ids = options.mutating ?? (options.only ? [] : MUTATING_WEBHOOK_SPECS.map((s) => s.id));
+  const specs = MUTATING_WEBHOOK_SPECS.filter((s) => ids.includes(s.id));
+  if (specs.length === 0) return undefined;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: options.mutatingName ?? DEFAULT_MUTATING_CONFIGURATION_NAME, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
+    webhooks: specs.map((spec) => ({
+      name: `${spec.id}.mutate.canopy.dev`,
+      clientConfig: clientConfig(options, mutatingWebhookPath(spec.id)),
+      rules: spec.rules,
+      ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
+      // The finalizer saves the reconcilers a write; they still add it when it is missing. So an
+      // operator that cannot answer must not stop tenants from creating objects on this account
+      // (the validating webhooks, fail-closed, decide whether they may).
+      failurePolicy: 'Ignore',
+      matchPolicy: 'Equivalent',
+      sideEffects: 'None',
+      reinvocationPolicy: 'Never',
       timeoutSeconds: options.timeoutSeconds ?? 5,
       admissionReviewVersions: ['v1'],
     })),

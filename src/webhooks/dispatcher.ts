@@ -21,7 +21,8 @@ import {
 } from '../reconcilers/placement/validator.js';
 import { validateWorkspace, workspaceReferences, WorkspaceRules } from '../reconcilers/workspace/validator.js';
 import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } from './admission.js';
-import { webhookPath, type WebhookId } from './configuration.js';
+import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
+import { finalizerReview } from './finalizers.js';
 import { validateWorkload, type WorkloadLike } from './pods.js';
 import type { AdmissionInput, Requester } from './request.js';
 import type { LogicalClusterLike, WorkspaceLike } from './tree.js';
@@ -62,7 +63,9 @@ export class AdmissionDispatcher {
   /** Path → handler, for the webhook server. */
   handlers(): Map<string, AdmissionHandler> {
     const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects'];
-    return new Map(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));
+    const handlers = new Map<string, AdmissionHandler>(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));
+    handlers.set(mutatingWebhookPath('finalizers'), (request) => Promise.resolve(finalizerReview(request)));
+    return handlers;
   }
 
   async review(webhook: WebhookId, request: AdmissionRequest): Promise<AdmissionReview> {

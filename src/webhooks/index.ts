@@ -1,6 +1,6 @@
 /**
  * Admission for Canopy: `register(manager, options)` adds the validating
- * webhook to an operator. Locally (tests, `npm start`) the apiserver calls it
+ * webhooks and the finalizer-adding mutating webhook to an operator. Locally (tests, `npm start`) the apiserver calls it
  * at `https://127.0.0.1:<port>/validate/...`; in a cluster through a Service.
  *
  *   register(manager)                                  // loopback, port 9443, generated certificate
@@ -13,12 +13,21 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Manager } from '../controllers/index.js';
 import { FileCertificateSource, SecretCertificateSource, type CertificateSource } from './cert-source.js';
-import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type WebhookEndpoint, type WebhookId } from './configuration.js';
+import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type MutatingWebhookId, type WebhookEndpoint, type WebhookId } from './configuration.js';
 import { WebhookRunnable } from './runnable.js';
 import { AdmissionState } from './state.js';
 
-export { DEFAULT_CONFIGURATION_NAME, validatingWebhookConfiguration, WEBHOOK_SPECS, webhookPath } from './configuration.js';
-export type { WebhookEndpoint, WebhookId } from './configuration.js';
+export {
+  DEFAULT_CONFIGURATION_NAME,
+  DEFAULT_MUTATING_CONFIGURATION_NAME,
+  MUTATING_WEBHOOK_SPECS,
+  mutatingWebhookConfiguration,
+  mutatingWebhookPath,
+  validatingWebhookConfiguration,
+  WEBHOOK_SPECS,
+  webhookPath,
+} from './configuration.js';
+export type { MutatingWebhookId, WebhookEndpoint, WebhookId } from './configuration.js';
 export { WebhookRunnable } from './runnable.js';
 export { AdmissionDispatcher } from './dispatcher.js';
 export { generateServingCertificate } from './certificates.js';
@@ -44,11 +53,15 @@ export interface WebhookOptions {
   readonly service?: { readonly name: string; readonly namespace?: string; readonly port?: number };
   /** Name of the ValidatingWebhookConfiguration; default `canopy-validating`. */
   readonly configurationName?: string;
+  /** Name of the MutatingWebhookConfiguration; default `canopy-mutating`. */
+  readonly mutatingConfigurationName?: string;
   readonly certificates?: CertificateOptions;
   /** More DNS names or IPs for a generated certificate. */
   readonly extraHosts?: readonly string[];
-  /** Only these webhooks (default all). */
+  /** Only these validating webhooks (default all). */
   readonly webhooks?: readonly WebhookId[];
+  /** These mutating webhooks; default all, none when `webhooks` limits the validating ones. */
+  readonly mutatingWebhooks?: readonly MutatingWebhookId[];
   /** objectSelector on every webhook: an extra instance (tests) sees only objects with these labels. */
   readonly objectSelector?: LabelSelectorJson;
   readonly caPropagationDelayMs?: number;
@@ -84,6 +97,8 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
     configuration: {
       name: options.configurationName ?? DEFAULT_CONFIGURATION_NAME,
       ...(options.webhooks ? { only: options.webhooks } : {}),
+      ...(options.mutatingWebhooks ? { mutating: options.mutatingWebhooks } : {}),
+      ...(options.mutatingConfigurationName ? { mutatingName: options.mutatingConfigurationName } : {}),
       ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
     },
@@ -116,7 +131,8 @@ export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly stri
  *   Secret: tls.crt, tls.key, optional ca.crt) or CANOPY_WEBHOOK_CERT_FILE /
  *   _KEY_FILE / _CA_FILE; otherwise generated: CANOPY_WEBHOOK_CERT_SECRET,
  *   CANOPY_WEBHOOK_CERT_VALIDITY_HOURS;
- * - CANOPY_WEBHOOK_CONFIGURATION_NAME, CANOPY_WEBHOOK_TIMEOUT_SECONDS.
+ * - CANOPY_WEBHOOK_CONFIGURATION_NAME, CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME,
+ *   CANOPY_WEBHOOK_TIMEOUT_SECONDS.
  */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const num = (key: string): number | undefined => {
@@ -163,6 +179,7 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
         }
       : {}),
     ...(env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] ? { configurationName: env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] } : {}),
+    ...(env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] ? { mutatingConfigurationName: env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(certificates ? { certificates } : {}),
   };

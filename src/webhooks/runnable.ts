@@ -1,7 +1,7 @@
 /**
  * The admission webhook as a manager runnable: serves on every replica (no
- * leader election), keeps its certificate fresh and its
- * ValidatingWebhookConfiguration applied, and reports ready only once it
+ * leader election), keeps its certificate fresh and its Validating- and
+ * MutatingWebhookConfiguration applied, and reports ready only once it
  * serves with a loaded certificate, the configuration points at it and the
  * caches the validators read have synced.
  *
@@ -13,7 +13,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { apply, type ApiClient, type Logger, type Runnable } from '../controllers/index.js';
 import type { AdmissionReview } from './admission.js';
 import type { CertificateSource, ServingMaterial } from './cert-source.js';
-import { validatingWebhookConfiguration, type ConfigurationOptions, type WebhookEndpoint } from './configuration.js';
+import { mutatingWebhookConfiguration, validatingWebhookConfiguration, type ConfigurationOptions, type WebhookEndpoint } from './configuration.js';
 import { AdmissionDispatcher, type VerdictRecord } from './dispatcher.js';
 import { WebhookServer } from './server.js';
 import type { AdmissionState } from './state.js';
@@ -122,12 +122,12 @@ export class WebhookRunnable implements Runnable {
   private async publish(): Promise<void> {
     if (!this.server) return;
     const caBundlePem = this.caBundlePem;
-    const configuration = validatingWebhookConfiguration({
-      ...this.options.configuration,
-      endpoint: this.resolvedEndpoint(this.server.port),
-      ...(caBundlePem ? { caBundlePem } : {}),
-    });
-    await apply(this.client, configuration, { fieldManager: 'canopy-webhook' });
+    const options = { ...this.options.configuration, endpoint: this.resolvedEndpoint(this.server.port), ...(caBundlePem ? { caBundlePem } : {}) };
+    const mutating = mutatingWebhookConfiguration(options);
+    await Promise.all([
+      apply(this.client, validatingWebhookConfiguration(options), { fieldManager: 'canopy-webhook' }),
+      ...(mutating ? [apply(this.client, mutating, { fieldManager: 'canopy-webhook' })] : []),
+    ]);
     this.published = true;
   }
 
