@@ -117,6 +117,8 @@ async function withEnvironment<T>(work: (env: LocalEnvironment, client: ApiClien
   try {
     await installCrds(env.host.kubeConfig(), join(repoRoot, 'config', 'crd'));
     const client = new ApiClient(env.host.kubeConfig());
+    // The webhook keeps its generated certificate in a Secret in the operator's namespace.
+    if (process.env.BENCH_WEBHOOK === '1') await client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'canopy-system' } });
     await client.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: WORKSPACE }, spec: {} } as KubernetesObject);
     try {
       return await work(env, client);

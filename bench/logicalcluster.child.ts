@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { silentLogger } from '../src/controllers/logger.js';
 import { Resources } from '../src/controllers/resources.js';
 import { register } from '../src/reconcilers/logicalcluster/register.js';
+import { register as registerWebhooks } from '../src/webhooks/index.js';
 
 /**
  * The operator side of the LogicalCluster benchmark, in its own process so
@@ -20,6 +21,9 @@ kubeConfig.loadFromDefault();
 
 const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: process.env.BENCH_LOG ? pino({ level: process.env.BENCH_LOG }, pino.destination(2)) : silentLogger(), gracefulShutdownTimeoutMs: 5000 });
 register(manager);
+// BENCH_WEBHOOK=1: also serve the mutating admission webhook, as a production operator does, so
+// logical clusters are created with their finalizer (the reconciler then skips that write).
+if (process.env.BENCH_WEBHOOK === '1') registerWebhooks(manager, { port: 0, webhooks: [], mutatingWebhooks: ['finalizers'] });
 const logicalClusters = manager.informer<{ metadata?: { name?: string }; status?: { phase?: string } }>(Resources.LogicalCluster);
 await manager.start();
 await logicalClusters.waitForSync();
