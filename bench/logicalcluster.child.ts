@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { KubeConfig } from '../src/controllers/kubeconfig.js';
 import { Manager } from '../src/controllers/manager.js';
 import { pino } from 'pino';
@@ -21,9 +22,18 @@ kubeConfig.loadFromDefault();
 
 const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: process.env.BENCH_LOG ? pino({ level: process.env.BENCH_LOG }, pino.destination(2)) : silentLogger(), gracefulShutdownTimeoutMs: 5000 });
 register(manager);
-// BENCH_WEBHOOK=1: also serve the mutating admission webhook, as a production operator does, so
-// logical clusters are created with their finalizer (the reconciler then skips that write).
-if (process.env.BENCH_WEBHOOK === '1') registerWebhooks(manager, { port: 0, webhooks: [], mutatingWebhooks: ['finalizers'] });
+// BENCH_WEBHOOK_CERT_DIR (tls.crt, tls.key, ca.crt): also serve the mutating admission webhook, as a
+// production operator does, so logical clusters are created with their finalizer (the reconciler then
+// skips that write). A provided certificate, as with the chart's webhook.existingSecret.
+const certDir = process.env.BENCH_WEBHOOK_CERT_DIR;
+if (certDir) {
+  registerWebhooks(manager, {
+    port: 0,
+    webhooks: [],
+    mutatingWebhooks: ['finalizers'],
+    certificates: { certFile: join(certDir, 'tls.crt'), keyFile: join(certDir, 'tls.key'), caFile: join(certDir, 'ca.crt') },
+  });
+}
 const logicalClusters = manager.informer<{ metadata?: { name?: string }; status?: { phase?: string } }>(Resources.LogicalCluster);
 await manager.start();
 await logicalClusters.waitForSync();

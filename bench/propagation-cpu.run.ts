@@ -1,0 +1,132 @@
+/**
+ * Where the CPU goes when the syncer works, process by process: the raw
+ * floor (N × 3 member server-side applies by a plain client, 192 in flight)
+ * against the syncer making the same copies (N PropagatedObjects created with
+ * their finalizer — what the admission webhook does — and their placement
+ * written, then the operator starts; until all are Synced). CPU seconds of
+ * etcd, the host apiserver, each member apiserver and this process (the
+ * client, or the operator plus the watcher that sees Synced) from /proc.
+ * On a machine where every core is busy in both runs, the time ratio follows
+ * the ratio of total CPU, and this says who adds it.
+ *
+ *   npx tsx bench/propagation-cpu.run.ts          # N=1000
+ *   FINALIZER=0 npx tsx bench/propagation-cpu.run.ts   # created without the finalizer
+ *   N=200 PROFILE=1 npx tsx bench/propagation-cpu.run.ts   # + /tmp/syncer.cpuprofile of the operator
+ *
+ * Prints one JSON line.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { LocalEnvironment } from '../controlplane/launcher/index.js';
+import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { installCrds } from '../src/dev/manifests.js';
+import { registerMembers } from '../src/dev/register.js';
+import { FINALIZER } from '../src/reconcilers/propagation/names.js';
+import { registerPropagation } from '../src/reconcilers/propagation/register.js';
+import { deployment } from './propagation-failover.js';
+
+const N = Number(process.env.N ?? 1000);
+const WORKERS = 64;
+const MEMBERS = ['eu-1', 'eu-2', 'us-1'];
+/** FINALIZER=0: created without the finalizer (no admission webhook), so the syncer adds it. */
+const WITH_FINALIZER = process.env.FINALIZER !== '0';
+
+async function pool(limit: number, tasks: Array<() => Promise<unknown>>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: limit }, async () => { while (next < tasks.length) await tasks[next++]!(); }));
+  return performance.now() - start;
+}
+
+/** CPU seconds of a process and its descendants. */
+function treeCpu(pid: number): number {
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      for (const task of readdirSync(`/proc/${p}/task`)) for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+    } catch {
+      // ended meanwhile
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+const env = await LocalEnvironment.start({ quiet: true, controllerManager: false });
+const etcdPid = env.processIds.find((pid) => !env.clusters.some((c) => c.processIds.includes(pid)))!;
+const snapshot = (): Record<string, number> => {
+  const self = process.cpuUsage();
+  return { etcd: treeCpu(etcdPid), host: treeCpu(env.host.processIds[0]!), ...Object.fromEntries(MEMBERS.map((m) => [m, treeCpu(env.cluster(m).processIds[0]!)])), thisProcess: (self.user + self.system) / 1e6 };
+};
+const since = (before: Record<string, number>): Record<string, number> => {
+  const now = snapshot();
+  const out = Object.fromEntries(Object.keys(before).map((k) => [k, Number((now[k]! - before[k]!).toFixed(2))]));
+  return { ...out, total: Number(Object.values(out).reduce((a, b) => a + b, 0).toFixed(2)) };
+};
+try {
+  await installCrds(env.host.kubeConfig(), join('config', 'crd'));
+  await registerMembers(env.host.kubeConfig(), env.members);
+  const host = new ApiClient(env.host.kubeConfig());
+  const clients = MEMBERS.map((m) => new ApiClient(env.cluster(m).kubeConfig()));
+  for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'floor' } });
+  const tasks: Array<() => Promise<unknown>> = [];
+  for (let i = 0; i < N; i++) for (const c of clients) tasks.push(() => apply(c, { ...deployment(`app-${i}`), metadata: { name: `app-${i}`, namespace: 'floor', labels: { app: `app-${i}` } } }, { resource: Resources.Deployment }));
+  let before = snapshot();
+  const floorMs = await pool(WORKERS * MEMBERS.length, tasks);
+  const floorCpu = since(before);
+
+  const namespace = 'bench';
+  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
+  await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
+    const name = `app-${i}`;
+    await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace, ...(WITH_FINALIZER ? { finalizers: [FINALIZER] } : {}) }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject });
+    await host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' });
+  }));
+  type PO = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
+  const watcher = new Informer<PO>(host, Resources.PropagatedObject, { namespace }, silentLogger());
+  const synced = new Set<string>();
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  watcher.on((e) => {
+    const name = e.object.metadata?.name ?? '';
+    if (e.type !== 'delete' && e.object.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) synced.add(name);
+    else synced.delete(name);
+    if (synced.size === N) resolve();
+  });
+  watcher.start();
+  await watcher.waitForSync();
+  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  registerPropagation(manager, { concurrency: WORKERS, generate: false });
+  const session = process.env.PROFILE === '1' ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  before = snapshot();
+  const start = performance.now();
+  await manager.start();
+  await done;
+  const syncMs = performance.now() - start;
+  const syncCpu = since(before);
+  if (session) writeFileSync('/tmp/syncer.cpuprofile', JSON.stringify((await session.post('Profiler.stop')).profile));
+  console.log(JSON.stringify({
+    benchmark: 'propagation-cpu', date: new Date().toISOString(), cpus: cpus().length, objects: N, members: MEMBERS.length, createdWithFinalizer: WITH_FINALIZER,
+    floor: { seconds: Number((floorMs / 1000).toFixed(2)), cpuSeconds: floorCpu, coresBusy: Number((floorCpu.total! / (floorMs / 1000)).toFixed(2)) },
+    syncer: { seconds: Number((syncMs / 1000).toFixed(2)), cpuSeconds: syncCpu, coresBusy: Number((syncCpu.total! / (syncMs / 1000)).toFixed(2)) },
+    ratio: Number((syncMs / floorMs).toFixed(2)),
+    cpuRatio: Number((syncCpu.total! / floorCpu.total!).toFixed(2)),
+  }));
+  await watcher.stop();
+  await manager.stop();
+  host.close();
+  for (const c of clients) c.close();
+} finally {
+  await env.stop();
+}
