@@ -53,13 +53,15 @@ describe('webhook configuration', () => {
     const rules = finalizers!['rules'] as { resources: string[]; operations: string[] }[];
     expect(rules.flatMap((r) => r.resources)).to.deep.equal(['logicalclusters', 'propagatedobjects']);
     for (const rule of rules) expect(rule.operations).to.deep.equal(['CREATE']);
+    // Generated PropagatedObjects are created with their finalizer: the apiserver need not call for them.
+    expect(finalizers!['objectSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/managed-by', operator: 'NotIn', values: ['canopy'] }] });
   });
 
   it('publishes no mutating webhook for an instance limited to some validating ones, unless asked', () => {
     expect(mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'] })).to.equal(undefined);
     const asked = mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], mutating: ['finalizers'], mutatingName: 'm', objectSelector: { matchLabels: { t: '1' } } })!;
     expect(asked.metadata.name).to.equal('m');
-    expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' } });
+    expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' }, matchExpressions: [{ key: 'canopy.dev/managed-by', operator: 'NotIn', values: ['canopy'] }] });
   });
 
   it('certifies the url host, or every name of the service', () => {

@@ -175,7 +175,11 @@ export function mutatingWebhookConfiguration(options: ConfigurationOptions): Mut
       name: `${spec.id}.mutate.canopy.dev`,
       clientConfig: clientConfig(options, mutatingWebhookPath(spec.id)),
       rules: spec.rules,
-      ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
+      // What the operator creates itself (generated PropagatedObjects) already carries its finalizer: not worth a call.
+      objectSelector: {
+        ...options.objectSelector,
+        matchExpressions: [...(options.objectSelector?.matchExpressions ?? []), { key: LABEL_MANAGED_BY, operator: 'NotIn', values: [MANAGED_BY_VALUE] }],
+      },
       // The finalizer saves the reconcilers a write; they still add it when it is missing. So an
       // operator that cannot answer must not stop tenants from creating objects on this account
       // (the validating webhooks, fail-closed, decide whether they may).

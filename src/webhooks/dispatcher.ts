@@ -60,7 +60,7 @@ export class AdmissionDispatcher {
     private readonly onVerdict: (record: VerdictRecord) => void = () => {},
   ) {}
 
-  /** Path → handler, for the webhook server. */
+  /** Path → handler, for the webhook server: every validating webhook, and the finalizers mutation (no I/O, never denies). */
   handlers(): Map<string, AdmissionHandler> {
     const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects'];
     const handlers = new Map<string, AdmissionHandler>(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));

@@ -98,6 +98,25 @@ describe('finalizers mutating webhook (real apiserver)', function () {
     expect(await gone(admin, Resources.PropagatedObject, 'other', namespace), 'second propagated object deleted').to.equal(true);
   });
 
+  it('a PropagatedObject created by server-side apply keeps its finalizer when the same manifest is applied again', async () => {
+    const manifest = propagatedObject('applied', namespace);
+    const created = await apply(admin, manifest, { resource: Resources.PropagatedObject, fieldManager: 'tenant-gitops' });
+    expect(created.metadata?.finalizers).to.deep.equal([PROPAGATED_OBJECT_FINALIZER]);
+    // A GitOps tool re-applies the manifest it holds, which has no finalizers.
+    const reapplied = await apply(admin, { ...manifest, metadata: { ...manifest.metadata, labels: { revision: '2' } } } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: 'tenant-gitops' });
+    expect(reapplied.metadata?.labels).to.deep.equal({ revision: '2' });
+    expect(reapplied.metadata?.finalizers).to.deep.equal([PROPAGATED_OBJECT_FINALIZER]);
+    await admin.delete(Resources.PropagatedObject, 'applied', namespace);
+    expect(await gone(admin, Resources.PropagatedObject, 'applied', namespace)).to.equal(true);
+  });
+
+  it('is not called for objects labelled canopy.dev/managed-by=canopy (the operator creates those with their finalizer)', async () => {
+    const created = await admin.create(Resources.PropagatedObject, propagatedObject('ours', namespace, { 'canopy.dev/managed-by': 'canopy' }));
+    expect(created.metadata?.finalizers ?? []).to.deep.equal([]);
+    await admin.delete(Resources.PropagatedObject, 'ours', namespace);
+    expect(await gone(admin, Resources.PropagatedObject, 'ours', namespace)).to.equal(true);
+  });
+
   it('fails open: with its endpoint down, creates are still admitted', async () => {
     const id = uniqueName('dead');
     const configuration = mutatingWebhookConfiguration({
