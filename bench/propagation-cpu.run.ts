@@ -13,9 +13,9 @@
  *   FINALIZER=0 npx tsx bench/propagation-cpu.run.ts   # created without the finalizer
  *   N=200 PROFILE=1 npx tsx bench/propagation-cpu.run.ts   # + /tmp/syncer.cpuprofile of the operator
  *
- * Prints one JSON line.
+ * Prints one JSON line (at N=1000 also bench/results/propagation-cpu[-no-finalizer].json).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -116,13 +116,18 @@ try {
   const syncMs = performance.now() - start;
   const syncCpu = since(before);
   if (session) writeFileSync('/tmp/syncer.cpuprofile', JSON.stringify((await session.post('Profiler.stop')).profile));
-  console.log(JSON.stringify({
+  const result = JSON.stringify({
     benchmark: 'propagation-cpu', date: new Date().toISOString(), cpus: cpus().length, objects: N, members: MEMBERS.length, createdWithFinalizer: WITH_FINALIZER,
     floor: { seconds: Number((floorMs / 1000).toFixed(2)), cpuSeconds: floorCpu, coresBusy: Number((floorCpu.total! / (floorMs / 1000)).toFixed(2)) },
     syncer: { seconds: Number((syncMs / 1000).toFixed(2)), cpuSeconds: syncCpu, coresBusy: Number((syncCpu.total! / (syncMs / 1000)).toFixed(2)) },
     ratio: Number((syncMs / floorMs).toFixed(2)),
     cpuRatio: Number((syncCpu.total! / floorCpu.total!).toFixed(2)),
-  }));
+  });
+  console.log(result);
+  if (N === 1000) {
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/propagation-cpu${WITH_FINALIZER ? '' : '-no-finalizer'}.json`, result + '\n');
+  }
   await watcher.stop();
   await manager.stop();
   host.close();

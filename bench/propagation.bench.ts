@@ -8,6 +8,7 @@
  *
  * 1. raw floor: the same N × 3 server-side applies by a plain client, with
  *    as many requests in flight as the syncer can have (workers × members);
+ *    once before and once after the syncer runs, the faster one counting;
  * 2. syncer: N PropagatedObjects with their placement already written, then
  *    the operator starts; time until every one reports Synced=True. Twice:
  *    created without the operator's admission webhook (the syncer adds its
@@ -33,7 +34,7 @@ import { registerMembers } from '../src/dev/register.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';
 import { register as registerWebhooks } from '../src/webhooks/index.js';
 import { FINALIZER } from '../src/reconcilers/propagation/names.js';
-import { perObject, requestCounts } from './apiserver-metrics.js';
+import { controlPlaneCpu, perObject, requestCounts } from './apiserver-metrics.js';
 import { deployment, failover } from './propagation-failover.js';
 
 const quick = process.argv.includes('--quick');
@@ -67,8 +68,7 @@ function percentile(values: number[], p: number): number {
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-async function rawFloor(env: LocalEnvironment): Promise<number> {
-  const namespace = 'floor';
+async function rawFloor(env: LocalEnvironment, namespace: string): Promise<number> {
   const clients = MEMBERS.map((m) => new ApiClient(env.cluster(m).kubeConfig()));
   for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const tasks: Array<() => Promise<unknown>> = [];
@@ -80,15 +80,22 @@ async function rawFloor(env: LocalEnvironment): Promise<number> {
   return ms;
 }
 
-async function createPropagatedObjects(host: ApiClient, namespace: string): Promise<void> {
+interface Creation {
+  /** Wall time of the N creates (placement written after, untimed). */
+  ms: number;
+  /** kube-apiservers + etcd CPU seconds over the creates. */
+  controlPlaneCpuSeconds: number;
+}
+
+/** Creates the N PropagatedObjects (a server-side apply each, 64 in flight), then writes their placement. */
+async function createPropagatedObjects(env: LocalEnvironment, host: ApiClient, namespace: string): Promise<Creation> {
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
-  const tasks = Array.from({ length: N }, (_, i) => async () => {
-    const name = `app-${i}`;
-    const metadata = { name, namespace };
-    await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject });
-    await host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' });
-  });
-  await pool(WORKERS, tasks);
+  const names = Array.from({ length: N }, (_, i) => `app-${i}`);
+  const cpu = controlPlaneCpu(env);
+  const ms = await pool(WORKERS, names.map((name) => () => apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject })));
+  const controlPlaneCpuSeconds = controlPlaneCpu(env) - cpu;
+  await pool(WORKERS, names.map((name) => () => host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' })));
+  return { ms, controlPlaneCpuSeconds };
 }
 
 /**
@@ -97,9 +104,10 @@ async function createPropagatedObjects(host: ApiClient, namespace: string): Prom
  * checks that every one got its finalizer from it. The webhook process stops
  * before the syncer starts, so its CPU is not in the syncer's time.
  */
-async function createThroughAdmission(env: LocalEnvironment, host: ApiClient, namespace: string): Promise<void> {
+async function createThroughAdmission(env: LocalEnvironment, host: ApiClient, namespace: string): Promise<Creation> {
   const webhook = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
   registerWebhooks(webhook, { port: 0, webhooks: [], mutatingWebhooks: ['finalizers'] });
+  let creation: Creation;
   await webhook.start();
   try {
     const deadline = Date.now() + 60_000;
@@ -108,13 +116,14 @@ async function createThroughAdmission(env: LocalEnvironment, host: ApiClient, na
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 2000)); // the apiserver loads a new webhook configuration within about a second
-    await createPropagatedObjects(host, namespace);
+    creation = await createPropagatedObjects(env, host, namespace);
   } finally {
     await webhook.stop();
   }
   const created = await host.listAll(Resources.PropagatedObject, { namespace });
   const without = created.filter((po) => !po.metadata?.finalizers?.includes(FINALIZER)).length;
   if (without > 0) throw new Error(`${without} of ${created.length} PropagatedObjects were created without the finalizer: the mutating webhook was not called`);
+  return creation;
 }
 
 /** Resolves when every PropagatedObject of the namespace reports Synced=True. */
@@ -197,11 +206,11 @@ try {
   await registerMembers(env.host.kubeConfig(), env.members);
   const host = new ApiClient(env.host.kubeConfig());
 
-  const floorMs = await rawFloor(env);
-  console.error(`raw floor: ${N * MEMBERS.length} applies in ${round(floorMs / 1000, 2)} s`);
+  const floorBeforeMs = await rawFloor(env, 'floor');
+  console.error(`raw floor: ${N * MEMBERS.length} applies in ${round(floorBeforeMs / 1000, 2)} s`);
 
   const namespace = 'bench';
-  await createPropagatedObjects(host, namespace);
+  const createdPlain = await createPropagatedObjects(env, host, namespace);
   const run = await syncRun(env, host, namespace);
   manager = run.manager;
   const syncMs = run.ms;
@@ -214,10 +223,16 @@ try {
   // As in production: created through the admission webhook, which adds the finalizer (generated
   // PropagatedObjects are created with it too). Runs second, so its operator also re-reads the first
   // batch (in sync, no writes): if anything, that works against it.
-  await createThroughAdmission(env, host, 'bench-final');
+  const createdThroughWebhook = await createThroughAdmission(env, host, 'bench-final');
   const withFinalizer = await syncRun(env, host, 'bench-final');
   await withFinalizer.manager.stop();
   console.error(`syncer (created through the admission webhook): ${round(withFinalizer.ms / 1000, 2)} s`);
+
+  // The floor again, after both syncer runs: this machine's speed drifts within minutes (the floor alone
+  // has taken 6.5 to 13 s). Ratios use the faster of the two, which can only make them larger.
+  const floorAfterMs = await rawFloor(env, 'floor-after');
+  const floorMs = Math.min(floorBeforeMs, floorAfterMs);
+  console.error(`raw floor again: ${round(floorAfterMs / 1000, 2)} s`);
 
   // Failover runs its own operator with the cluster and placement reconcilers; two syncers would fight.
   // ...on a control plane of its own: the 2,000 PropagatedObjects above (placed by hand, selected by no
@@ -233,9 +248,10 @@ try {
   }
 
   const rows = [
-    ['raw floor: server-side applies', `${N * MEMBERS.length}`, `${round(floorMs / 1000, 2)} s`, `${WORKERS * MEMBERS.length} in flight`],
+    ['raw floor: server-side applies (before / after the syncer runs)', `${N * MEMBERS.length}`, `${round(floorBeforeMs / 1000, 2)} s / ${round(floorAfterMs / 1000, 2)} s`, `${WORKERS * MEMBERS.length} in flight; ratios below use the faster`],
     ['syncer: PropagatedObjects created through the admission webhook → all Synced', `${N} × ${MEMBERS.length}`, `${round(withFinalizer.ms / 1000, 2)} s`, `${round(withFinalizer.ms / floorMs, 2)}× the floor (target ≤ 1.3×); operator CPU ${round(withFinalizer.cpuMs / 1000, 1)} s`],
     ['syncer: created without the webhook (the syncer adds its finalizer)', `${N} × ${MEMBERS.length}`, `${round(syncMs / 1000, 2)} s`, `${round(syncMs / floorMs, 2)}× the floor; operator CPU ${round(run.cpuMs / 1000, 1)} s`],
+    ['creating the PropagatedObjects (untimed above): through the webhook / without', `${N}`, `${round(createdThroughWebhook.ms / 1000, 2)} s / ${round(createdPlain.ms / 1000, 2)} s`, `control-plane CPU ${round(createdThroughWebhook.controlPlaneCpuSeconds, 1)} s / ${round(createdPlain.controlPlaneCpuSeconds, 1)} s: the webhook call the create now includes`],
     ['drift repair, edited copy', `${drift.edit.length}`, `p50 ${round(percentile(drift.edit, 50))} ms, p99 ${round(percentile(drift.edit, 99))} ms`, ''],
     ['drift repair, deleted copy', `${drift.delete.length}`, `p50 ${round(percentile(drift.delete, 50))} ms, p99 ${round(percentile(drift.delete, 99))} ms`, ''],
     ['placement + syncer: PropagatedObjects → all Synced', `${fo.objects} × ${MEMBERS.length}`, `${round(fo.placedAndSyncedMs / 1000, 2)} s`, 'Divide 1:1:1, with the placement and cluster reconcilers'],
@@ -262,6 +278,8 @@ try {
         members: MEMBERS.length,
         workers: WORKERS,
         rawFloorMs: round(floorMs),
+        rawFloorBeforeMs: round(floorBeforeMs),
+        rawFloorAfterMs: round(floorAfterMs),
         syncerWithoutWebhookMs: round(syncMs),
         ratioWithoutWebhook: round(syncMs / floorMs, 3),
         syncerWithoutWebhookOperatorCpuMs: round(run.cpuMs),
@@ -270,6 +288,8 @@ try {
         ratioThroughWebhook: round(withFinalizer.ms / floorMs, 3),
         syncerThroughWebhookOperatorCpuMs: round(withFinalizer.cpuMs),
         syncerThroughWebhookRequestsPerObject: withFinalizer.requestsPerObject,
+        creationThroughWebhook: { ms: round(createdThroughWebhook.ms), controlPlaneCpuSeconds: round(createdThroughWebhook.controlPlaneCpuSeconds, 2) },
+        creationWithoutWebhook: { ms: round(createdPlain.ms), controlPlaneCpuSeconds: round(createdPlain.controlPlaneCpuSeconds, 2) },
         driftEditMs: { p50: round(percentile(drift.edit, 50)), p99: round(percentile(drift.edit, 99)), samples: drift.edit.map((v) => round(v)) },
         driftDeleteMs: { p50: round(percentile(drift.delete, 50)), p99: round(percentile(drift.delete, 99)), samples: drift.delete.map((v) => round(v)) },
         failover: fo,
