@@ -30,6 +30,7 @@ const lc = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVe
 const policy = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'PlacementPolicy', metadata: { name }, spec }) as KubeObject;
 const wsRef = (name: string): ObjectRef => ({ apiVersion: CANOPY, kind: 'Workspace', name });
 const lcRef = (name: string): ObjectRef => ({ apiVersion: CANOPY, kind: 'LogicalCluster', name });
+const nsRef = (name: string): ObjectRef => ({ apiVersion: 'v1', kind: 'Namespace', name });
 const create = (object: KubeObject): Request => ({ op: 'create', object });
 // Budgets need every priced resource bounded: cpu, memory and load balancers.
 const small = { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } };
@@ -157,9 +158,26 @@ const BAD: Case[] = [
       } as KubeObject),
     message: 'spec.jobTemplate.spec.template.spec.containers[0].image',
   },
+  {
+    name: 'tenant creating a namespace labelled into another tree',
+    as: 'dave',
+    webhook: 'namespaces',
+    request: (w) => create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: w.n('forged'), labels: { [`${w.n('acme')}.tree.canopy.dev/depth`]: '1' } } } as KubeObject),
+    message: (w) => `metadata.labels["${w.n('acme')}.tree.canopy.dev/depth"]: hierarchy labels (*.tree.canopy.dev/depth) are set by Canopy from the Workspace tree; dave may not add them`,
+  },
+  {
+    name: 'tenant taking a namespace out of its tree',
+    as: 'dave',
+    webhook: 'namespaces',
+    request: (w) => ({ op: 'update', ref: nsRef(w.tenantNamespace), mutate: (o) => delete o['metadata']['labels'][`${w.n('acme')}.tree.canopy.dev/depth`] }),
+    message: 'may not remove them',
+  },
 ];
 
 const GOOD: Case[] = [
+  { name: 'tenant labelling a namespace in the tree with anything else', as: 'dave', request: (w) => ({ op: 'update', ref: nsRef(w.tenantNamespace), mutate: (o) => (o['metadata']['labels']['cost-center'] = 'shop') }) },
+  { name: 'tenant creating a namespace without hierarchy labels', as: 'dave', request: (w) => create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: w.n('untreed'), labels: { 'tree.example.com/depth': '1' } } } as KubeObject) },
+  { name: 'admin labelling a namespace into a tree', request: (w) => create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: w.n('by-admin'), labels: { [`${w.n('acme')}.tree.canopy.dev/depth`]: '1' } } } as KubeObject) },
   { name: 'narrower child workspace by the owner above', as: 'alice', request: (w) => create(ws(w.n('ok'), { parent: w.n('acme'), constraints: { regions: ['eu-2'], quota: { hard: { cpu: '2' } }, podSecurity: 'restricted', allowedRegistries: ['registry.acme.io/team'] } })) },
   { name: 'workspace by the owner of its parent', as: 'bob', request: (w) => create(ws(w.n('ok'), { parent: w.n('team') })) },
   { name: 'workspace by the owner of another tree, in it', as: 'carol', request: (w) => create(ws(w.n('ok'), { parent: w.n('other') })) },

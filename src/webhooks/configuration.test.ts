@@ -36,6 +36,18 @@ describe('webhook configuration', () => {
     expect(placed['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/workspace', operator: 'Exists' }] });
   });
 
+  it('asks about namespaces only when they have or had a hierarchy label, and never about the operator\'s own writes', () => {
+    const withSelf = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443' }, operatorUsername: 'system:serviceaccount:canopy-system:canopy' });
+    const namespaces = withSelf.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
+    expect(namespaces['rules']).to.deep.equal([{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' }]);
+    const conditions = namespaces['matchConditions'] as { name: string; expression: string }[];
+    expect(conditions.map((c) => c.name)).to.deep.equal(['has-hierarchy-labels', 'not-canopy-itself']);
+    expect(conditions[0]!.expression).to.contain('object.metadata.labels.exists(k, k.endsWith(".tree.canopy.dev/depth"))').and.to.contain('oldObject != null');
+    expect(conditions[1]!.expression).to.equal('request.userInfo.username != "system:serviceaccount:canopy-system:canopy"');
+    const unknownSelf = url.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
+    expect((unknownSelf['matchConditions'] as unknown[]).length).to.equal(1);
+  });
+
   it('can be limited to some webhooks and to labelled objects', () => {
     const limited = validatingWebhookConfiguration({ name: 'x', endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], objectSelector: { matchLabels: { t: '1' } } });
     expect(limited.webhooks.map((w) => w['name'])).to.deep.equal(['workspaces.validate.canopy.dev']);

@@ -11,12 +11,12 @@
  * Every default value is a schema `default` (the apiserver applies those
  * before admission); the finalizer is the one thing a schema cannot set.
  */
-import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
+import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, TREE_LABEL_SUFFIX } from '../crds/labels.js';
 
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
 export const DEFAULT_MUTATING_CONFIGURATION_NAME = 'canopy-mutating';
 
-export type WebhookId = 'workspaces' | 'logicalclusters' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects';
+export type WebhookId = 'workspaces' | 'logicalclusters' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects' | 'namespaces';
 
 export interface RuleWithOperations {
   apiGroups: string[];
@@ -31,11 +31,21 @@ export interface LabelSelectorJson {
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
+export interface MatchCondition {
+  readonly name: string;
+  /** CEL over `object`, `oldObject`, `request`; the webhook is called only when every condition is true. */
+  readonly expression: string;
+}
+
 interface WebhookSpec {
   readonly id: WebhookId;
   readonly rules: RuleWithOperations[];
   readonly namespaceSelector?: LabelSelectorJson;
+  readonly matchConditions?: (options: ConfigurationOptions) => MatchCondition[];
 }
+
+/** CEL: `o` (a request's object or old object) carries a hierarchy label. */
+const hasTreeLabel = (o: string): string => `(${o} != null && has(${o}.metadata.labels) && ${o}.metadata.labels.exists(k, k.endsWith(${JSON.stringify(TREE_LABEL_SUFFIX)})))`;
 
 const CANOPY = { apiGroups: ['canopy.dev'], apiVersions: ['v1alpha1'] };
 const WRITE: RuleWithOperations['operations'] = ['CREATE', 'UPDATE'];
@@ -66,6 +76,17 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
       { apiGroups: ['policy'], apiVersions: ['v1'], resources: ['poddisruptionbudgets'], operations: WRITE, scope: 'Namespaced' },
     ],
     namespaceSelector: { matchExpressions: [{ key: LABEL_WORKSPACE, operator: 'Exists' }] },
+  },
+  {
+    // Hierarchy labels are Canopy's to set. Namespaces are everyone's, so the apiserver asks only about
+    // those that have or had such a label, and never about the operator's own writes (the tree labeler
+    // relabels a whole subtree when a workspace moves).
+    id: 'namespaces',
+    rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: WRITE, scope: 'Cluster' }],
+    matchConditions: (options) => [
+      { name: 'has-hierarchy-labels', expression: `${hasTreeLabel('object')} || ${hasTreeLabel('oldObject')}` },
+      ...(options.operatorUsername ? [{ name: 'not-canopy-itself', expression: `request.userInfo.username != ${JSON.stringify(options.operatorUsername)}` }] : []),
+    ],
   },
 ];
 
@@ -113,6 +134,8 @@ export interface ConfigurationOptions {
   readonly mutating?: readonly MutatingWebhookId[];
   /** Name of the MutatingWebhookConfiguration; default `canopy-mutating`. */
   readonly mutatingName?: string;
+  /** The operator's own user name: its writes to namespaces' hierarchy labels need no review. */
+  readonly operatorUsername?: string;
   /** Extra objectSelector on every webhook (lets a test instance see only its own objects). */
   readonly objectSelector?: LabelSelectorJson;
   readonly timeoutSeconds?: number;
@@ -145,6 +168,7 @@ export function validatingWebhookConfiguration(options: ConfigurationOptions): V
       clientConfig: clientConfig(options, webhookPath(spec.id)),
       rules: spec.rules,
       ...(spec.namespaceSelector ? { namespaceSelector: spec.namespaceSelector } : {}),
+      ...(spec.matchConditions ? { matchConditions: spec.matchConditions(options) } : {}),
       ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
       failurePolicy: 'Fail',
       matchPolicy: 'Equivalent',

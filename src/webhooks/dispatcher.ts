@@ -19,13 +19,14 @@ import {
   type PlacementView,
   type PropagatedObjectLike,
 } from '../reconcilers/placement/validator.js';
+import { TreeLabelRules, validateNamespaceTreeLabels } from '../reconcilers/workspace/treeLabelValidator.js';
 import { validateWorkspace, workspaceReferences, WorkspaceRules } from '../reconcilers/workspace/validator.js';
 import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } from './admission.js';
 import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
 import { finalizerReview } from './finalizers.js';
 import { validateWorkload, type WorkloadLike } from './pods.js';
 import type { AdmissionInput, Requester } from './request.js';
-import type { LogicalClusterLike, WorkspaceLike } from './tree.js';
+import type { LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
 import { firstDenial, type Verdict } from './verdict.js';
 import type { AdmissionHandler } from './server.js';
 
@@ -49,7 +50,7 @@ export interface VerdictRecord {
   readonly verdict: Verdict;
 }
 
-const OWNERSHIP_RULES: ReadonlySet<string> = new Set([WorkspaceRules.ownership, LogicalClusterRules.ownership]);
+const OWNERSHIP_RULES: ReadonlySet<string> = new Set([WorkspaceRules.ownership, LogicalClusterRules.ownership, TreeLabelRules.managedByCanopy]);
 const MASTERS = 'system:masters';
 
 type Validate = (request: AdmissionRequest, requester: Requester) => Verdict;
@@ -62,7 +63,7 @@ export class AdmissionDispatcher {
 
   /** Path → handler, for the webhook server: every validating webhook, and the finalizers mutation (no I/O, never denies). */
   handlers(): Map<string, AdmissionHandler> {
-    const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects'];
+    const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects', 'namespaces'];
     const handlers = new Map<string, AdmissionHandler>(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));
     handlers.set(mutatingWebhookPath('finalizers'), (request) => Promise.resolve(finalizerReview(request)));
     return handlers;
@@ -107,6 +108,8 @@ export class AdmissionDispatcher {
       case 'placed-objects':
         if (request.namespace) await this.backend.ensureNamespace(request.namespace);
         return validatePlacedObject(input<PlacedObject>(request, requesterOf(request)), view);
+      case 'namespaces':
+        return this.withOwnership(request, (r, who) => validateNamespaceTreeLabels(input<NamespaceLike>(r, who)));
     }
   }
 

@@ -122,7 +122,13 @@ export class WebhookRunnable implements Runnable {
   private async publish(): Promise<void> {
     if (!this.server) return;
     const caBundlePem = this.caBundlePem;
-    const options = { ...this.options.configuration, endpoint: this.resolvedEndpoint(this.server.port), ...(caBundlePem ? { caBundlePem } : {}) };
+    const operatorUsername = this.state.operatorUsername;
+    const options = {
+      ...this.options.configuration,
+      endpoint: this.resolvedEndpoint(this.server.port),
+      ...(caBundlePem ? { caBundlePem } : {}),
+      ...(operatorUsername ? { operatorUsername } : {}),
+    };
     const mutating = mutatingWebhookConfiguration(options);
     await Promise.all([
       apply(this.client, validatingWebhookConfiguration(options), { fieldManager: 'canopy-webhook' }),

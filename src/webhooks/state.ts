@@ -69,6 +69,11 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   }
 
   /** Learns the operator's own identity, which always counts as admin. */
+  /** The operator's own user name, once learned (undefined on apiservers without SelfSubjectReview). */
+  get operatorUsername(): string | undefined {
+    return this.selfUsername;
+  }
+
   async learnSelf(): Promise<void> {
     try {
       const review = await this.client.request<{ status?: { userInfo?: { username?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {

@@ -51,6 +51,8 @@ export async function buildWorld(): Promise<World> {
     metadata: { name: n('canopy-e2e-tenant') },
     rules: [
       { apiGroups: ['canopy.dev'], resources: ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      // Namespaces: so admission, not RBAC, is what refuses a forged hierarchy label.
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'update'] },
       // Tenants deploying into their logical cluster's namespaces.
       { apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'create', 'update'] },
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'create', 'update'] },
