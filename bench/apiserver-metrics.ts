@@ -3,7 +3,6 @@
  * kube-apiserver's own request counters, and the CPU its processes used.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import type { ClusterHandle, LocalEnvironment } from '../controlplane/launcher/index.js';
 
 /** CPU seconds (user + system) of a process and all its descendants, from /proc. */
@@ -31,24 +30,10 @@ export function controlPlaneCpu(env: LocalEnvironment): number {
   return env.processIds.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
 }
 
-/** The apiserver's /metrics text (Prometheus format). */
-function metricsText(cluster: ClusterHandle): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(`${cluster.server}/metrics`, { ca: cluster.caPem, headers: { Authorization: `Bearer ${cluster.adminToken}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
 /** apiserver_request_total summed by "VERB resource[/subresource]" (watches and discovery left out). */
 export async function requestCounts(cluster: ClusterHandle): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const line of (await metricsText(cluster)).split('\n')) {
+  for (const line of (await cluster.metricsText()).split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const verb = /verb="([^"]+)"/.exec(line)?.[1] ?? '';
     const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';

@@ -147,6 +147,13 @@ export class ClusterHandle {
     return this.token('admin');
   }
 
+  /** The apiserver's Prometheus metrics text (benchmarks and tests read its request and admission counters). */
+  async metricsText(): Promise<string> {
+    const { status, body } = await httpsGet(`${this.server}/metrics`, { ca: this.caPem, token: this.adminToken, timeoutMs: 10_000 });
+    if (status !== 200) throw new Error(`GET ${this.server}/metrics: HTTP ${status}`);
+    return body;
+  }
+
   get apiServerRunning(): boolean {
     return this.apiServer.running;
   }

@@ -5,7 +5,6 @@
  * completes, and an unreachable mutating webhook does not refuse creates.
  */
 import { expect } from 'chai';
-import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../test/e2e/env.js';
@@ -41,17 +40,7 @@ async function closedPort(): Promise<number> {
 
 /** How often the apiserver let a request through because this mutating webhook could not be called. */
 async function failOpenCount(webhook: string): Promise<number> {
-  const host = testEnv().host;
-  const text = await new Promise<string>((resolve, reject) => {
-    request(`${host.server}/metrics`, { ca: host.caPem, headers: { Authorization: `Bearer ${host.adminToken}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+  const text = await testEnv().host.metricsText();
   return text
     .split('\n')
     .filter((line) => line.startsWith('apiserver_admission_webhook_fail_open_count{') && line.includes(`name="${webhook}"`))
