@@ -2,8 +2,9 @@
  * The ValidatingWebhookConfiguration the operator applies for itself: one
  * webhook per kind family, each scoped as tightly as the API allows (Canopy
  * kinds by resource; pods and workloads only in logical-cluster namespaces;
- * placeable objects only in workspace namespaces), fail-closed, no side
- * effects, 5 s timeout.
+ * placeable objects only in workspace namespaces; namespaces only when they
+ * carry hierarchy labels and the writer is not the operator), fail-closed, no
+ * side effects, 5 s timeout.
  *
  * And the MutatingWebhookConfiguration: one webhook that puts the cleanup
  * finalizer on LogicalClusters and PropagatedObjects as they are created, so
