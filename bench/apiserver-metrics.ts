@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { ClusterHandle, LocalEnvironment } from '../controlplane/launcher/index.js';
 
 /** CPU seconds (user + system) of a process and all its descendants, from /proc. */
-function treeCpuSeconds(pid: number): number {
+export function treeCpuSeconds(pid: number): number {
   const tick = 100; // USER_HZ on Linux
   let total = 0;
   const visit = (p: number) => {

@@ -15,7 +15,7 @@
  *
  * Prints one JSON line (at N=1000 also bench/results/propagation-cpu[-no-finalizer].json).
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { installCrds } from '../src/dev/manifests.js';
 import { registerMembers } from '../src/dev/register.js';
 import { FINALIZER } from '../src/reconcilers/propagation/names.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';
+import { treeCpuSeconds } from './apiserver-metrics.js';
 import { deployment } from './propagation-failover.js';
 
 const N = Number(process.env.N ?? 1000);
@@ -41,28 +42,11 @@ async function pool(limit: number, tasks: Array<() => Promise<unknown>>): Promis
   return performance.now() - start;
 }
 
-/** CPU seconds of a process and its descendants. */
-function treeCpu(pid: number): number {
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
-      for (const task of readdirSync(`/proc/${p}/task`)) for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
-    } catch {
-      // ended meanwhile
-    }
-  };
-  visit(pid);
-  return total;
-}
-
 const env = await LocalEnvironment.start({ quiet: true, controllerManager: false });
 const etcdPid = env.processIds.find((pid) => !env.clusters.some((c) => c.processIds.includes(pid)))!;
 const snapshot = (): Record<string, number> => {
   const self = process.cpuUsage();
-  return { etcd: treeCpu(etcdPid), host: treeCpu(env.host.processIds[0]!), ...Object.fromEntries(MEMBERS.map((m) => [m, treeCpu(env.cluster(m).processIds[0]!)])), thisProcess: (self.user + self.system) / 1e6 };
+  return { etcd: treeCpuSeconds(etcdPid), host: treeCpuSeconds(env.host.processIds[0]!), ...Object.fromEntries(MEMBERS.map((m) => [m, treeCpuSeconds(env.cluster(m).processIds[0]!)])), thisProcess: (self.user + self.system) / 1e6 };
 };
 const since = (before: Record<string, number>): Record<string, number> => {
   const now = snapshot();

@@ -119,10 +119,7 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const { res, body } = await this.send(method, path, options);
-    const text = body.toString('utf8');
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw new ApiError(status, parseStatus(text), `${method} ${path}`);
-    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+    return decodeAnswer<T>(res, body, `${method} ${path}`);
   }
 
   /**
@@ -132,11 +129,7 @@ export class ApiClient {
    */
   async find<T>(path: string, options: RequestOptions = {}): Promise<T | undefined> {
     const { res, body } = await this.send('GET', path, options);
-    if (res.statusCode === 404) return undefined;
-    const text = body.toString('utf8');
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw new ApiError(status, parseStatus(text), `GET ${path}`);
-    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+    return res.statusCode === 404 ? undefined : decodeAnswer<T>(res, body, `GET ${path}`);
   }
 
   async get<T extends KubeObject = KubeObject>(resource: ResourceRef, name: string, namespace?: string): Promise<T> {
@@ -376,6 +369,14 @@ function readAll(res: http.IncomingMessage): Promise<Buffer> {
     res.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     res.on('error', reject);
   });
+}
+
+/** The JSON of a 2xx answer; an ApiError (with the apiserver's Status) for any other. */
+function decodeAnswer<T>(res: http.IncomingMessage, body: Buffer, context: string): T {
+  const text = body.toString('utf8');
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 300) throw new ApiError(status, parseStatus(text), context);
+  return (text.length > 0 ? JSON.parse(text) : undefined) as T;
 }
 
 function parseStatus(text: string): Status | undefined {

@@ -142,12 +142,15 @@ export interface ConfigurationOptions {
   readonly timeoutSeconds?: number;
 }
 
-export interface ValidatingWebhookConfigurationJson {
+interface WebhookConfigurationJson<Kind extends string> {
   apiVersion: 'admissionregistration.k8s.io/v1';
-  kind: 'ValidatingWebhookConfiguration';
+  kind: Kind;
   metadata: { name: string; labels: Record<string, string> };
   webhooks: Record<string, unknown>[];
 }
+
+export type ValidatingWebhookConfigurationJson = WebhookConfigurationJson<'ValidatingWebhookConfiguration'>;
+export type MutatingWebhookConfigurationJson = WebhookConfigurationJson<'MutatingWebhookConfiguration'>;
 
 /** Where the apiserver sends a review for `path`, and the CAs it trusts there. */
 function clientConfig(options: ConfigurationOptions, path: string): Record<string, unknown> {
@@ -178,13 +181,6 @@ export function validatingWebhookConfiguration(options: ConfigurationOptions): V
       admissionReviewVersions: ['v1'],
     })),
   };
-}
-
-export interface MutatingWebhookConfigurationJson {
-  apiVersion: 'admissionregistration.k8s.io/v1';
-  kind: 'MutatingWebhookConfiguration';
-  metadata: { name: string; labels: Record<string, string> };
-  webhooks: Record<string, unknown>[];
 }
 
 /** The mutating webhooks selected by `options.mutating`, or undefined when there are none to publish. */
