@@ -13,9 +13,10 @@
  *   mounted by the chart, cert-manager...), reloaded when they change.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isAlreadyExists, isConflict, Resources, type ApiClient, type KubeObject } from '../controllers/index.js';
+import { isAlreadyExists, isConflict, Resources, type ApiClient, type KubeObject, type OwnerReference } from '../controllers/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 import { certificateInfo, generateServingCertificate, needsRotation, rotationTime, splitPemBundle } from './certificates.js';
+import type { InstallationOwner } from './installation-owner.js';
 
 export interface ServingMaterial {
   readonly certPem: string;
@@ -45,6 +46,8 @@ export interface SecretSourceOptions {
   /** How often to look for a rotation another replica made; default 60 s. */
   readonly checkIntervalMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Named as the Secret's owner, so uninstalling removes it. */
+  readonly owner?: InstallationOwner;
 }
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -66,38 +69,56 @@ export class SecretCertificateSource implements CertificateSource {
   async ensure(now: Date = new Date()): Promise<ServingMaterial> {
     const { client, namespace, secretName, hosts } = this.options;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const secret = await client.tryGet<SecretJson>(Resources.Secret, secretName, namespace);
+      const [secret, owner] = await Promise.all([client.tryGet<SecretJson>(Resources.Secret, secretName, namespace), this.options.owner?.reference()]);
       const material = secret ? materialOf(secret) : undefined;
       const why = material ? needsRotation(certificateInfo(material.certPem), hosts, now) : 'no certificate yet';
-      if (material && !why) return material;
+      if (material && !why) {
+        if (!owner || secret?.metadata?.ownerReferences?.some((r) => r.uid === owner.uid)) return material;
+        // A Secret written before the installation had an owner (or by an earlier installation): adopt it.
+        if (await this.write(secret!, secret!.data!, owner)) return material;
+        continue;
+      }
       const fresh = await generateServingCertificate({ hosts, validityMs: this.options.validityMs, now });
       const previousCa = secret ? unb64(secret.data?.['ca.crt']) : '';
       const bundle = fresh.caPem + (previousCa && previousCa !== fresh.caPem ? previousCa : '');
       const data = { 'tls.crt': b64(fresh.certPem), 'tls.key': b64(fresh.keyPem), 'ca.crt': b64(fresh.caPem), 'ca-bundle.crt': b64(bundle) };
-      const body: SecretJson = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'kubernetes.io/tls',
-        metadata: {
-          name: secretName,
-          namespace,
-          labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
-          ...(secret?.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}),
-        },
-        data,
-      };
-      try {
-        // Create when absent, replace with the read resourceVersion otherwise: two replicas racing get one winner.
-        if (secret) await client.replace(Resources.Secret, body);
-        else await client.create(Resources.Secret, body);
+      if (await this.write(secret, data, owner)) {
         this.options.log?.('webhook certificate issued', { reason: why, secret: `${namespace}/${secretName}`, notAfter: fresh.notAfter.toISOString() });
-        return materialOf(body)!;
-      } catch (err) {
-        if (isConflict(err) || isAlreadyExists(err)) continue; // another replica won: use theirs
-        throw err;
+        return materialOf({ data })!;
       }
     }
     throw new Error(`could not settle the webhook certificate in Secret ${namespace}/${secretName}: it kept changing`);
+  }
+
+  /**
+   * Creates the Secret when absent, replaces it at the read resourceVersion otherwise: two replicas
+   * racing get one winner. False when another replica won (read again and use theirs).
+   */
+  private async write(secret: SecretJson | undefined, data: Record<string, string>, owner: OwnerReference | undefined): Promise<boolean> {
+    const { client, namespace, secretName } = this.options;
+    const others = (secret?.metadata?.ownerReferences ?? []).filter((r) => !owner || r.kind !== owner.kind || r.name !== owner.name);
+    const ownerReferences = owner ? [...others, owner] : others;
+    const body: SecretJson = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: {
+        name: secretName,
+        namespace,
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
+        ...(ownerReferences.length > 0 ? { ownerReferences } : {}),
+        ...(secret?.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}),
+      },
+      data,
+    };
+    try {
+      if (secret) await client.replace(Resources.Secret, body);
+      else await client.create(Resources.Secret, body);
+      return true;
+    } catch (err) {
+      if (isConflict(err) || isAlreadyExists(err)) return false;
+      throw err;
+    }
   }
 
   private async loop(signal: AbortSignal, onChange: (material: ServingMaterial) => void): Promise<void> {

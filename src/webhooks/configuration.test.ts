@@ -76,6 +76,14 @@ describe('webhook configuration', () => {
     expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' }, matchExpressions: [{ key: 'canopy.dev/managed-by', operator: 'NotIn', values: ['canopy'] }] });
   });
 
+  it('names the installation\'s owner on both configurations, so uninstalling removes them', () => {
+    const owner = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'canopy-operator', uid: 'u-1' };
+    const options = { endpoint: { url: 'https://127.0.0.1:1' }, owner };
+    expect(validatingWebhookConfiguration(options).metadata.ownerReferences).to.deep.equal([owner]);
+    expect(mutatingWebhookConfiguration(options)!.metadata.ownerReferences).to.deep.equal([owner]);
+    expect(url.metadata).to.not.have.property('ownerReferences');
+  });
+
   it('certifies the url host, or every name of the service', () => {
     expect(certificateHosts({ url: 'https://127.0.0.1:9443' }, [])).to.deep.equal(['127.0.0.1']);
     expect(certificateHosts({ service: { name: 'wh', namespace: 'ns', port: 443 } }, ['extra.example'])).to.deep.equal([
@@ -106,9 +114,10 @@ describe('webhook configuration', () => {
     });
     expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_CERT_VALIDITY_HOURS: '24' })).to.deep.equal({ certificates: { validityMs: 24 * 3600_000 } });
     // What charts/canopy sets.
-    expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: '9443', CANOPY_WEBHOOK_SERVICE: 'canopy-webhook.canopy.svc', CANOPY_WEBHOOK_CERT_DIR: '/nonexistent/certs' })).to.deep.equal({
+    expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: '9443', CANOPY_WEBHOOK_SERVICE: 'canopy-webhook.canopy.svc', CANOPY_WEBHOOK_CERT_DIR: '/nonexistent/certs', CANOPY_OWNER_CLUSTERROLE: 'canopy-operator' })).to.deep.equal({
       port: 9443,
       service: { name: 'canopy-webhook', namespace: 'canopy' },
+      ownerClusterRole: 'canopy-operator',
       certificates: { certFile: '/nonexistent/certs/tls.crt', keyFile: '/nonexistent/certs/tls.key' },
     });
     expect(() => webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: 'abc' })).to.throw('CANOPY_WEBHOOK_PORT=abc');

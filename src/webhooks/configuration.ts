@@ -12,6 +12,7 @@
  * Every default value is a schema `default` (the apiserver applies those
  * before admission); the finalizer is the one thing a schema cannot set.
  */
+import type { OwnerReference } from '../controllers/index.js';
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, TREE_LABEL_SUFFIX } from '../crds/labels.js';
 
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
@@ -140,12 +141,17 @@ export interface ConfigurationOptions {
   /** Extra objectSelector on every webhook (lets a test instance see only its own objects). */
   readonly objectSelector?: LabelSelectorJson;
   readonly timeoutSeconds?: number;
+  /**
+   * The installation's object (the chart's ClusterRole) both configurations name as owner, so the
+   * garbage collector removes them when the installation is uninstalled.
+   */
+  readonly owner?: OwnerReference;
 }
 
 interface WebhookConfigurationJson<Kind extends string> {
   apiVersion: 'admissionregistration.k8s.io/v1';
   kind: Kind;
-  metadata: { name: string; labels: Record<string, string> };
+  metadata: { name: string; labels: Record<string, string>; ownerReferences?: OwnerReference[] };
   webhooks: Record<string, unknown>[];
 }
 
@@ -161,12 +167,16 @@ function clientConfig(options: ConfigurationOptions, path: string): Record<strin
   };
 }
 
+function configurationMetadata(name: string, options: ConfigurationOptions): WebhookConfigurationJson<string>['metadata'] {
+  return { name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE }, ...(options.owner ? { ownerReferences: [options.owner] } : {}) };
+}
+
 export function validatingWebhookConfiguration(options: ConfigurationOptions): ValidatingWebhookConfigurationJson {
   const specs = WEBHOOK_SPECS.filter((s) => !options.only || options.only.includes(s.id));
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: options.name ?? DEFAULT_CONFIGURATION_NAME, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
+    metadata: configurationMetadata(options.name ?? DEFAULT_CONFIGURATION_NAME, options),
     webhooks: specs.map((spec) => ({
       name: `${spec.id}.validate.canopy.dev`,
       clientConfig: clientConfig(options, webhookPath(spec.id)),
@@ -191,7 +201,7 @@ export function mutatingWebhookConfiguration(options: ConfigurationOptions): Mut
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
-    metadata: { name: options.mutatingName ?? DEFAULT_MUTATING_CONFIGURATION_NAME, labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
+    metadata: configurationMetadata(options.mutatingName ?? DEFAULT_MUTATING_CONFIGURATION_NAME, options),
     webhooks: specs.map((spec) => ({
       name: `${spec.id}.mutate.canopy.dev`,
       clientConfig: clientConfig(options, mutatingWebhookPath(spec.id)),

@@ -15,6 +15,7 @@ import type { Manager } from '../controllers/index.js';
 import { FileCertificateSource, SecretCertificateSource, type CertificateSource } from './cert-source.js';
 import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type MutatingWebhookId, type WebhookEndpoint, type WebhookId } from './configuration.js';
 import { WebhookRunnable } from './runnable.js';
+import { InstallationOwner } from './installation-owner.js';
 import { AdmissionState } from './state.js';
 
 export {
@@ -29,6 +30,7 @@ export {
 } from './configuration.js';
 export type { MutatingWebhookId, WebhookEndpoint, WebhookId } from './configuration.js';
 export { WebhookRunnable } from './runnable.js';
+export { InstallationOwner } from './installation-owner.js';
 export { AdmissionDispatcher } from './dispatcher.js';
 export { generateServingCertificate } from './certificates.js';
 
@@ -67,6 +69,12 @@ export interface WebhookOptions {
   readonly caPropagationDelayMs?: number;
   /** How long the apiserver waits for an answer before failing the request (closed); default 5. */
   readonly timeoutSeconds?: number;
+  /**
+   * The installation's ClusterRole (the chart's `canopy-operator`): named as owner of the webhook
+   * configurations and the generated certificate's Secret, so deleting it (`helm uninstall`) has the
+   * garbage collector remove them. Unset: they are left for whoever installed to delete.
+   */
+  readonly ownerClusterRole?: string;
 }
 
 /** Adds the admission webhook runnable (every replica) and its readiness check; returns it. */
@@ -77,6 +85,9 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
   const endpoint: WebhookEndpoint = service ? { service } : { url: options.url ?? `https://${isIP(host) === 6 ? `[${host}]` : host}` };
   const log = (message: string, fields: Record<string, unknown> = {}): void => manager.logger.info(fields, message);
   const certs = options.certificates ?? {};
+  const owner = options.ownerClusterRole
+    ? new InstallationOwner(manager.client, options.ownerClusterRole, (message, fields = {}) => manager.logger.warn(fields, message))
+    : undefined;
   const source: CertificateSource =
     'certFile' in certs
       ? new FileCertificateSource({ ...certs, log })
@@ -87,6 +98,7 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
           hosts: certificateHosts(endpoint, options.extraHosts ?? []),
           validityMs: certs.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
           ...(certs.checkIntervalMs !== undefined ? { checkIntervalMs: certs.checkIntervalMs } : {}),
+          ...(owner ? { owner } : {}),
           log,
         });
   const state = new AdmissionState(manager.client, manager);
@@ -103,6 +115,7 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
     },
     certificates: source,
+    ...(owner ? { owner } : {}),
     ...(options.caPropagationDelayMs !== undefined ? { caPropagationDelayMs: options.caPropagationDelayMs } : {}),
   });
   manager.addRunnable(runnable);
@@ -132,7 +145,8 @@ export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly stri
  *   _KEY_FILE / _CA_FILE; otherwise generated: CANOPY_WEBHOOK_CERT_SECRET,
  *   CANOPY_WEBHOOK_CERT_VALIDITY_HOURS;
  * - CANOPY_WEBHOOK_CONFIGURATION_NAME, CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME,
- *   CANOPY_WEBHOOK_TIMEOUT_SECONDS.
+ *   CANOPY_WEBHOOK_TIMEOUT_SECONDS;
+ * - CANOPY_OWNER_CLUSTERROLE: the installation's ClusterRole (see `ownerClusterRole`).
  */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const num = (key: string): number | undefined => {
@@ -181,6 +195,7 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
     ...(env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] ? { configurationName: env['CANOPY_WEBHOOK_CONFIGURATION_NAME'] } : {}),
     ...(env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] ? { mutatingConfigurationName: env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(env['CANOPY_OWNER_CLUSTERROLE'] ? { ownerClusterRole: env['CANOPY_OWNER_CLUSTERROLE'] } : {}),
     ...(certificates ? { certificates } : {}),
   };
 }

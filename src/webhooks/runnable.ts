@@ -15,6 +15,7 @@ import type { AdmissionReview } from './admission.js';
 import type { CertificateSource, ServingMaterial } from './cert-source.js';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration, type ConfigurationOptions, type WebhookEndpoint } from './configuration.js';
 import { AdmissionDispatcher, type VerdictRecord } from './dispatcher.js';
+import type { InstallationOwner } from './installation-owner.js';
 import { WebhookServer } from './server.js';
 import type { AdmissionState } from './state.js';
 
@@ -29,6 +30,8 @@ export interface WebhookRunnableOptions {
   readonly caPropagationDelayMs?: number;
   /** Re-apply the configuration this often (it may have been edited or deleted); default 60 s. */
   readonly resyncMs?: number;
+  /** Named as both configurations' owner, so uninstalling removes them. */
+  readonly owner?: InstallationOwner;
 }
 
 export class WebhookRunnable implements Runnable {
@@ -123,11 +126,13 @@ export class WebhookRunnable implements Runnable {
     if (!this.server) return;
     const caBundlePem = this.caBundlePem;
     const operatorUsername = this.state.operatorUsername;
+    const owner = await this.options.owner?.reference();
     const options = {
       ...this.options.configuration,
       endpoint: this.resolvedEndpoint(this.server.port),
       ...(caBundlePem ? { caBundlePem } : {}),
       ...(operatorUsername ? { operatorUsername } : {}),
+      ...(owner ? { owner } : {}),
     };
     const mutating = mutatingWebhookConfiguration(options);
     await Promise.all([

@@ -52,6 +52,9 @@ describe('Helm chart (e2e)', () => {
     const env0 = Object.fromEntries((deployment.spec?.template?.spec?.containers?.[0]?.env ?? []).map((e) => [e.name, e.value]));
     expect(env0['CANOPY_LEADER_ELECT']).to.equal('true');
     expect(env0['CANOPY_LEASE_DURATION']).to.equal('15s');
+    // What the operator writes for itself is owned by a ClusterRole the release installs (and uninstall deletes).
+    const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata?.name);
+    expect(clusterRoles).to.include(env0['CANOPY_OWNER_CLUSTERROLE']);
 
     const applied = await dryRunApply(join(env.binDir, 'kubectl'), env.host.kubeconfigPath, stdout);
     expect(applied.trim().split('\n')).to.have.length(objects.length);
