@@ -1,6 +1,9 @@
 import { expect } from 'chai';
-import { apply, Resources, type KubeObject } from '../../controllers/index.js';
-import { uniqueName } from '../../../test/e2e/env.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { apply, Manager, Resources, silentLogger, type KubeObject, type ReconcileContext } from '../../controllers/index.js';
+import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { Generator, type PolicyObject } from './generator.js';
+import type { PropagatedObjectLike } from './host.js';
 import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
 
 /**
@@ -68,5 +71,33 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
     await apply(client('host'), { ...deployment(marker, 1), metadata: { name: marker, namespace, labels: { app: marker, tier: 'web' } } });
     await eventually('the selected object is handled', () => client('host').tryGet(PropagatedObjects, `${marker}-deployment`, namespace));
     expect(await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)).to.equal(undefined);
+  });
+
+  it('after a restart, keeps a generated PropagatedObject whose source is looked at before any policy request started its kind\'s cache', async () => {
+    const name = uniqueName('web');
+    await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
+    const po = await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
+
+    // A new process: its caches of policies, PropagatedObjects and namespaces synced, none of Deployments yet.
+    // The generated PropagatedObject's event wakes its source first, as it may in a real start.
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(testEnv().host.kubeConfig().exportConfig());
+    const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: silentLogger() });
+    const policies = manager.informer<PolicyObject>(Resources.PlacementPolicy);
+    const pos = manager.informer<PropagatedObjectLike>(Resources.PropagatedObject);
+    const namespaces = manager.informer(Resources.Namespace);
+    await manager.start();
+    try {
+      const signal = new AbortController().signal;
+      await Promise.all([policies.waitForSync(signal), pos.waitForSync(signal), namespaces.waitForSync(signal)]);
+      const generator = new Generator(manager, policies, pos, namespaces, silentLogger());
+      const ctx: ReconcileContext = { signal, logger: silentLogger(), events: manager.events, controller: 'propagation-generator', reconcileId: 'restart', retries: 0 };
+      await generator.reconcile({ namespace, name: `apps/v1/Deployment/${name}` }, ctx);
+    } finally {
+      await manager.stop();
+    }
+    const after = await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace);
+    expect(after?.metadata?.uid, 'the PropagatedObject was deleted as if its source were gone').to.equal(po.metadata?.uid);
+    expect(after?.metadata?.deletionTimestamp).to.equal(undefined);
   });
 });

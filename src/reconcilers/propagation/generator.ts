@@ -53,8 +53,23 @@ function generatable(object: KubeObject): boolean {
   return !(object.metadata?.ownerReferences ?? []).some((r) => r.controller === true);
 }
 
+/** `apiVersion/kind` of every plain kind some policy selects. */
+export function selectedKinds(policies: readonly PolicyObject[]): Set<string> {
+  const kinds = new Set<string>();
+  for (const p of policies) {
+    for (const s of p.spec.resourceSelectors ?? []) {
+      if (s.apiVersion.startsWith('canopy.dev/')) continue;
+      kinds.add(`${s.apiVersion}/${s.kind}`);
+    }
+  }
+  return kinds;
+}
+
 export class Generator {
+  /** Synced informers of the selected kinds, by `apiVersion/kind`. */
   private readonly sources = new Map<string, Informer>();
+  /** Informers being started, so concurrent reconciles start (and watch) each kind once. */
+  private readonly starting = new Map<string, Promise<Informer | undefined>>();
   private controller: Controller | undefined;
   private lastPolicies: string | undefined;
 
@@ -75,7 +90,12 @@ export class Generator {
     const ref = parseSourceName(request.name);
     if (!ref) return;
     const namespace = request.namespace;
-    const informer = this.sources.get(`${ref.apiVersion}/${ref.kind}`);
+    const kind = `${ref.apiVersion}/${ref.kind}`;
+    // Without a cache of the kind its objects cannot be told apart from absent ones. A generated
+    // PropagatedObject wakes its source as the operator starts, possibly before any policy request
+    // has started the kind's informer: start it here rather than take the source for deleted (and
+    // its copies off every member).
+    const informer = this.sources.get(kind) ?? (selectedKinds(this.policies.list()).has(kind) ? await this.sourceInformer(ref.apiVersion, ref.kind, ctx.signal) : undefined);
     const source = informer?.get(ref.name, namespace) as SourceObject | undefined;
     const ns = this.namespaces.get(namespace);
     const existing = this.propagatedObjects.get(generatedName(ref.name, ref.kind), namespace);
@@ -114,18 +134,10 @@ export class Generator {
       .sort()
       .join(',');
     if (fingerprint === this.lastPolicies) return;
-    const kinds = new Set<string>();
-    for (const p of this.policies.list()) {
-      for (const s of p.spec.resourceSelectors ?? []) {
-        if (s.apiVersion.startsWith('canopy.dev/')) continue;
-        kinds.add(`${s.apiVersion}/${s.kind}`);
-      }
-    }
-    for (const key of kinds) {
+    for (const key of selectedKinds(this.policies.list())) {
       if (this.sources.has(key)) continue;
       const slash = key.lastIndexOf('/');
-      const informer = await this.watchKind(key.slice(0, slash), key.slice(slash + 1), ctx.signal);
-      if (informer) this.sources.set(key, informer);
+      await this.sourceInformer(key.slice(0, slash), key.slice(slash + 1), ctx.signal);
     }
     this.lastPolicies = fingerprint;
     for (const informer of this.sources.values()) for (const o of informer.list()) this.controller?.enqueue(sourceRequest(o));
@@ -138,6 +150,19 @@ export class Generator {
   /** Re-evaluates every watched object of one namespace (its labels decide whether it is a tenant's and in which workspace). */
   namespaceChanged(namespace: string): void {
     for (const informer of this.sources.values()) for (const o of informer.list(namespace)) this.controller?.enqueue(sourceRequest(o));
+  }
+
+  /** The synced informer of a kind, started (once) if need be; undefined when the control plane does not serve it namespaced. */
+  private sourceInformer(apiVersion: string, kind: string, signal: AbortSignal): Promise<Informer | undefined> {
+    const key = `${apiVersion}/${kind}`;
+    const known = this.sources.get(key);
+    if (known) return Promise.resolve(known);
+    let pending = this.starting.get(key);
+    if (!pending) {
+      pending = this.watchKind(apiVersion, kind, signal).finally(() => this.starting.delete(key));
+      this.starting.set(key, pending);
+    }
+    return pending;
   }
 
   private async watchKind(apiVersion: string, kind: string, signal: AbortSignal): Promise<Informer | undefined> {
@@ -156,6 +181,7 @@ export class Generator {
     informer.start();
     await informer.waitForSync(signal);
     this.controller?.watch(informer, (o) => [sourceRequest(o)]);
+    this.sources.set(`${apiVersion}/${kind}`, informer);
     return informer;
   }
 }
