@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  isNotFound,
   MemberClusterUnavailableError,
   patchStatus,
   Resources,
@@ -352,7 +353,12 @@ export class LogicalClusterReconciler implements Reconciler {
 
   private async removeFinalizer(lc: LogicalClusterObject, signal: AbortSignal): Promise<void> {
     const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-    await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+    try {
+      await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+    } catch (err) {
+      // Gone already: an earlier reconcile released it and the cache has not shown the delete yet.
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   /** Writes status if it changed; returns whether it did. */
