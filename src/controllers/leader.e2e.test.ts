@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { repoRoot, waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../test/e2e/env.js';
 import { ApiClient } from './http.js';
+import { LeaderElector } from './leader.js';
+import { silentLogger } from './logger.js';
 import type { KubeObject } from './object.js';
 import { Resources } from './resources.js';
 
@@ -116,5 +118,25 @@ describe('Leader election across two operator processes (real apiserver)', funct
     console.log(`      takeover after kill -9: ${killTakeoverMs} ms (lease 15 s, retry 2 s); after SIGTERM: ${termTakeoverMs} ms (includes the leader's graceful stop)`);
     c.child.kill('SIGTERM');
     expect(await c.exited).to.equal(0);
+  });
+
+  it('releases the lease on shutdown even when the copy it holds is stale (a renewal answered after the abort, or another writer)', async () => {
+    const client = new ApiClient(testEnv().host.kubeConfig());
+    const elector = new LeaderElector(client, namespace, { identity: 'stale-copy', leaseName: 'leader-release', leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 20_000 }, silentLogger());
+    const stop = new AbortController();
+    const running = elector.run(stop.signal);
+    try {
+      expect(await waitUntil(30_000, 50, async () => elector.isLeader)).to.equal(true);
+      // Someone else writes the Lease (kubectl annotate, say): the resourceVersion the elector holds is stale now.
+      await admin.patch(Resources.Lease, 'leader-release', namespace, { metadata: { annotations: { 'example.com/touched': 'yes' } } }, 'merge');
+      stop.abort();
+      expect(await running).to.equal('stopped');
+      await elector.release();
+      const lease = await admin.get<Lease>(Resources.Lease, 'leader-release', namespace);
+      expect(lease.spec?.holderIdentity ?? '', 'released despite the conflict').to.equal('');
+    } finally {
+      stop.abort();
+      client.close();
+    }
   });
 });

@@ -162,9 +162,22 @@ export class LeaderElector {
   async release(): Promise<void> {
     if (!this.leading || !this.lease) return;
     this.leading = false;
-    const spec = { ...this.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()), acquireTime: microTime(this.clock.now()) };
+    const signal = AbortSignal.timeout(this.renewDeadlineMs);
+    const giveUp = (lease: Lease) => {
+      const spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()), acquireTime: microTime(this.clock.now()) };
+      return this.client.replace<Lease>(Resources.Lease, { ...lease, spec }, undefined, signal);
+    };
     try {
-      await this.client.replace<Lease>(Resources.Lease, { ...this.lease, spec }, undefined, AbortSignal.timeout(this.renewDeadlineMs));
+      try {
+        await giveUp(this.lease);
+      } catch (err) {
+        // The copy held here is stale when a renewal reached the apiserver but its answer did not reach
+        // us (shutdown aborted it) or something else touched the Lease: read it again, still ours → release.
+        if (!isConflict(err)) throw err;
+        const current = await this.client.tryGet<Lease>(Resources.Lease, this.leaseName, this.namespace);
+        if (current?.spec?.holderIdentity !== this.identity) throw err;
+        await giveUp(current);
+      }
       this.logger.info({ lease: `${this.namespace}/${this.leaseName}`, identity: this.identity }, 'released leadership');
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not release the lease; standbys take over when it expires');
