@@ -110,7 +110,7 @@ export class Generator {
         await this.manager.client.delete(Resources.PropagatedObject, existing.metadata?.name ?? '', namespace, { preconditions: { uid: existing.metadata?.uid } }).catch((err: unknown) => {
           if (!isNotFound(err)) throw err;
         });
-        ctx.logger.info({ source: request.name }, 'no PlacementPolicy selects the object any more; removed its PropagatedObject');
+        ctx.logger.info({ source: request.name }, source && !isBeingDeleted(source) ? 'no PlacementPolicy selects the object any more; removed its PropagatedObject' : 'the object is gone; removed its PropagatedObject');
       }
       return;
     }
