@@ -93,8 +93,11 @@ class ClusterUnavailable extends Error {
 export class LogicalClusterReconciler implements Reconciler {
   /** Cluster → logical cluster bound in this process but maybe not yet visible in the cache. */
   private readonly pendingBindings = new Map<string, string>();
-  /** What was last applied for a logical cluster, so an unchanged one is not re-applied on every event. */
-  private readonly applied = new Map<string, { fingerprint: string; at: number }>();
+  /**
+   * What was last applied for a logical cluster, so an unchanged one is not re-applied on every event,
+   * and the generation that round completed (leftovers of earlier generations pruned).
+   */
+  private readonly applied = new Map<string, { fingerprint: string; at: number; generation: number }>();
   private readonly issuer: KubeconfigIssuer;
   /** The last plan per logical cluster and what it was computed from (see decide). */
   private readonly plans = new Map<string, { key: string; plan: Plan | Failure; fingerprint: string }>();
@@ -256,7 +259,12 @@ export class LogicalClusterReconciler implements Reconciler {
     const remembered = this.plans.get(name);
     const fingerprint = remembered?.plan === planned ? remembered.fingerprint : fingerprintOf(lc, planned);
     const memo = this.applied.get(name);
-    const specChanged = lc.status?.observedGeneration !== undefined && lc.status.observedGeneration !== lc.metadata.generation;
+    // Objects an earlier generation made and this one does not want are pruned once per generation,
+    // in the first round that completes: status.observedGeneration cannot tell (it is also written
+    // when a round fails, e.g. on a namespace still terminating), and after a restart nothing here
+    // remembers, so every changed logical cluster is pruned once. A first generation has nothing to prune.
+    const generation = lc.metadata.generation ?? 1;
+    const specChanged = generation > 1 && memo?.generation !== generation;
     if (memo && memo.fingerprint === fingerprint && this.now().getTime() - memo.at < this.opts.reapplyAfterMs && !specChanged) return;
     // A remembered plan carries no manifests: build them again (same inputs, same answer).
     const p = LIGHT_PLANS.has(planned) ? (this.decide(lc, true) as Plan) : planned;
@@ -274,7 +282,7 @@ export class LogicalClusterReconciler implements Reconciler {
       // Pruning lists by label, so it runs only when the spec changed, not on every event.
       if (specChanged) await prune(w.client, name, w.objects, w.host ? keepSecret : [], signal);
     }
-    this.applied.set(name, { fingerprint, at: this.now().getTime() });
+    this.applied.set(name, { fingerprint, at: this.now().getTime(), generation });
   }
 
   private knownNamespace(ns: string, lcName: string): boolean {
