@@ -1,8 +1,9 @@
 /**
  * A seeded random history of a tenant's Deployments against the real
  * apiservers: created, relabelled from one policy to another or to none,
- * scaled, given a new image, deleted and created again — all without waiting
- * for the operator in between. Afterwards every member must hold exactly the
+ * scaled, given a new image, deleted and created again, and one of the two
+ * policies deleted and re-created — all without waiting for the operator in
+ * between. Afterwards every member must hold exactly the
  * copies that an independent model, written here from the two policies
  * alone, derives from the final Deployments (with their replicas and image),
  * each selected Deployment's PropagatedObject must be Synced, and no other
@@ -36,14 +37,15 @@ const IMAGES = ['nginx:1.26', 'nginx:1.27', 'nginx:1.28'];
 
 /**
  * The rules, literally: `route=even` is divided evenly over eu-1 and us-1;
- * `route=eu` is duplicated onto every EU cluster (eu-1, eu-2); anything else
- * is not placed.
+ * `route=eu` is duplicated onto every EU cluster (eu-1, eu-2) while that
+ * policy exists (the history deletes and re-creates it); anything else is not
+ * placed.
  */
-function expectedCopies(world: ReadonlyMap<string, Desired>, member: string): Record<string, { replicas: number; image: string }> {
+function expectedCopies(world: ReadonlyMap<string, Desired>, euPolicy: boolean, member: string): Record<string, { replicas: number; image: string }> {
   const out: Record<string, { replicas: number; image: string }> = {};
   for (const [name, d] of world) {
     if (d.route === 'even' && (member === 'eu-1' || member === 'us-1')) out[name] = { replicas: d.replicas / 2, image: d.image };
-    if (d.route === 'eu' && (member === 'eu-1' || member === 'eu-2')) out[name] = { replicas: d.replicas, image: d.image };
+    if (d.route === 'eu' && euPolicy && (member === 'eu-1' || member === 'eu-2')) out[name] = { replicas: d.replicas, image: d.image };
   }
   return out;
 }
@@ -55,6 +57,18 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
   const world = new Map<string, Desired>();
   const simulators: PodSimulator[] = [];
   const objectName = (n: string) => `rnd-${n}`;
+  const euPolicy = (): KubeObject =>
+    ({
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PlacementPolicy',
+      metadata: { name: policies[1] },
+      spec: {
+        priority: 600,
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route: 'eu' } } }],
+        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } },
+        replicas: { strategy: 'Duplicate' },
+      },
+    }) as KubeObject;
 
   before(async () => {
     tenant = await tenantNamespace('rnd');
@@ -68,17 +82,7 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
         replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'us-1', weight: 1 }] },
       },
     } as KubeObject);
-    await apply(client('host'), {
-      apiVersion: 'canopy.dev/v1alpha1',
-      kind: 'PlacementPolicy',
-      metadata: { name: policies[1] },
-      spec: {
-        priority: 600,
-        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route: 'eu' } } }],
-        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } },
-        replicas: { strategy: 'Duplicate' },
-      },
-    } as KubeObject);
+    await apply(client('host'), euPolicy());
     // The kubelet's part: a copy moving to another cluster leaves the old one in place until the new
     // one has Ready replicas (or the handover timeout passes), so pods must become Ready.
     for (const m of MEMBERS) {
@@ -112,7 +116,15 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       await apply(client('host'), { ...deployment(objectName(name), d.replicas, labels, d.image), metadata: { name: objectName(name), namespace: tenant.namespace, labels: { app: objectName(name), ...labels } } });
     };
     const history: string[] = [];
+    let euPolicyExists = true;
     for (let step = 0; step < STEPS; step++) {
+      if (random() < 0.08) {
+        if (euPolicyExists) await client('host').delete(Resources.PlacementPolicy, policies[1]!);
+        else await apply(client('host'), euPolicy());
+        euPolicyExists = !euPolicyExists;
+        history.push(`${euPolicyExists ? 'create' : 'delete'} the eu policy`);
+        continue;
+      }
       const name = pick(NAMES);
       const current = world.get(name);
       if (!current) {
@@ -145,7 +157,7 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
         copies.filter((c) => c.metadata?.deletionTimestamp === undefined).map((c) => [c.metadata!.name!.replace(/^rnd-/, ''), { replicas: c.spec?.replicas ?? -1, image: c.spec?.template?.spec?.containers?.[0]?.image ?? '' }]),
       );
     };
-    const selected = [...world].filter(([, d]) => d.route !== 'none').map(([n]) => `${objectName(n)}-deployment`).sort();
+    const selected = [...world].filter(([, d]) => d.route === 'even' || (d.route === 'eu' && euPolicyExists)).map(([n]) => `${objectName(n)}-deployment`).sort();
     let last = '';
     const settled = await eventually(
       'the members hold exactly the modelled copies and every selected Deployment is Synced',
@@ -154,7 +166,7 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
         const pos = await client('host').listAll<PropagatedObjectView>(PropagatedObjects, { namespace: tenant.namespace });
         const synced = pos.filter((po) => condition(po, 'Synced')?.status === 'True').map((po) => po.metadata!.name!).sort();
         last = JSON.stringify({ members, pos: pos.map((po) => `${po.metadata?.name}:${condition(po, 'Synced')?.reason ?? '-'}`) });
-        const matches = MEMBERS.every((m) => JSON.stringify(members[m]) === JSON.stringify(sorted(expectedCopies(world, m))));
+        const matches = MEMBERS.every((m) => JSON.stringify(members[m]) === JSON.stringify(sorted(expectedCopies(world, euPolicyExists, m))));
         const allSynced = JSON.stringify(synced) === JSON.stringify(selected) && pos.length === selected.length;
         return matches && allSynced ? true : undefined;
       },
@@ -164,7 +176,7 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       throw new Error(`${err.message}\nmodel: ${JSON.stringify(Object.fromEntries(world))}\nlast seen: ${last}\nhistory:\n  ${history.join('\n  ')}`);
     });
     expect(settled).to.equal(true);
-    console.log(`      settled ${((performance.now() - wroteAt) / 1000).toFixed(1)} s after the last write; ${world.size} Deployments left, ${selected.length} placed`);
+    console.log(`      settled ${((performance.now() - wroteAt) / 1000).toFixed(1)} s after the last write; ${world.size} Deployments left, ${selected.length} placed; the eu policy deleted or re-created ${history.filter((h) => h.endsWith('the eu policy')).length} times`);
   });
 });
 
