@@ -8,7 +8,8 @@
  * set of objects and a kubeconfig that works, every Deployment on each member
  * once with its share of replicas; and, when everything is deleted and that
  * process is killed halfway through the cleanup, the next one leaves nothing
- * anywhere.
+ * anywhere. Meanwhile a RoleBinding written while no operator runs reaches
+ * every child workspace's namespace.
  *
  * A private control plane (host + two members, kube-controller-manager on
  * each), so the shared operator of the other suites does not take part.
@@ -24,11 +25,15 @@ import { installCrds } from '../../src/dev/manifests.js';
 import { registerMembers } from '../../src/dev/register.js';
 import { labelledObjects, tenantKubeConfig, type LogicalClusterState } from '../../src/reconcilers/logicalcluster/e2e-support.js';
 import { condition, type PropagatedObjectView } from '../../src/reconcilers/propagation/testing/e2e.js';
+import { PodSimulator } from '../../src/reconcilers/propagation/testing/pod-simulator.js';
+import { copies as inheritedCopies, roleBinding } from '../../src/reconcilers/workspace/e2e-support.js';
 
 const COUNT = 40;
 const WORKSPACE = 'crash';
 const APPS = 'crash-apps';
 const MEMBERS = ['eu-1', 'us-1'];
+/** Child workspaces of WORKSPACE: its RoleBindings are copied into their namespaces. */
+const TEAMS = Array.from({ length: 20 }, (_, i) => `crash-team-${i}`);
 const logDir = join(repoRoot, '.canopy', 'test');
 
 interface OperatorProcess {
@@ -87,6 +92,7 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
   let host: ApiClient;
   let members: Map<string, ApiClient>;
   const running: OperatorProcess[] = [];
+  const simulators: PodSimulator[] = [];
 
   const logicalClusters = async (): Promise<LogicalClusterState[]> =>
     (await host.listAll<LogicalClusterState>(Resources.LogicalCluster)).filter((lc) => lc.metadata.name?.startsWith('crash-lc-'));
@@ -104,11 +110,20 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
     await registerMembers(env.host.kubeConfig(), env.members);
     host = new ApiClient(env.host.kubeConfig());
     members = new Map(MEMBERS.map((m) => [m, new ApiClient(env.cluster(m).kubeConfig())]));
+    // The kubelet's part, so replicas report Ready: a placement that changes while clusters are still
+    // being probed (the first process places before every new Cluster has reported) hands over as soon
+    // as the replacement is Ready instead of after the handover timeout.
+    for (const m of MEMBERS) {
+      const simulator = new PodSimulator(env.cluster(m).kubeConfig(), APPS);
+      await simulator.start();
+      simulators.push(simulator);
+    }
   });
 
   after(async function () {
     this.timeout(120_000);
     for (const operator of running) if (operator.child.exitCode === null) operator.child.kill('SIGKILL');
+    for (const simulator of simulators) simulator.stop();
     host?.close();
     for (const client of members?.values() ?? []) client.close();
     await env?.stop();
@@ -117,6 +132,7 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
   it('converges after SIGKILLs to exactly what an uninterrupted run makes, and finishes an interrupted cleanup', async () => {
     // Everything is created before any operator runs, so the first one has all of it to do at once.
     await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: WORKSPACE }, spec: {} } as KubeObject);
+    for (const team of TEAMS) await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: team }, spec: { parent: WORKSPACE } } as KubeObject);
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APPS, labels: { 'canopy.dev/workspace': WORKSPACE } } });
     await apply(host, {
       apiVersion: 'canopy.dev/v1alpha1',
@@ -145,15 +161,27 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
       expect(done, `${name} was killed after all ${what} were done: nothing was interrupted`).to.be.lessThan(COUNT);
       return { done, copies: (await Promise.all(MEMBERS.map(copies))).flat().length };
     };
+    // While no operator runs, a RoleBinding goes into the parent's home namespace (once an operator made
+    // it) for the next processes to copy into every team's namespace.
+    let bindingWritten = false;
+    const writeBinding = async (): Promise<void> => {
+      if (bindingWritten || (await host.tryGet(Resources.Namespace, WORKSPACE)) === undefined) return;
+      await host.create(Resources.RoleBinding, roleBinding('crash-viewers', WORKSPACE, ['alice']));
+      bindingWritten = true;
+    };
     const firstKill = await killWhen('crash-first', 'logical clusters', readyCount);
+    await writeBinding();
     const secondKill = await killWhen('crash-second', 'Deployments', syncedCount);
+    await writeBinding();
 
     // The last process: the same binary, started after the crashes.
     const last = startOperator(env, 'crash-last');
     running.push(last);
+    expect(await waitUntil(60_000, 200, async () => (await writeBinding(), bindingWritten)), `namespace ${WORKSPACE} never appeared`).to.equal(true);
     const restartedAt = performance.now();
-    const converged = await waitUntil(240_000, 500, async () => (await readyCount()) === COUNT && (await syncedCount()) === COUNT);
-    expect(converged, `not converged: ${await readyCount()} of ${COUNT} logical clusters Ready, ${await syncedCount()} of ${COUNT} Deployments Synced`).to.equal(true);
+    const inherited = async (): Promise<number> => [...(await inheritedCopies(host, 'RoleBinding', 'crash-viewers', TEAMS)).values()].filter((from) => from === WORKSPACE).length;
+    const converged = await waitUntil(240_000, 500, async () => (await readyCount()) === COUNT && (await syncedCount()) === COUNT && (await inherited()) === TEAMS.length);
+    expect(converged, `not converged: ${await readyCount()} of ${COUNT} logical clusters Ready, ${await syncedCount()} of ${COUNT} Deployments Synced, ${await inherited()} of ${TEAMS.length} teams with the parent's RoleBinding`).to.equal(true);
     console.log(
       `      first kill at ${firstKill.done}/${COUNT} logical clusters Ready; second at ${secondKill.done}/${COUNT} Deployments Synced (${secondKill.copies} of ${COUNT * MEMBERS.length} copies made); the last process converged in ${((performance.now() - restartedAt) / 1000).toFixed(1)} s`,
     );
