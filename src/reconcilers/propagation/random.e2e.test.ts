@@ -57,31 +57,19 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
   const world = new Map<string, Desired>();
   const simulators: PodSimulator[] = [];
   const objectName = (n: string) => `rnd-${n}`;
-  const euPolicy = (): KubeObject =>
+  /** A policy for the tenant's Deployments labelled `route=<route>`. */
+  const routePolicy = (name: string, route: Route, placement: Record<string, unknown>): KubeObject =>
     ({
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
-      metadata: { name: policies[1] },
-      spec: {
-        priority: 600,
-        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route: 'eu' } } }],
-        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } },
-        replicas: { strategy: 'Duplicate' },
-      },
+      metadata: { name },
+      spec: { priority: 600, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route } } }], ...placement },
     }) as KubeObject;
+  const euPolicy = (): KubeObject => routePolicy(policies[1]!, 'eu', { clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } }, replicas: { strategy: 'Duplicate' } });
 
   before(async () => {
     tenant = await tenantNamespace('rnd');
-    await apply(client('host'), {
-      apiVersion: 'canopy.dev/v1alpha1',
-      kind: 'PlacementPolicy',
-      metadata: { name: policies[0] },
-      spec: {
-        priority: 600,
-        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route: 'even' } } }],
-        replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'us-1', weight: 1 }] },
-      },
-    } as KubeObject);
+    await apply(client('host'), routePolicy(policies[0]!, 'even', { replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'us-1', weight: 1 }] } }));
     await apply(client('host'), euPolicy());
     // The kubelet's part: a copy moving to another cluster leaves the old one in place until the new
     // one has Ready replicas (or the handover timeout passes), so pods must become Ready.
