@@ -30,7 +30,6 @@ export {
 } from './configuration.js';
 export type { MutatingWebhookId, WebhookEndpoint, WebhookId } from './configuration.js';
 export { WebhookRunnable } from './runnable.js';
-export { InstallationOwner } from './installation-owner.js';
 export { AdmissionDispatcher } from './dispatcher.js';
 export { generateServingCertificate } from './certificates.js';
 
