@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { objectWhen } from '../../../test/e2e/wait.js';
-import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../../controllers/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import { SYSTEM_NAMESPACE } from '../../dev/register.js';
 
@@ -137,5 +137,69 @@ describe('placement: customers, jurisdictions and criticality (e2e)', () => {
     await admin().patch(Resources.PlacementPolicy, policy, undefined, { spec: { regions: ['eu-1'] } }, 'merge');
     const shop = await poWhen(`${euCustomer}-apps`, 'shop', (p) => placed(p).length === 1, 'narrowed to eu-1');
     expect(placed(shop)).to.deep.equal([onprem]);
+  });
+});
+
+/**
+ * A fresh install registers Clusters and receives workloads at the same time.
+ * A first decision must not pile everything onto the clusters probed first
+ * (and move it again moments later): it waits for a newly registered
+ * cluster's first health probe when the policy would choose that cluster.
+ */
+describe('placement: a cluster registered with the workload (e2e)', () => {
+  const id = uniqueName('joining');
+  const old = `${id}-old`;
+  const fresh = `${id}-new`;
+  const workspace = `${id}-ws`;
+  const namespace = `${id}-apps`;
+  const policy = `${id}-spread`;
+  const history: { placement: string[]; reason?: string }[] = [];
+  let watcher: Informer<PO> | undefined;
+
+  const cluster = (name: string, member: string) => ({
+    apiVersion: 'canopy.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, labels: { scenario: id } },
+    spec: { kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region: member, capacity: { cpu: '16', memory: '64Gi' } },
+  });
+
+  before(async () => {
+    await admin().create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: {} });
+    await admin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } } });
+    await admin().create(Resources.Cluster, cluster(old, 'eu-1'));
+    await objectWhen<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(Resources.Cluster, old, undefined, (c) => c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true, 'Ready');
+    await admin().create(Resources.PlacementPolicy, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PlacementPolicy',
+      metadata: { name: policy },
+      spec: { priority: 10, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace }], clusterSelector: { matchLabels: { scenario: id } }, replicas: { strategy: 'Divide' } },
+    });
+    watcher = new Informer<PO>(admin(), Resources.PropagatedObject, { namespace }, silentLogger());
+    watcher.on((e) => {
+      if (e.type !== 'delete') history.push({ placement: placed(e.object), reason: scheduled(e.object)?.reason });
+    });
+    watcher.start();
+    await watcher.waitForSync();
+  });
+
+  after(async () => {
+    await watcher?.stop();
+    await admin().delete(Resources.PropagatedObject, 'web', namespace).catch(() => undefined);
+    for (const [resource, name] of [[Resources.PlacementPolicy, policy], [Resources.Cluster, fresh], [Resources.Cluster, old], [Resources.Namespace, namespace], [Resources.Workspace, workspace]] as const) {
+      await admin().delete(resource, name).catch(() => undefined);
+    }
+  });
+
+  it('places a new object on the cluster registered with it, never first on the others alone', async () => {
+    const web = deployment('web', 'low');
+    const fourReplicas = { ...web, spec: { ...web.spec, replicas: 4 } };
+    await admin().create(Resources.Cluster, cluster(fresh, 'eu-2'));
+    await admin().create(Resources.PropagatedObject, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: 'web', namespace }, spec: { template: fourReplicas } });
+    const po = await poWhen(namespace, 'web', (p) => placed(p).length === 2, 'placed on both clusters');
+    expect(placed(po)).to.deep.equal([fresh, old].sort());
+    const placedWithout = history.filter((h) => h.placement.length > 0 && !h.placement.includes(fresh));
+    expect(placedWithout, `recorded states: ${JSON.stringify(history)}`).to.deep.equal([]);
+    // Whether it had to wait depends on which came first, the probe or the decision; while it did, it said so.
+    for (const h of history.filter((x) => x.placement.length === 0 && x.reason !== undefined)) expect(h.reason).to.equal('AwaitingClusterHealth');
   });
 });

@@ -19,6 +19,7 @@ import {
   type Request,
 } from '../../controllers/index.js';
 import { selectPolicy } from '../propagation/select-policy.js';
+import { AWAITING_CLUSTER_HEALTH, awaitedClusters, awaitingMessage } from './awaiting-health.js';
 import { schedule } from './engine.js';
 import type { PluginRegistry } from './registry.js';
 import { askPolicyEngine } from './policy-engine-client.js';
@@ -100,7 +101,7 @@ export class PlacementReconciler {
       decision = await askPolicyEngine(engineRef, { object, clusters, workspace: workspace.context ?? null });
       if ('error' in decision) context.logger.warn({ url: engineRef.url, error: decision.error }, 'policy engine failed');
     }
-    const result = schedule({
+    const input = {
       object,
       policy: chosen.policy,
       clusters,
@@ -108,7 +109,16 @@ export class PlacementReconciler {
       currentPlacement: po.status?.placement,
       policyEngineDecision: decision,
       now: this.now(),
-    }, this.registry ? { registry: this.registry } : {});
+    };
+    const options = this.registry ? { registry: this.registry } : {};
+    const result = schedule(input, options);
+    const awaited = awaitedClusters(input, options);
+    if (awaited) {
+      const waiting = { status: 'False' as const, reason: AWAITING_CLUSTER_HEALTH, message: awaitingMessage(awaited) };
+      const held = await this.write(po, { policy: chosen.policy.metadata.name, placement: [], excluded: result.excluded }, waiting, context);
+      // The clusters' first probes wake this object anyway; the requeue bounds the wait.
+      return { ...held, requeueAfter: awaited.waitMs + 100 };
+    }
     const tieNote = chosen.tiedWith.length > 0 ? ` (policy ${chosen.policy.metadata.name} won a priority tie with ${chosen.tiedWith.join(', ')} by name)` : '';
     const written = await this.write(
       po,
@@ -159,6 +169,7 @@ export class PlacementReconciler {
     this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
     if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
       if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', scheduled.message);
+      else if (scheduled.reason === AWAITING_CLUSTER_HEALTH) context.events.normal(po, scheduled.reason, scheduled.message);
       else context.events.warning(po, scheduled.reason, scheduled.message);
     }
     return {};

@@ -89,7 +89,11 @@ export interface APIEnablement {
  * nameless Cluster is ignored.
  */
 export interface Cluster {
-  readonly metadata: Omit<ObjectMetaLike, 'name'> & { readonly name?: string };
+  readonly metadata: Omit<ObjectMetaLike, 'name'> & {
+    readonly name?: string;
+    /** RFC 3339 (a Date from @kubernetes/client-node's models): tells placement whether it was registered moments ago. */
+    readonly creationTimestamp?: string | Date;
+  };
   readonly spec?: {
     readonly region?: string;
     readonly provider?: string;
