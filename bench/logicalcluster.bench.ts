@@ -44,9 +44,11 @@ const RECORD = process.env.BENCH_RECORD === '1' || (process.env.BENCH_COUNTS ===
  * floor: the objects alone (what the brief compares against). same-requests: a plain client making
  * exactly the operator's requests (the LogicalCluster itself, its finalizer, the objects, the token,
  * the Secret with it, the status), without informers, queues or decisions: what the operator costs
- * beyond the API calls its job consists of.
+ * beyond the API calls its job consists of. contract-floor (only with BENCH_MODES): the least any
+ * implementation of the contract must ask of the apiserver — the same requests with the finalizer
+ * written in the LogicalCluster's create (what the mutating webhook achieves) instead of a patch.
  */
-type Mode = 'operator' | 'operator-heap-cap' | 'operator-webhook' | 'floor' | 'same-requests';
+type Mode = 'operator' | 'operator-heap-cap' | 'operator-webhook' | 'floor' | 'same-requests' | 'contract-floor';
 type OperatorMode = 'operator' | 'operator-heap-cap' | 'operator-webhook';
 const MODES: readonly Mode[] = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? ['floor', 'same-requests', 'operator', 'operator-heap-cap', 'operator-webhook'];
 const isOperator = (mode: Mode): mode is OperatorMode => mode.startsWith('operator');
@@ -220,7 +222,7 @@ async function measureOperator(child: string, count: number, round: number, mode
   });
 }
 
-async function measureFloor(count: number, round: number, mode: 'floor' | 'same-requests'): Promise<Measurement> {
+async function measureFloor(count: number, round: number, mode: 'floor' | 'same-requests' | 'contract-floor'): Promise<Measurement> {
   const objects = Array.from({ length: count }, (_, i) => floorObjects(i));
   return withEnvironment(async (env, client) => {
     const curve: Measurement['curve'] = [];
@@ -235,7 +237,7 @@ async function measureFloor(count: number, round: number, mode: 'floor' | 'same-
         await client.create(Resources.Namespace, namespace);
         await Promise.all(rest.map((o) => client.create(knownResource(o.apiVersion!, o.kind!)!, o)));
       } else {
-        await sameRequests(client, i, namespace, rest);
+        await sameRequests(client, i, namespace, rest, mode === 'contract-floor');
       }
       done++;
     });
@@ -248,11 +250,15 @@ async function measureFloor(count: number, round: number, mode: 'floor' | 'same-
   });
 }
 
-/** The operator's requests for one logical cluster, in its order, from a plain client. */
-async function sameRequests(client: ApiClient, i: number, namespace: KubernetesObject, rest: KubernetesObject[]): Promise<void> {
+/**
+ * The operator's requests for one logical cluster, in its order, from a plain client; with
+ * `finalizerInCreate`, the LogicalCluster is created carrying its finalizer and the patch is skipped.
+ */
+async function sameRequests(client: ApiClient, i: number, namespace: KubernetesObject, rest: KubernetesObject[], finalizerInCreate: boolean): Promise<void> {
   const name = lcName(i);
-  const lc = await client.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name }, spec: SPEC } as KubernetesObject);
-  await client.patch(Resources.LogicalCluster, name, undefined, { metadata: { finalizers: ['canopy.dev/logicalcluster-cleanup'], resourceVersion: lc.metadata?.resourceVersion } }, 'merge');
+  const finalizers = ['canopy.dev/logicalcluster-cleanup'];
+  const lc = await client.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name, ...(finalizerInCreate ? { finalizers } : {}) }, spec: SPEC } as KubernetesObject);
+  if (!finalizerInCreate) await client.patch(Resources.LogicalCluster, name, undefined, { metadata: { finalizers, resourceVersion: lc.metadata?.resourceVersion } }, 'merge');
   await client.create(Resources.Namespace, namespace);
   const secret = rest.find((o) => o.kind === 'Secret')!;
   await Promise.all(
@@ -307,6 +313,7 @@ function summarize(measurements: Measurement[]) {
       count,
       floor: { seconds: r(seconds('floor'), 2), perSecond: r(count / seconds('floor'), 0), controlPlaneCpuMsPerLogicalCluster: cpuPerLc('floor'), runs: of('floor').map((m) => r(m.seconds, 2)) },
       sameRequests: { seconds: r(seconds('same-requests'), 2), controlPlaneCpuMsPerLogicalCluster: cpuPerLc('same-requests'), runs: of('same-requests').map((m) => r(m.seconds, 2)) },
+      ...(of('contract-floor').length > 0 ? { contractFloor: { seconds: r(seconds('contract-floor'), 2), ratio: r(seconds('contract-floor') / seconds('floor'), 2), controlPlaneCpuMsPerLogicalCluster: cpuPerLc('contract-floor'), runs: of('contract-floor').map((m) => r(m.seconds, 2)) } } : {}),
       operator: operatorSide('operator'),
       operatorHeapCap: operatorSide('operator-heap-cap'),
       operatorWebhook: operatorSide('operator-webhook'),
@@ -342,8 +349,10 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(summary, null, 2));
   if (!RECORD) {
     mkdirSync(join(repoRoot, 'bench', 'results', 'raw'), { recursive: true });
-    writeFileSync(join(repoRoot, 'bench', 'results', 'raw', 'logicalcluster-custom.json'), JSON.stringify({ summary, measurements }, null, 2) + '\n');
-    console.log('(custom counts or rounds: not recorded; raw data in bench/results/raw/logicalcluster-custom.json)');
+    const out = process.env.BENCH_OUT ?? join(repoRoot, 'bench', 'results', 'raw', 'logicalcluster-custom.json');
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg().map((x) => r(x)) };
+    writeFileSync(out, JSON.stringify({ benchmark: 'logicalcluster', date: new Date().toISOString(), machine, modes: MODES, concurrency: CONCURRENCY, summary: summary.map(measuredOnly), measurements: measurements.map(({ curve: _curve, ...m }) => m) }, null, 2) + '\n');
+    console.log(`(custom modes, counts or rounds: not recorded in docs; data in ${out})`);
     return;
   }
   const result = {
@@ -362,6 +371,11 @@ async function main(): Promise<void> {
   writeDocs(result);
 }
 
+/** A summary row without the modes that were not run (a custom run's BENCH_MODES). */
+function measuredOnly(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([, v]) => !(typeof v === 'object' && v !== null && 'runs' in v && (v as { runs: unknown[] }).runs.length === 0)));
+}
+
 function writeCsv(measurements: Measurement[]): void {
   const lines = ['count,mode,round,seconds,done,operator_rss_mib,operator_heap_mib'];
   for (const m of measurements) for (const p of m.curve) lines.push(`${m.count},${m.mode},${m.round},${p.t.toFixed(2)},${p.done},${p.rssMiB === undefined ? '' : p.rssMiB.toFixed(1)},${p.heapMiB === undefined ? '' : p.heapMiB.toFixed(1)}`);
@@ -371,7 +385,7 @@ function writeCsv(measurements: Measurement[]): void {
 function writePlot(measurements: Measurement[]): void {
   // The last round of each size: one progress panel per size (every mode), then the operators' RSS.
   const last = (count: number, mode: Mode) => measurements.filter((m) => m.count === count && m.mode === mode).at(-1);
-  const style: Record<Mode, { dash?: string; color: number }> = { operator: { color: 0 }, 'operator-heap-cap': { color: 4, dash: '8,3' }, 'operator-webhook': { color: 3, dash: '4,2' }, 'same-requests': { color: 2, dash: '6,4' }, floor: { color: 1, dash: '2,3' } };
+  const style: Record<Mode, { dash?: string; color: number }> = { operator: { color: 0 }, 'operator-heap-cap': { color: 4, dash: '8,3' }, 'operator-webhook': { color: 3, dash: '4,2' }, 'same-requests': { color: 2, dash: '6,4' }, floor: { color: 1, dash: '2,3' }, 'contract-floor': { color: 5, dash: '1,2' } };
   const counts = [...new Set(measurements.map((m) => m.count))].sort((a, b) => a - b);
   const panels: Panel[] = counts.map((count) => ({
     title: `${count.toLocaleString('en')} logical clusters: % complete`,

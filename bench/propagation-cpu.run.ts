@@ -6,7 +6,13 @@
  * written, then the operator starts; until all are Synced). CPU seconds of
  * etcd, the host apiserver, each member apiserver and this process (the
  * client, or the operator plus the watcher that sees Synced) from /proc.
- * On a machine where every core is busy in both runs, the time ratio follows
+ * After them (the operator stopped), the *contract floor*: a plain client making only the
+ * requests the contract itself requires of any syncer — the same N × 3
+ * member applies, then each PropagatedObject's status (clusters[] and the
+ * Synced condition) written once, 64 objects in flight — timed the same way
+ * (until a watcher sees every one Synced). No implementation can do less, so
+ * its ratio to the raw floor bounds what any syncer can reach here.
+ * On a machine where every core is busy in all runs, the time ratio follows
  * the ratio of total CPU, and this says who adds it.
  *
  *   npx tsx bench/propagation-cpu.run.ts          # N=1000
@@ -65,26 +71,31 @@ try {
   const floorMs = await pool(WORKERS * MEMBERS.length, tasks);
   const floorCpu = since(before);
 
-  const namespace = 'bench';
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
-  await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
-    const name = `app-${i}`;
-    await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace, ...(WITH_FINALIZER ? { finalizers: [FINALIZER] } : {}) }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject });
-    await host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' });
-  }));
   type PO = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
-  const watcher = new Informer<PO>(host, Resources.PropagatedObject, { namespace }, silentLogger());
-  const synced = new Set<string>();
-  let resolve!: () => void;
-  const done = new Promise<void>((r) => (resolve = r));
-  watcher.on((e) => {
-    const name = e.object.metadata?.name ?? '';
-    if (e.type !== 'delete' && e.object.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) synced.add(name);
-    else synced.delete(name);
-    if (synced.size === N) resolve();
-  });
-  watcher.start();
-  await watcher.waitForSync();
+  /** N PropagatedObjects as the syncer finds them (finalizer, placement written) and a watcher that resolves when all are Synced. */
+  const prepare = async (namespace: string) => {
+    await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
+    await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
+      const name = `app-${i}`;
+      await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace, ...(WITH_FINALIZER ? { finalizers: [FINALIZER] } : {}) }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject });
+      await host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' });
+    }));
+    const watcher = new Informer<PO>(host, Resources.PropagatedObject, { namespace }, silentLogger());
+    const synced = new Set<string>();
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    watcher.on((e) => {
+      const name = e.object.metadata?.name ?? '';
+      if (e.type !== 'delete' && e.object.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) synced.add(name);
+      else synced.delete(name);
+      if (synced.size === N) resolve();
+    });
+    watcher.start();
+    await watcher.waitForSync();
+    return { watcher, done };
+  };
+
+  const { watcher, done } = await prepare('bench');
   const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
   registerPropagation(manager, { concurrency: WORKERS, generate: false });
   const session = process.env.PROFILE === '1' ? new Session() : undefined;
@@ -100,11 +111,43 @@ try {
   const syncMs = performance.now() - start;
   const syncCpu = since(before);
   if (session) writeFileSync('/tmp/syncer.cpuprofile', JSON.stringify((await session.post('Profiler.stop')).profile));
+  await watcher.stop();
+  await manager.stop();
+
+  // The contract floor, once the operator has stopped (it would sync these objects too): the member
+  // applies and one status write per object, nothing else.
+  const contract = await prepare('contract');
+  for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'contract' } });
+  before = snapshot();
+  const contractStart = performance.now();
+  await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
+    const name = `app-${i}`;
+    const stored = await Promise.all(clients.map((c) => apply(c, { ...deployment(name), metadata: { name, namespace: 'contract', labels: { app: name } } }, { resource: Resources.Deployment })));
+    const now = new Date().toISOString();
+    await apply(host, {
+      apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace: 'contract' },
+      status: {
+        clusters: MEMBERS.map((cluster, m) => ({ cluster, state: 'Synced', syncedGeneration: 1, observedGeneration: (stored[m] as KubeObject).metadata?.generation ?? 1, replicas: 1, readyReplicas: 0, availableReplicas: 0, lastSyncTime: now })),
+        replicas: MEMBERS.length, readyReplicas: 0,
+        conditions: [
+          { type: 'Synced', status: 'True', reason: 'Synced', message: `applied to ${MEMBERS.join(', ')}`, observedGeneration: 1, lastTransitionTime: now },
+          { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `0 of ${MEMBERS.length} replicas ready`, observedGeneration: 1, lastTransitionTime: now },
+        ],
+      },
+    } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: 'canopy-propagation' });
+  }));
+  await contract.done;
+  const contractMs = performance.now() - contractStart;
+  const contractCpu = since(before);
+  await contract.watcher.stop();
+
   const result = JSON.stringify({
     benchmark: 'propagation-cpu', date: new Date().toISOString(), cpus: cpus().length, objects: N, members: MEMBERS.length, createdWithFinalizer: WITH_FINALIZER,
     floor: { seconds: Number((floorMs / 1000).toFixed(2)), cpuSeconds: floorCpu, coresBusy: Number((floorCpu.total! / (floorMs / 1000)).toFixed(2)) },
+    contractFloor: { seconds: Number((contractMs / 1000).toFixed(2)), cpuSeconds: contractCpu, coresBusy: Number((contractCpu.total! / (contractMs / 1000)).toFixed(2)), ratio: Number((contractMs / floorMs).toFixed(2)), cpuRatio: Number((contractCpu.total! / floorCpu.total!).toFixed(2)) },
     syncer: { seconds: Number((syncMs / 1000).toFixed(2)), cpuSeconds: syncCpu, coresBusy: Number((syncCpu.total! / (syncMs / 1000)).toFixed(2)) },
     ratio: Number((syncMs / floorMs).toFixed(2)),
+    ratioToContractFloor: Number((syncMs / contractMs).toFixed(2)),
     cpuRatio: Number((syncCpu.total! / floorCpu.total!).toFixed(2)),
   });
   console.log(result);
@@ -112,8 +155,6 @@ try {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(`bench/results/propagation-cpu${WITH_FINALIZER ? '' : '-no-finalizer'}.json`, result + '\n');
   }
-  await watcher.stop();
-  await manager.stop();
   host.close();
   for (const c of clients) c.close();
 } finally {

@@ -1,9 +1,11 @@
 /**
  * What one PropagatedObject status write costs the control plane, against a
  * Deployment apply: the unit the syncer's and placement's numbers are made
- * of. A host-only control plane; 500 PropagatedObjects; their status written
- * six times, alternating server-side apply and JSON merge patch (32 in
- * flight); then 500 Deployment applies. Control-plane CPU is kube-apiserver +
+ * of. A host-only control plane; 500 PropagatedObjects embedding their
+ * Deployment (spec.template) and 500 referring to it (spec.sourceRef, as
+ * generated ones do); their status written over twelve rounds, alternating
+ * server-side apply, JSON merge patch, apply over HTTP/2 and apply to the
+ * sourceRef ones (32 in flight); then 500 Deployment applies. Control-plane CPU is kube-apiserver +
  * etcd from /proc.
  *
  *   npx tsx bench/status-write-cost.bench.ts
@@ -38,6 +40,7 @@ try {
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'm' } });
   const dep = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { app: name } }, spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } } });
   await pool(32, Array.from({ length: N }, (_, i) => () => apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, spec: { template: dep(`p${i}`) } } as KubeObject, { resource: Resources.PropagatedObject })));
+  await pool(32, Array.from({ length: N }, (_, i) => () => apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `s${i}`, namespace: 'm' }, spec: { sourceRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `s${i}` } } } as KubeObject, { resource: Resources.PropagatedObject })));
   const status = (i: number, round: number) => ({ placement: [{ cluster: 'eu-1', replicas: 2 + round, reason: 'passed all filters; score 100 (Stability 100); 2 of 3 replica(s) (weight 1)' }, { cluster: 'eu-2', replicas: 1, reason: 'passed all filters; score 100 (Stability 100); 1 of 3 replica(s) (weight 1)' }], conditions: [{ type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${i} round ${round}`, lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] });
   const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, string> } = {};
   await env.host.kubeConfig().applyToHTTPSOptions(tls as never);
@@ -53,8 +56,8 @@ try {
       request.on('error', reject);
       request.end(JSON.stringify(body));
     });
-  for (let round = 0; round < 9; round++) {
-    const mode = (['apply', 'merge', 'apply-h2'] as const)[round % 3]!;
+  for (let round = 0; round < 12; round++) {
+    const mode = (['apply', 'merge', 'apply-h2', 'apply (spec.sourceRef)'] as const)[round % 4]!;
     if (mode === 'apply-h2') {
       const c0 = cpu();
       const ms = await pool(32, Array.from({ length: N }, (_, i) => () =>
@@ -64,8 +67,8 @@ try {
     }
     const c0 = cpu();
     const ms = await pool(32, Array.from({ length: N }, (_, i) => () =>
-      mode === 'apply'
-        ? apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `p${i}`, namespace: 'm' }, status: status(i, round) } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: 'x-placement' })
+      mode !== 'merge'
+        ? apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `${mode === 'apply' ? 'p' : 's'}${i}`, namespace: 'm' }, status: status(i, round) } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: 'x-placement' })
         : host.patch(Resources.PropagatedObject, `p${i}`, 'm', { status: status(i, round) }, 'merge', { subresource: 'status' })));
     report(mode, ms, cpu() - c0);
   }
