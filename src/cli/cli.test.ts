@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Snapshot } from './snapshot.js';
 import { renderTree } from './tree.js';
+import { explainCommand } from './explain-command.js';
 import { findPropagatedObject, renderExplain } from './explain.js';
 import { ifLabelRemoved, whoRunsWhere } from './queries.js';
 
@@ -60,6 +61,17 @@ describe('kubectl-canopy', () => {
     expect(text).to.contain('policy: pci');
     expect(text).to.contain('eu-1 2 replica(s): passed all filters');
     expect(text).to.contain('eu-2: [ClusterSelector] policy clusterSelector requires compliance/pci=true');
+  });
+
+  it("explain takes kubectl's KIND/NAME form: a plain object's kind, or the PropagatedObject itself", () => {
+    for (const target of ['deployment/web', 'deployments/web', 'Deployment/web', 'deployments.apps/web', 'propagatedobject/web-deployment', 'pobj/web-deployment']) {
+      expect(explainCommand(snapshot, 'shop', target), target).to.contain('(PropagatedObject web-deployment)');
+    }
+    expect(explainCommand(snapshot, 'shop', 'configmap/web')).to.contain('nothing placed as shop/configmap/web');
+    const ingress = { ...snapshot.objects[0]!, metadata: { name: 'edge-ingress', namespace: 'shop' }, spec: { template: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'edge' } } } };
+    const withIngress = { ...snapshot, objects: [...snapshot.objects, ingress] } as Snapshot;
+    for (const target of ['ingress/edge', 'ingresses/edge', 'ingresses.networking.k8s.io/edge']) expect(explainCommand(withIngress, 'shop', target), target).to.contain('(PropagatedObject edge-ingress)');
+    expect(explainCommand(snapshot, 'shop', 'propagatedobject/web')).to.contain('nothing placed');
   });
 
   it('who-runs-where: objects on clusters matching a selector, with their workspace', () => {

@@ -31,7 +31,7 @@ export function buildProgram(out: (text: string) => void = (t) => process.stdout
 
   program
     .command('explain <name>')
-    .description('where an object runs and why, where it does not and why (a PropagatedObject, or a plain object it was generated for)')
+    .description('where an object runs and why, where it does not and why: NAME or KIND/NAME of a plain object (deployment/web), or of the PropagatedObject itself (propagatedobject/web-deployment)')
     .option('-n, --namespace <ns>', 'namespace of the object', 'default')
     .option('--kind <kind>', 'kind of the plain object, when names are ambiguous')
     .action(async (name: string, options: { namespace: string; kind?: string }) => out(explainCommand(await loadSnapshot(kubeConfig(), options.namespace), options.namespace, name, options.kind)));
