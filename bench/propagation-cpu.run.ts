@@ -31,6 +31,7 @@ import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type Kube
 import { installCrds } from '../src/dev/manifests.js';
 import { registerMembers } from '../src/dev/register.js';
 import { FINALIZER } from '../src/reconcilers/propagation/names.js';
+import { SYNCER_FIELD_MANAGER } from '../src/reconcilers/propagation/host.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';
 import { treeCpuSeconds } from './apiserver-metrics.js';
 import { deployment } from './propagation-failover.js';
@@ -134,7 +135,7 @@ try {
           { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `0 of ${MEMBERS.length} replicas ready`, observedGeneration: 1, lastTransitionTime: now },
         ],
       },
-    } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: 'canopy-propagation' });
+    } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER });
   }));
   await contract.done;
   const contractMs = performance.now() - contractStart;

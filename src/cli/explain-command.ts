@@ -1,8 +1,13 @@
+import { propagatedObjectCustomResourceDefinition } from '../crds/propagatedobject.js';
 import { findPropagatedObject, renderExplain } from './explain.js';
 import type { Snapshot } from './snapshot.js';
 
-/** Names kubectl users type for the PropagatedObject itself (`kind/name` form). */
-const PROPAGATED_OBJECT_NAMES = new Set(['propagatedobject', 'propagatedobjects', 'pobj', 'propagatedobject.canopy.dev', 'propagatedobjects.canopy.dev']);
+/** Names kubectl users type for the PropagatedObject itself (`kind/name` form): the CRD's names, bare or group-qualified. */
+const PROPAGATED_OBJECT_NAMES = (() => {
+  const { group, names } = propagatedObjectCustomResourceDefinition.spec;
+  const bare = [names.plural, names.singular, ...names.shortNames];
+  return new Set([...bare, ...bare.map((n) => `${n}.${group}`)]);
+})();
 
 /**
  * `explain NAME [--kind K]`, or kubectl's `explain KIND/NAME`: a plain object's

@@ -41,6 +41,8 @@ export const ScheduledReasons = {
   Unschedulable: 'Unschedulable',
   /** The object asks for a cluster that policy forbids. */
   Invalid: 'Invalid',
+  /** A first decision waits for the first health probe of a newly registered cluster it would choose. */
+  AwaitingClusterHealth: 'AwaitingClusterHealth',
 } as const;
 
 /** Any Kubernetes object, kept verbatim apart from its metadata (which the apiserver validates). */

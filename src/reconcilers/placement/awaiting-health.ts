@@ -15,9 +15,6 @@
 import { schedule, type ScheduleOptions } from './engine.js';
 import type { Cluster, ScheduleInput } from './types.js';
 
-/** The Scheduled condition's reason while a first decision waits. */
-export const AWAITING_CLUSTER_HEALTH = 'AwaitingClusterHealth';
-
 /** How long after a Cluster's creation a first decision may wait for its first probe. */
 export const FIRST_PROBE_GRACE_MS = 15_000;
 

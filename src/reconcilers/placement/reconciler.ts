@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Cluster as ClusterObject } from '../../crds/cluster.js';
 import type { Condition } from '../../crds/common.js';
 import type { PlacementPolicy as PolicyObject } from '../../crds/placementpolicy.js';
-import type { PropagatedObject } from '../../crds/propagatedobject.js';
+import { ScheduledReasons, type PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
 import { findCondition, setConditions } from '../../controllers/conditions.js';
 import {
@@ -19,7 +19,7 @@ import {
   type Request,
 } from '../../controllers/index.js';
 import { selectPolicy } from '../propagation/select-policy.js';
-import { AWAITING_CLUSTER_HEALTH, awaitedClusters, awaitingMessage } from './awaiting-health.js';
+import { awaitedClusters, awaitingMessage } from './awaiting-health.js';
 import { schedule } from './engine.js';
 import type { PluginRegistry } from './registry.js';
 import { askPolicyEngine } from './policy-engine-client.js';
@@ -114,7 +114,7 @@ export class PlacementReconciler {
     const result = schedule(input, options);
     const awaited = awaitedClusters(input, options);
     if (awaited) {
-      const waiting = { status: 'False' as const, reason: AWAITING_CLUSTER_HEALTH, message: awaitingMessage(awaited) };
+      const waiting = { status: 'False' as const, reason: ScheduledReasons.AwaitingClusterHealth, message: awaitingMessage(awaited) };
       const held = await this.write(po, { policy: chosen.policy.metadata.name, placement: [], excluded: result.excluded }, waiting, context);
       // The clusters' first probes wake this object anyway; the requeue bounds the wait.
       return { ...held, requeueAfter: awaited.waitMs + 100 };
@@ -169,7 +169,7 @@ export class PlacementReconciler {
     this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
     if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
       if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', scheduled.message);
-      else if (scheduled.reason === AWAITING_CLUSTER_HEALTH) context.events.normal(po, scheduled.reason, scheduled.message);
+      else if (scheduled.reason === ScheduledReasons.AwaitingClusterHealth) context.events.normal(po, scheduled.reason, scheduled.message);
       else context.events.warning(po, scheduled.reason, scheduled.message);
     }
     return {};
