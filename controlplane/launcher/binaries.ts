@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LaunchError } from './errors.js';
 
-/** The binaries the launcher needs; build.sh produces all of them. */
-export const CONTROL_PLANE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kubectl', 'etcd', 'supervise', 'helm'] as const;
+/** The binaries the local environment runs; `build.sh` without arguments produces them. */
+export const CONTROL_PLANE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'supervise', 'kwok'] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
+
+/** Tools built only when something first asks for them (`build.sh helm`), so the first `npm start` never waits on them. */
+export const ON_DEMAND_TOOLS = ['helm', 'opa'] as const;
+export type OnDemandTool = (typeof ON_DEMAND_TOOLS)[number];
 
 const controlplaneDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(controlplaneDir, '..');
@@ -19,18 +23,35 @@ export const repoRoot = resolve(controlplaneDir, '..');
 export async function ensureBinaries(options: { quiet?: boolean } = {}): Promise<string> {
   const override = process.env.CANOPY_CONTROLPLANE_BIN;
   if (override) {
-    assertBinariesPresent(override);
+    assertBinariesPresent(override, CONTROL_PLANE_BINARIES);
     return override;
   }
-  const binDir = await runBuildScript(options.quiet ?? false);
-  assertBinariesPresent(binDir);
-  linkIntoRepo(binDir);
+  const binDir = await runBuildScript([], options.quiet ?? false);
+  assertBinariesPresent(binDir, CONTROL_PLANE_BINARIES);
+  linkIntoRepo(binDir, CONTROL_PLANE_BINARIES);
   return binDir;
 }
 
-function runBuildScript(quiet: boolean): Promise<string> {
+/**
+ * The path of an on-demand tool (helm, opa), building it on first use into
+ * the same cache as the control plane. CANOPY_CONTROLPLANE_BIN, when set,
+ * must already hold it.
+ */
+export async function ensureTool(tool: OnDemandTool, options: { quiet?: boolean } = {}): Promise<string> {
+  const override = process.env.CANOPY_CONTROLPLANE_BIN;
+  if (override) {
+    assertBinariesPresent(override, [tool]);
+    return join(override, tool);
+  }
+  const binDir = await runBuildScript([tool], options.quiet ?? false);
+  assertBinariesPresent(binDir, [tool]);
+  linkIntoRepo(binDir, [tool]);
+  return join(binDir, tool);
+}
+
+function runBuildScript(targets: readonly string[], quiet: boolean): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(controlplaneDir, 'build.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(controlplaneDir, 'build.sh'), ...targets], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderrTail = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -48,17 +69,22 @@ function runBuildScript(quiet: boolean): Promise<string> {
   });
 }
 
-function assertBinariesPresent(binDir: string): void {
-  const missing = CONTROL_PLANE_BINARIES.filter((b) => !existsSync(join(binDir, b)));
+function assertBinariesPresent(binDir: string, binaries: readonly string[]): void {
+  const missing = binaries.filter((b) => !existsSync(join(binDir, b)));
   if (missing.length > 0) {
-    throw new LaunchError(`control-plane binaries missing in ${binDir}: ${missing.join(', ')}; run npm run controlplane:build`);
+    throw new LaunchError(`control-plane binaries missing in ${binDir}: ${missing.join(', ')}; run npm run controlplane:build -- ${missing.join(' ')}`);
   }
 }
 
 /** `.canopy/bin/<tool>` is the documented, stable place to find the binaries. */
-function linkIntoRepo(binDir: string): void {
+function linkIntoRepo(binDir: string, binaries: readonly string[]): void {
   const linkDir = join(repoRoot, '.canopy', 'bin');
   mkdirSync(linkDir, { recursive: true });
-  for (const existing of readdirSync(linkDir)) rmSync(join(linkDir, existing), { force: true });
-  for (const binary of CONTROL_PLANE_BINARIES) symlinkSync(join(binDir, binary), join(linkDir, binary));
+  for (const existing of readdirSync(linkDir)) {
+    // Links into an older build (other pins) go; on-demand tools of this build stay linked.
+    const path = join(linkDir, existing);
+    const intoThisBuild = lstatSync(path).isSymbolicLink() && dirname(readlinkSync(path)) === binDir;
+    if (binaries.includes(existing) || !intoThisBuild) rmSync(path, { force: true });
+  }
+  for (const binary of binaries) symlinkSync(join(binDir, binary), join(linkDir, binary));
 }

@@ -1,12 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries } from './binaries.js';
 import { LaunchError } from './errors.js';
 import { httpsGet } from './http.js';
 import { kubeConfigFor, kubeconfigYaml } from './kubeconfig.js';
+import { createNodes, DEFAULT_NODE_POOL, fakeNodes, type NodePoolSpec } from './nodes.js';
 import { freePort, portInUse } from './ports.js';
 import { ManagedProcess } from './process.js';
 import { waitUntil } from './wait.js';
@@ -20,6 +22,8 @@ export interface MemberSpec {
   readonly region: string;
   readonly provider: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The member's fake Nodes (default DEFAULT_NODE_POOL: 3 × 4 CPU / 16 GiB, one per zone). */
+  readonly nodes?: NodePoolSpec;
 }
 
 /** Three members shaped like real regions: one on-prem PCI site in the EU, two clouds. */
@@ -38,9 +42,17 @@ export interface LocalEnvironmentOptions {
   readonly kubeconfigDir?: string;
   /** Run kube-controller-manager per cluster (namespace deletion, GC, Deployments); default true. */
   readonly controllerManager?: boolean;
+  /**
+   * Give every member Nodes and pods that run: kube-scheduler plus kwok (a
+   * fake kubelet for every Node) and the member's fake Nodes; default true.
+   * Needs the controller manager.
+   */
+  readonly nodes?: boolean;
   /** How long one cluster may take to become ready; default 120 s. */
   readonly readyTimeoutMs?: number;
   readonly quiet?: boolean;
+  /** Called with one line per component once it is up (npm start shows them). */
+  readonly progress?: (line: string) => void;
   /** Fixed port for the host apiserver (default: any free port). */
   readonly hostPort?: number;
 }
@@ -53,7 +65,11 @@ interface SharedFiles {
   readonly readyTimeoutMs: number;
 }
 
-/** The controllers the local clusters need: no nodes, no cloud, no pods ever run. */
+/**
+ * The controllers the local clusters need. Workloads run on kwok's fake nodes,
+ * so the workload controllers are here; the node-lifecycle and cloud ones are
+ * not (no kubelet heartbeats to judge, no cloud).
+ */
 const CONTROLLERS = [
   'namespace-controller',
   'garbage-collector-controller',
@@ -62,17 +78,31 @@ const CONTROLLERS = [
   'root-ca-certificate-publisher-controller',
   'deployment-controller',
   'replicaset-controller',
+  'statefulset-controller',
+  'daemonset-controller',
+  'job-controller',
+  'cronjob-controller',
+  'ttl-after-finished-controller',
+  'pod-garbage-collector-controller',
   'resourcequota-controller',
   // Aggregated ClusterRoles (Canopy's own operator role is one).
   'clusterrole-aggregation-controller',
 ].join(',');
 
-/** One kube-apiserver (+ optional kube-controller-manager) sharing the environment's etcd. */
+/** Stages that make kwok behave like a fast kubelet (see the file's header). */
+const KWOK_STAGES = join(dirname(fileURLToPath(import.meta.url)), 'kwok-stages.yaml');
+
+/**
+ * One kube-apiserver (+ optional kube-controller-manager) sharing the
+ * environment's etcd; a member also runs kube-scheduler and kwok over its fake Nodes.
+ */
 export class ClusterHandle {
   readonly server: string;
   readonly kubeconfigPath: string;
   private readonly apiServer: ManagedProcess;
   private readonly controllerManager: ManagedProcess | undefined;
+  private readonly scheduler: ManagedProcess | undefined;
+  private readonly kwok: ManagedProcess | undefined;
 
   constructor(
     readonly name: string,
@@ -82,6 +112,7 @@ export class ClusterHandle {
     private readonly dir: string,
     private readonly shared: SharedFiles,
     withControllerManager: boolean,
+    withNodes: boolean,
   ) {
     this.server = `https://127.0.0.1:${port}`;
     this.kubeconfigPath = join(dir, 'admin.kubeconfig');
@@ -136,6 +167,32 @@ export class ClusterHandle {
           ],
         })
       : undefined;
+    const runsNodes = withControllerManager && withNodes && role === 'member';
+    this.scheduler = runsNodes
+      ? new ManagedProcess({
+          label: `kube-scheduler (${name})`,
+          binDir: shared.binDir,
+          binary: 'kube-scheduler',
+          logFile: join(dir, 'kube-scheduler.log'),
+          args: [`--kubeconfig=${this.kubeconfigPath}`, '--secure-port=0', '--leader-elect=false', '--kube-api-qps=200', '--kube-api-burst=400', '--v=1'],
+        })
+      : undefined;
+    this.kwok = runsNodes
+      ? new ManagedProcess({
+          label: `kwok (${name})`,
+          binDir: shared.binDir,
+          binary: 'kwok',
+          logFile: join(dir, 'kwok.log'),
+          args: [
+            `--kubeconfig=${this.kubeconfigPath}`,
+            `--config=${KWOK_STAGES}`,
+            // Every Node of the member is fake: kwok is the kubelet of all of them.
+            '--manage-all-nodes=true',
+            '--cidr=10.244.0.0/16',
+            '--node-ip=127.0.0.1',
+          ],
+        })
+      : undefined;
   }
 
   /** PEM bundle that verifies this apiserver (its self-signed cert file carries the CA). */
@@ -154,12 +211,24 @@ export class ClusterHandle {
     return body;
   }
 
+  /** What this cluster runs, for progress lines: "kube-apiserver, kube-scheduler, kwok (3 nodes × 4 CPU / 16Gi)". */
+  get components(): string {
+    const parts = ['kube-apiserver'];
+    if (this.controllerManager) parts.push('kube-controller-manager');
+    if (this.scheduler) parts.push('kube-scheduler');
+    if (this.kwok) {
+      const pool = { ...DEFAULT_NODE_POOL, ...this.member?.nodes };
+      parts.push(`kwok (${pool.count} nodes × ${pool.cpu} CPU / ${pool.memory})`);
+    }
+    return parts.join(', ');
+  }
+
   get apiServerRunning(): boolean {
     return this.apiServer.running;
   }
 
   get processIds(): number[] {
-    return [this.apiServer.pid, this.controllerManager?.pid].filter((p): p is number => p !== undefined);
+    return [this.apiServer.pid, this.controllerManager?.pid, this.scheduler?.pid, this.kwok?.pid].filter((p): p is number => p !== undefined);
   }
 
   token(user: string): string {
@@ -182,17 +251,23 @@ export class ClusterHandle {
     return kubeConfigFor({ clusterName: this.name, server: this.server, caPem: this.caPem, userName: user, token: this.token(user) });
   }
 
-  /** Starts kube-apiserver and waits for /readyz; then kube-controller-manager. */
+  /** Starts kube-apiserver and waits for /readyz; then kube-controller-manager, and on a member its Nodes, kube-scheduler and kwok. */
   async startApiServer(): Promise<void> {
     this.apiServer.start();
     await this.waitReady();
     writeFileSync(this.kubeconfigPath, this.kubeconfigYaml());
     this.controllerManager?.start();
+    if (this.kwok && this.member) {
+      // Nodes first, so the scheduler's first look already finds them (idempotent after a restart).
+      await createNodes(this.kubeConfig(), fakeNodes(this.name, this.member.region, this.member.nodes));
+      this.scheduler?.start();
+      this.kwok.start();
+    }
   }
 
-  /** Stops kube-apiserver (and its controller manager), as an outage would. */
+  /** Stops kube-apiserver and everything that talks to it, as an outage would. */
   async stopApiServer(): Promise<void> {
-    await this.controllerManager?.stop();
+    await Promise.all([this.kwok?.stop(), this.scheduler?.stop(), this.controllerManager?.stop()]);
     await this.apiServer.stop();
   }
 
@@ -282,21 +357,29 @@ export class LocalEnvironment {
       { mode: 0o600 },
     );
 
+    const progress = options.progress ?? (() => undefined);
+    const began = Date.now();
+    const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
     const etcd = await startEtcd(binDir, stateDir);
+    progress(`etcd ready (${elapsed()})`);
     const shared: SharedFiles = { binDir, tokensFile, tokens, etcdUrl: etcd.url, readyTimeoutMs: options.readyTimeoutMs ?? 120_000 };
     const withKcm = options.controllerManager ?? true;
+    const withNodes = options.nodes ?? true;
     const makeCluster = async (name: string, role: 'host' | 'member', member?: MemberSpec) => {
       const dir = join(stateDir, 'clusters', name);
       mkdirSync(dir, { recursive: true });
       const port = role === 'host' && options.hostPort !== undefined ? options.hostPort : await freePort();
-      return new ClusterHandle(name, role, member, port, dir, shared, withKcm);
+      return new ClusterHandle(name, role, member, port, dir, shared, withKcm, withNodes);
     };
     const host = await makeCluster('host', 'host');
     const members: ClusterHandle[] = [];
     for (const spec of options.members ?? DEFAULT_MEMBERS) members.push(await makeCluster(spec.name, 'member', spec));
     const env = new LocalEnvironment(host, members, binDir, stateDir, etcd.process, removeStateOnStop);
     try {
-      await Promise.all(env.clusters.map((c) => c.startApiServer()));
+      await Promise.all(env.clusters.map(async (c) => {
+        await c.startApiServer();
+        progress(`${c.name}: ${c.components} ready (${elapsed()})`);
+      }));
       if (options.kubeconfigDir) {
         mkdirSync(options.kubeconfigDir, { recursive: true });
         for (const c of env.clusters) writeFileSync(join(options.kubeconfigDir, `${c.name}.kubeconfig`), c.kubeconfigYaml(), { mode: 0o600 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from '../../controlplane/launcher/index.js';
+import { ensureTool, repoRoot } from '../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from './env.js';
 import { hostAdmin } from './wait.js';
 import { Resources } from '../../src/controllers/index.js';
@@ -31,8 +31,11 @@ function dryRunApply(kubectl: string, kubeconfig: string, manifest: string): Pro
 
 describe('Helm chart (e2e)', () => {
   const namespace = uniqueName('canopy-chart');
+  let helm = '';
 
-  before(async () => {
+  before(async function () {
+    this.timeout(15 * 60_000); // helm is built on first use (minutes on a cold Go cache)
+    helm = await ensureTool('helm', { quiet: true });
     await hostAdmin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   });
   after(async () => {
@@ -41,7 +44,7 @@ describe('Helm chart (e2e)', () => {
 
   it('renders with helm and every object passes the real apiserver (server-side dry run)', async () => {
     const env = testEnv();
-    const { stdout } = await run(join(env.binDir, 'helm'), ['template', 'canopy', join(repoRoot, 'charts', 'canopy'), '--namespace', namespace, '--include-crds', '--kube-version', 'v1.35.4']);
+    const { stdout } = await run(helm, ['template', 'canopy', join(repoRoot, 'charts', 'canopy'), '--namespace', namespace, '--include-crds', '--kube-version', 'v1.35.4']);
     const objects = parseAllDocuments(stdout).map((d) => d.toJSON() as Rendered | null).filter((o): o is Rendered => o !== null);
     const kinds = objects.map((o) => o.kind);
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).to.have.length(5);
@@ -61,7 +64,7 @@ describe('Helm chart (e2e)', () => {
   });
 
   it('lints clean', async () => {
-    const { stdout } = await run(join(testEnv().binDir, 'helm'), ['lint', join(repoRoot, 'charts', 'canopy')]);
+    const { stdout } = await run(helm, ['lint', join(repoRoot, 'charts', 'canopy')]);
     expect(stdout).to.contain('0 chart(s) failed');
   });
 });

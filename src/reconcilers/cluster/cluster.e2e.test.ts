@@ -57,8 +57,10 @@ describe('Cluster health (e2e)', () => {
       expect(cluster.status?.lastProbeTime).to.be.a('string');
       const apps = cluster.status?.apiEnablements?.find((a) => a.groupVersion === 'apps/v1');
       expect(apps?.resources).to.include('Deployment');
-      // No nodes on the local members: allocatable falls back to spec.capacity.
-      expect(cluster.status?.allocatable).to.deep.equal(cluster.spec.capacity);
+      // Allocatable is the sum over the member's Nodes (kwok's, 3 × 4 CPU / 16Gi / 110 pods), not spec.capacity.
+      const nodes = await ApiClient.for(member.kubeConfig()).listAll<KubeObject & { status?: { allocatable?: Record<string, string> } }>({ apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false });
+      expect(nodes.map((n) => n.status?.allocatable)).to.deep.equal([1, 2, 3].map(() => ({ cpu: '4', memory: '16Gi', pods: '110' })));
+      expect(cluster.status?.allocatable).to.deep.equal({ cpu: '12', memory: '48Gi', pods: '330' });
     }
   });
 
