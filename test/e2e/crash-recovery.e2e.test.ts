@@ -25,7 +25,6 @@ import { installCrds } from '../../src/dev/manifests.js';
 import { registerMembers } from '../../src/dev/register.js';
 import { labelledObjects, tenantKubeConfig, type LogicalClusterState } from '../../src/reconcilers/logicalcluster/e2e-support.js';
 import { condition, type PropagatedObjectView } from '../../src/reconcilers/propagation/testing/e2e.js';
-import { PodSimulator } from '../../src/reconcilers/propagation/testing/pod-simulator.js';
 import { copies as inheritedCopies, roleBinding } from '../../src/reconcilers/workspace/e2e-support.js';
 
 const COUNT = 40;
@@ -92,7 +91,6 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
   let host: ApiClient;
   let members: Map<string, ApiClient>;
   const running: OperatorProcess[] = [];
-  const simulators: PodSimulator[] = [];
 
   const logicalClusters = async (): Promise<LogicalClusterState[]> =>
     (await host.listAll<LogicalClusterState>(Resources.LogicalCluster)).filter((lc) => lc.metadata.name?.startsWith('crash-lc-'));
@@ -110,20 +108,14 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
     await registerMembers(env.host.kubeConfig(), env.members);
     host = new ApiClient(env.host.kubeConfig());
     members = new Map(MEMBERS.map((m) => [m, new ApiClient(env.cluster(m).kubeConfig())]));
-    // The kubelet's part, so replicas report Ready: a placement that changes while clusters are still
-    // being probed (the first process places before every new Cluster has reported) hands over as soon
-    // as the replacement is Ready instead of after the handover timeout.
-    for (const m of MEMBERS) {
-      const simulator = new PodSimulator(env.cluster(m).kubeConfig(), APPS);
-      await simulator.start();
-      simulators.push(simulator);
-    }
+    // Each member runs kube-scheduler and kwok, so replicas report Ready: a placement that changes while
+    // clusters are still being probed (the first process places before every new Cluster has reported)
+    // hands over as soon as the replacement is Ready instead of after the handover timeout.
   });
 
   after(async function () {
     this.timeout(120_000);
     for (const operator of running) if (operator.child.exitCode === null) operator.child.kill('SIGKILL');
-    for (const simulator of simulators) simulator.stop();
     host?.close();
     for (const client of members?.values() ?? []) client.close();
     await env?.stop();

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import { apply, Resources, type KubeObject } from '../../controllers/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { PodSimulator } from './testing/pod-simulator.js';
 import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
 
 type ClusterView = KubeObject & { spec?: { probeIntervalSeconds?: number; failoverAfterSeconds?: number; taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } };
 type DeploymentView = KubeObject & { spec?: { replicas?: number } };
 
-const MEMBERS = ['eu-1', 'eu-2', 'us-1'];
 
 /**
  * Failover with the shared operator's cluster, placement and propagation
@@ -28,7 +26,6 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
   const spread = uniqueName('spread');
   const solo = uniqueName('solo');
   const gone = uniqueName('gone');
-  const simulators: PodSimulator[] = [];
   let saved: { probeIntervalSeconds?: number; failoverAfterSeconds?: number } = {};
   const getPo = (name: string) => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, ns);
   const onMember = (cluster: string, name: string) => client(cluster).tryGet<DeploymentView>(Deployments, name, ns);
@@ -50,11 +47,6 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
       metadata: { name: soloPolicy },
       spec: { priority: 500, resourceSelectors: selector('solo'), clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 'us-1' } }, failover: { enabled: true, tolerationSeconds: 0 } },
     } as KubeObject);
-    for (const m of MEMBERS) {
-      const sim = new PodSimulator(testEnv().cluster(m).kubeConfig(), ns);
-      await sim.start();
-      simulators.push(sim);
-    }
     for (const [name, replicas, label] of [[spread, 4, 'spread'], [solo, 1, 'solo'], [gone, 1, 'solo']] as const) {
       const d = deployment(name, replicas, { failover: label });
       await apply(client('host'), { ...d, metadata: { ...d.metadata, namespace: ns } });
@@ -69,7 +61,6 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
     const us1 = testEnv().cluster('us-1');
     if (!us1.apiServerRunning) await us1.startApiServer();
     await client('host').patch(Resources.Cluster, 'us-1', undefined, { spec: { probeIntervalSeconds: saved.probeIntervalSeconds ?? null, failoverAfterSeconds: saved.failoverAfterSeconds ?? null } }, 'merge');
-    for (const s of simulators) s.stop();
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, spreadPolicy);
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, soloPolicy);
     await removeTenant(tenant);

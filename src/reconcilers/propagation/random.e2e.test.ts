@@ -7,16 +7,15 @@
  * copies that an independent model, written here from the two policies
  * alone, derives from the final Deployments (with their replicas and image),
  * each selected Deployment's PropagatedObject must be Synced, and no other
- * PropagatedObject may be left. Pods are made Ready by a PodSimulator, so a
- * copy that moves hands over as soon as its replacement is Ready rather than
- * after the handover timeout.
+ * PropagatedObject may be left. The members' pods are scheduled by
+ * kube-scheduler and made Ready by kwok, so a copy that moves hands over as
+ * soon as its replacement is Ready rather than after the handover timeout.
  */
 import { expect } from 'chai';
 import { mulberry32 } from '../../../test/support/random.js';
-import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { uniqueName } from '../../../test/e2e/env.js';
 import { apply, isNotFound, Resources, type KubeObject } from '../../controllers/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { PodSimulator } from './testing/pod-simulator.js';
 import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
 
 type Route = 'even' | 'eu' | 'none';
@@ -55,7 +54,6 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
   let tenant: { namespace: string; workspace: string };
   const policies = [uniqueName('even'), uniqueName('eu')];
   const world = new Map<string, Desired>();
-  const simulators: PodSimulator[] = [];
   const objectName = (n: string) => `rnd-${n}`;
   /** A policy for the tenant's Deployments labelled `route=<route>`. */
   const routePolicy = (name: string, route: Route, placement: Record<string, unknown>): KubeObject =>
@@ -63,7 +61,8 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name },
-      spec: { priority: 600, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route } } }], ...placement },
+      // No deselection grace: the model removes a deselected Deployment's copies at once (the grace has its own suite).
+      spec: { priority: 600, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route } } }], deselectionGraceSeconds: 0, ...placement },
     }) as KubeObject;
   const euPolicy = (): KubeObject => routePolicy(policies[1]!, 'eu', { clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } }, replicas: { strategy: 'Duplicate' } });
 
@@ -71,13 +70,6 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
     tenant = await tenantNamespace('rnd');
     await apply(client('host'), routePolicy(policies[0]!, 'even', { replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'us-1', weight: 1 }] } }));
     await apply(client('host'), euPolicy());
-    // The kubelet's part: a copy moving to another cluster leaves the old one in place until the new
-    // one has Ready replicas (or the handover timeout passes), so pods must become Ready.
-    for (const m of MEMBERS) {
-      const sim = new PodSimulator(testEnv().cluster(m).kubeConfig(), tenant.namespace);
-      await sim.start();
-      simulators.push(sim);
-    }
     // Earlier suites stop and taint members; the model assumes all three Ready and untainted.
     await eventually('every member Ready and untainted', async () => {
       const clusters = await client('host').listAll<KubeObject & { spec?: { taints?: unknown[] }; status?: { conditions?: Array<{ type: string; status: string }> } }>(Resources.Cluster);
@@ -90,7 +82,6 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
   });
 
   after(async () => {
-    for (const s of simulators) s.stop();
     for (const name of NAMES) await deleteIgnoringMissing('host', Deployments, objectName(name), tenant.namespace);
     for (const policy of policies) await deleteIgnoringMissing('host', Resources.PlacementPolicy, policy);
     await removeTenant(tenant);

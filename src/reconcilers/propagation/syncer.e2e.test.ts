@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { apply, Resources, type KubeObject } from '../../controllers/index.js';
-import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { PodSimulator } from './testing/pod-simulator.js';
+import { uniqueName } from '../../../test/e2e/env.js';
 import {
   client,
   condition,
@@ -18,7 +17,7 @@ import {
 
 type DeploymentView = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } }; status?: { replicas?: number } };
 
-const MEMBERS = ['eu-1', 'eu-2', 'us-1'];
+type PodView = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } };
 const image = (d: DeploymentView | undefined) => d?.spec?.template?.spec?.containers?.[0]?.image;
 
 /**
@@ -29,16 +28,16 @@ const image = (d: DeploymentView | undefined) => d?.spec?.template?.spec?.contai
  * member, brings its ConfigMap and the tenant's RBAC along, and leaves
  * every member when it stops matching the policy.
  *
- * The members run kube-controller-manager, so Deployments really create
- * ReplicaSets and Pods; a PodSimulator plays the kubelet (binds pods and
- * reports them Ready), so ready counts come from the real controllers.
+ * The members run kube-controller-manager, kube-scheduler and kwok, so
+ * Deployments really create ReplicaSets and Pods, the scheduler binds them to
+ * the member's Nodes and kwok reports them Running and Ready: ready counts
+ * come from the real components.
  */
 describe('propagation: syncing PropagatedObjects to member clusters (e2e)', function () {
   this.timeout(180_000);
   let tenant: { namespace: string; workspace: string };
   let ns: string;
   const policy = uniqueName('divide-3-1');
-  const simulators: PodSimulator[] = [];
   const web = uniqueName('web');
   const po = `${web}-deployment`;
   const getPo = () => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, po, ns);
@@ -55,13 +54,10 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
         priority: 500,
         resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { placement: 'divide' } } }],
         replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 3 }, { cluster: 'us-1', weight: 1 }] },
+        // Copies go as soon as the object stops matching (the grace itself is tested with the deselection suite).
+        deselectionGraceSeconds: 0,
       },
     } as KubeObject);
-    for (const m of MEMBERS) {
-      const sim = new PodSimulator(testEnv().cluster(m).kubeConfig(), ns);
-      await sim.start();
-      simulators.push(sim);
-    }
     // The tenant's configuration and the RBAC a LogicalCluster would have materialised in its namespace.
     await apply(client('host'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: ns }, data: { GREETING: 'hello' } } as KubeObject);
     await apply(client('host'), {
@@ -77,7 +73,6 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
   });
 
   after(async () => {
-    for (const s of simulators) s.stop();
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, policy);
     await removeTenant(tenant);
   });
@@ -95,6 +90,14 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
     for (const [cluster, replicas] of [['eu-1', 6], ['us-1', 2]] as const) {
       const sets = await client(cluster).list<KubeObject & { spec?: { replicas?: number } }>(ReplicaSets, { namespace: ns, labelSelector: `app=${web}` });
       expect(sets.items.map((rs) => rs.spec?.replicas), `ReplicaSets on ${cluster}`).to.deep.equal([replicas]);
+      // kube-scheduler bound every pod to one of the member's own Nodes, and kwok reports it Running and Ready.
+      const pods = await client(cluster).list<PodView>(Resources.Pod, { namespace: ns, labelSelector: `app=${web}` });
+      expect(pods.items, `pods on ${cluster}`).to.have.length(replicas);
+      for (const pod of pods.items) {
+        expect(pod.spec?.nodeName, `node of ${pod.metadata?.name}`).to.match(new RegExp(`^${cluster}-node-\\d+$`));
+        expect(pod.status?.phase).to.equal('Running');
+        expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
+      }
     }
     expect(ready.status?.replicas).to.equal(8);
     expect(ready.status?.readyReplicas).to.equal(8);
