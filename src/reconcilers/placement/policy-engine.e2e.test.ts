@@ -1,8 +1,10 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { waitUntil } from '../../../controlplane/launcher/index.js';
+import { parse } from 'yaml';
+import { repoRoot, waitUntil } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { OpaServer } from '../../../test/e2e/opa.js';
 import { objectWhen } from '../../../test/e2e/wait.js';
 import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
@@ -10,27 +12,16 @@ import type { PropagatedObject } from '../../crds/propagatedobject.js';
 const admin = () => ApiClient.for(testEnv().host.kubeConfig());
 type PO = PropagatedObject & KubeObject;
 
-/**
- * A real decision service on loopback speaking the OPA data API: it allows
- * the clusters whose region is in `allowedRegions` and weights eu-2 double.
- * It records every input it was asked, so the test can check what Canopy sends.
- */
-function decisionService(allowedRegions: string[]): { server: Server; inputs: unknown[]; url: () => string } {
-  const inputs: unknown[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const { input } = JSON.parse(body) as { input: { clusters: { metadata: { name: string }; spec: { region: string } }[] } };
-      inputs.push(input);
-      const clusters = Object.fromEntries(
-        input.clusters.filter((c) => allowedRegions.includes(c.spec.region)).map((c) => [c.metadata.name, { weight: c.spec.region === 'eu-2' ? 2 : 1 }]),
-      );
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ result: { clusters } }));
-    });
-  });
-  return { server, inputs, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data/canopy/placement` };
+const example = join(repoRoot, 'examples', 'policy-engine');
+const exampleYaml = <T>(file: string): T => parse(readFileSync(join(example, file), 'utf8')) as T;
+
+interface ExamplePolicy {
+  metadata: { name: string };
+  spec: { resourceSelectors: unknown[]; policyEngine: { url: string; timeoutSeconds?: number; failurePolicy?: string } } & Record<string, unknown>;
+}
+interface ExampleObject {
+  metadata: { name: string; namespace: string };
+  spec: { template: { metadata: { name: string; labels: Record<string, string> } } & Record<string, unknown> };
 }
 
 function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean, what: string): Promise<PO> {
@@ -38,60 +29,99 @@ function poWhen(namespace: string, name: string, predicate: (po: PO) => boolean,
 }
 
 const scheduled = (po: PO) => po.status?.conditions?.find((c) => c.type === 'Scheduled');
+const placed = (po: PO) => (po.status?.placement ?? []).map((p) => p.cluster).sort();
 
-describe('placement: external policy engine (e2e)', () => {
+/**
+ * The external policy engine end to end: a real OPA server on loopback runs
+ * the customer-jurisdiction policy of examples/policy-engine (its Rego and
+ * data), the example's PlacementPolicy calls it, and what Canopy asked shows
+ * up in OPA's own decision log.
+ */
+describe('placement: external policy engine, a real OPA (e2e)', () => {
   const id = uniqueName('opa');
   const namespace = `${id}-apps`;
-  const service = decisionService(['eu-1', 'eu-2']);
+  let opa: OpaServer;
+  const objects: string[] = [];
 
-  const policy = (name: string, url: string, failurePolicy: 'Fail' | 'Ignore', app: string) => ({
-    apiVersion: 'canopy.dev/v1alpha1',
-    kind: 'PlacementPolicy',
-    metadata: { name },
-    spec: {
-      priority: 50,
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [namespace], labelSelector: { matchLabels: { app } } }],
-      clusterSelector: { matchExpressions: [{ key: 'canopy.dev/geo', operator: 'Exists' }] },
-      policyEngine: { url, timeoutSeconds: 2, failurePolicy },
-    },
-  });
-  const configMap = (name: string, app: string) => ({
-    apiVersion: 'canopy.dev/v1alpha1',
-    kind: 'PropagatedObject',
-    metadata: { name, namespace },
-    spec: { template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app } }, data: { k: 'v' } } },
-  });
+  /** The example's PlacementPolicy, scoped to this test's namespace and pointed at this OPA. */
+  const policy = (name: string, url: string, failurePolicy: 'Fail' | 'Ignore', app: string) => {
+    const p = exampleYaml<ExamplePolicy>('placementpolicy.yaml');
+    return {
+      ...p,
+      metadata: { name },
+      spec: {
+        ...p.spec,
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespaces: [namespace], labelSelector: { matchLabels: { app } } }],
+        clusterSelector: { matchExpressions: [{ key: 'canopy.dev/geo', operator: 'Exists' }] },
+        policyEngine: { ...p.spec.policyEngine, url, failurePolicy },
+      },
+    };
+  };
+  /** The example's Deployment (customer acme) in this test's namespace, with other labels where given. */
+  const deployment = (name: string, app: string, labels: Record<string, string | undefined> = {}) => {
+    const o = exampleYaml<ExampleObject>('deployment.yaml');
+    const merged = Object.fromEntries(Object.entries({ ...o.spec.template.metadata.labels, app, ...labels }).filter((e): e is [string, string] => e[1] !== undefined));
+    objects.push(name);
+    return { ...o, metadata: { name, namespace }, spec: { ...o.spec, template: { ...o.spec.template, metadata: { name, labels: merged } } } };
+  };
 
-  before(async () => {
-    await new Promise<void>((resolve) => service.server.listen(0, '127.0.0.1', resolve));
+  before(async function () {
+    this.timeout(10 * 60_000); // opa is built on first use
+    opa = await OpaServer.start(join(example, 'policy'), testEnv().stateDir);
     await admin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   });
 
   after(async () => {
-    for (const name of ['allowed', 'down-fail', 'down-ignore']) await admin().delete(Resources.PropagatedObject, name, namespace).catch(() => undefined);
+    for (const name of objects) await admin().delete(Resources.PropagatedObject, name, namespace).catch(() => undefined);
     for (const name of [`${id}-engine`, `${id}-down-fail`, `${id}-down-ignore`]) await admin().delete(Resources.PlacementPolicy, name).catch(() => undefined);
     await waitUntil(30_000, 250, async () => (await admin().list(Resources.PropagatedObject, { namespace })).items.length === 0);
     await admin().delete(Resources.Namespace, namespace).catch(() => undefined);
-    service.server.close();
+    await opa?.stop();
   });
 
-  it('places only where the engine allows, and sends it the object, the clusters and the workspace', async () => {
-    await admin().create(Resources.PlacementPolicy, policy(`${id}-engine`, service.url(), 'Fail', 'engine'));
-    await admin().create(Resources.PropagatedObject, configMap('allowed', 'engine'));
-    const po = await poWhen(namespace, 'allowed', (p) => scheduled(p)?.status === 'True', 'scheduled');
-    expect((po.status?.placement ?? []).map((p) => p.cluster).sort()).to.deep.equal(['eu-1', 'eu-2']);
-    const us = (po.status?.excluded ?? []).find((e) => e.cluster === 'us-1');
-    expect(us?.plugin).to.equal('PolicyEngine');
-    const asked = service.inputs.at(-1) as { object: { kind: string }; clusters: { metadata: { name: string } }[]; workspace: unknown };
-    expect(asked.object.kind).to.equal('ConfigMap');
-    expect(asked.clusters.map((c) => c.metadata.name)).to.include.members(['eu-1', 'eu-2', 'us-1']);
-    expect(asked).to.have.property('workspace');
+  it('runs a real OPA server that answers /health', async () => {
+    expect(opa.running).to.equal(true);
+    expect(await opa.health()).to.equal(200);
+  });
+
+  it("places by the customer's jurisdiction: low criticality on the EU's PCI site and public cloud, anything else on the PCI site only", async () => {
+    const url = `${opa.url}/v1/data/canopy/placement`;
+    await admin().create(Resources.PlacementPolicy, policy(`${id}-engine`, url, 'Fail', 'engine'));
+    await admin().create(Resources.PropagatedObject, deployment('low', 'engine'));
+    await admin().create(Resources.PropagatedObject, deployment('critical', 'engine', { criticality: undefined }));
+
+    const low = await poWhen(namespace, 'low', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    expect(placed(low)).to.deep.equal(['eu-1', 'eu-2']);
+    expect((low.status?.excluded ?? []).find((e) => e.cluster === 'us-1')?.plugin).to.equal('PolicyEngine');
+    const critical = await poWhen(namespace, 'critical', (p) => scheduled(p)?.status === 'True', 'scheduled');
+    expect(placed(critical)).to.deep.equal(['eu-1']);
+    expect((critical.status?.excluded ?? []).filter((e) => e.plugin === 'PolicyEngine').map((e) => e.cluster).sort()).to.include.members(['eu-2', 'us-1']);
+
+    // OPA's own decision log holds the queries: the path, what Canopy sent, and the answer.
+    const decisions = opa.decisions().filter((d) => d.path === 'canopy/placement');
+    const about = (name: string) => decisions.filter((d) => (d.input as { object?: { metadata?: { name?: string } } }).object?.metadata?.name === name).at(-1);
+    const asked = about('low');
+    expect(asked, 'a decision about "low" in the decision log').to.not.equal(undefined);
+    const input = asked!.input as { object: { kind: string; metadata: { labels: Record<string, string> } }; clusters: { metadata: { name: string } }[]; workspace: unknown };
+    expect(input.object.kind).to.equal('Deployment');
+    expect(input.object.metadata.labels).to.include({ customer: 'acme', criticality: 'low' });
+    expect(input.clusters.map((c) => c.metadata.name)).to.include.members(['eu-1', 'eu-2', 'us-1']);
+    expect(input).to.have.property('workspace');
+    expect((asked!.result as { clusters: Record<string, unknown> }).clusters).to.have.all.keys('eu-1', 'eu-2');
+    expect(Object.keys((about('critical')!.result as { clusters: Record<string, unknown> }).clusters)).to.deep.equal(['eu-1']);
+  });
+
+  it('places nothing for a customer the policy does not know', async () => {
+    await admin().create(Resources.PropagatedObject, deployment('stranger', 'engine', { customer: 'unknown-customer' }));
+    const po = await poWhen(namespace, 'stranger', (p) => scheduled(p)?.status === 'False' && (p.status?.excluded ?? []).length > 0, 'unschedulable');
+    expect(po.status?.placement ?? []).to.deep.equal([]);
+    expect((po.status?.excluded ?? []).filter((e) => e.plugin === 'PolicyEngine').map((e) => e.cluster)).to.include.members(['eu-1', 'eu-2', 'us-1']);
   });
 
   it('fails closed by default: an unreachable engine leaves the object unscheduled and says so', async () => {
     const deadUrl = 'http://127.0.0.1:9/v1/data/canopy/placement';
     await admin().create(Resources.PlacementPolicy, policy(`${id}-down-fail`, deadUrl, 'Fail', 'down-fail'));
-    await admin().create(Resources.PropagatedObject, configMap('down-fail', 'down-fail'));
+    await admin().create(Resources.PropagatedObject, deployment('down-fail', 'down-fail'));
     const po = await poWhen(namespace, 'down-fail', (p) => scheduled(p)?.reason === 'PolicyEngineFailed', 'failed closed');
     expect(scheduled(po)?.status).to.equal('False');
     expect(scheduled(po)?.message).to.contain(deadUrl);
@@ -100,8 +130,8 @@ describe('placement: external policy engine (e2e)', () => {
 
   it('with failurePolicy Ignore, schedules without the engine', async () => {
     await admin().create(Resources.PlacementPolicy, policy(`${id}-down-ignore`, 'http://127.0.0.1:9/x', 'Ignore', 'down-ignore'));
-    await admin().create(Resources.PropagatedObject, configMap('down-ignore', 'down-ignore'));
+    await admin().create(Resources.PropagatedObject, deployment('down-ignore', 'down-ignore'));
     const po = await poWhen(namespace, 'down-ignore', (p) => scheduled(p)?.status === 'True', 'scheduled');
-    expect((po.status?.placement ?? []).map((p) => p.cluster).sort()).to.deep.equal(['eu-1', 'eu-2', 'us-1']);
+    expect(placed(po)).to.deep.equal(['eu-1', 'eu-2', 'us-1']);
   });
 });
