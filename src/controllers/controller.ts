@@ -11,6 +11,7 @@ import type { RateLimiterOptions } from './ratelimit.js';
 import { defaultControllerRateLimiter } from './ratelimit.js';
 import type { ResourceRef } from './resources.js';
 import { groupOf } from './resources.js';
+import { redact } from './redact.js';
 
 /** What a reconcile may ask for besides success. Throwing means "retry with backoff". */
 export interface ReconcileResult {
@@ -272,7 +273,8 @@ export class Controller {
       logger.debug({ requeueAfter: result?.requeueAfter }, 'reconciled');
       return result;
     } catch (err) {
-      logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), retries }, 'reconcile failed; will retry');
+      // Redacted: a reconcile error can quote what a cluster was sent or answered, credentials included.
+      logger.error({ err: err instanceof Error ? { message: redact(err.message), stack: redact(err.stack ?? '') } : redact(String(err)), retries }, 'reconcile failed; will retry');
       throw err;
     } finally {
       this.deps.metrics.activeWorkersChanged(this.name, --this.active);

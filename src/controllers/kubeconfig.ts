@@ -13,7 +13,9 @@
  * and the in-cluster service account (its token re-read as the kubelet
  * rotates it). A user that needs a plugin (`exec`, `auth-provider`) is handed
  * to the client's KubeConfig, loaded only then, so nothing kubectl accepts is
- * refused.
+ * refused here (member kubeconfigs from Cluster Secrets are held to a
+ * stricter rule first: member-kubeconfig.ts). A YAML error is reported by its
+ * line alone: the parser's own message quotes the text, credentials included.
  *
  * Everything that takes a kubeconfig accepts a {@link KubeConfigSource}: this
  * class, or the client's KubeConfig (tests and dev tools build those).
@@ -183,9 +185,18 @@ export class KubeConfig implements KubeConfigSource {
     this.pluginConfig = undefined;
   }
 
+  /** An already parsed kubeconfig document (see parseKubeconfigDocument); relative file paths stay relative to the working directory. */
+  loadFromDocument(document: Record<string, unknown>): void {
+    this.reset();
+    this.mergeDocument(document);
+  }
+
   /** Adds one document; as kubectl does, the first entry of a name and the first current-context win. */
   private merge(text: string, file?: string): void {
-    const parsed = record(parseYaml(text));
+    this.mergeDocument(parseKubeconfigDocument(text, file), file);
+  }
+
+  private mergeDocument(parsed: Json, file?: string): void {
     const base = file ? dirname(file) : undefined;
     const path = (p: unknown): string | undefined => {
       const s = str(p);
@@ -258,6 +269,31 @@ export class KubeConfig implements KubeConfigSource {
       return kc;
     });
     return this.pluginConfig;
+  }
+}
+
+/**
+ * A kubeconfig's text that is not valid YAML. The parser's own message quotes
+ * the lines around the error, tokens and keys included, so only the position
+ * is kept: this message may end up in a status, an Event or a log.
+ */
+export class KubeconfigSyntaxError extends Error {
+  constructor(
+    readonly line: number | undefined,
+    where?: string,
+  ) {
+    super(`${where ? `${where}: ` : ''}not valid YAML${line !== undefined ? ` (line ${line})` : ''}`);
+    this.name = 'KubeconfigSyntaxError';
+  }
+}
+
+/** Parses a kubeconfig's text (YAML or JSON) into its top-level mapping; throws KubeconfigSyntaxError, never quoting the text. */
+export function parseKubeconfigDocument(text: string, where?: string): Json {
+  try {
+    return record(parseYaml(text));
+  } catch (err) {
+    const mark = (err as { mark?: { line?: unknown } }).mark;
+    throw new KubeconfigSyntaxError(typeof mark?.line === 'number' ? mark.line + 1 : undefined, where);
   }
 }
 

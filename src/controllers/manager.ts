@@ -36,6 +36,8 @@ export interface ManagerOptions {
   readonly gracefulShutdownTimeoutMs?: number;
   /** Member cluster clients kept open at once; default 64. */
   readonly maxMemberClusters?: number;
+  /** Accept member kubeconfigs with exec/auth-provider plugins or file paths; default false. */
+  readonly allowMemberKubeconfigPlugins?: boolean;
 }
 
 /**
@@ -106,7 +108,13 @@ export class Manager {
     const electionOptions = typeof election === 'object' ? election : {};
     this.identity = electionOptions.identity ?? defaultIdentity();
     this.events = new KubeEventRecorder(this.client, 'canopy', this.identity, this.logger);
-    this.members = new MemberClusterPool({ informer: (r, s) => this.informer(r, s), client: this.client, logger: this.logger, max: options.maxMemberClusters });
+    this.members = new MemberClusterPool({
+      informer: (r, s) => this.informer(r, s),
+      client: this.client,
+      logger: this.logger,
+      max: options.maxMemberClusters,
+      allowKubeconfigPlugins: options.allowMemberKubeconfigPlugins === true,
+    });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     if (election !== false) {
       this.elector = new LeaderElector(this.client, this.namespace, { ...electionOptions, identity: this.identity }, this.logger, {

@@ -1,4 +1,6 @@
-import { KubeConfig, type KubeConfigSource } from './kubeconfig.js';
+import { KubeConfig, KubeconfigSyntaxError, parseKubeconfigDocument, type KubeConfigSource } from './kubeconfig.js';
+import { checkMemberKubeconfig, KubeconfigRefusedError } from './member-kubeconfig.js';
+import { redact } from './redact.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ApiClient } from './http.js';
@@ -28,9 +30,13 @@ export interface MemberCluster {
   informer<T extends KubeObject = KubeObject>(resource: ResourceRef, options?: InformerOptions<T>): Informer<T>;
 }
 
-export type MemberUnavailableReason = 'ClusterNotFound' | 'SecretRefMissing' | 'SecretNotFound' | 'KeyNotFound' | 'InvalidKubeconfig';
+export type MemberUnavailableReason = 'ClusterNotFound' | 'SecretRefMissing' | 'SecretNotFound' | 'KeyNotFound' | 'InvalidKubeconfig' | 'KubeconfigRefused';
 
-/** The pool cannot build a client for a Cluster; `reason` is fit for a condition. */
+/**
+ * The pool cannot build a client for a Cluster; `reason` is fit for a
+ * condition, and the message never quotes the kubeconfig (it reaches Cluster
+ * and PropagatedObject statuses, which tenants may read).
+ */
 export class MemberClusterUnavailableError extends Error {
   constructor(
     readonly cluster: string,
@@ -107,6 +113,8 @@ export interface MemberClusterPoolDeps {
   readonly logger: Logger;
   /** Clients kept at once; the least recently used is closed beyond it. Default 64. */
   readonly max?: number;
+  /** Accept member kubeconfigs that run plugins (`exec`, `auth-provider`) or read files; default false (member-kubeconfig.ts). */
+  readonly allowKubeconfigPlugins?: boolean;
 }
 
 /**
@@ -198,12 +206,17 @@ export class MemberClusterPool {
   private build(name: string, secretRef: string, secret: SecretObject, key: string): MemberClusterHandle {
     const encoded = secret.data?.[key];
     if (!encoded) throw new MemberClusterUnavailableError(name, 'KeyNotFound', `Secret ${secretRef.split('#')[0]} has no key ${key}`);
+    const where = `the kubeconfig in Secret ${secretRef.split('#')[0]} key "${key}"`;
     const kubeConfig = new KubeConfig();
     try {
-      kubeConfig.loadFromString(Buffer.from(encoded, 'base64').toString('utf8'));
-      if (!kubeConfig.getCurrentCluster()) throw new Error('no current cluster');
+      const document = parseKubeconfigDocument(Buffer.from(encoded, 'base64').toString('utf8'));
+      checkMemberKubeconfig(document, this.deps.allowKubeconfigPlugins === true);
+      kubeConfig.loadFromDocument(document);
+      if (!kubeConfig.getCurrentCluster()) throw new Error('its current-context names no cluster');
     } catch (err) {
-      throw new MemberClusterUnavailableError(name, 'InvalidKubeconfig', `the kubeconfig in ${secretRef} is unreadable: ${(err as Error).message}`);
+      if (err instanceof KubeconfigRefusedError) throw new MemberClusterUnavailableError(name, 'KubeconfigRefused', `${where} ${err.message}`);
+      if (err instanceof KubeconfigSyntaxError) throw new MemberClusterUnavailableError(name, 'InvalidKubeconfig', `${where} is ${err.message}`);
+      throw new MemberClusterUnavailableError(name, 'InvalidKubeconfig', `${where} is unusable: ${redact((err as Error).message)}`);
     }
     const member = new MemberClusterHandle(name, kubeConfig, secretRef, secret.metadata?.resourceVersion ?? '', this.deps.logger.child({ cluster: name }));
     this.cache.set(name, member);

@@ -8,6 +8,7 @@ import { DEFAULT_FAILOVER_AFTER_SECONDS, DEFAULT_PROBE_INTERVAL_SECONDS } from '
 import type { Condition, Taint } from '../../crds/common.js';
 import { TAINT_UNREACHABLE } from '../../crds/labels.js';
 import type { ConditionUpdate } from '../../controllers/conditions.js';
+import { redact } from '../../controllers/redact.js';
 import { addQuantities, formatQuantity, parseQuantity } from '../workspace/quantity.js';
 
 /** Why a probe failed, in the words a cluster admin acts on. */
@@ -22,6 +23,7 @@ export type NotReadyReason =
   | 'SecretNotFound'
   | 'KeyNotFound'
   | 'InvalidKubeconfig'
+  | 'KubeconfigRefused'
   | 'ClusterNotFound';
 
 export type ProbeOutcome =
@@ -59,14 +61,15 @@ export function classifyProbeFailure(server: string, failure: { code?: string; m
   return notReady('Unreachable', `probing ${server} failed: ${failure.message}`);
 }
 
+/** Messages quote what a member answered or what failed: never let a credential through. */
 function notReady(reason: NotReadyReason, message: string): ProbeOutcome {
-  return { ok: false, reason, message };
+  return { ok: false, reason, message: redact(message) };
 }
 
 export function readyConditionUpdate(outcome: ProbeOutcome): ConditionUpdate {
   return outcome.ok
     ? { type: 'Ready', status: 'True', reason: 'Ready', message: `/readyz ok, Kubernetes ${outcome.version}` }
-    : { type: 'Ready', status: 'False', reason: outcome.reason, message: outcome.message };
+    : { type: 'Ready', status: 'False', reason: outcome.reason, message: redact(outcome.message) };
 }
 
 export function failoverAfterMs(cluster: Pick<Cluster, 'spec'>): number {

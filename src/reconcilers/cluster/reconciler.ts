@@ -11,6 +11,7 @@ import {
   type ReconcileResult,
   type Request,
 } from '../../controllers/index.js';
+import { redact } from '../../controllers/redact.js';
 import { allocatable, desiredTaints, msUntilTaint, probeIntervalMs, readyConditionUpdate, sameTaints, type ProbeOutcome } from './health.js';
 import { discoverApis, listNodes, probeCluster } from './probe.js';
 
@@ -80,7 +81,7 @@ export class ClusterHealthReconciler {
       const member = await this.manager.members.get(cluster.metadata.name!);
       return await probeCluster(member.kubeConfig);
     } catch (err) {
-      if (err instanceof MemberClusterUnavailableError) return { ok: false, reason: err.reason, message: err.message };
+      if (err instanceof MemberClusterUnavailableError) return { ok: false, reason: err.reason, message: redact(err.message) };
       throw err;
     }
   }
