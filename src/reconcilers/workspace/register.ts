@@ -73,7 +73,7 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
   // Private: only status.used is kept, so it cannot be shared with readers wanting whole quotas.
   const quotas = new Informer<QuotaObject>(client, Resources.ResourceQuota, { transform: stripQuota }, logger);
 
-  const hierarchy = new Hierarchy(workspaces, namespaces);
+  const hierarchy = new Hierarchy(workspaces, namespaces, logicalClusters, logger);
   const forest = hierarchy.forest;
   const tracker = new ObjectTracker(client, logger, (object) => {
     const ns = object.metadata?.namespace ?? '';
@@ -215,6 +215,8 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
       return;
     }
     if (change.change !== EMPTY_CHANGE) for (const ws of change.change.all) workspace.enqueue({ name: ws });
+    // Joining can follow a LogicalCluster event rather than the namespace's own.
+    if (change.change !== EMPTY_CHANGE && !change.removed) treeLabels.enqueue({ name: change.name });
     if (change.removed) {
       conflicts.forget(change.name);
       return;
