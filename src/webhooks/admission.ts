@@ -85,8 +85,26 @@ export function parseAdmissionReview(body: unknown): { request: AdmissionRequest
 
 /** Who asks, as validators see it; `admin` is decided by the dispatcher. */
 export function requesterOf(request: AdmissionRequest, admin = false): Requester {
-  const groups = Array.isArray(request.userInfo.groups) ? request.userInfo.groups.filter((g): g is string => typeof g === 'string') : [];
-  return { username: typeof request.userInfo.username === 'string' ? request.userInfo.username : '', groups, admin };
+  const info = request.userInfo;
+  const groups = Array.isArray(info.groups) ? info.groups.filter((g): g is string => typeof g === 'string') : [];
+  const extra = extraOf(info.extra);
+  return {
+    username: typeof info.username === 'string' ? info.username : '',
+    groups,
+    ...(typeof info.uid === 'string' && info.uid !== '' ? { uid: info.uid } : {}),
+    ...(extra ? { extra } : {}),
+    admin,
+  };
+}
+
+/** userInfo.extra with anything but string lists dropped (the wire is not trusted to be well-formed). */
+function extraOf(raw: unknown): Record<string, string[]> | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [key, values] of Object.entries(raw as Record<string, unknown>)) {
+    if (Array.isArray(values)) out[key] = values.filter((v): v is string => typeof v === 'string');
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Kubernetes shows at most this many characters of a warning; longer ones are cut by the apiserver anyway. */

@@ -22,7 +22,7 @@ describe('webhook configuration', () => {
     expect(service.webhooks[0]!['clientConfig']).to.deep.equal({ service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443, path: '/validate/workspaces' } });
   });
 
-  it('never matches every object: pods only in logical-cluster namespaces, plain objects only in workspace namespaces', () => {
+  it('never matches every object: pods and plain objects only in tenant (workspace-labelled) namespaces', () => {
     for (const webhook of url.webhooks) {
       for (const rule of webhook['rules'] as { resources: string[]; apiGroups: string[] }[]) {
         expect(rule.resources).to.not.include('*');
@@ -31,18 +31,20 @@ describe('webhook configuration', () => {
       }
     }
     const pods = url.webhooks.find((w) => w['name'] === 'pods.validate.canopy.dev')!;
-    expect(pods['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/logical-cluster', operator: 'Exists' }] });
+    expect(pods['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/workspace', operator: 'Exists' }] });
     const placed = url.webhooks.find((w) => w['name'] === 'placed-objects.validate.canopy.dev')!;
     expect(placed['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/workspace', operator: 'Exists' }] });
   });
 
-  it('asks about namespaces only when they have or had a hierarchy label, and never about the operator\'s own writes', () => {
+  it('asks about namespaces only when they have or had a hierarchy or membership label, and never about the operator\'s own writes', () => {
     const withSelf = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443' }, operatorUsername: 'system:serviceaccount:canopy-system:canopy' });
     const namespaces = withSelf.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
     expect(namespaces['rules']).to.deep.equal([{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' }]);
     const conditions = namespaces['matchConditions'] as { name: string; expression: string }[];
-    expect(conditions.map((c) => c.name)).to.deep.equal(['has-hierarchy-labels', 'not-canopy-itself']);
-    expect(conditions[0]!.expression).to.contain('object.metadata.labels.exists(k, k.endsWith(".tree.canopy.dev/depth"))').and.to.contain('oldObject != null');
+    expect(conditions.map((c) => c.name)).to.deep.equal(['has-canopy-labels', 'not-canopy-itself']);
+    expect(conditions[0]!.expression)
+      .to.contain('object.metadata.labels.exists(k, k.endsWith(".tree.canopy.dev/depth") || k in ["canopy.dev/workspace","canopy.dev/logical-cluster","canopy.dev/managed-by","canopy.dev/inherited-from"])')
+      .and.to.contain('oldObject != null');
     expect(conditions[1]!.expression).to.equal('request.userInfo.username != "system:serviceaccount:canopy-system:canopy"');
     const unknownSelf = url.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
     expect((unknownSelf['matchConditions'] as unknown[]).length).to.equal(1);

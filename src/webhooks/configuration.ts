@@ -1,9 +1,10 @@
 /**
  * The ValidatingWebhookConfiguration the operator applies for itself: one
  * webhook per kind family, each scoped as tightly as the API allows (Canopy
- * kinds by resource; pods and workloads only in logical-cluster namespaces;
- * placeable objects only in workspace namespaces; namespaces only when they
- * carry hierarchy labels and the writer is not the operator), fail-closed, no
+ * kinds by resource; pods, workloads and placeable objects only in tenant
+ * namespaces (a logical cluster's or a workspace's home namespace: both carry
+ * `canopy.dev/workspace`); namespaces only when they
+ * carry hierarchy or membership labels and the writer is not the operator), fail-closed, no
  * side effects, 5 s timeout.
  *
  * And the MutatingWebhookConfiguration: one webhook that puts the cleanup
@@ -13,7 +14,7 @@
  * before admission); the finalizer is the one thing a schema cannot set.
  */
 import type { OwnerReference } from '../controllers/index.js';
-import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, TREE_LABEL_SUFFIX } from '../crds/labels.js';
+import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, TREE_LABEL_SUFFIX } from '../crds/labels.js';
 
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
 export const DEFAULT_MUTATING_CONFIGURATION_NAME = 'canopy-mutating';
@@ -46,8 +47,12 @@ interface WebhookSpec {
   readonly matchConditions?: (options: ConfigurationOptions) => MatchCondition[];
 }
 
-/** CEL: `o` (a request's object or old object) carries a hierarchy label. */
-const hasTreeLabel = (o: string): string => `(${o} != null && has(${o}.metadata.labels) && ${o}.metadata.labels.exists(k, k.endsWith(${JSON.stringify(TREE_LABEL_SUFFIX)})))`;
+/** Namespace labels only Canopy and administrators may write (treeLabelValidator.ts), besides the hierarchy labels. */
+const NAMESPACE_MEMBERSHIP_LABELS = [LABEL_WORKSPACE, LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_INHERITED_FROM];
+
+/** CEL: `o` (a request's object or old object) carries a hierarchy or membership label. */
+const hasCanopyLabel = (o: string): string =>
+  `(${o} != null && has(${o}.metadata.labels) && ${o}.metadata.labels.exists(k, k.endsWith(${JSON.stringify(TREE_LABEL_SUFFIX)}) || k in ${JSON.stringify(NAMESPACE_MEMBERSHIP_LABELS)}))`;
 
 const CANOPY = { apiGroups: ['canopy.dev'], apiVersions: ['v1alpha1'] };
 const WRITE: RuleWithOperations['operations'] = ['CREATE', 'UPDATE'];
@@ -64,8 +69,9 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
   { id: 'propagatedobjects', rules: [{ ...CANOPY, resources: ['propagatedobjects'], operations: WRITE, scope: 'Namespaced' }] },
   {
     id: 'pods',
+    // Every tenant namespace, home namespaces included: a workload there is propagated like any other.
     rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/ephemeralcontainers'], operations: WRITE, scope: 'Namespaced' }, ...WORKLOADS],
-    namespaceSelector: { matchExpressions: [{ key: LABEL_LOGICAL_CLUSTER, operator: 'Exists' }] },
+    namespaceSelector: { matchExpressions: [{ key: LABEL_WORKSPACE, operator: 'Exists' }] },
   },
   {
     // Plain objects a PlacementPolicy may place; checked only for the placement pin annotation.
@@ -80,13 +86,16 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
     namespaceSelector: { matchExpressions: [{ key: LABEL_WORKSPACE, operator: 'Exists' }] },
   },
   {
-    // Hierarchy labels are Canopy's to set. Namespaces are everyone's, so the apiserver asks only about
-    // those that have or had such a label, and never about the operator's own writes (the tree labeler
-    // relabels a whole subtree when a workspace moves).
+    // Hierarchy and membership labels are Canopy's to set. Namespaces are everyone's, so the apiserver
+    // asks only about those that have or had such a label, and never about the operator's own writes
+    // (the tree labeler relabels a whole subtree when a workspace moves). RBAC objects carrying
+    // managed-by or inherited-from are not guarded here: a forged label only lets Canopy overwrite
+    // that object with what it would write there anyway, or delete it, in a namespace where the
+    // writer already holds those rights.
     id: 'namespaces',
     rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: WRITE, scope: 'Cluster' }],
     matchConditions: (options) => [
-      { name: 'has-hierarchy-labels', expression: `${hasTreeLabel('object')} || ${hasTreeLabel('oldObject')}` },
+      { name: 'has-canopy-labels', expression: `${hasCanopyLabel('object')} || ${hasCanopyLabel('oldObject')}` },
       ...(options.operatorUsername ? [{ name: 'not-canopy-itself', expression: `request.userInfo.username != ${JSON.stringify(options.operatorUsername)}` }] : []),
     ],
   },

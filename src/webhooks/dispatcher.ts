@@ -7,27 +7,40 @@
  *   a moment ago) is fetched live before validating, so a fresh parent is
  *   never reported missing;
  * - whether the requester is a cluster admin is asked (SubjectAccessReview,
- *   cached) only when an ownership rule denied, since admins bypass nothing
- *   else.
+ *   cached) only when an ownership rule or an author check denied, since
+ *   admins bypass nothing else;
+ * - a PropagatedObject is placed on members with their admin credential, so
+ *   whether its author could have created the object themselves is asked of
+ *   the host's authorizer (author-access.ts), unless the author is the
+ *   operator (its generated PropagatedObjects copy plain objects the host
+ *   already admitted, RBAC escalation checks included) or a cluster admin.
+ *   An authorizer that cannot be asked means no (fail closed).
  */
 import { logicalClusterReferences, LogicalClusterRules, validateLogicalCluster } from '../reconcilers/logicalcluster/validator.js';
 import type { PlacedObject, PlacementPolicy } from '../reconcilers/placement/types.js';
 import {
+  placedObjectOf,
+  policySelects,
   validatePlacedObject,
   validatePlacementPolicy,
   validatePropagatedObject,
   type PlacementView,
   type PropagatedObjectLike,
 } from '../reconcilers/placement/validator.js';
+import type { KubeObject } from '../controllers/index.js';
 import { TreeLabelRules, validateNamespaceTreeLabels } from '../reconcilers/workspace/treeLabelValidator.js';
 import { validateWorkspace, workspaceReferences, WorkspaceRules } from '../reconcilers/workspace/validator.js';
 import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } from './admission.js';
 import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
+import { podTemplateDependencies } from '../reconcilers/propagation/references.js';
 import { finalizerReview } from './finalizers.js';
-import { validateWorkload, type WorkloadLike } from './pods.js';
+import { AccessRules, checkFailed, dependencyAccessChecks, guessPlural, placementAccessChecks, placementRefCheck, refuse, type AccessAttributes, type AccessCheck } from './author-access.js';
+import { podLimits, validateWorkload, type WorkloadLike } from './pods.js';
 import type { AdmissionInput, Requester } from './request.js';
+import type { ReservedNamespaces } from './reserved-names.js';
+import { checkPropagatedTemplate, templateChanged, type TemplatedObject } from './template-check.js';
 import type { LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
-import { firstDenial, type Verdict } from './verdict.js';
+import { allow, deny, firstDenial, type Verdict } from './verdict.js';
 import type { AdmissionHandler } from './server.js';
 
 /** What the dispatcher needs from the running operator. */
@@ -39,6 +52,22 @@ export interface AdmissionBackend {
   ensureNamespace(name: string): Promise<void>;
   /** Whether the requester is a cluster administrator. */
   isAdmin(requester: Pick<Requester, 'username' | 'groups'>): Promise<boolean>;
+  /** Whether the authorizer allows the requester this (SubjectAccessReview); throws when it cannot be asked. */
+  canI(requester: Requester, attributes: AccessAttributes): Promise<boolean>;
+  /** The resource of a kind (discovery). */
+  resourceOf(apiVersion: string, kind: string): Promise<PlacedResource>;
+  /** A live read of one namespaced object (a sourceRef's source), undefined when it does not exist. */
+  readObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** The operator's own user name, when known: its writes skip the author checks. */
+  readonly operatorUsername?: string | undefined;
+  /** Namespace names no Workspace or LogicalCluster may take. */
+  readonly reserved?: ReservedNamespaces;
+}
+
+export interface PlacedResource {
+  readonly group: string;
+  readonly resource: string;
+  readonly namespaced: boolean;
 }
 
 export interface VerdictRecord {
@@ -87,17 +116,22 @@ export class AdmissionDispatcher {
     switch (webhook) {
       case 'workspaces': {
         await this.backend.ensureWorkspaces(workspaceReferences(input<WorkspaceLike>(request, requesterOf(request))).workspaces);
-        return this.withOwnership(request, (r, who) => validateWorkspace(input(r, who), view));
+        return this.withOwnership(request, (r, who) => validateWorkspace(input(r, who), view, this.backend.reserved));
       }
       case 'logicalclusters': {
         await this.backend.ensureWorkspaces(logicalClusterReferences(input<LogicalClusterLike>(request, requesterOf(request))).workspaces);
-        return this.withOwnership(request, (r, who) => validateLogicalCluster(input(r, who), view));
+        return this.withOwnership(request, (r, who) => validateLogicalCluster(input(r, who), view, undefined, this.backend.reserved));
       }
       case 'placementpolicies':
         return validatePlacementPolicy(input<PlacementPolicy>(request, requesterOf(request)));
-      case 'propagatedobjects':
+      case 'propagatedobjects': {
         if (request.namespace) await this.backend.ensureNamespace(request.namespace);
-        return validatePropagatedObject(input<PropagatedObjectLike>(request, requesterOf(request)), view);
+        const po = input<PropagatedObjectLike & TemplatedObject>(request, requesterOf(request));
+        const verdict = firstDenial([() => validatePropagatedObject(po, view), () => this.templateLimits(po)]);
+        if (!verdict.allowed) return verdict;
+        const access = await this.authorAccess(po);
+        return access.allowed ? verdict : access;
+      }
       case 'pods': {
         if (request.namespace) await this.backend.ensureNamespace(request.namespace);
         const who = requesterOf(request);
@@ -121,6 +155,78 @@ export class AdmissionDispatcher {
     if (verdict.allowed || !OWNERSHIP_RULES.has(verdict.denial.rule)) return verdict;
     if (!(await this.backend.isAdmin(requester))) return verdict;
     return validate(request, { ...requester, admin: true });
+  }
+
+  /** The pod rules of the PropagatedObject's namespace, on its template and on every cluster's rendering of it. */
+  private templateLimits(po: AdmissionInput<PropagatedObjectLike & TemplatedObject>): Verdict {
+    const object = po.object;
+    if (po.operation === 'DELETE' || !object || !templateChanged(po.oldObject, object)) return allow();
+    // A spec.sourceRef needs nothing here: its source was admitted in this same namespace under these same rules.
+    const limits = podLimits(object.metadata.namespace ?? po.namespace ?? '', this.backend.view);
+    if (!limits) return allow();
+    const clusters = this.backend.view.clusters().map((c) => ({ name: c.metadata.name ?? '', ...(c.metadata.labels ? { labels: c.metadata.labels } : {}) }));
+    return checkPropagatedTemplate(object, limits, clusters);
+  }
+
+  /** Could the author have created what the PropagatedObject places, and may they pin its policy? */
+  private async authorAccess(po: AdmissionInput<PropagatedObjectLike>): Promise<Verdict> {
+    const object = po.object;
+    if (po.operation === 'DELETE' || !object) return allow();
+    if (po.oldObject && JSON.stringify(po.oldObject.spec) === JSON.stringify(object.spec)) return allow(); // labels, finalizers
+    const who = po.requester;
+    const operator = this.backend.operatorUsername;
+    if (who.groups.includes(MASTERS) || (operator !== undefined && who.username === operator)) return allow();
+    const namespace = object.metadata.namespace ?? po.namespace ?? '';
+    const placed = object.spec.template ?? object.spec.sourceRef;
+    const apiVersion = placed?.apiVersion ?? '';
+    const kind = placed?.kind ?? '';
+    if (!placed || !kind) return allow(); // the schema requires one of them; nothing to place, nothing to check
+    const field = object.spec.template ? ('spec.template' as const) : ('spec.sourceRef' as const);
+    const checks: AccessCheck[] = [];
+    try {
+      const resource = await this.backend.resourceOf(apiVersion, kind);
+      const ref = object.spec.sourceRef;
+      const needsSource = ref !== undefined && (kind === 'RoleBinding' || object.spec.placementRef !== undefined);
+      const source = needsSource && ref ? await this.backend.readObject(ref.apiVersion, ref.kind, namespace, ref.name) : undefined;
+      if (ref && kind === 'RoleBinding' && resource.group === 'rbac.authorization.k8s.io' && !source) {
+        return deny(
+          AccessRules.bind,
+          'spec.sourceRef.name',
+          `RoleBinding "${ref.name}" does not exist in namespace "${namespace}"; create it before the PropagatedObject that places it, so the role it binds can be checked`,
+        );
+      }
+      const body = (object.spec.template ?? source) as { roleRef?: { kind?: string; name?: string } } | undefined;
+      checks.push(...placementAccessChecks({ field, group: resource.group, kind, resource: resource.resource, ...(body ? { object: body } : {}) }, namespace));
+      // What follows the workload to the members (a sourceRef's source was created here by someone who could).
+      if (object.spec.template?.kind) checks.push(...dependencyAccessChecks(podTemplateDependencies(object.spec.template as { kind: string }), namespace));
+      const pinned = object.spec.placementRef?.name;
+      if (pinned) {
+        const policy = this.backend.view.placementPolicy(pinned);
+        const target = placedObjectOf(object, namespace, source);
+        if (!policy || !target || !policySelects(policy, target, this.backend.view)) checks.push(placementRefCheck(pinned, kind));
+      }
+    } catch {
+      // Discovery or the source's live read failed: the question cannot even be put, so the answer is no.
+      const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+      return checkFailed(placementAccessChecks({ field, group, kind, resource: guessPlural(kind) }, namespace)[0]!);
+    }
+    for (const check of checks) {
+      let allowed: boolean;
+      try {
+        allowed = await this.backend.canI(who, check.attributes);
+      } catch {
+        return checkFailed(check);
+      }
+      if (allowed) continue;
+      let admin = false;
+      try {
+        admin = await this.backend.isAdmin(who);
+      } catch {
+        return checkFailed(check);
+      }
+      return admin ? allow() : refuse(check, who);
+    }
+    return allow();
   }
 }
 

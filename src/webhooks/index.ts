@@ -16,6 +16,7 @@ import { FileCertificateSource, SecretCertificateSource, type CertificateSource 
 import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type MutatingWebhookId, type WebhookEndpoint, type WebhookId } from './configuration.js';
 import { WebhookRunnable } from './runnable.js';
 import { InstallationOwner } from './installation-owner.js';
+import { parseReservedNamespaces, ReservedNamespaces } from './reserved-names.js';
 import { AdmissionState } from './state.js';
 
 export {
@@ -74,6 +75,8 @@ export interface WebhookOptions {
    * garbage collector remove them. Unset: they are left for whoever installed to delete.
    */
   readonly ownerClusterRole?: string;
+  /** Namespace names reserved besides Kubernetes' own and the operator's namespace (no Workspace or LogicalCluster may take them). */
+  readonly reservedNamespaces?: readonly string[];
 }
 
 /** Adds the admission webhook runnable (every replica) and its readiness check; returns it. */
@@ -100,7 +103,8 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
           ...(owner ? { owner } : {}),
           log,
         });
-  const state = new AdmissionState(manager.client, manager);
+  const reserved = new ReservedNamespaces({ operatorNamespace: namespace, ...(options.reservedNamespaces ? { extra: options.reservedNamespaces } : {}) });
+  const state = new AdmissionState(manager.client, manager, { reserved });
   const runnable = new WebhookRunnable(manager.client, state, manager.logger.child({ component: 'admission-webhook' }), manager.metrics.registry, {
     host,
     port: options.port ?? DEFAULT_WEBHOOK_PORT,
@@ -145,7 +149,9 @@ export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly stri
  *   CANOPY_WEBHOOK_CERT_VALIDITY_HOURS;
  * - CANOPY_WEBHOOK_CONFIGURATION_NAME, CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME,
  *   CANOPY_WEBHOOK_TIMEOUT_SECONDS;
- * - CANOPY_OWNER_CLUSTERROLE: the installation's ClusterRole (see `ownerClusterRole`).
+ * - CANOPY_OWNER_CLUSTERROLE: the installation's ClusterRole (see `ownerClusterRole`);
+ * - CANOPY_RESERVED_NAMESPACES: comma-separated namespace names no Workspace
+ *   or LogicalCluster may take, besides default, kube-* and the operator's own.
  */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const num = (key: string): number | undefined => {
@@ -178,6 +184,7 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
   const port = num('CANOPY_WEBHOOK_PORT');
   const servicePort = num('CANOPY_WEBHOOK_SERVICE_PORT');
   const timeoutSeconds = num('CANOPY_WEBHOOK_TIMEOUT_SECONDS');
+  const reservedNamespaces = parseReservedNamespaces(env['CANOPY_RESERVED_NAMESPACES']);
   return {
     ...(port !== undefined ? { port } : {}),
     ...(env['CANOPY_WEBHOOK_HOST'] ? { host: env['CANOPY_WEBHOOK_HOST'] } : {}),
@@ -195,6 +202,7 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
     ...(env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] ? { mutatingConfigurationName: env['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(env['CANOPY_OWNER_CLUSTERROLE'] ? { ownerClusterRole: env['CANOPY_OWNER_CLUSTERROLE'] } : {}),
+    ...(reservedNamespaces.length > 0 ? { reservedNamespaces } : {}),
     ...(certificates ? { certificates } : {}),
   };
 }

@@ -16,6 +16,7 @@ function view(opts: { podSecurity?: string; lcPodSecurity?: string } = {}): Memo
     namespaces: [
       { metadata: { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/logical-cluster': 'shop' } } },
       { metadata: { name: 'plain' } },
+      { metadata: { name: 'team-a', labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/managed-by': 'canopy' } } },
     ],
   });
 }
@@ -120,5 +121,15 @@ describe('pod validator', () => {
     expect(imageAllowed('registry.acme.io.evil.com/app', ['registry.acme.io'])).to.equal(false);
     expect(imageAllowed('registry.acme.io/team-a/app:2', ['registry.acme.io/team-a'])).to.equal(true);
     expect(imageAllowed('registry.acme.io/team-ab/app', ['registry.acme.io/team-a'])).to.equal(false);
+  });
+
+  it('applies the workspace\'s effective limits in its home namespace, with the same default level', () => {
+    expect(message(validateWorkload(pod({ hostPID: true }, 'team-a'), view()))).to.equal(
+      'spec.hostPID: hostPID: true is not allowed in the home namespace of workspace "team-a" (pod security level baseline, set by the default)',
+    );
+    expect(message(validateWorkload(pod(container({ image: 'evil.io/miner:1' }), 'team-a'), view()))).to.contain('allowed: registry.acme.io, docker.io/library, set by workspace acme');
+    expect(message(validateWorkload(pod({}, 'team-a'), view({ podSecurity: 'restricted' })))).to.contain('pod security level restricted, set by workspace acme');
+    // A logical cluster's own constraints never leak into the home namespace.
+    expect(validateWorkload(pod({}, 'team-a'), view({ lcPodSecurity: 'restricted' })).allowed).to.equal(true);
   });
 });

@@ -1,9 +1,15 @@
 /**
  * Admission rules for pods (and the pod templates of workload objects) in a
- * logical cluster's namespaces: the pod-security level of the logical
- * cluster (effective over the workspace tree, `baseline` when nobody set one,
- * as the LogicalCluster reconciler materializes it) and the image registries
- * its constraints allow.
+ * tenant's namespaces: the pod-security level in force there (effective over
+ * the workspace tree, `baseline` when nobody set one, as the LogicalCluster
+ * reconciler materializes it) and the image registries its constraints allow.
+ *
+ * Tenant namespaces are those of a logical cluster and the workspaces' own
+ * (home) namespaces: a home namespace is as much the workspace's as its
+ * logical clusters are, and what runs there is propagated onto members just
+ * the same, so it gets the workspace's effective constraints with the same
+ * default level. A different default for home namespaces would make the
+ * cheapest way around a logical cluster's limits "deploy one level up".
  *
  * The namespaces also carry Pod Security Admission labels; this check runs
  * first, covers workload templates (so a Deployment is refused instead of
@@ -49,7 +55,10 @@ export function podSpecOf(object: WorkloadLike): { spec: Json; field: string } |
 }
 
 export interface PodLimits {
-  readonly logicalCluster: string;
+  /** The logical cluster the namespace belongs to; absent in a workspace's own namespace. */
+  readonly logicalCluster?: string;
+  /** Where the limits apply, as messages name it: `logical cluster "shop"`, `the home namespace of workspace "acme"`. */
+  readonly where: string;
   readonly level: string;
   /** Who set the level: `workspace acme`, or `the default` when nobody did. */
   readonly levelSetBy: string;
@@ -57,21 +66,32 @@ export interface PodLimits {
   readonly registriesSetBy?: string;
 }
 
-/** The limits that apply in a namespace, or undefined outside logical clusters. */
+/**
+ * The limits that apply in a namespace, or undefined outside tenant
+ * namespaces. A namespace is a tenant's when it carries `canopy.dev/workspace`
+ * (set only by Canopy and administrators): with `canopy.dev/logical-cluster`
+ * it is that logical cluster's, otherwise the workspace's own.
+ */
 export function podLimits(namespace: string, view: TreeView): PodLimits | undefined {
   const labels = view.namespace(namespace)?.metadata.labels ?? {};
   const lcName = labels[LABEL_LOGICAL_CLUSTER];
   const workspace = labels[LABEL_WORKSPACE];
-  if (!lcName || !workspace) return undefined;
+  if (!workspace) return undefined;
   const levels: ConstraintLevel[] = ancestry(view, workspace)
     .nodes.map((n) => ({ workspace: `workspace ${n.name}`, constraints: n.workspace.spec?.constraints }))
     .reverse();
-  const lc = view.logicalClustersIn(workspace).find((l) => l.metadata.name === lcName);
+  const lc = lcName ? view.logicalClustersIn(workspace).find((l) => l.metadata.name === lcName) : undefined;
   if (lc?.spec.constraints) levels.push({ workspace: `logical cluster ${lcName}`, constraints: lc.spec.constraints });
   const effective = effectiveConstraints(levels);
   const registries = effective.constraints.allowedRegistries;
+  const where = lcName
+    ? `logical cluster "${lcName}"`
+    : namespace === workspace
+      ? `the home namespace of workspace "${workspace}"`
+      : `namespace "${namespace}" of workspace "${workspace}"`;
   return {
-    logicalCluster: lcName,
+    ...(lcName ? { logicalCluster: lcName } : {}),
+    where,
     level: effective.constraints.podSecurity ?? DEFAULT_POD_SECURITY,
     levelSetBy: effective.origins.podSecurity ?? 'the default',
     ...(registries ? { registries, registriesSetBy: effective.origins.allowedRegistries ?? 'an ancestor workspace' } : {}),
@@ -99,7 +119,7 @@ const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] 
 /** The first pod-security or registry violation of a pod spec. */
 export function checkPodSpec(spec: Json, field: string, limits: PodLimits): Verdict {
   const level = limits.level;
-  const where = `logical cluster "${limits.logicalCluster}"`;
+  const where = limits.where;
   const security = (path: string, what: string): Verdict =>
     deny(PodRules.podSecurity, `${field}.${path}`, `${what} is not allowed in ${where} (pod security level ${level}, set by ${limits.levelSetBy})`);
   const strict = level === 'baseline' || level === 'restricted';

@@ -10,6 +10,9 @@ export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 export interface Requester {
   readonly username: string;
   readonly groups: readonly string[];
+  /** userInfo.uid and userInfo.extra: passed on unchanged when Canopy asks the authorizer about this requester. */
+  readonly uid?: string;
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
   /**
    * A cluster administrator: passes ownership checks (never the consistency
    * rules). Resolved by the dispatcher only for kinds with ownership rules.

@@ -11,20 +11,29 @@
  * last is a SubjectAccessReview, cached 10 s per user and groups. Ordinary
  * create/update rights on workspaces do not make anyone an admin: owners need
  * those too, since RBAC cannot scope cluster-scoped objects by parent.
+ *
+ * The author checks of PropagatedObjects (author-access.ts) are
+ * SubjectAccessReviews too, for the requester exactly as the apiserver
+ * authenticated it (user, uid, groups, extra), cached a few seconds: long
+ * enough that a burst of applies asks once, short enough that a revoked
+ * right stops counting almost at once.
  */
 import { LRUCache } from 'lru-cache';
-import { Resources, type ApiClient, type Informer, type KubeObject, type Manager } from '../controllers/index.js';
+import { isNotFound, Resources, type ApiClient, type Informer, type KubeObject, type Manager } from '../controllers/index.js';
 import type { PlacementPolicy } from '../reconcilers/placement/types.js';
 import type { PlacementView } from '../reconcilers/placement/validator.js';
 import { Forest } from '../reconcilers/workspace/forest.js';
-import type { AdmissionBackend } from './dispatcher.js';
+import { guessPlural, accessKey, type AccessAttributes } from './author-access.js';
+import type { AdmissionBackend, PlacedResource } from './dispatcher.js';
 import type { Requester } from './request.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from './reserved-names.js';
 import type { ClusterLike, LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
 
 const BY_WORKSPACE = 'webhook:spec.workspace';
 /** Objects fetched live stay in the overlay this long; the informer has them by then. */
 const OVERLAY_TTL_MS = 30_000;
 const ADMIN_TTL_MS = 10_000;
+const ACCESS_TTL_MS = 5_000;
 const LIVE_READ_TIMEOUT_MS = 2_000;
 
 type Obj<T> = T & KubeObject;
@@ -39,11 +48,18 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   private readonly policies: Informer<Obj<PlacementPolicy>>;
   private readonly overlay = new Map<string, { object: KubeObject; expires: number }>();
   private readonly admins = new LRUCache<string, boolean>({ max: 1000, ttl: ADMIN_TTL_MS });
+  private readonly access = new LRUCache<string, boolean>({ max: 5000, ttl: ACCESS_TTL_MS });
+  readonly reserved: ReservedNamespaces;
   private selfUsername: string | undefined;
   /** Bumped on every Workspace and Cluster event: see TreeView.version. */
   private treeVersion = 0;
 
-  constructor(private readonly client: ApiClient, manager: Pick<Manager, 'informer'>) {
+  constructor(
+    private readonly client: ApiClient,
+    manager: Pick<Manager, 'informer'>,
+    options: { readonly reserved?: ReservedNamespaces } = {},
+  ) {
+    this.reserved = options.reserved ?? DEFAULT_RESERVED;
     this.workspaces = manager.informer<Obj<WorkspaceLike>>(Resources.Workspace);
     this.logicalClusters = manager.informer<Obj<LogicalClusterLike>>(Resources.LogicalCluster);
     // Every namespace: admission needs their labels, and whether a name is already taken.
@@ -147,6 +163,52 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
     const allowed = review.status?.allowed === true;
     this.admins.set(key, allowed);
     return allowed;
+  }
+
+  async canI(requester: Requester, attributes: AccessAttributes): Promise<boolean> {
+    const key = accessKey(requester, attributes);
+    const cached = this.access.get(key);
+    if (cached !== undefined) return cached;
+    const review = await this.client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: requester.username,
+          groups: requester.groups,
+          ...(requester.uid ? { uid: requester.uid } : {}),
+          ...(requester.extra ? { extra: requester.extra } : {}),
+          resourceAttributes: {
+            verb: attributes.verb,
+            group: attributes.group,
+            resource: attributes.resource,
+            ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+            ...(attributes.name ? { name: attributes.name } : {}),
+          },
+        },
+      },
+      timeoutMs: LIVE_READ_TIMEOUT_MS,
+    });
+    const allowed = review.status?.allowed === true;
+    this.access.set(key, allowed);
+    return allowed;
+  }
+
+  async resourceOf(apiVersion: string, kind: string): Promise<PlacedResource> {
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    try {
+      const ref = await this.client.resourceFor(apiVersion, kind);
+      return { group, resource: ref.plural, namespaced: ref.namespaced };
+    } catch (err) {
+      // A kind only the members serve (a CRD installed there): RBAC on the host can still grant it by name.
+      if (isNotFound(err)) return { group, resource: guessPlural(kind), namespaced: true };
+      throw err;
+    }
+  }
+
+  async readObject(apiVersion: string, kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const ref = await this.client.resourceFor(apiVersion, kind);
+    return this.client.tryGet(ref, name, namespace);
   }
 
   private fromOverlay(key: string): KubeObject | undefined {

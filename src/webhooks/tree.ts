@@ -137,13 +137,3 @@ export function subtree(view: Pick<TreeView, 'childrenOf'>, root: string): strin
 export function logicalClustersInSubtree(view: Pick<TreeView, 'childrenOf' | 'logicalClustersIn'>, root: string): LogicalClusterLike[] {
   return subtree(view, root).flatMap((ws) => view.logicalClustersIn(ws));
 }
-
-/** Namespaces Kubernetes and Canopy itself use; no workspace or logical cluster may take them over. */
-export const RESERVED_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'canopy-system']);
-
-/** Why a namespace name cannot be used by Canopy, or undefined when it is free. */
-export function reservedNamespaceReason(name: string): string | undefined {
-  if (RESERVED_NAMESPACES.has(name)) return `namespace "${name}" is reserved for the system`;
-  if (name.startsWith('kube-')) return `namespaces starting with "kube-" are reserved for Kubernetes`;
-  return undefined;
-}

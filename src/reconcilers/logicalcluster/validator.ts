@@ -11,10 +11,10 @@
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import { describeRequester, hasAuthority } from '../../webhooks/authority.js';
 import type { AdmissionInput } from '../../webhooks/request.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../webhooks/reserved-names.js';
 import {
   ancestry,
   logicalClustersInSubtree,
-  reservedNamespaceReason,
   type Chain,
   type ClusterLike,
   type LogicalClusterLike,
@@ -38,7 +38,13 @@ export const LogicalClusterRules = {
 
 const DEFAULT_MODE = 'Namespace';
 
-export function validateLogicalCluster(input: AdmissionInput<LogicalClusterLike>, view: TreeView, now: Date = new Date()): Verdict {
+/** `reserved`: the namespace names no logical cluster may materialize (the installation's list; see reserved-names.ts). */
+export function validateLogicalCluster(
+  input: AdmissionInput<LogicalClusterLike>,
+  view: TreeView,
+  now: Date = new Date(),
+  reserved: ReservedNamespaces = DEFAULT_RESERVED,
+): Verdict {
   if (input.operation === 'DELETE') return checkDelete(input, view);
   const object = input.object;
   if (!object) return allow();
@@ -50,7 +56,7 @@ export function validateLogicalCluster(input: AdmissionInput<LogicalClusterLike>
     () => checkImmutable(object, old),
     () => (old ? allow() : checkWorkspace(workspace, chain)),
     () => checkOwnership(input, object, old, chain),
-    () => checkNamespaces(object, old, view),
+    () => checkNamespaces(object, old, view, reserved),
     () => checkConstraints(object, chain),
     () => checkLimits(object, old, chain, view, now),
   ]);
@@ -125,7 +131,7 @@ function checkDelete(input: AdmissionInput<LogicalClusterLike>, view: TreeView):
   );
 }
 
-function checkNamespaces(object: LogicalClusterLike, old: LogicalClusterLike | undefined, view: TreeView): Verdict {
+function checkNamespaces(object: LogicalClusterLike, old: LogicalClusterLike | undefined, view: TreeView, reservedNames: ReservedNamespaces): Verdict {
   const name = object.metadata.name ?? '';
   const plan = planNamespaces({ metadata: object.metadata, spec: object.spec });
   if (!plan.ok) return deny(LogicalClusterRules.namespaces, 'spec.namespaces', plan.reason);
@@ -134,8 +140,8 @@ function checkNamespaces(object: LogicalClusterLike, old: LogicalClusterLike | u
   const field = (ns: string): string => (ns === name ? 'metadata.name' : 'spec.namespaces');
   for (const ns of plan.namespaces) {
     if (existing.has(ns)) continue;
-    const reserved = reservedNamespaceReason(ns);
-    if (reserved) return deny(LogicalClusterRules.namespaces, field(ns), `${reserved}; choose another name`);
+    const reserved = reservedNames.reason(ns);
+    if (reserved) return deny(LogicalClusterRules.namespaces, field(ns), `${reserved}, and a logical cluster's namespaces are handed to its tenant; choose another name`);
     const owner = view.namespace(ns)?.metadata.labels?.[LABEL_LOGICAL_CLUSTER];
     if (view.namespace(ns) && owner !== name) {
       const whose = owner ? `logical cluster "${owner}"` : view.workspace(ns) ? `workspace "${ns}" (its home namespace)` : 'something outside Canopy';

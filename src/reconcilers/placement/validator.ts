@@ -243,6 +243,39 @@ export function governingPolicy(object: PlacedObject, view: PlacementView): Plac
   return best;
 }
 
+/**
+ * Whether `policy`'s own resourceSelectors select the object (whether or not
+ * it would win): a PropagatedObject may pin such a policy with
+ * `spec.placementRef` without further rights, since it would be a candidate
+ * anyway. Any other needs the `use` verb (see webhooks/author-access.ts).
+ */
+export function policySelects(policy: PlacementPolicy, object: PlacedObject, view: PlacementView): boolean {
+  const nsLabels = view.namespace(object.metadata.namespace ?? '')?.metadata.labels ?? {};
+  return (policy.spec.resourceSelectors ?? []).some((s) => selects(s, object, nsLabels));
+}
+
+/**
+ * The object a PropagatedObject places, as resourceSelectors see it: the
+ * template, or for a sourceRef the source object when the caller read it
+ * (without it, no labels: a label selector then does not match).
+ */
+export function placedObjectOf(po: PropagatedObjectLike, namespace: string, source?: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>> } }): PlacedObject | undefined {
+  const template = po.spec.template;
+  if (template) {
+    const labels = template.metadata && 'labels' in template.metadata ? template.metadata.labels : undefined;
+    return {
+      apiVersion: template.apiVersion ?? '',
+      kind: template.kind ?? '',
+      metadata: { name: po.metadata.name ?? '', namespace, ...(labels ? { labels } : {}) },
+      spec: template.spec,
+    };
+  }
+  const ref = po.spec.sourceRef;
+  if (!ref) return undefined;
+  const labels = source?.metadata?.labels;
+  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace, ...(labels ? { labels } : {}) } };
+}
+
 function selects(s: ResourceSelector, object: PlacedObject, nsLabels: Readonly<Record<string, string>>): boolean {
   if (s.kind !== object.kind || groupOf(s.apiVersion) !== groupOf(object.apiVersion)) return false;
   if (s.namespaces && s.namespaces.length > 0 && !s.namespaces.includes(object.metadata.namespace ?? '')) return false;

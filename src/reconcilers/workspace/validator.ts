@@ -15,7 +15,8 @@
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../../crds/labels.js';
 import { describeRequester, hasAuthority, type OwnedNode } from '../../webhooks/authority.js';
 import type { AdmissionInput, Requester } from '../../webhooks/request.js';
-import { ancestry, chainEffective, reservedNamespaceReason, type Chain, type TreeView, type WorkspaceLike } from '../../webhooks/tree.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../webhooks/reserved-names.js';
+import { ancestry, chainEffective, type Chain, type TreeView, type WorkspaceLike } from '../../webhooks/tree.js';
 import { allow, deny, firstDenial, type Verdict } from '../../webhooks/verdict.js';
 import { checkNarrows, effectiveConstraints } from './constraints.js';
 import { selectorRequirements } from './labelSelector.js';
@@ -29,7 +30,8 @@ export const WorkspaceRules = {
   narrow: 'workspace/constraints-narrow',
 } as const;
 
-export function validateWorkspace(input: AdmissionInput<WorkspaceLike>, view: TreeView): Verdict {
+/** `reserved`: the namespace names no workspace may take (the installation's list; see reserved-names.ts). */
+export function validateWorkspace(input: AdmissionInput<WorkspaceLike>, view: TreeView, reserved: ReservedNamespaces = DEFAULT_RESERVED): Verdict {
   if (input.operation === 'DELETE') return checkDelete(input, view);
   const object = input.object;
   if (!object) return allow();
@@ -40,7 +42,7 @@ export function validateWorkspace(input: AdmissionInput<WorkspaceLike>, view: Tr
   const oldParent = old?.spec?.parent || undefined;
   const parentChain = parent ? ancestry(view, parent) : undefined;
   return firstDenial([
-    () => (old ? allow() : checkName(name, view)),
+    () => (old ? allow() : checkName(name, view, reserved)),
     () => checkParent(name, parent, oldParent, parentChain, old !== undefined),
     () => checkOwnership(input.requester, name, object, old, parentChain, view),
     () => checkConstraints(object, parent, parentChain),
@@ -53,8 +55,8 @@ export function workspaceReferences(input: AdmissionInput<WorkspaceLike>): { wor
   return { workspaces: [...new Set(names)] };
 }
 
-function checkName(name: string, view: TreeView): Verdict {
-  const reserved = reservedNamespaceReason(name);
+function checkName(name: string, view: TreeView, reservedNames: ReservedNamespaces): Verdict {
+  const reserved = reservedNames.reason(name);
   if (reserved) {
     return deny(WorkspaceRules.reservedName, 'metadata.name', `${reserved}; a workspace's name becomes its home namespace, choose another name`);
   }
