@@ -1,7 +1,8 @@
 import { KubeConfig } from './controllers/kubeconfig.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, Manager, runUntilSignal } from './controllers/index.js';
-import { registerReconcilers } from './reconcilers/index.js';
+import { registerReconcilers, registrations } from './reconcilers/index.js';
+import { DEFAULT_FINALIZER_TIMEOUT_MS, parseFinalizerTimeoutSeconds } from './reconcilers/propagation/finalizer-timeout.js';
 import { register as registerWebhook, webhookOptionsFromEnv } from './webhooks/index.js';
 
 /**
@@ -20,6 +21,14 @@ function duration(value: string): number {
   if (!match) throw new InvalidArgumentError('a duration looks like 15s, 1500ms or 2m');
   const n = Number(match[1]);
   return match[2] === 'ms' ? n : match[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+function finalizerTimeout(value: string): number {
+  try {
+    return parseFinalizerTimeoutSeconds(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function bool(value: string): boolean {
@@ -41,7 +50,14 @@ const program = new Command('canopy-operator')
   .addOption(new Option('--retry-period <d>', 'interval of lease attempts').env('CANOPY_RETRY_PERIOD').argParser(duration).default(2_000, '2s'))
   .addOption(new Option('--graceful-shutdown-timeout <d>', 'time for in-flight reconciles on shutdown').env('CANOPY_GRACEFUL_SHUTDOWN_TIMEOUT').argParser(duration).default(30_000, '30s'))
   .addOption(new Option('--webhook <bool>', 'serve the admission webhook (configured by CANOPY_WEBHOOK_* variables)').env('CANOPY_WEBHOOK').argParser(bool).default(true))
-  .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64));
+  .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64))
+  .addOption(new Option('--finalizer-timeout <seconds>', 'a deletion waiting for unreachable member clusters releases its finalizer after this long').env('CANOPY_FINALIZER_TIMEOUT_SECONDS').argParser(finalizerTimeout).default(DEFAULT_FINALIZER_TIMEOUT_MS, '600'))
+  .addOption(
+    new Option('--allow-member-kubeconfig-plugins <bool>', 'accept member kubeconfigs that run exec/auth-provider plugins or read files')
+      .env('CANOPY_ALLOW_MEMBER_KUBECONFIG_PLUGINS')
+      .argParser(bool)
+      .default(false),
+  );
 
 async function main(): Promise<number> {
   program.parse();
@@ -57,7 +73,9 @@ async function main(): Promise<number> {
     retryPeriod: number;
     gracefulShutdownTimeout: number;
     maxMemberClusters: number;
+    allowMemberKubeconfigPlugins: boolean;
     webhook: boolean;
+    finalizerTimeout: number;
   }>();
   const logger = createLogger();
   const kubeConfig = new KubeConfig();
@@ -71,6 +89,7 @@ async function main(): Promise<number> {
     bindAddress: flags.bindAddress,
     gracefulShutdownTimeoutMs: flags.gracefulShutdownTimeout,
     maxMemberClusters: flags.maxMemberClusters,
+    allowMemberKubeconfigPlugins: flags.allowMemberKubeconfigPlugins,
     leaderElection: flags.leaderElect && {
       leaseName: flags.leaderElectionId,
       leaseDurationMs: flags.leaseDuration,
@@ -78,7 +97,7 @@ async function main(): Promise<number> {
       retryPeriodMs: flags.retryPeriod,
     },
   });
-  registerReconcilers(manager);
+  registerReconcilers(manager, registrations, { finalizerTimeoutMs: flags.finalizerTimeout });
   // Admission runs on every replica (not only the leader): the apiserver may call any of them.
   if (flags.webhook) registerWebhook(manager, webhookOptionsFromEnv());
   // Like controller-runtime's panic recovery: a bug in one reconcile's stray promise is logged and

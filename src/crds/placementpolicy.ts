@@ -160,6 +160,11 @@ export const PolicyEngineSchema = Type.Object(
 );
 export type PolicyEngine = Static<typeof PolicyEngineSchema>;
 
+/** Five minutes: longer than it takes to notice and revert a mistaken label or policy edit, short enough that a deliberate one takes effect the same session. */
+export const DEFAULT_DESELECTION_GRACE_SECONDS = 300;
+/** A day: the grace bounds how long a deselection may hold copies, it must not become a way to keep them for ever. */
+export const MAX_DESELECTION_GRACE_SECONDS = 86_400;
+
 export const FailoverSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'Move workloads off clusters that become unreachable.', default: true })),
@@ -205,6 +210,15 @@ export const PlacementPolicySpecSchema = Type.Object(
     replicas: Type.Optional(ReplicasSchema),
     policyEngine: Type.Optional(PolicyEngineSchema),
     failover: Type.Optional(FailoverSchema),
+    deselectionGraceSeconds: Type.Optional(
+      Type.Integer({
+        description: `How long the member copies of an object this policy placed are kept after no policy selects it any more (a label or policy edit), so a mistaken edit can be undone before anything is removed, and after its workspace's home namespace is deleted with the workspace (0 to ${MAX_DESELECTION_GRACE_SECONDS}). Deleting the object itself removes its copies at once.`,
+        format: 'int32',
+        minimum: 0,
+        maximum: MAX_DESELECTION_GRACE_SECONDS,
+        default: DEFAULT_DESELECTION_GRACE_SECONDS,
+      }),
+    ),
   },
   { description: 'Which objects go where.' },
 );

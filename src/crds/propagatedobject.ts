@@ -43,6 +43,8 @@ export const ScheduledReasons = {
   Invalid: 'Invalid',
   /** A first decision waits for the first health probe of a newly registered cluster it would choose. */
   AwaitingClusterHealth: 'AwaitingClusterHealth',
+  /** A generated PropagatedObject no policy selects any more: its copies are kept for the deselection grace. */
+  Deselected: 'Deselected',
 } as const;
 
 /** Any Kubernetes object, kept verbatim apart from its metadata (which the apiserver validates). */

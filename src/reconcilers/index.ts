@@ -5,8 +5,14 @@ import { register as registerLogicalClusters } from './logicalcluster/index.js';
 import { register as registerPropagation } from './propagation/index.js';
 import { register as registerWorkspace } from './workspace/index.js';
 
+/** Operator-wide settings a feature may read (from CANOPY_* variables, see main.ts). */
+export interface ReconcilerSettings {
+  /** How long a deletion waits for unreachable members before releasing its finalizer (CANOPY_FINALIZER_TIMEOUT_SECONDS). */
+  readonly finalizerTimeoutMs?: number;
+}
+
 /** A feature's wiring: adds its controllers, runnables and informers to the manager. */
-export type Registration = (manager: Manager) => void;
+export type Registration = (manager: Manager, settings?: ReconcilerSettings) => void;
 
 /**
  * Every feature the operator runs, in order. Append yours:
@@ -14,12 +20,12 @@ export type Registration = (manager: Manager) => void;
  */
 export const registrations: Registration[] = [
   registerClusterHealth,
-  registerPlacement,
-  registerLogicalClusters,
+  (manager) => registerPlacement(manager),
+  (manager, settings) => registerLogicalClusters(manager, { ...(settings?.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {}) }),
   registerPropagation,
-  registerWorkspace,
+  (manager) => registerWorkspace(manager),
 ];
 
-export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations): void {
-  for (const register of features) register(manager);
+export function registerReconcilers(manager: Manager, features: readonly Registration[] = registrations, settings: ReconcilerSettings = {}): void {
+  for (const register of features) register(manager, settings);
 }

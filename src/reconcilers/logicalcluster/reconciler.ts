@@ -6,6 +6,7 @@
 // the finalizer is released.
 
 import { createHash } from 'node:crypto';
+import { redact } from '../../controllers/redact.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   isNotFound,
@@ -26,6 +27,7 @@ import { FINALIZER, KUBECONFIG_KEY, belongsTo, kubeconfigSecretName } from './na
 import { KubeconfigIssuer } from './issuer.js';
 import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune } from './ops.js';
 import { plan, type Failure, type Plan } from './plan.js';
+import { announceRelease, ANNOTATION_FORCE_FINALIZE, DEFAULT_FINALIZER_TIMEOUT_MS, finalizerWait, timestampText } from '../propagation/finalizer-timeout.js';
 import { hasWorkspaceLimits } from './limits.js';
 import { UNCONSTRAINED } from '../workspace/constraints.js';
 import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';
@@ -48,6 +50,8 @@ export interface LogicalClusterReconcilerOptions {
   readonly unreachableRetryMs?: number;
   /** How often a Failed or Pending logical cluster is looked at again without any event; default 5 min. */
   readonly failedRetryMs?: number;
+  /** How long deletion waits for an unreachable cluster before releasing the finalizer anyway; default 10 min (finalizer-timeout.ts). */
+  readonly finalizerTimeoutMs?: number;
 }
 
 export interface LogicalClusterDeps {
@@ -105,7 +109,7 @@ export class LogicalClusterReconciler implements Reconciler {
   private statusWrites = 0;
   /** The status this process last wrote per logical cluster (the cache lags behind our own writes). */
   private readonly writtenStatus = new Map<string, { uid: string | undefined; digest: string; at: number }>();
-  private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint'>>;
+  private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint' | 'finalizerTimeoutMs'>>;
   private hostEndpointCache: ServerEndpoint | undefined;
   private readonly lookup: Lookup;
 
@@ -303,7 +307,8 @@ export class LogicalClusterReconciler implements Reconciler {
       return { requeueAfter: this.opts.cleanupPollMs };
     }
     const reason = err instanceof ClusterUnavailable ? err.reason : isUnreachable(err) ? 'ClusterUnreachable' : 'ApplyFailed';
-    const detail = err instanceof Error ? err.message : String(err);
+    // Cluster errors can quote what they were sent or answered; status and events are readable by owners.
+    const detail = redact(err instanceof Error ? err.message : String(err));
     const message = reason === 'ClusterUnreachable' ? `cannot reach ${where}: ${detail}; retrying` : `materializing on ${where} failed: ${detail}; retrying`;
     await this.writeStatus(lc, { phase: 'Initializing', reason, message, namespaces: p.namespaces }, ctx.signal).catch(() => undefined);
     throw err instanceof Error ? err : new Error(detail);
@@ -315,21 +320,43 @@ export class LogicalClusterReconciler implements Reconciler {
     const name = lc.metadata.name ?? '';
     if (!(lc.metadata.finalizers ?? []).includes(FINALIZER)) return;
     const blocked: string[] = [];
+    const blockedClusters: string[] = [];
     const remaining: string[] = [];
-    const targets: Array<{ label: string; client: () => Promise<ApiClient> }> = [{ label: 'the control plane', client: async () => this.deps.host }];
+    const targets: Array<{ label: string; cluster?: string; client: () => Promise<ApiClient> }> = [{ label: 'the control plane', client: async () => this.deps.host }];
     const bound = lc.status?.cluster;
-    if (bound) targets.push({ label: `cluster ${bound}`, client: async () => (await this.deps.members.get(bound, ctx.signal)).client });
+    if (bound) targets.push({ label: `cluster ${bound}`, cluster: bound, client: async () => (await this.deps.members.get(bound, ctx.signal)).client });
     for (const t of targets) {
       try {
         const progress = await cleanup(await t.client(), name, ctx.signal);
         remaining.push(...progress.remaining.map((ns) => `${ns} (${t.label})`));
       } catch (err) {
         const why = err instanceof MemberClusterUnavailableError ? err.message : isUnreachable(err) ? `unreachable: ${(err as Error).message}` : (err as Error).message;
-        blocked.push(`${t.label}: ${why}`);
+        blocked.push(`${t.label}: ${redact(why)}`);
+        if (t.cluster) blockedClusters.push(t.cluster);
       }
     }
+    // Bounded: a member cluster that never answers does not hold the finalizer for ever (the
+    // control plane itself failing is not waited out: that is not an unreachable member).
+    const timeoutMs = this.options.finalizerTimeoutMs ?? DEFAULT_FINALIZER_TIMEOUT_MS;
+    const giveUp = blocked.length === blockedClusters.length
+      ? finalizerWait({
+          deletionTimestamp: timestampText(lc.metadata.deletionTimestamp),
+          annotations: lc.metadata.annotations,
+          now: this.now().getTime(),
+          timeoutMs,
+          blocked: blockedClusters,
+          leftBehind: `the namespaces of LogicalCluster ${name} (label canopy.dev/logical-cluster=${name})`,
+          finalizer: FINALIZER,
+        })
+      : { release: false as const };
+    if (giveUp.release) {
+      announceRelease(ctx, lc, giveUp);
+      await this.removeFinalizer(lc, ctx.signal);
+      this.forget(name);
+      return;
+    }
     if (blocked.length > 0) {
-      const message = `cannot delete this logical cluster's namespaces on ${blocked.join('; ')}. Retrying every ${Math.round(this.opts.unreachableRetryMs / 1000)}s; if that cluster is gone for good, remove the finalizer ${FINALIZER} by hand (its namespaces there are then left behind)`;
+      const message = `cannot delete this logical cluster's namespaces on ${blocked.join('; ')}. Retrying every ${Math.round(this.opts.unreachableRetryMs / 1000)}s; the finalizer ${FINALIZER} is released ${Math.round(timeoutMs / 1000)} s after deletion started, or at once with annotation ${ANNOTATION_FORCE_FINALIZE}="true" (its namespaces there are then left behind)`;
       const changed = await this.writeStatus(lc, {
         phase: 'Terminating',
         reason: 'CleanupBlocked',

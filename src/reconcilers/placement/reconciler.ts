@@ -18,8 +18,10 @@ import {
   type ReconcileResult,
   type Request,
 } from '../../controllers/index.js';
+import { deselectedMessage } from '../propagation/deselection.js';
 import { selectPolicy } from '../propagation/select-policy.js';
 import { awaitedClusters, awaitingMessage } from './awaiting-health.js';
+import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { schedule } from './engine.js';
 import type { PluginRegistry } from './registry.js';
 import { askPolicyEngine } from './policy-engine-client.js';
@@ -85,8 +87,21 @@ export class PlacementReconciler {
     if (!template?.apiVersion || !template.kind) {
       return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: 'NoTemplate', message: 'spec.template is empty: nothing to place yet' }, context);
     }
-    const object: PlacedObject = { ...template, metadata: { ...template.metadata, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
+    // Admission accepts a cluster pin on the template or on the PropagatedObject itself; the
+    // scheduler must obey whichever was accepted (the template's wins, as admission reads it).
+    const ownPin = po.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS];
+    const annotations = template.metadata?.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] === undefined && ownPin !== undefined
+      ? { annotations: { ...template.metadata?.annotations, [ANNOTATION_PLACEMENT_CLUSTERS]: ownPin } }
+      : {};
+    const object: PlacedObject = { ...template, metadata: { ...template.metadata, ...annotations, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
     const namespace = this.namespaces.get(po.metadata.namespace!);
+
+    // Deselected and within its grace (propagation/deselection.ts): the placement stays as it was, so nothing moves.
+    const deselected = deselectedMessage(po, object);
+    if (deselected) {
+      const kept = { placement: (po.status?.placement ?? []) as ScheduleResult['placement'], excluded: (po.status?.excluded ?? []) as ScheduleResult['excluded'] };
+      return this.write(po, { ...(po.status?.policy ? { policy: po.status.policy } : {}), ...kept }, { status: 'False', reason: ScheduledReasons.Deselected, message: deselected }, context);
+    }
 
     const chosen = this.policyFor(po, object, namespace);
     if ('problem' in chosen) return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: chosen.reason, message: chosen.problem }, context);

@@ -3,6 +3,7 @@ import type { PlacementPolicy } from '../../crds/placementpolicy.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
 import { generationChanged, Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { deselectionMarkChanged } from '../propagation/deselection.js';
 import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -34,7 +35,8 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
   const controller = manager.addController({
     name: CONTROLLER_NAME,
     // Spec changes only: the syncer's status writes (and this controller's own) cannot change a decision.
-    for: { resource: Resources.PropagatedObject, predicate: generationChanged },
+    // A deselection mark can (propagation/deselection.ts).
+    for: { resource: Resources.PropagatedObject, predicate: (event) => generationChanged(event) || deselectionMarkChanged(event) },
     watches: [
       { resource: Resources.PlacementPolicy, map: everyObject },
       { resource: Resources.Workspace, map: everyObject },

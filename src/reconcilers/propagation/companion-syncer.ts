@@ -5,6 +5,10 @@
  * run. Reconciled per namespace, because a dependency shared by two
  * workloads stays on a cluster until neither runs there.
  *
+ * It also keeps the tenant boundary of each member namespace (boundary.ts):
+ * pod-security labels, quota, limits and network policies, repaired when
+ * someone edits or deletes them on the member.
+ *
  * When the host namespace itself is gone, the member namespaces the syncer
  * created for it are deleted too (only those labelled as created by it).
  */
@@ -21,6 +25,8 @@ import {
   type ResourceRef,
 } from '../../controllers/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
+import { BOUNDARY_TYPES, boundaryKey, namespaceLabelsDrifted } from './boundary.js';
+import type { BoundarySource, NamespaceRequest } from './boundary-source.js';
 import { COMPANION_TYPES, companionsToRemove, planCompanions, splitKey, type CompanionKind, type PlacedWorkload } from './companions.js';
 import { inSync } from './drift.js';
 import type { PropagatedObjectLike } from './host.js';
@@ -45,6 +51,7 @@ export class CompanionSyncer {
     private readonly propagatedObjects: Informer<PropagatedObjectLike>,
     private readonly namespaces: Informer,
     private readonly host: HostCompanionInformers,
+    private readonly boundaries: BoundarySource,
     private readonly retryMs = 15_000,
   ) {}
 
@@ -102,7 +109,7 @@ export class CompanionSyncer {
       if (typeof informer === 'string') throw new Error(informer);
       for (const object of informer.list(namespace)) live.set(`${kind}/${object.metadata?.name ?? ''}`, { object, resource });
     }
-    if (desired && desired.size > 0) await this.access.ensureNamespace(member, namespace, tenant, ctx.signal);
+    if (desired) await this.keepBoundary(member, namespace, ctx.signal);
     for (const [key, role] of desired ?? []) {
       const { kind, name } = splitKey(key);
       const source = this.host[kind].get(name, namespace);
@@ -129,6 +136,45 @@ export class CompanionSyncer {
         await member.client.delete(entry.resource, entry.object.metadata?.name ?? '', namespace, { preconditions: { uid: entry.object.metadata?.uid }, signal: ctx.signal });
       } catch (err) {
         if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /**
+   * The member namespace exists, is the tenant's, and carries the boundary:
+   * drifted namespace labels make ensureNamespace write again, and boundary
+   * objects edited, added or deleted on the member are put back as desired.
+   */
+  private async keepBoundary(member: MemberCluster, namespace: string, signal: AbortSignal): Promise<void> {
+    const target = this.boundaries.lookup(namespace);
+    if (!target.ok) return; // being deleted on the host: nothing new goes out, removeNamespace cleans up
+    const namespaces = await this.access.informer('namespaces', member, Resources.Namespace, signal);
+    const live = typeof namespaces === 'string' ? undefined : namespaces.get(namespace);
+    if (live && namespaceLabelsDrifted(live.metadata?.labels, target.request.boundary)) this.access.forgetNamespace(member.name, namespace);
+    await this.access.ensureNamespace(member, target.request, signal);
+    await this.syncBoundaryObjects(member, target.request, signal);
+  }
+
+  private async syncBoundaryObjects(member: MemberCluster, request: NamespaceRequest, signal: AbortSignal): Promise<void> {
+    const desired = new Map(request.boundary.objects.map((o) => [boundaryKey(o), o]));
+    for (const type of BOUNDARY_TYPES) {
+      const resource: ResourceRef = { apiVersion: type.apiVersion, kind: type.kind, plural: type.plural, namespaced: true };
+      const informer = await this.access.informer('boundary', member, resource, signal);
+      if (typeof informer === 'string') throw new Error(informer);
+      const live = new Map(informer.list(request.namespace).map((o) => [boundaryKey({ ...o, kind: type.kind }), o]));
+      for (const [key, object] of desired) {
+        if (object.kind !== type.kind) continue;
+        const current = live.get(key);
+        if (current && inSync(object, current)) continue;
+        await apply(member.client, object as PortableObject & KubeObject, { resource, signal });
+      }
+      for (const [key, object] of live) {
+        if (desired.has(key)) continue;
+        try {
+          await member.client.delete(resource, object.metadata?.name ?? '', request.namespace, { preconditions: { uid: object.metadata?.uid }, signal });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
       }
     }
   }

@@ -25,6 +25,11 @@ describe('propagation/generate', () => {
     expect(isGenerated(po)).to.equal(true);
   });
 
+  it('records the deselection grace of the policy that selects it, so it still applies once none does', () => {
+    const po = generatePropagatedObject(source, {}, 5);
+    expect(po.metadata.annotations).to.deep.equal({ 'canopy.dev/source': 'apps/v1/Deployment/web', 'propagation.canopy.dev/deselection-grace-seconds': '5' });
+  });
+
   it('does not treat a PropagatedObject a user wrote as generated', () => {
     expect(isGenerated({ metadata: { labels: { 'canopy.dev/managed-by': 'canopy' } } })).to.equal(false);
     expect(isGenerated({ metadata: { annotations: { 'canopy.dev/source': 'x' } } })).to.equal(false);

@@ -7,6 +7,7 @@
  * PropagatedObject with its source.
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
+import { ANNOTATION_DESELECTION_GRACE } from './deselection.js';
 import { ANNOTATION_SOURCE, FINALIZER, generatedName } from './names.js';
 import { portableObject, type KubeObject } from './portable.js';
 
@@ -38,7 +39,11 @@ export function templateFromSource(source: KubeObject): KubeObject {
   return portableObject(source);
 }
 
-export function generatePropagatedObject(source: SourceObject, tenantLabels: Readonly<Record<string, string>> = {}): GeneratedPropagatedObject {
+/**
+ * `graceSeconds`: the deselection grace of the policy selecting the source
+ * now, recorded so it still applies once no policy does (deselection.ts).
+ */
+export function generatePropagatedObject(source: SourceObject, tenantLabels: Readonly<Record<string, string>> = {}, graceSeconds?: number): GeneratedPropagatedObject {
   return {
     apiVersion: 'canopy.dev/v1alpha1',
     kind: 'PropagatedObject',
@@ -46,7 +51,7 @@ export function generatePropagatedObject(source: SourceObject, tenantLabels: Rea
       name: generatedName(source.metadata.name, source.kind),
       namespace: source.metadata.namespace,
       labels: { ...tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
-      annotations: { [ANNOTATION_SOURCE]: sourceKey(source) },
+      annotations: { [ANNOTATION_SOURCE]: sourceKey(source), ...(graceSeconds !== undefined ? { [ANNOTATION_DESELECTION_GRACE]: String(graceSeconds) } : {}) },
       ownerReferences: [{ apiVersion: source.apiVersion, kind: source.kind, name: source.metadata.name, uid: source.metadata.uid }],
       // Created with the syncer's finalizer, so the syncer need not add it in a second write.
       finalizers: [FINALIZER],

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import { apply, Manager, Resources, silentLogger, type KubeObject, type ReconcileContext } from '../../controllers/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
+import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE } from './deselection.js';
 import { Generator, type PolicyObject } from './generator.js';
 import type { PropagatedObjectLike } from './host.js';
 import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
@@ -28,6 +29,7 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
         priority: 500,
         resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace, labelSelector: { matchLabels: { tier: 'web' } } }],
         clusterSelector: { matchLabels: { 'canopy.dev/geo': 'nowhere' } },
+        deselectionGraceSeconds: 2,
       },
     } as KubeObject);
   });
@@ -55,11 +57,17 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
     expect(edited.spec?.template?.spec?.template?.spec?.containers?.[0]?.image).to.equal('nginx:1.28');
   });
 
-  it('removes the generated PropagatedObject when the object stops matching the policy', async () => {
+  it('marks the generated PropagatedObject when the object stops matching the policy, and removes it after the policy\'s grace', async () => {
     const name = uniqueName('web');
     await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
-    await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
+    const po = await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
+    expect(po.metadata?.annotations?.[ANNOTATION_DESELECTION_GRACE]).to.equal('2');
     await client('host').patch(Deployments, name, namespace, { metadata: { labels: { tier: 'batch' } } }, 'merge');
+    const marked = await eventually('the PropagatedObject is marked deselected', async () => {
+      const p = await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace);
+      return p?.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] ? p : undefined;
+    });
+    expect(marked.metadata?.uid).to.equal(po.metadata?.uid);
     await eventually('the PropagatedObject is gone', async () => ((await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)) ? undefined : true));
   });
 

@@ -4,7 +4,10 @@
  * PropagatedObject `<name>-<kind>` owned by it, whose template follows the
  * object as the tenant edits it. When no policy selects the object any more
  * (its labels changed, the policy went away) the generated PropagatedObject
- * is deleted, and its finalizer removes the copies from member clusters.
+ * is not deleted at once: it is marked and keeps its copies for the grace the
+ * last selecting policy set (deselection.ts), then deleted, and its finalizer
+ * removes the copies from member clusters. A source deleted by its owner
+ * takes its PropagatedObject (and so its copies) with it at once.
  *
  * Requests: a PlacementPolicy (cluster-scoped name) fans out to every object
  * of the kinds policies select; a plain object is `{namespace, name:
@@ -21,10 +24,12 @@ import {
   type Logger,
   type Manager,
   type ReconcileContext,
+  type ReconcileResult,
   type Request,
   type ResourceRef,
 } from '../../controllers/index.js';
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
+import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE, decideDeselection, policyGraceSeconds } from './deselection.js';
 import { generatePropagatedObject, isGenerated, sourceKey, type SourceObject } from './generate.js';
 import type { PropagatedObjectLike } from './host.js';
 import { jsonEqual } from './jsonpatch.js';
@@ -72,6 +77,8 @@ export class Generator {
   private readonly starting = new Map<string, Promise<Informer | undefined>>();
   private controller: Controller | undefined;
   private lastPolicies: string | undefined;
+  /** Deselection marks written by this process (by uid), until the cache shows them: a second look must not mark again later. */
+  private readonly marks = new Map<string, string>();
 
   constructor(
     private readonly manager: Manager,
@@ -85,7 +92,7 @@ export class Generator {
     this.controller = controller;
   }
 
-  async reconcile(request: Request, ctx: ReconcileContext): Promise<void> {
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     if (!request.namespace) return this.policyChanged(ctx);
     const ref = parseSourceName(request.name);
     if (!ref) return;
@@ -106,13 +113,12 @@ export class Generator {
       ? selectPolicy(source, this.policies.list(), { name: namespace, labels: ns?.metadata?.labels ?? {} })
       : undefined;
     if (!selection || !source) {
-      if (ours && !isBeingDeleted(existing)) {
-        await this.manager.client.delete(Resources.PropagatedObject, existing.metadata?.name ?? '', namespace, { preconditions: { uid: existing.metadata?.uid } }).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
-        ctx.logger.info({ source: request.name }, source && !isBeingDeleted(source) ? 'no PlacementPolicy selects the object any more; removed its PropagatedObject' : 'the object is gone; removed its PropagatedObject');
-      }
-      return;
+      if (!ours || isBeingDeleted(existing)) return;
+      // The owner deleting the object (or its namespace going) is meant: its copies go at once.
+      // Anything else is a deselection, which waits out the grace first.
+      const intended = !source || isBeingDeleted(source) || !ns || isBeingDeleted(ns);
+      if (intended) return this.removeGenerated(existing, ctx, request.name, 'the object is gone; removed its PropagatedObject');
+      return this.deselected(existing, source, ctx, request.name);
     }
     // A PropagatedObject on its way out (its finalizer is cleaning the members) is re-created once it is gone.
     if (existing && isBeingDeleted(existing)) return;
@@ -120,9 +126,66 @@ export class Generator {
       ctx.events.warning(source, 'PropagatedObjectNameTaken', `PropagatedObject ${existing.metadata?.name} exists and was not generated for this ${ref.kind}; rename one of them to have it placed`);
       return;
     }
-    const desired = generatePropagatedObject(source, tenantLabels(ns));
-    if (existing && jsonEqual(existing.spec?.template, desired.spec.template) && existing.metadata?.ownerReferences?.some((r) => r.uid === source.metadata.uid)) return;
+    if (existing && (existing.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] !== undefined || this.marks.has(existing.metadata?.uid ?? ''))) {
+      // Selected again within the grace: the mark goes and the copies stay where they are. The
+      // mark was written by a merge patch, so the apply below would not remove it.
+      await this.patchAnnotations(existing, { [ANNOTATION_DESELECTED_SINCE]: null }, ctx.signal);
+      this.marks.delete(existing.metadata?.uid ?? '');
+      ctx.logger.info({ source: request.name }, 'selected again within the deselection grace; its copies stay');
+    }
+    const desired = generatePropagatedObject(source, tenantLabels(ns), policyGraceSeconds(selection.policy));
+    if (
+      existing &&
+      jsonEqual(existing.spec?.template, desired.spec.template) &&
+      existing.metadata?.annotations?.[ANNOTATION_DESELECTION_GRACE] === desired.metadata.annotations[ANNOTATION_DESELECTION_GRACE] &&
+      existing.metadata?.ownerReferences?.some((r) => r.uid === source.metadata.uid)
+    ) {
+      return;
+    }
     await apply(this.manager.client, desired, { resource: Resources.PropagatedObject, signal: ctx.signal });
+  }
+
+  /**
+   * No policy selects the (still existing) source: mark the PropagatedObject
+   * and keep it through the grace, then delete it. The template is left as
+   * it was, so the copies do not change meanwhile either.
+   */
+  private async deselected(existing: PropagatedObjectLike, source: SourceObject, ctx: ReconcileContext, key: string): Promise<ReconcileResult | void> {
+    const uid = existing.metadata?.uid ?? '';
+    const cached = existing.metadata?.annotations ?? {};
+    const written = this.marks.get(uid);
+    if (cached[ANNOTATION_DESELECTED_SINCE] !== undefined) this.marks.delete(uid);
+    const annotations = cached[ANNOTATION_DESELECTED_SINCE] === undefined && written ? { ...cached, [ANNOTATION_DESELECTED_SINCE]: written } : cached;
+    const decision = decideDeselection(annotations, Date.now());
+    if (decision.action === 'delete') {
+      this.marks.delete(uid);
+      return this.removeGenerated(existing, ctx, key, 'no PlacementPolicy has selected the object for its deselection grace; removed its PropagatedObject');
+    }
+    if (decision.action === 'mark') {
+      await this.patchAnnotations(existing, { [ANNOTATION_DESELECTED_SINCE]: decision.since }, ctx.signal);
+      this.marks.set(uid, decision.since);
+      const message = `no PlacementPolicy selects ${source.kind} ${source.metadata.name} any more; PropagatedObject ${existing.metadata?.name} and its copies are kept until ${decision.until.toISOString()}, then removed`;
+      ctx.events.normal(source, 'Deselected', message);
+      ctx.logger.info({ source: key, until: decision.until.toISOString() }, 'no PlacementPolicy selects the object any more; its copies are kept for the deselection grace');
+    }
+    // Woken when the grace ends (a little after, so the decision is then 'delete').
+    return { requeueAfter: decision.requeueAfterMs + 100 };
+  }
+
+  private async removeGenerated(existing: PropagatedObjectLike, ctx: ReconcileContext, key: string, why: string): Promise<void> {
+    await this.manager.client.delete(Resources.PropagatedObject, existing.metadata?.name ?? '', existing.metadata?.namespace, { preconditions: { uid: existing.metadata?.uid } }).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    ctx.logger.info({ source: key }, why);
+  }
+
+  private async patchAnnotations(existing: PropagatedObjectLike, annotations: Record<string, string | null>, signal: AbortSignal): Promise<void> {
+    // uid: never mark (or unmark) a PropagatedObject of the same name created meanwhile.
+    await this.manager.client
+      .patch(Resources.PropagatedObject, existing.metadata?.name ?? '', existing.metadata?.namespace, { metadata: { uid: existing.metadata?.uid, annotations } }, 'merge', { signal })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
   }
 
   /** A policy changed: make sure every selected kind is watched, then look at every object of those kinds and every generated PropagatedObject. */

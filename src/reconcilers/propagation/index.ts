@@ -13,7 +13,7 @@ export { renderMemberObject, overrideApplies } from './render.js';
 export { generatedName, LABEL_PROPAGATED_OBJECT, ANNOTATION_SOURCE, ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
 export { SYNCER_FIELD_MANAGER } from './host.js';
 
-/** The operator's registration of this feature (default options). */
-export function register(manager: Manager): void {
-  registerPropagation(manager);
+/** The operator's registration of this feature (default options, but for the operator-wide finalizer timeout). */
+export function register(manager: Manager, settings: { readonly finalizerTimeoutMs?: number } = {}): void {
+  registerPropagation(manager, settings.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {});
 }

@@ -20,6 +20,8 @@ import {
   type ResourceRef,
 } from '../../controllers/index.js';
 import { LABEL_MANAGED_BY, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, MANAGED_BY_VALUE, TAINT_UNREACHABLE } from '../../crds/labels.js';
+import { BOUNDARY_ROLE, BOUNDARY_TYPES } from './boundary.js';
+import type { NamespaceRequest } from './boundary-source.js';
 import { ANNOTATION_PROPAGATED_OBJECT, LABEL_COMPANION, LABEL_PROPAGATED_OBJECT } from './names.js';
 
 /** Index of member copies by the `namespace/name` of their PropagatedObject. */
@@ -61,19 +63,21 @@ function ownerIndex(object: KubeObject): string[] {
   return key ? [key] : [];
 }
 
-type Kind = 'copies' | 'companions' | 'namespaces';
+type Kind = 'copies' | 'companions' | 'namespaces' | 'boundary';
 
 const SELECTORS: Readonly<Record<Kind, string>> = {
   copies: LABEL_PROPAGATED_OBJECT,
   companions: LABEL_COMPANION,
   namespaces: `${LABEL_COMPANION}=${NAMESPACE_ROLE}`,
+  boundary: `${LABEL_COMPANION}=${BOUNDARY_ROLE}`,
 };
 
 export class MemberAccess {
   private readonly subscribed = new Map<string, Informer>();
-  private readonly namespaces = new Set<string>();
+  /** `cluster/namespace` → fingerprint of the boundary last written there by this process. */
+  private readonly namespaces = new Map<string, string>();
   private readonly ensuring = new Map<string, Promise<void>>();
-  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[]; predicate?: (cluster: string, resource: ResourceRef) => Predicate }>> = { copies: [], companions: [], namespaces: [] };
+  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[]; predicate?: (cluster: string, resource: ResourceRef) => Predicate }>> = { copies: [], companions: [], namespaces: [], boundary: [] };
 
   /** When each cluster last turned from unreachable to reachable (ms since epoch); 0 when it was reachable from the start. */
   private readonly reachableSince = new Map<string, number>();
@@ -91,7 +95,7 @@ export class MemberAccess {
     });
     manager.members.onClose((cluster) => {
       for (const key of [...this.subscribed.keys()]) if (key.startsWith(`${cluster}|`)) this.subscribed.delete(key);
-      for (const key of [...this.namespaces]) if (key.startsWith(`${cluster}/`)) this.namespaces.delete(key);
+      for (const key of [...this.namespaces.keys()]) if (key.startsWith(`${cluster}/`)) this.namespaces.delete(key);
     });
   }
 
@@ -170,38 +174,47 @@ export class MemberAccess {
   }
 
   /**
-   * Makes sure the namespace exists on the member. One that exists already
-   * is used as it is (it may belong to someone else: Canopy adds objects
-   * to it but never relabels it); one Canopy creates is labelled as Canopy's.
+   * Makes sure the member namespace exists, is this tenant's, and carries the
+   * tenant boundary (pod-security labels, quota, limits, network policies)
+   * before anything of the tenant is written into it.
+   *
+   * Never adopt: a namespace of that name that Canopy did not create for this
+   * host namespace (no Canopy labels, another tenant's labels, or the record
+   * of another host namespace's uid) is never written to; the caller reports
+   * the conflict. One Canopy made for an earlier host namespace of the same
+   * name (deleted and created again) is Canopy's own leftover: it is deleted,
+   * and created again once it has terminated.
    */
-  async ensureNamespace(member: MemberCluster, namespace: string, tenantLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
-    const key = `${member.name}/${namespace}`;
-    if (this.namespaces.has(key)) return;
+  async ensureNamespace(member: MemberCluster, request: NamespaceRequest, signal?: AbortSignal): Promise<void> {
+    const key = `${member.name}/${request.namespace}`;
+    if (this.namespaces.get(key) === request.boundary.fingerprint) return;
     // Many reconciles of one namespace start together: let them share one check.
     let pending = this.ensuring.get(key);
     if (!pending) {
-      pending = this.createNamespace(member, namespace, tenantLabels, signal).finally(() => this.ensuring.delete(key));
+      pending = this.prepareNamespace(member, request, signal).finally(() => this.ensuring.delete(key));
       this.ensuring.set(key, pending);
     }
     await pending;
   }
 
-  private async createNamespace(member: MemberCluster, namespace: string, tenantLabels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
-    const key = `${member.name}/${namespace}`;
+  private async prepareNamespace(member: MemberCluster, request: NamespaceRequest, signal?: AbortSignal): Promise<void> {
+    const { namespace } = request;
     const existing = await member.client.tryGet(Resources.Namespace, namespace);
     if (existing?.metadata?.deletionTimestamp) throw new Error(`namespace ${namespace} on ${member.name} is terminating; retrying once it is gone`);
-    if (!existing) {
-      await apply(
-        member.client,
-        {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: namespace, labels: { ...tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_COMPANION]: NAMESPACE_ROLE } },
-        },
-        { resource: Resources.Namespace, signal },
-      );
+    if (existing) {
+      const verdict = memberNamespaceOwnership(existing, request);
+      if (verdict === 'foreign') throw new MemberNamespaceConflictError(member.name, namespace);
+      if (verdict === 'stale') {
+        await member.client.delete(Resources.Namespace, namespace, undefined, { preconditions: { uid: existing.metadata?.uid }, propagationPolicy: 'Background', signal });
+        throw new Error(`namespace ${namespace} on ${member.name} was left from an earlier namespace of that name; it is being removed and will be created again`);
+      }
     }
-    this.namespaces.add(key);
+    await apply(member.client, memberNamespace(request), { resource: Resources.Namespace, signal });
+    for (const object of request.boundary.objects) {
+      const type = BOUNDARY_TYPES.find((t) => t.kind === object.kind)!;
+      await apply(member.client, object as KubeObject, { resource: { apiVersion: type.apiVersion, kind: type.kind, plural: type.plural, namespaced: true }, signal });
+    }
+    this.namespaces.set(`${member.name}/${namespace}`, request.boundary.fingerprint);
   }
 
   /** Forgets that a namespace exists (after it was deleted, or an apply said it is missing). */
@@ -219,6 +232,48 @@ export class MemberAccess {
   async lookup(member: MemberCluster, resource: ResourceRef, name: string, namespace: string): Promise<KubeObject | undefined> {
     return member.client.find<KubeObject>(resourcePath(resource, namespace, name), { query: { resourceVersion: '0' } });
   }
+}
+
+/** A member namespace of that name exists and is not this tenant's: Canopy writes nothing into it. */
+export class MemberNamespaceConflictError extends Error {
+  constructor(readonly cluster: string, readonly namespace: string) {
+    super(
+      `namespace ${namespace} already exists on cluster ${cluster} and was not created by Canopy for this tenant; ` +
+        'Canopy never writes into it (delete or rename it there, or use another namespace)',
+    );
+    this.name = 'MemberNamespaceConflictError';
+  }
+}
+
+/** On member namespaces the syncer created: the uid of the host namespace they mirror. */
+export const ANNOTATION_HOST_NAMESPACE_UID = 'canopy.dev/host-namespace-uid';
+
+/**
+ * Whose an existing member namespace is: this tenant's (`ours`), Canopy's
+ * own for an earlier host namespace of that name (`stale`), or anyone
+ * else's (`foreign`). Labels alone are not proof: the uid recorded at
+ * creation must match the host namespace as well. A Canopy namespace
+ * without the record (made before it was kept) counts as ours and gets it.
+ */
+export function memberNamespaceOwnership(existing: KubeObject, request: Pick<NamespaceRequest, 'tenantLabels' | 'hostUid'>): 'ours' | 'stale' | 'foreign' {
+  const labels = existing.metadata?.labels ?? {};
+  if (labels[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE || labels[LABEL_COMPANION] !== NAMESPACE_ROLE) return 'foreign';
+  for (const key of [LABEL_WORKSPACE, LABEL_LOGICAL_CLUSTER]) if (labels[key] !== request.tenantLabels[key]) return 'foreign';
+  const recorded = existing.metadata?.annotations?.[ANNOTATION_HOST_NAMESPACE_UID];
+  return recorded === undefined || recorded === request.hostUid ? 'ours' : 'stale';
+}
+
+/** The member namespace as Canopy applies it: Canopy's labels, the tenant's, the boundary's, and the host uid record. */
+export function memberNamespace(request: NamespaceRequest): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: request.namespace,
+      labels: { ...request.boundary.namespaceLabels, ...request.tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_COMPANION]: NAMESPACE_ROLE },
+      annotations: { [ANNOTATION_HOST_NAMESPACE_UID]: request.hostUid },
+    },
+  };
 }
 
 /** The tenant labels (workspace, logical cluster) of a host namespace, copied onto everything placed for it. */

@@ -11,6 +11,7 @@
  */
 import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
 import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
+import { BoundarySource } from './boundary-source.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
 import { generatedSourceRequests, Generator, type PolicyObject } from './generator.js';
@@ -59,6 +60,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   const namespaces = manager.informer(Resources.Namespace);
   pos.addIndexer(CLUSTER_INDEX, clustersOf);
   const access = new MemberAccess(manager, clusters);
+  const boundaries = new BoundarySource(manager, namespaces);
 
   // Status reports trail the member writes (see CoalescingWriter): a failover's moves come first,
   // and while the syncer has keys waiting its reports wait too (at most REPORT_MAX_DEFER_MS).
@@ -77,7 +79,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     },
   });
   const statuses = { submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }) };
-  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, manager.ownWrites);
+  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, boundaries, manager.ownWrites);
   const syncController = manager.addController({
     name: SYNCER_CONTROLLER,
     // The echo of a write this process made (the syncer's own status or finalizer, placement's
@@ -115,14 +117,22 @@ export function registerPropagation(manager: Manager, options: PropagationOption
       return [kind, manager.informer({ apiVersion: type.apiVersion, kind, plural: type.plural, namespaced: true })];
     }),
   ) as unknown as HostCompanionInformers;
-  const companions = new CompanionSyncer(access, pos, namespaces, host, options.unreachableRetryMs);
+  const companions = new CompanionSyncer(access, pos, namespaces, host, boundaries, options.unreachableRetryMs);
   const namespaceOf = (o: KubeObject): Request[] => (o.metadata?.namespace && pos.list(o.metadata.namespace).length > 0 ? [{ name: o.metadata.namespace }] : []);
   const companionController = manager.addController({
     name: 'propagation-companions',
     for: Resources.Namespace,
     reconciler: companions,
     concurrency: 4,
-    watches: (Object.values(host) as Informer[]).map((informer) => ({ informer, map: namespaceOf })),
+    watches: [...(Object.values(host) as Informer[]), ...boundaries.hostObjects].map((informer) => ({ informer, map: namespaceOf })),
+  });
+  // The boundary follows the host: a boundary object edited or deleted on a member is put back.
+  access.onMemberEvents('boundary', companionController, (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []));
+  // A workspace's constraints set the pod-security level of its home namespace and of everything below
+  // it: when they change, every namespace with placed objects is looked at again (rare, and cheap per namespace).
+  boundaries.workspaces.on((event) => {
+    if (event.type === 'update' && jsonEqual(event.old.spec ?? {}, event.object.spec ?? {})) return;
+    for (const ns of new Set(pos.list().map((po) => po.metadata?.namespace ?? ''))) companionController.enqueueAfter({ name: ns }, COMPANION_COALESCE_MS);
   });
   access.onMemberEvents('companions', companionController, (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []));
   access.onMemberEvents('namespaces', companionController, (o) => [{ name: o.metadata?.name ?? '' }]);

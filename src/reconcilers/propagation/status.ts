@@ -4,6 +4,7 @@
  * and the `Synced` and `Ready` conditions with a reason a user can act on.
  * The placement reconciler owns `placement`, `excluded` and `Scheduled`.
  */
+import { redact } from '../../controllers/redact.js';
 import type { ClusterAction, Observation, Plan, PlacementEntry } from './plan.js';
 
 export type ClusterSyncState = 'Pending' | 'Synced' | 'Failed' | 'Deleting';
@@ -39,7 +40,8 @@ export type ActionOutcome =
       /** The object as the member stored it, when the action was an apply that wrote. */
       readonly stored?: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown };
     }
-  | { readonly ok: false; readonly error: string };
+  /** `reason` names a failure that retrying will not fix by itself (NamespaceConflict). */
+  | { readonly ok: false; readonly error: string; readonly reason?: 'NamespaceConflict' };
 
 export interface StatusInput {
   readonly generation: number;
@@ -135,11 +137,16 @@ function list(names: readonly string[]): string {
   return names.join(', ');
 }
 
+function namespaceConflict(outcome: ActionOutcome | undefined): boolean {
+  return outcome !== undefined && !outcome.ok && outcome.reason === 'NamespaceConflict';
+}
+
 export function syncStatus(input: StatusInput): SyncStatus {
   const clusters: ClusterStatusEntry[] = [];
   for (const a of input.plan.actions) {
     const e = entryFor(a, input);
-    if (e) clusters.push(e);
+    // Member and kubeconfig errors end up here, and tenants read this status.
+    if (e) clusters.push(e.message === undefined ? e : { ...e, message: redact(e.message) });
   }
   const byCluster = new Map(clusters.map((c) => [c.cluster, c]));
   const actions = input.plan.actions;
@@ -168,6 +175,9 @@ export function syncStatus(input: StatusInput): SyncStatus {
       : c('False', 'NotScheduled', `${why}; nothing applied`);
   } else if (conflicts.length > 0) {
     synced = c('False', 'Conflict', `${list(conflicts)}: an object of the same name exists there without canopy.dev/managed-by=canopy; Canopy leaves it untouched (remove it, or label it canopy.dev/managed-by=canopy to hand it over)`);
+  } else if (failed.some((f) => namespaceConflict(input.outcomes.get(f)))) {
+    const blocked = failed.filter((f) => namespaceConflict(input.outcomes.get(f)));
+    synced = c('False', 'NamespaceConflict', blocked.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'namespace conflict'}`).join('; '));
   } else if (failed.length > 0) {
     synced = c('False', 'ApplyFailed', failed.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'failed'}`).join('; '));
   } else if (unreachable.length > 0) {

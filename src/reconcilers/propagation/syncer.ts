@@ -20,10 +20,16 @@ import {
   type ReconcileResult,
   type Request,
 } from '../../controllers/index.js';
+import { redact } from '../../controllers/redact.js';
+import { checkPodSpec, podSpecOf } from '../../webhooks/pods.js';
+import { denialMessage } from '../../webhooks/verdict.js';
+import type { BoundarySource } from './boundary-source.js';
 import { inSync } from './drift.js';
+import { announceRelease, propagatedObjectFinalizerWait } from './finalizer-timeout.js';
+import { workspaceDeletionHold } from './workspace-deletion.js';
 import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, type PropagatedObjectLike } from './host.js';
 import { summarizeMember } from './member-status.js';
-import { isConnectionError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
+import { isConnectionError, MemberNamespaceConflictError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
 import { ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
 import { observeCluster, type ClusterView } from './observe.js';
 import { planSync, type ClusterAction, type Observation } from './plan.js';
@@ -36,11 +42,17 @@ export interface SyncerOptions {
   readonly handoverTimeoutMs?: number;
   /** How often to retry while a member is unreachable (Cluster changes also wake the syncer); default 15 s. */
   readonly unreachableRetryMs?: number;
+  /** How long a deletion waits for unreachable members before releasing the finalizer anyway; default 10 min (finalizer-timeout.ts). */
+  readonly finalizerTimeoutMs?: number;
 }
 
 export const DEFAULT_HANDOVER_TIMEOUT_MS = 120_000;
 /** How long copies on a cluster that just came back are kept while placement reacts to the same recovery. */
 const SETTLE_MS = 10_000;
+/** A member namespace that belongs to someone else does not free itself: look again now and then, not on every backoff step. */
+const NAMESPACE_CONFLICT_RETRY_MS = 60_000;
+/** Synced reasons worth a Warning event when they first appear. */
+const WARNED_REASONS = ['Conflict', 'ApplyFailed', 'SourceNotFound', 'ConstraintViolation', 'NamespaceConflict'];
 
 export class PropagationSyncer {
   /** When the current handover of each PropagatedObject (by uid) started; in memory, so a restart only waits longer. */
@@ -54,6 +66,8 @@ export class PropagationSyncer {
     private readonly options: SyncerOptions = {},
     /** Writes this syncer's status reports off the critical path, the newest per object (register.ts). */
     private readonly statuses: { submit(po: PropagatedObjectLike, status: SyncStatus): void },
+    /** Tenant limits and the boundary every member namespace carries. */
+    private readonly boundaries: BoundarySource,
     /** Shared with the placement reconciler: a placement it just wrote is acted on before its watch event arrives. */
     private readonly writes: OwnWrites = new OwnWrites(),
   ) {}
@@ -64,7 +78,9 @@ export class PropagationSyncer {
     // The fresher of the cache and this process's own last write (the placement reconciler's or ours).
     const po = this.writes.freshest(Resources.PropagatedObject.plural, this.propagatedObjects.get(request.name, namespace));
     if (!po) return this.removeOrphans(ownerKey, ctx);
-    const deleting = isBeingDeleted(po);
+    // Deleted with its workspace's home namespace: the copies stay for the grace first (workspace-deletion.ts).
+    const held = isBeingDeleted(po) ? workspaceDeletionHold(po, this.namespaces.get(namespace), Date.now()) : undefined;
+    const deleting = isBeingDeleted(po) && !held;
     if (deleting && !hasFinalizer(po)) return;
     const identity = placedIdentity(po);
     if (!identity) return; // admission rejects this; nothing can be placed or found
@@ -77,19 +93,31 @@ export class PropagationSyncer {
     for (const c of this.clustersHolding(ownerKey, identity.apiVersion)) candidates.add(c);
 
     const tenant = tenantLabels(this.namespaces.get(namespace));
-    const template = resolved?.ok ? resolved.template : undefined;
-    const render = (cluster: string, replicas: number | undefined): RenderResult | undefined =>
-      template
-        ? renderMemberObject({
-            namespace,
-            name: request.name,
-            template,
-            overrides: po.spec?.overrides as ClusterOverride[] | undefined,
-            cluster: { name: cluster, labels: this.access.cluster(cluster)?.metadata?.labels ?? {} },
-            replicas,
-            tenantLabels: tenant,
-          })
-        : undefined;
+    const resolvedTemplate = resolved?.ok ? resolved.template : undefined;
+    const renders = new Map<string, RenderResult>();
+    const render = (cluster: string, replicas: number | undefined): RenderResult | undefined => {
+      if (!resolvedTemplate) return undefined;
+      const key = `${cluster}|${replicas ?? ''}`;
+      let rendered = renders.get(key);
+      if (!rendered) {
+        rendered = renderMemberObject({
+          namespace,
+          name: request.name,
+          template: resolvedTemplate,
+          overrides: po.spec?.overrides as ClusterOverride[] | undefined,
+          cluster: { name: cluster, labels: this.access.cluster(cluster)?.metadata?.labels ?? {} },
+          replicas,
+          tenantLabels: tenant,
+        });
+        renders.set(key, rendered);
+      }
+      return rendered;
+    };
+    // Defence in depth: admission judged the template when it was written, but the limits may have
+    // tightened since, and overrides render differently per cluster. A copy that breaks them is not
+    // applied anywhere (what already runs is left alone, as with a template that cannot be resolved).
+    const violation = resolvedTemplate && !deleting ? this.constraintViolation(namespace, placement, render) : undefined;
+    const template = violation ? undefined : resolvedTemplate;
 
     const views = new Map<string, ClusterView>();
     // The finalizer goes on before anything is written to a member; it is written alongside the
@@ -129,7 +157,7 @@ export class PropagationSyncer {
     const outcomes = new Map<string, ActionOutcome>();
     await Promise.all(
       plan.actions.map(async (action) => {
-        const outcome = await this.execute(action, views.get(action.cluster), render, namespace, tenant, ctx.signal, ctx.logger);
+        const outcome = await this.execute(action, views.get(action.cluster), render, namespace, ctx.signal, ctx.logger);
         if (outcome) outcomes.set(action.cluster, outcome);
       }),
     );
@@ -152,35 +180,64 @@ export class PropagationSyncer {
       previousConditions: po.status?.conditions ?? [],
       now: new Date(now).toISOString(),
     });
+    // Said in status, not an Event: nothing new may be created in a terminating namespace.
+    if (held) Object.assign(status.conditions.find((c) => c.type === 'Synced') ?? {}, { status: 'False', reason: 'DeletionGrace', message: held.message });
     if (resolved && !resolved.ok) {
       const synced = status.conditions.find((c) => c.type === 'Synced');
       if (synced) Object.assign(synced, { status: 'False', reason: resolved.reason, message: `${resolved.message}; nothing is changed on member clusters until it is fixed` });
+    }
+    if (violation) {
+      const synced = status.conditions.find((c) => c.type === 'Synced');
+      if (synced) Object.assign(synced, { status: 'False', reason: 'ConstraintViolation', message: `${violation}; nothing is applied to member clusters until the object complies (copies already running are left as they are)` });
     }
     const failures = [...outcomes.entries()].filter(([, o]) => !o.ok);
     const pending = plan.actions.some((a) => a.action === 'wait' && a.why === 'Unreachable');
     if (!deleting) {
       const previous = po.status?.conditions?.find((c) => c.type === 'Synced');
       const synced = status.conditions.find((c) => c.type === 'Synced');
-      if (synced && synced.status === 'False' && previous?.reason !== synced.reason && ['Conflict', 'ApplyFailed', 'SourceNotFound'].includes(synced.reason)) {
+      if (synced && synced.status === 'False' && previous?.reason !== synced.reason && WARNED_REASONS.includes(synced.reason)) {
         ctx.events.warning(po, synced.reason, synced.message);
       }
     }
     // A deletion that completes now needs no status; one that waits for a member says which.
     // Queued, not awaited: the next object's member writes need not wait for this report.
     if (!deleting || pending || failures.length > 0) this.statuses.submit(po, status);
-    if (deleting && plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok))) {
+    // Bounded: a member that never answers does not hold the finalizer for ever (finalizer-timeout.ts).
+    const giveUp = deleting ? propagatedObjectFinalizerWait(po, plan.actions, outcomes, this.options.finalizerTimeoutMs, now) : undefined;
+    if (giveUp?.release) announceRelease(ctx, po, giveUp);
+    if (deleting && (giveUp?.release || plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok)))) {
       this.handovers.delete(uid);
       await setFinalizer(this.client, po, false, this.writes);
       return;
     }
-    if (failures.length > 0) {
+    const retriable = failures.filter(([, o]) => o.ok || o.reason !== 'NamespaceConflict');
+    if (retriable.length > 0) {
       // Status already says what failed; throwing gets the per-key exponential backoff.
-      throw new Error(`sync of ${ownerKey} failed on ${failures.map(([c, o]) => `${c}: ${o.ok ? '' : o.error}`).join('; ')}`);
+      throw new Error(`sync of ${ownerKey} failed on ${retriable.map(([c, o]) => `${c}: ${o.ok ? '' : o.error}`).join('; ')}`);
     }
-    const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : undefined;
+    const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : failures.length > 0 ? NAMESPACE_CONFLICT_RETRY_MS : undefined;
     const settled = Math.min(...plan.actions.filter((a) => a.action === 'wait' && a.why === 'Settling').map((a) => (settling.get(a.cluster) ?? 0) + 100));
-    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
+    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined, held ? held.remainingMs + 100 : undefined].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
+  }
+
+  /** The first way a placed copy breaks the pod-security or registry limits of its namespace, naming the cluster; undefined when none does. */
+  private constraintViolation(
+    namespace: string,
+    placement: ReadonlyArray<{ cluster: string; replicas: number | undefined }>,
+    render: (cluster: string, replicas: number | undefined) => RenderResult | undefined,
+  ): string | undefined {
+    const limits = this.boundaries.limits(namespace);
+    if (!limits) return undefined;
+    for (const entry of placement) {
+      const rendered = render(entry.cluster, entry.replicas);
+      if (!rendered?.ok) continue;
+      const pod = podSpecOf(rendered.object);
+      if (!pod) continue;
+      const verdict = checkPodSpec(pod.spec, pod.field, limits);
+      if (!verdict.allowed) return `the copy for cluster ${entry.cluster} breaks the limits of namespace ${namespace}: ${denialMessage(verdict.denial)}`;
+    }
+    return undefined;
   }
 
   private handoverTimeout(po: KubeObject): number {
@@ -210,7 +267,6 @@ export class PropagationSyncer {
     view: ClusterView | undefined,
     render: (cluster: string, replicas: number | undefined) => RenderResult | undefined,
     namespace: string,
-    tenant: Record<string, string>,
     signal: AbortSignal,
     logger: Logger,
   ): Promise<ActionOutcome | undefined> {
@@ -221,14 +277,17 @@ export class PropagationSyncer {
       if (!rendered) return { ok: false, error: 'nothing to apply' };
       if (!rendered.ok) return { ok: false, error: rendered.error };
       if (view.observation.kind === 'ours' && view.live && inSync(rendered.object, view.live)) return { ok: true, wrote: false };
+      const target = this.boundaries.lookup(namespace);
+      if (!target.ok) return { ok: false, error: target.reason };
       try {
-        await this.access.ensureNamespace(view.member, namespace, tenant, signal);
+        await this.access.ensureNamespace(view.member, target.request, signal);
         const stored = await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
         // This reconcile reports from `stored`; the copy's own watch event then need not wake it again.
         this.writes.record(memberResourceKey(action.cluster, view.resource.plural), stored);
         logger.debug({ cluster: action.cluster, replicas: action.replicas, created: view.observation.kind === 'absent' }, 'applied the copy');
         return { ok: true, wrote: true, stored };
       } catch (err) {
+        if (err instanceof MemberNamespaceConflictError) return { ok: false, error: err.message, reason: 'NamespaceConflict' };
         if (isNotFound(err)) this.access.forgetNamespace(action.cluster, namespace);
         return { ok: false, error: errorText(err) };
       }
@@ -288,5 +347,5 @@ export function memberResourceKey(cluster: string, plural: string): string {
 
 function errorText(err: unknown): string {
   const e = err as { message?: string; body?: { message?: string } };
-  return (typeof e.body === 'object' ? e.body?.message : undefined) ?? e.message ?? String(err);
+  return redact((typeof e.body === 'object' ? e.body?.message : undefined) ?? e.message ?? String(err));
 }
