@@ -6,6 +6,7 @@ import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { maybeTestOperator, testEnv } from '../../test/e2e/env.js';
+import { allowWebhookConfigurationNames } from '../../test/e2e/webhook-names.js';
 import { ApiClient, Manager, resourcePath, type KubeObject } from '../controllers/index.js';
 import type { LabelSelectorJson, WebhookId } from './configuration.js';
 import { DEFAULT_CONFIGURATION_NAME, register, type WebhookOptions, type WebhookRunnable } from './index.js';
@@ -33,6 +34,8 @@ function operatorKubeConfig(): KubeConfig {
 /** Runs a webhook in its own manager (leader election off, no metrics server) until stopped. */
 export async function startWebhook(options: WebhookOptions & { logLevel?: string } = {}): Promise<WebhookInstance> {
   const logger = pino({ level: options.logLevel ?? 'warn' });
+  // The operator's role names only the default configurations: grant these names as a renaming installation would.
+  if (maybeTestOperator()) await allowWebhookConfigurationNames([options.configurationName, options.mutatingConfigurationName]);
   const manager = new Manager({ kubeConfig: operatorKubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger });
   const runnable = register(manager, { port: 0, ...options });
   await manager.start();
