@@ -24,7 +24,7 @@ import { rulesFilter } from '../src/reconcilers/placement/filters/rules.js';
 import { capacityFilter } from '../src/reconcilers/placement/filters/capacity.js';
 import { costScore } from '../src/reconcilers/placement/scores/cost.js';
 import { defaultRegistry, PluginRegistry } from '../src/reconcilers/placement/registry.js';
-import { cluster, deployment, policy, rng, workspace } from '../src/reconcilers/placement/testing/fixtures.js';
+import { cluster, deployment, policy, rng, workspace } from '../test/support/placement-fixtures.js';
 import type { Cluster, PlacedObject, ScheduleInput } from '../src/reconcilers/placement/types.js';
 
 const quick = process.argv.includes('--quick');

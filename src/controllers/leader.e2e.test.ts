@@ -40,7 +40,7 @@ describe('Leader election across two operator processes (real apiserver)', funct
   });
 
   function startOperator(identity: string): Operator {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'controllers', 'testdata', 'leader-operator.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'leader-operator.ts')], {
       cwd: repoRoot,
       env: { ...process.env, KUBECONFIG: testEnv().host.kubeconfigPath, CANOPY_NAMESPACE: namespace, TEST_IDENTITY: identity },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,8 +6,8 @@
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../controllers/index.js';
-import { acquireAdmission, errorCode, errorMessage, type Actor, type ObjectRef } from './e2e-fixtures.js';
-import { buildWorld, type World } from './world.e2e-fixture.js';
+import { acquireAdmission, errorCode, errorMessage, type Actor, type ObjectRef } from '../../test/support/admission.js';
+import { buildWorld, type World } from '../../test/support/admission-world.js';
 
 type Request =
   | { readonly op: 'create'; readonly object: KubeObject }

@@ -14,7 +14,7 @@ import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv } from '../../test/e2e/env.js';
 import type { KubeObject } from '../controllers/index.js';
 import { generateServingCertificate, splitPemBundle } from './certificates.js';
-import { Actor, deleteConfiguration, errorCode, errorMessage, startWebhook, waitForEnforcement, type WebhookInstance } from './e2e-fixtures.js';
+import { Actor, deleteConfiguration, errorCode, errorMessage, startWebhook, waitForEnforcement, type WebhookInstance } from '../../test/support/admission.js';
 
 /** Serial number of the certificate a TLS server presents right now. */
 function servedSerial(port: number): Promise<string> {

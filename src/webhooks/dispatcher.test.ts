@@ -3,7 +3,7 @@ import { ADMISSION_API_VERSION, type AdmissionRequest } from './admission.js';
 import type { KubeObject } from '../controllers/index.js';
 import { guessPlural, type AccessAttributes } from './author-access.js';
 import { AdmissionDispatcher, type AdmissionBackend, type PlacedResource } from './dispatcher.js';
-import { MemoryTreeView, ws } from './memory-view.js';
+import { MemoryTreeView, ws } from '../../test/support/memory-view.js';
 import type { Requester } from './request.js';
 import { denialMessage } from './verdict.js';
 

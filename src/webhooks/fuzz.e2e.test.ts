@@ -10,8 +10,8 @@
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../controllers/index.js';
-import { acquireAdmission, errorCode, errorMessage, waitForEnforcement, type Actor } from './e2e-fixtures.js';
-import { buildWorld, type World } from './world.e2e-fixture.js';
+import { acquireAdmission, errorCode, errorMessage, waitForEnforcement, type Actor } from '../../test/support/admission.js';
+import { buildWorld, type World } from '../../test/support/admission-world.js';
 import { mulberry32 as rng } from '../../test/support/random.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lc, MemoryTreeView, ws } from './memory-view.js';
+import { lc, MemoryTreeView, ws } from '../../test/support/memory-view.js';
 import { imageAllowed, normalizeImage, PodRules, validateWorkload, type WorkloadLike } from './pods.js';
 import type { AdmissionInput } from './request.js';
 import { denialMessage, type Verdict } from './verdict.js';

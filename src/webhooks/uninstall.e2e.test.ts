@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv } from '../../test/e2e/env.js';
 import { ApiClient, Resources, type KubeObject, type ResourceRef } from '../controllers/index.js';
-import { startWebhook, type WebhookInstance } from './e2e-fixtures.js';
+import { startWebhook, type WebhookInstance } from '../../test/support/admission.js';
 import { InstallationOwner } from './installation-owner.js';
 
 const VALIDATING: ResourceRef = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false };

@@ -23,9 +23,9 @@ import { ApiClient, apply, Resources, type KubeObject } from '../../src/controll
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/crds/labels.js';
 import { installCrds } from '../../src/dev/manifests.js';
 import { registerMembers } from '../../src/dev/register.js';
-import { labelledObjects, tenantKubeConfig, type LogicalClusterState } from '../../src/reconcilers/logicalcluster/e2e-support.js';
-import { condition, type PropagatedObjectView } from '../../src/reconcilers/propagation/testing/e2e.js';
-import { copies as inheritedCopies, roleBinding } from '../../src/reconcilers/workspace/e2e-support.js';
+import { labelledObjects, tenantKubeConfig, type LogicalClusterState } from '../support/logicalcluster.js';
+import { condition, type PropagatedObjectView } from '../support/propagation.js';
+import { copies as inheritedCopies, roleBinding } from '../support/workspace.js';
 
 const COUNT = 40;
 const WORKSPACE = 'crash';

@@ -15,7 +15,7 @@ import {
   waitForPhase,
   waitGone,
   workspaceObject,
-} from './e2e-support.js';
+} from '../../../test/support/logicalcluster.js';
 
 describe('LogicalCluster, Cluster mode (real member apiservers)', function () {
   this.timeout(300_000);

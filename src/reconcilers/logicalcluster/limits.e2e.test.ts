@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { ApiClient, Resources } from '../../controllers/index.js';
-import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from './e2e-support.js';
+import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../../test/support/logicalcluster.js';
 
 describe('LogicalCluster, workspace limits and quota changes (real apiserver)', function () {
   this.timeout(240_000);

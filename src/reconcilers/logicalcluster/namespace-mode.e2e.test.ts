@@ -14,7 +14,7 @@ import {
   waitGone,
   workspaceObject,
   type LogicalClusterState,
-} from './e2e-support.js';
+} from '../../../test/support/logicalcluster.js';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 
 /** A restricted-compliant Deployment: the tenant's everyday workload. */

@@ -12,7 +12,7 @@ import { mulberry32 } from '../../../test/support/random.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, apply, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
-import { deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from './e2e-support.js';
+import { deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../../test/support/logicalcluster.js';
 
 const SEED = Number(process.env.CANOPY_RANDOM_SEED ?? 20261122);
 const STEPS = 40;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lc, MemoryTreeView, ws } from '../../webhooks/memory-view.js';
+import { lc, MemoryTreeView, ws } from '../../../test/support/memory-view.js';
 import type { AdmissionInput, Requester } from '../../webhooks/request.js';
 import type { ClusterLike, LogicalClusterLike } from '../../webhooks/tree.js';
 import { denialMessage, type Verdict } from '../../webhooks/verdict.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { awaitedClusters, awaitingMessage, FIRST_PROBE_GRACE_MS } from './awaiting-health.js';
 import { schedule } from './engine.js';
-import { cluster, deployment, policy } from './testing/fixtures.js';
+import { cluster, deployment, policy } from '../../../test/support/placement-fixtures.js';
 import type { Cluster, ScheduleInput } from './types.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');

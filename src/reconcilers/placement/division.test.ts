@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { apportion, divideReplicas, type DivisionCandidate } from './division.js';
-import { rng } from './testing/fixtures.js';
+import { rng } from '../../../test/support/placement-fixtures.js';
 
 const sum = (xs: readonly { replicas: number }[]): number => xs.reduce((a, b) => a + b.replicas, 0);
 const byName = (r: ReturnType<typeof divideReplicas>): Record<string, number> => Object.fromEntries(r.assignments.map((a) => [a.name, a.replicas]));

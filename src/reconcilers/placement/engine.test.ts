@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { schedule } from './engine.js';
 import { PASS, reject, type FilterPlugin } from './framework.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES, defaultRegistry, PluginRegistry } from './registry.js';
-import { cluster, deployment, policy, rng, workspace } from './testing/fixtures.js';
+import { cluster, deployment, policy, rng, workspace } from '../../../test/support/placement-fixtures.js';
 import type { Cluster, ScheduleInput } from './types.js';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { objectProfile } from './object-profile.js';
 import { parseQuantity } from './quantity.js';
-import { deployment } from './testing/fixtures.js';
+import { deployment } from '../../../test/support/placement-fixtures.js';
 
 describe('placement object profile', () => {
   it('parses Kubernetes quantities', () => {

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { schedule } from './engine.js';
-import { cluster, deployment, policy, workspace } from './testing/fixtures.js';
+import { cluster, deployment, policy, workspace } from '../../../test/support/placement-fixtures.js';
 import type { ScheduleInput } from './types.js';
 import { affectedIfLabelRemoved, objectsOnClusters } from './visibility.js';
 

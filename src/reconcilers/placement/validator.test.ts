@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { MemoryTreeView, ws } from '../../webhooks/memory-view.js';
+import { MemoryTreeView, ws } from '../../../test/support/memory-view.js';
 import type { AdmissionInput } from '../../webhooks/request.js';
 import { denialMessage, type Verdict } from '../../webhooks/verdict.js';
-import { cluster, deployment, policy } from './testing/fixtures.js';
+import { cluster, deployment, policy } from '../../../test/support/placement-fixtures.js';
 import type { PlacedObject, PlacementPolicy } from './types.js';
 import {
   governingPolicy,

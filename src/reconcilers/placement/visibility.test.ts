@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cluster, deployment, policy } from './testing/fixtures.js';
+import { cluster, deployment, policy } from '../../../test/support/placement-fixtures.js';
 import type { ScheduleInput } from './types.js';
 import { affectedIfLabelRemoved, objectsOnClusters, type ObjectPlacementRecord } from './visibility.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { apply, Resources, type KubeObject } from '../../controllers/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
+import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
 
 type ClusterView = KubeObject & { spec?: { probeIntervalSeconds?: number; failoverAfterSeconds?: number; taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } };
 type DeploymentView = KubeObject & { spec?: { replicas?: number } };

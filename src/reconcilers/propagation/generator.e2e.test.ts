@@ -5,7 +5,7 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE } from './deselection.js';
 import { Generator, type PolicyObject } from './generator.js';
 import type { PropagatedObjectLike } from './host.js';
-import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from './testing/e2e.js';
+import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
 
 /**
  * Plain objects in a tenant namespace that a PlacementPolicy selects get a

@@ -13,7 +13,7 @@ import {
   ReplicaSets,
   tenantNamespace,
   type PropagatedObjectView,
-} from './testing/e2e.js';
+} from '../../../test/support/propagation.js';
 
 type DeploymentView = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } }; status?: { replicas?: number } };
 

@@ -7,8 +7,8 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, isForbidden, Resources, type KubeObject } from '../../controllers/index.js';
 import { API_VERSION } from '../../crds/index.js';
 import { LABEL_MANAGED_BY } from '../../crds/labels.js';
-import { acquireAdmission } from '../../webhooks/e2e-fixtures.js';
-import { deleteWorkspaces, eventually, roleBinding, waitReady, workspace } from './e2e-support.js';
+import { acquireAdmission } from '../../../test/support/admission.js';
+import { deleteWorkspaces, eventually, roleBinding, waitReady, workspace } from '../../../test/support/workspace.js';
 
 /** The apiserver's refusal of `call`: status code and message. */
 async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {

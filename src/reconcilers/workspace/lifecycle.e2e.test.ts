@@ -9,7 +9,7 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, isNotFound, Resources, type KubeObject } from '../../controllers/index.js';
 import { LABEL_MANAGED_BY, treeLabel } from '../../crds/labels.js';
 import { DEFAULT_CONFIGURATION_NAME } from '../../webhooks/index.js';
-import { condition, copies, deleteWorkspaces, eventually, getWorkspace, roleBinding, sameEntries, waitForWorkspace, waitReady, workspace } from './e2e-support.js';
+import { condition, copies, deleteWorkspaces, eventually, getWorkspace, roleBinding, sameEntries, waitForWorkspace, waitReady, workspace } from '../../../test/support/workspace.js';
 
 type Subjects = KubeObject & { subjects?: Array<{ name: string }> };
 

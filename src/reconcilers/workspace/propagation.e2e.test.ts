@@ -15,7 +15,7 @@ import {
   waitForWorkspace,
   waitReady,
   workspace,
-} from './e2e-support.js';
+} from '../../../test/support/workspace.js';
 
 describe('workspace propagation (e2e)', function () {
   this.timeout(240_000);

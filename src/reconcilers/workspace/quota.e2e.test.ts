@@ -7,8 +7,8 @@ import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
 import { API_VERSION } from '../../crds/index.js';
-import { acquireAdmission } from '../../webhooks/e2e-fixtures.js';
-import { condition, deleteWorkspaces, eventually, waitForWorkspace, waitReady, workspace } from './e2e-support.js';
+import { acquireAdmission } from '../../../test/support/admission.js';
+import { condition, deleteWorkspaces, eventually, waitForWorkspace, waitReady, workspace } from '../../../test/support/workspace.js';
 
 function logicalCluster(name: string, ws: string, hard: Record<string, string>): KubeObject {
   return { apiVersion: API_VERSION, kind: 'LogicalCluster', metadata: { name }, spec: { workspace: ws, constraints: { quota: { hard } } } } as KubeObject;

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
 import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';
-import { deleteWorkspaces, eventually, workspace } from './e2e-support.js';
+import { deleteWorkspaces, eventually, workspace } from '../../../test/support/workspace.js';
 import { mulberry32 } from '../../../test/support/random.js';
 
 

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
-import { copiesOf, deleteWorkspaces, eventually, waitForWorkspace, waitReady, workspace, condition } from './e2e-support.js';
+import { copiesOf, deleteWorkspaces, eventually, waitForWorkspace, waitReady, workspace, condition } from '../../../test/support/workspace.js';
 
 describe('workspace propagated types (e2e)', function () {
   this.timeout(300_000);

@@ -7,8 +7,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { Resources } from '../../../src/controllers/index.js';
-import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../../src/reconcilers/logicalcluster/e2e-support.js';
-import { acquireAdmission } from '../../../src/webhooks/e2e-fixtures.js';
+import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../support/logicalcluster.js';
+import { acquireAdmission } from '../../support/admission.js';
 import { uniqueName } from '../env.js';
 import {
   adminOf,

@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { Resources, type KubeObject } from '../../../src/controllers/index.js';
 import { LABEL_WORKSPACE } from '../../../src/crds/labels.js';
-import { create, deleteIfExists, logicalClusterObject, waitGone, workspaceObject } from '../../../src/reconcilers/logicalcluster/e2e-support.js';
-import { acquireAdmission } from '../../../src/webhooks/e2e-fixtures.js';
+import { create, deleteIfExists, logicalClusterObject, waitGone, workspaceObject } from '../../support/logicalcluster.js';
+import { acquireAdmission } from '../../support/admission.js';
 import { testEnv, uniqueName } from '../env.js';
 import { adminOf, closeAdmissionClients, expectOnNoMember, onceAllowed, privilegedDeployment, refusal, userOnHost } from './admission-support.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject } from '../../../src/controllers/index.js';
-import { waitForPhase } from '../../../src/reconcilers/logicalcluster/e2e-support.js';
+import { waitForPhase } from '../../support/logicalcluster.js';
 import { ANNOTATION_FORCE_FINALIZE } from '../../../src/reconcilers/propagation/finalizer-timeout.js';
 import { testEnv, uniqueName } from '../env.js';
 

@@ -8,8 +8,8 @@ import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient, apply, isForbidden, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
 import { API_VERSION } from '../../../src/crds/index.js';
-import { create, deleteIfExists, logicalClusterObject, tenantKubeConfig, waitForPhase, workspaceObject } from '../../../src/reconcilers/logicalcluster/e2e-support.js';
-import { client, condition, deleteIgnoringMissing, eventually, type PropagatedObjectView } from '../../../src/reconcilers/propagation/testing/e2e.js';
+import { create, deleteIfExists, logicalClusterObject, tenantKubeConfig, waitForPhase, workspaceObject } from '../../support/logicalcluster.js';
+import { client, condition, deleteIgnoringMissing, eventually, type PropagatedObjectView } from '../../support/propagation.js';
 import { testEnv, uniqueName } from '../env.js';
 
 const CLOUD = ['eu-2', 'us-1'];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster, deployment, policy } from '../testing/fixtures.js';
-import { reasonOf, runFilter } from '../testing/run.js';
+import { cluster, deployment, policy } from '../../../../test/support/placement-fixtures.js';
+import { reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { capacityFilter } from './capacity.js';
 
 describe('placement filter Capacity', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster, policy } from '../testing/fixtures.js';
-import { reasonOf, runFilter } from '../testing/run.js';
+import { cluster, policy } from '../../../../test/support/placement-fixtures.js';
+import { reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { clusterSelectorFilter } from './cluster-selector.js';
 
 describe('placement filter ClusterSelector', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster } from '../testing/fixtures.js';
-import { reasonOf, runFilter } from '../testing/run.js';
+import { cluster } from '../../../../test/support/placement-fixtures.js';
+import { reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { clusterReadyFilter } from './readiness.js';
 
 describe('placement filter ClusterReady', () => {

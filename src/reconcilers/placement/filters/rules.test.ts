@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster, deployment, policy, workspace } from '../testing/fixtures.js';
-import { reasonOf, runFilter } from '../testing/run.js';
+import { cluster, deployment, policy, workspace } from '../../../../test/support/placement-fixtures.js';
+import { reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { rulesFilter } from './rules.js';
 
 const onprem = cluster('eu-1', { labels: { 'canopy.dev/onprem': 'true' } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Taint } from '../types.js';
-import { cluster, policy } from '../testing/fixtures.js';
-import { contextFor, reasonOf, runFilter } from '../testing/run.js';
+import { cluster, policy } from '../../../../test/support/placement-fixtures.js';
+import { contextFor, reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { clusterView } from '../cluster-view.js';
 import { taintTolerationFilter, tolerates } from './taint-toleration.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster, deployment, workspace } from '../testing/fixtures.js';
-import { reasonOf, runFilter } from '../testing/run.js';
+import { cluster, deployment, workspace } from '../../../../test/support/placement-fixtures.js';
+import { reasonOf, runFilter } from '../../../../test/support/placement-run.js';
 import { workspaceBudgetFilter, workspaceConstraintsFilter } from './workspace-constraints.js';
 
 describe('placement filter WorkspaceConstraints', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cluster, deployment, policy } from '../testing/fixtures.js';
-import { contextFor, runScore } from '../testing/run.js';
+import { cluster, deployment, policy } from '../../../../test/support/placement-fixtures.js';
+import { contextFor, runScore } from '../../../../test/support/placement-run.js';
 import { costScore } from './cost.js';
 import { preferencesScore } from './preferences.js';
 import { spreadScore } from './spread.js';

@@ -2,11 +2,11 @@
  * Runs one plugin against one cluster the way the engine would, for unit
  * tests of a single plugin.
  */
-import { clusterView } from '../cluster-view.js';
-import { DecisionContext } from '../context.js';
-import type { FilterPlugin, FilterResult, ScorePlugin } from '../framework.js';
-import type { Cluster, ScheduleInput } from '../types.js';
-import { deployment, policy } from './fixtures.js';
+import { clusterView } from '../../src/reconcilers/placement/cluster-view.js';
+import { DecisionContext } from '../../src/reconcilers/placement/context.js';
+import type { FilterPlugin, FilterResult, ScorePlugin } from '../../src/reconcilers/placement/framework.js';
+import type { Cluster, ScheduleInput } from '../../src/reconcilers/placement/types.js';
+import { deployment, policy } from './placement-fixtures.js';
 
 export type PartialInput = Partial<Omit<ScheduleInput, 'clusters'>>;
 

@@ -3,8 +3,8 @@
  * validators. The informer-backed view in state.ts answers the same questions
  * from the caches.
  */
-import type { PlacementPolicy } from '../reconcilers/placement/types.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from './tree.js';
+import type { PlacementPolicy } from '../../src/reconcilers/placement/types.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../src/webhooks/tree.js';
 
 export class MemoryTreeView implements TreeView {
   private readonly policies = new Map<string, PlacementPolicy>();

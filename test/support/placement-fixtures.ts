@@ -13,7 +13,7 @@ import type {
   Taint,
   WorkspaceContext,
   EffectiveConstraints,
-} from '../types.js';
+} from '../../src/reconcilers/placement/types.js';
 
 export interface ClusterOptions {
   region?: string;
@@ -87,4 +87,4 @@ export function workspace(name: string, constraints?: EffectiveConstraints, extr
 }
 
 /** Deterministic PRNG (mulberry32) for property-style tests and the benchmark's data. */
-export { mulberry32 as rng } from '../../../../test/support/random.js';
+export { mulberry32 as rng } from './random.js';

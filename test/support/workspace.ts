@@ -2,11 +2,11 @@
 // trees, wait for what the operator converges to, read copies, and clean up
 // (children first, so no test leaves ParentMissing workspaces behind).
 
-import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
-import { API_VERSION } from '../../crds/index.js';
-import { LABEL_INHERITED_FROM } from '../../crds/labels.js';
-import type { WorkspaceSpec, WorkspaceStatus } from '../../crds/workspace.js';
+import { waitUntil } from '../../controlplane/launcher/index.js';
+import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { API_VERSION } from '../../src/crds/index.js';
+import { LABEL_INHERITED_FROM } from '../../src/crds/labels.js';
+import type { WorkspaceSpec, WorkspaceStatus } from '../../src/crds/workspace.js';
 
 export interface WorkspaceState extends KubeObject {
   spec?: WorkspaceSpec;

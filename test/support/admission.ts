@@ -5,11 +5,11 @@
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { maybeTestOperator, testEnv } from '../../test/e2e/env.js';
-import { allowWebhookConfigurationNames } from '../../test/e2e/webhook-names.js';
-import { ApiClient, Manager, resourcePath, type KubeObject } from '../controllers/index.js';
-import type { LabelSelectorJson, WebhookId } from './configuration.js';
-import { DEFAULT_CONFIGURATION_NAME, register, type WebhookOptions, type WebhookRunnable } from './index.js';
+import { maybeTestOperator, testEnv } from '../e2e/env.js';
+import { allowWebhookConfigurationNames } from '../e2e/webhook-names.js';
+import { ApiClient, Manager, resourcePath, type KubeObject } from '../../src/controllers/index.js';
+import type { LabelSelectorJson, WebhookId } from '../../src/webhooks/configuration.js';
+import { DEFAULT_CONFIGURATION_NAME, register, type WebhookOptions, type WebhookRunnable } from '../../src/webhooks/index.js';
 
 export interface WebhookInstance {
   readonly manager: Manager;

@@ -5,10 +5,10 @@
  * Canopy kinds (ordinary create/update rights: not admins).
  */
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { testEnv } from '../../test/e2e/env.js';
-import type { KubeObject } from '../controllers/index.js';
-import { registerMembers } from '../dev/register.js';
-import { Actor, refOf, type ObjectRef } from './e2e-fixtures.js';
+import { testEnv } from '../e2e/env.js';
+import type { KubeObject } from '../../src/controllers/index.js';
+import { registerMembers } from '../../src/dev/register.js';
+import { Actor, refOf, type ObjectRef } from './admission.js';
 
 export interface World {
   readonly id: string;
