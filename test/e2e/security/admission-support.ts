@@ -8,21 +8,16 @@ import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
 import { API_VERSION } from '../../../src/crds/index.js';
+import { deploymentOf } from '../../support/workloads.js';
+import { client } from '../../support/propagation.js';
 import { testEnv } from '../env.js';
 
 export type TestUserName = 'alice' | 'bob' | 'carol' | 'dave' | 'erin';
 
 const clients = new Map<string, ApiClient>();
 
-/** The admin client of the host or of a member, by cluster name. */
-export function adminOf(cluster: string): ApiClient {
-  let c = clients.get(cluster);
-  if (!c || c.isClosed) {
-    c = new ApiClient(testEnv().cluster(cluster).kubeConfig());
-    clients.set(cluster, c);
-  }
-  return c;
-}
+/** The admin client of the host or of a member, by cluster name (shared with the propagation suites). */
+export const adminOf = client;
 
 /** A static-token user of the host: only RBAC decides what they may do. */
 export function userOnHost(user: TestUserName): ApiClient {
@@ -90,46 +85,16 @@ export function propagatedObject(namespace: string, name: string, spec: Record<s
   return { apiVersion: API_VERSION, kind: 'PropagatedObject', metadata: { name, namespace }, spec } as KubeObject;
 }
 
-/** A Deployment that passes the restricted level, with an image from `image`. */
-export function restrictedDeployment(name: string, image = 'docker.io/library/nginx:1.27'): KubeObject & { spec: Record<string, unknown> } {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{ name: 'web', image, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-        },
-      },
-    },
-  };
-}
+export { restrictedDeployment } from '../../support/workloads.js';
 
 /** The Deployment an attacker wants on every node: host namespaces, the host's root, a privileged container, a foreign image. */
 export function privilegedDeployment(name: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          hostNetwork: true,
-          hostPID: true,
-          volumes: [{ name: 'root', hostPath: { path: '/' } }],
-          containers: [{ name: 'x', image: 'evil.example.com/miner:latest', securityContext: { privileged: true }, volumeMounts: [{ name: 'root', mountPath: '/host' }] }],
-        },
-      },
-    },
-  } as KubeObject;
+  return deploymentOf(name, {
+    hostNetwork: true,
+    hostPID: true,
+    volumes: [{ name: 'root', hostPath: { path: '/' } }],
+    containers: [{ name: 'x', image: 'evil.example.com/miner:latest', securityContext: { privileged: true }, volumeMounts: [{ name: 'root', mountPath: '/host' }] }],
+  });
 }
 
 /** A Role + RoleBinding (or ClusterRole + ClusterRoleBinding without namespace) for one user, applied by the admin. */

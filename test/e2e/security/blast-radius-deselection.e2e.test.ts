@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
 import { ANNOTATION_DESELECTED_SINCE } from '../../../src/reconcilers/propagation/deselection.js';
+import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 
 type Condition = { type: string; status: string; reason: string; message: string };
@@ -38,30 +38,13 @@ describe('security: blast radius of a deselection (e2e)', function () {
   const copyUids = async (name: string): Promise<Record<string, string | undefined>> =>
     Object.fromEntries(await Promise.all(EU.map(async (c) => [c, (await member(c).tryGet(Resources.Deployment, name, workspace))?.metadata?.uid] as const)));
 
-  let lastRefusal = '';
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    let value: T | undefined;
-    lastRefusal = '';
-    const ok = await waitUntil(timeoutMs, 200, async () => (value = await probe()) !== undefined);
-    if (!ok) throw new Error(`never happened: ${what}${lastRefusal ? ` (last refusal: ${lastRefusal})` : ''}`);
-    return value as T;
-  }
+  const waiter = new Waiter();
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T> => waiter.until(what, probe, timeoutMs);
 
   /** The owner places a Deployment and waits for its copies on eu-1 and eu-2. */
   async function placed(name: string, tier: string): Promise<Record<string, string | undefined>> {
-    await until('the owner may create Deployments in the home namespace', async () => {
-      try {
-        await tenant.create(Resources.Deployment, deploymentOf(name, tier));
-        return true;
-      } catch (err) {
-        // RBAC catching up with the workspace's owner binding.
-        if (isForbidden(err) || isNotFound(err)) {
-          lastRefusal = (err as Error).message;
-          return undefined;
-        }
-        throw err;
-      }
-    });
+    // RBAC catches up with the workspace's owner binding.
+    await waiter.whenAllowed('the owner may create Deployments in the home namespace', () => tenant.create(Resources.Deployment, deploymentOf(name, tier)));
     return until(`copies of ${name} on ${EU.join(' and ')}`, async () => {
       const uids = await copyUids(name);
       return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
 import { waitForPhase } from '../../support/logicalcluster.js';
 import { ANNOTATION_FORCE_FINALIZE } from '../../../src/reconcilers/propagation/finalizer-timeout.js';
+import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 
 type Condition = { type: string; status: string; reason: string; message: string };
@@ -30,14 +30,8 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
   let tenant: ApiClient;
   const us1 = () => testEnv().cluster('us-1');
 
-  let lastRefusal = '';
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    let value: T | undefined;
-    lastRefusal = '';
-    const ok = await waitUntil(timeoutMs, 200, async () => (value = await probe()) !== undefined);
-    if (!ok) throw new Error(`never happened: ${what}${lastRefusal ? ` (last refusal: ${lastRefusal})` : ''}`);
-    return value as T;
-  }
+  const waiter = new Waiter();
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T> => waiter.until(what, probe, timeoutMs);
   const po = () => admin.tryGet<PropagatedObjectView>(Resources.PropagatedObject, name, namespace);
 
   before(async () => {
@@ -74,9 +68,8 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
 
   it('releases the finalizer at once on canopy.dev/force-finalize, with a Warning Event naming the cluster left behind', async () => {
     // The tenant writes a PropagatedObject the policy places on us-1 only.
-    await until('the tenant may create PropagatedObjects in its namespace', async () => {
-      try {
-        return await tenant.create(Resources.PropagatedObject, {
+    await waiter.whenAllowed('the tenant may create PropagatedObjects in its namespace', () =>
+      tenant.create(Resources.PropagatedObject, {
           apiVersion: 'canopy.dev/v1alpha1',
           kind: 'PropagatedObject',
           metadata: { name, namespace },
@@ -88,16 +81,8 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
               spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
             },
           },
-        } as KubeObject);
-      } catch (err) {
-        // RBAC catching up with the tenant's binding.
-        if (isForbidden(err) || isNotFound(err)) {
-          lastRefusal = (err as Error).message;
-          return undefined;
-        }
-        throw err;
-      }
-    });
+        } as KubeObject),
+    );
     await until('the copy on us-1', () => new ApiClient(us1().kubeConfig()).tryGet(Resources.Deployment, name, namespace), 90_000);
 
     await us1().stopApiServer();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 
 type Condition = { type: string; status: string; reason: string; message: string };
@@ -30,14 +30,8 @@ describe('security: blast radius of a workspace deletion (e2e)', function () {
   const copyUids = async (): Promise<Record<string, string | undefined>> =>
     Object.fromEntries(await Promise.all(EU.map(async (c) => [c, (await member(c).tryGet(Resources.Deployment, name, workspace))?.metadata?.uid] as const)));
 
-  let lastRefusal = '';
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    let value: T | undefined;
-    lastRefusal = '';
-    const ok = await waitUntil(timeoutMs, 200, async () => (value = await probe()) !== undefined);
-    if (!ok) throw new Error(`never happened: ${what}${lastRefusal ? ` (last refusal: ${lastRefusal})` : ''}`);
-    return value as T;
-  }
+  const waiter = new Waiter();
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T> => waiter.until(what, probe, timeoutMs);
 
   before(async () => {
     admin = new ApiClient(testEnv().host.kubeConfig());
@@ -64,23 +58,14 @@ describe('security: blast radius of a workspace deletion (e2e)', function () {
   });
 
   it('keeps the member copies through the grace after the owner deletes the Workspace, says so, then removes them', async () => {
-    await until('the owner may create Deployments in the home namespace', async () => {
-      try {
-        return await tenant.create(Resources.Deployment, {
+    await waiter.whenAllowed('the owner may create Deployments in the home namespace', () =>
+      tenant.create(Resources.Deployment, {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
           metadata: { name, namespace: workspace, labels: { app: name, tier: 'web' } },
           spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
-        } as KubeObject);
-      } catch (err) {
-        // RBAC catching up with the workspace's owner binding.
-        if (isForbidden(err) || isNotFound(err)) {
-          lastRefusal = (err as Error).message;
-          return undefined;
-        }
-        throw err;
-      }
-    });
+        } as KubeObject),
+    );
     const before = await until(`copies on ${EU.join(' and ')}`, async () => {
       const uids = await copyUids();
       return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;

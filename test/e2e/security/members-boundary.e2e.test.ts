@@ -6,59 +6,22 @@
 // accepted is what the scheduler does.
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, apply, isForbidden, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
 import { API_VERSION } from '../../../src/crds/index.js';
 import { create, deleteIfExists, logicalClusterObject, tenantKubeConfig, waitForPhase, workspaceObject } from '../../support/logicalcluster.js';
 import { client, condition, deleteIgnoringMissing, eventually, type PropagatedObjectView } from '../../support/propagation.js';
+import { deploymentOf, restrictedDeployment } from '../../support/workloads.js';
 import { testEnv, uniqueName } from '../env.js';
+import { onceAllowed } from './admission-support.js';
 
 const CLOUD = ['eu-2', 'us-1'];
 const POD_SECURITY_ENFORCE = 'pod-security.kubernetes.io/enforce';
 
-/** A Deployment that passes the restricted pod-security level. */
-function restrictedDeployment(name: string, replicas = 1): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{ name: 'web', image: 'nginx:1.27', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-        },
-      },
-    },
-  } as KubeObject;
-}
-
 /** A Deployment that passes baseline but not restricted (no runAsNonRoot, no seccomp). */
-function baselineDeployment(name: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, labels: { app: name } },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
-  } as KubeObject;
-}
+const baselineDeployment = (name: string): KubeObject => deploymentOf(name, { containers: [{ name: 'web', image: 'nginx:1.27' }] });
 
 function propagatedObject(name: string, namespace: string, template: KubeObject, annotations: Record<string, string> = {}): KubeObject {
   return { apiVersion: API_VERSION, kind: 'PropagatedObject', metadata: { name, namespace, annotations }, spec: { template } } as KubeObject;
-}
-
-/** Retries while RBAC has not caught up with what the operator just granted (403 without the webhook's message). */
-async function onceAllowed<T>(what: string, call: () => Promise<T>): Promise<T> {
-  return eventually(what, async () => {
-    try {
-      return await call();
-    } catch (err) {
-      if (isForbidden(err) && !/denied the request/.test((err as Error).message)) return undefined;
-      throw err;
-    }
-  }, 60_000, 250);
 }
 
 async function po(namespace: string, name: string): Promise<PropagatedObjectView | undefined> {
