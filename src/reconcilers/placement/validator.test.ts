@@ -147,6 +147,14 @@ describe('placement validator', () => {
       );
     });
 
+    it('lets an update that leaves the spec alone through, so a PropagatedObject whose policy is gone can finish its deletion', () => {
+      const po = propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { placementRef: { name: 'gone' } });
+      const update: AdmissionInput<PropagatedObjectLike> = { ...create(po), operation: 'UPDATE', oldObject: po };
+      expect(validatePropagatedObject(update, view()).allowed).to.equal(true);
+      const changed: AdmissionInput<PropagatedObjectLike> = { ...update, oldObject: propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' } }, { placementRef: { name: 'gone' } }) };
+      expect(validatePropagatedObject(changed, view()).allowed).to.equal(false);
+    });
+
     it('uses the pinned policy for the pin check', () => {
       const po: PropagatedObjectLike = {
         metadata: { name: 'web', namespace: 'shop', annotations: { 'placement.canopy.dev/clusters': 'eu-2' } },

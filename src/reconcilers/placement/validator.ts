@@ -123,6 +123,9 @@ export function validatePlacementPolicy(input: AdmissionInput<PlacementPolicy>):
 export function validatePropagatedObject(input: AdmissionInput<PropagatedObjectLike>, view: PlacementView): Verdict {
   const po = input.object;
   if (input.operation === 'DELETE' || !po) return allow();
+  // Every rule here is about the spec. An update that leaves it alone (a finalizer released, a label)
+  // is not judged again: a policy deleted since must not keep an object from finishing its deletion.
+  if (input.oldObject && JSON.stringify(input.oldObject.spec) === JSON.stringify(po.spec)) return allow();
   const namespace = po.metadata.namespace ?? input.namespace ?? '';
   const template = po.spec.template;
   const kindOf = template ?? po.spec.sourceRef;

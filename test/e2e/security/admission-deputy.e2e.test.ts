@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { Resources } from '../../../src/controllers/index.js';
 import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../support/logicalcluster.js';
 import { acquireAdmission } from '../../support/admission.js';
+import { eventually } from '../../support/propagation.js';
 import { uniqueName } from '../env.js';
 import {
   adminOf,
@@ -236,6 +237,13 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
         userOnHost('bob').create(Resources.PropagatedObject, propagatedObject(dev, name, { template, placementRef: { name: pci } })),
       );
       expect(created.metadata?.name).to.equal(name);
+
+      // The policy goes first, then the object: its deletion still finishes (the finalizer's release is not judged again).
+      const host = adminOf('host');
+      await eventually('the syncer holds its finalizer', async () => ((await host.tryGet(Resources.PropagatedObject, name, dev))?.metadata?.finalizers?.length ? true : undefined));
+      await remove(Resources.PlacementPolicy, pci);
+      await host.delete(Resources.PropagatedObject, name, dev);
+      await eventually('the PropagatedObject is gone', async () => ((await host.tryGet(Resources.PropagatedObject, name, dev)) ? undefined : true));
     });
   });
 });
