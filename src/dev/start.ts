@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LaunchError, LocalEnvironment, repoRoot } from '../../controlplane/launcher/index.js';
 import { installCrds } from './manifests.js';
+import { OperatorLogSummary } from './operator-log.js';
+import { quickstartCommands } from './readme-commands.js';
 import { registerMembers } from './register.js';
 import { clearDevState, devDir, runningDevState, writeDevState } from './state.js';
 
@@ -16,7 +18,7 @@ async function main(): Promise<void> {
   const withOperator = !process.argv.includes('--no-operator');
   if (process.env.KUBECONFIG) {
     console.log(`canopy: KUBECONFIG is set; running the operator against ${process.env.KUBECONFIG}`);
-    const operator = startOperator(process.env.KUBECONFIG);
+    const operator = startOperator(process.env.KUBECONFIG, undefined);
     forwardSignals(async (signal) => stopChild(operator, signal));
     process.exitCode = (await exitOf(operator)) ?? 1;
     return;
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   // Every start is a fresh environment: state of an earlier run (its tokens and signing keys are gone) would only half work.
   rmSync(join(devDir, 'state'), { recursive: true, force: true });
   console.log('canopy: starting the local control plane (host + members eu-1, eu-2, us-1)...');
-  const env = await LocalEnvironment.start({ stateDir: join(devDir, 'state'), kubeconfigDir: devDir });
+  const env = await LocalEnvironment.start({ stateDir: join(devDir, 'state'), kubeconfigDir: devDir, progress: (line) => console.log(`canopy: ${line}`) });
   let operator: ChildProcess | undefined;
   const shutdown = async (signal?: NodeJS.Signals) => {
     if (operator) await stopChild(operator, signal);
@@ -48,25 +50,28 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const kubeconfig = relative(process.cwd(), join(devDir, 'host.kubeconfig'));
-  const kubectl = relative(process.cwd(), join(repoRoot, '.canopy', 'bin', 'kubectl'));
+  const operatorLog = join(devDir, 'operator.log');
+  const here = (path: string) => relative(process.cwd(), path) || '.';
   console.log(
     [
       '',
       'canopy: local environment ready',
-      ...env.clusters.map((c) => `  ${c.name.padEnd(5)} ${c.server}  kubeconfig ${relative(process.cwd(), join(devDir, `${c.name}.kubeconfig`))}`),
+      ...env.clusters.map((c) => `  ${c.name.padEnd(5)} ${c.server}  kubeconfig ${here(join(devDir, `${c.name}.kubeconfig`))}`),
       '',
-      'Use it:',
-      `  export KUBECONFIG=${kubeconfig}`,
-      `  ${kubectl} get clusters,workspaces,logicalclusters`,
-      `  ${kubectl} apply -f examples/quickstart/`,
+      // The quickstart's own commands (examples/quickstart/README.md): they only add tenant objects, never touch the members' registration.
+      'Use it (the quickstart, examples/quickstart/README.md):',
+      `  export KUBECONFIG=$PWD/${here(join(devDir, 'host.kubeconfig'))} PATH=$PWD/${here(join(repoRoot, '.canopy', 'bin'))}:$PATH`,
+      '  kubectl get clusters',
+      ...quickstartCommands().map((c) => `  ${c}`),
       '',
-      withOperator ? 'The operator runs below; Ctrl-C (or npm run dev:down) stops everything.' : 'Operator not started (--no-operator); npm run dev:down stops everything.',
+      withOperator
+        ? `The operator runs; its JSON log: ${here(operatorLog)} (reconcile errors are summarised below). Ctrl-C (or npm run dev:down) stops everything.`
+        : 'Operator not started (--no-operator); npm run dev:down stops everything.',
       '',
     ].join('\n'),
   );
   if (withOperator) {
-    operator = startOperator(join(devDir, 'host.kubeconfig'));
+    operator = startOperator(join(devDir, 'host.kubeconfig'), operatorLog);
     const code = await exitOf(operator);
     operator = undefined;
     if (stopping) return; // a signal is stopping everything; its handler exits
@@ -76,13 +81,32 @@ async function main(): Promise<void> {
   }
 }
 
-function startOperator(kubeconfig: string): ChildProcess {
+/**
+ * Runs the operator. With `logFile`, its JSON log goes there and the terminal
+ * gets one readable line per error; without, the log is the terminal's.
+ */
+function startOperator(kubeconfig: string, logFile: string | undefined): ChildProcess {
   const entry = join(repoRoot, 'src', 'main.ts');
   if (!existsSync(entry)) throw new LaunchError('src/main.ts is missing; the operator cannot start');
   // Loopback ports chosen by the kernel, so a second checkout or a busy 8080 never collides.
   const env = { CANOPY_WEBHOOK_PORT: '0', CANOPY_METRICS_PORT: '0', CANOPY_HEALTH_PORT: '0', CANOPY_BIND_ADDRESS: '127.0.0.1', ...process.env, KUBECONFIG: kubeconfig };
   // The image's V8 setting (see docs/benchmarks.md, informer sync): a small young generation keeps RSS down.
-  return spawn(process.execPath, ['--max-semi-space-size=8', '--import', 'tsx', entry], { stdio: 'inherit', env });
+  const args = ['--max-semi-space-size=8', '--import', 'tsx', entry];
+  if (!logFile) return spawn(process.execPath, args, { stdio: 'inherit', env });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const log = createWriteStream(logFile, { flags: 'w' });
+  const summary = new OperatorLogSummary((line) => console.log(`canopy: operator: ${line}`));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    summary.write(chunk.toString('utf8'));
+  });
+  // stderr is not the JSON log: a crash or a loader error, which belongs on the terminal as it is.
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    process.stderr.write(chunk);
+  });
+  child.once('exit', () => log.end());
+  return child;
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {

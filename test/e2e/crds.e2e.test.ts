@@ -387,8 +387,8 @@ describe('canopy.dev CRDs on a real apiserver', function () {
     }
   });
 
-  describe('examples/quickstart', () => {
-    for (const example of examples('quickstart')) {
+  for (const dir of ['quickstart', 'register-cluster', 'policy-engine']) describe(`examples/${dir}`, () => {
+    for (const example of examples(dir)) {
       it(`accepts ${example.kind} ${example.metadata?.name}`, async () => {
         // A unique name, since the shared environment may hold objects of the same name (e.g. Cluster eu-1);
         // namespaced examples go into the suite's namespace.
