@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import type { Snapshot } from './snapshot.js';
 import { renderTree } from './tree.js';
-import { explainCommand } from './explain-command.js';
-import { findPropagatedObject, renderExplain } from './explain.js';
-import { ifLabelRemoved, whoRunsWhere } from './queries.js';
+import { degradedNote, findExplainTarget } from './explain-command.js';
+import { explainData, findPropagatedObject, renderExplain } from './explain.js';
+import { scheduleInputs, whoRunsWhere, workspaceOf } from './queries.js';
+import { whatIf } from './what-if.js';
+import { treeData } from './tree-command.js';
 
 const ready = [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
 const ws = (name: string, parent?: string, extra: object = {}) => ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { ...(parent ? { parent } : {}), ...extra }, status: { conditions: ready } });
@@ -42,6 +44,7 @@ const snapshot = {
     },
   ],
   namespaces: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'acme.tree.canopy.dev/depth': '2' } } }],
+  unreadable: [],
 } as unknown as Snapshot;
 
 describe('kubectl-canopy', () => {
@@ -65,23 +68,52 @@ describe('kubectl-canopy', () => {
 
   it("explain takes kubectl's KIND/NAME form: a plain object's kind, or the PropagatedObject itself", () => {
     for (const target of ['deployment/web', 'deployments/web', 'Deployment/web', 'deployments.apps/web', 'propagatedobject/web-deployment', 'pobj/web-deployment']) {
-      expect(explainCommand(snapshot, 'shop', target), target).to.contain('(PropagatedObject web-deployment)');
+      expect(findExplainTarget(snapshot, 'shop', target)?.metadata.name, target).to.equal('web-deployment');
     }
-    expect(explainCommand(snapshot, 'shop', 'configmap/web')).to.contain('nothing placed as shop/configmap/web');
+    expect(findExplainTarget(snapshot, 'shop', 'configmap/web')).to.equal(undefined);
     const ingress = { ...snapshot.objects[0]!, metadata: { name: 'edge-ingress', namespace: 'shop' }, spec: { template: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'edge' } } } };
     const withIngress = { ...snapshot, objects: [...snapshot.objects, ingress] } as Snapshot;
-    for (const target of ['ingress/edge', 'ingresses/edge', 'ingresses.networking.k8s.io/edge']) expect(explainCommand(withIngress, 'shop', target), target).to.contain('(PropagatedObject edge-ingress)');
-    expect(explainCommand(snapshot, 'shop', 'propagatedobject/web')).to.contain('nothing placed');
+    for (const target of ['ingress/edge', 'ingresses/edge', 'ingresses.networking.k8s.io/edge']) expect(findExplainTarget(withIngress, 'shop', target)?.metadata.name, target).to.equal('edge-ingress');
+    expect(findExplainTarget(snapshot, 'shop', 'propagatedobject/web')).to.equal(undefined);
+  });
+
+  it('explain adds policy priority and cluster health when it may read them, and says so in one line when it may not', () => {
+    const notReady = { ...snapshot.clusters[0]!, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Unreachable', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }] } };
+    const text = renderExplain(snapshot.objects[0]!, { clusters: [notReady] as Snapshot['clusters'], policies: snapshot.policies });
+    expect(text).to.contain('policy: pci (priority 0)');
+    expect(text).to.contain('eu-1 2 replica(s): passed all filters [cluster NotReady: Unreachable]');
+    expect(degradedNote([])).to.equal(undefined);
+    const note = degradedNote(['clusters', 'placementpolicies'])!;
+    expect(note.split('\n')).to.have.length(1);
+    expect(note).to.contain('may not list clusters or placementpolicies');
+    expect(explainData(snapshot.objects[0]!)).to.deep.include({ propagatedObject: 'web-deployment', policy: 'pci' });
+  });
+
+  it('tree as data (-o json|yaml): nested workspaces with their logical clusters', () => {
+    const [acme] = treeData(snapshot);
+    expect(acme!.name).to.equal('acme');
+    expect(acme!.children.map((c) => c.name)).to.deep.equal(['team-a', 'team-b']);
+    expect(acme!.children[0]!.logicalClusters).to.deep.equal([{ name: 'shop', phase: 'Ready' }]);
+    expect(treeData(snapshot).map((n) => n.name)).to.not.include('lost');
+  });
+
+  it('tree wide: each logical cluster with its namespaces', () => {
+    const lc = { ...snapshot.logicalClusters[0]!, status: { phase: 'Ready', namespaces: ['shop', 'shop-db'] } };
+    expect(renderTree({ ...snapshot, logicalClusters: [lc] } as unknown as Snapshot, 'team-a', true)).to.equal('team-a\n└── (lc) shop Ready (namespaces shop, shop-db)\n');
   });
 
   it('who-runs-where: objects on clusters matching a selector, with their workspace', () => {
-    expect(whoRunsWhere(snapshot, { labelSelector: { matchLabels: { 'compliance/pci': 'true' } } })).to.equal('team-a\tDeployment shop/web\teu-1(2)\n');
-    expect(whoRunsWhere(snapshot, { regions: ['eu-2'] })).to.contain('no object');
+    const rows = whoRunsWhere(snapshot, { labelSelector: { matchLabels: { 'compliance/pci': 'true' } } });
+    expect(rows.map((r) => [r.workspace, r.object.kind, r.object.namespace, r.object.name, r.clusters])).to.deep.equal([['team-a', 'Deployment', 'shop', 'web', [{ cluster: 'eu-1', replicas: 2 }]]]);
+    expect(whoRunsWhere(snapshot, { labelSelector: { matchExpressions: [{ key: 'compliance/pci', operator: 'NotIn', values: ['true'] }] } })).to.deep.equal([]);
+    expect(whoRunsWhere(snapshot, { regions: ['eu-2'] })).to.deep.equal([]);
   });
 
-  it('who-runs-where --if-cluster --loses-label: the tenants a lost certification would hit', () => {
-    const text = ifLabelRemoved(snapshot, 'eu-1', 'compliance/pci');
-    expect(text).to.contain('team-a\tDeployment shop/web\tUnschedulable');
-    expect(ifLabelRemoved(snapshot, 'eu-2', 'compliance/pci')).to.contain('no object would lose eu-2');
+  it('what-if a cluster loses a label: the engine re-decides and the tenant it hits is named', () => {
+    const { inputs } = scheduleInputs(snapshot);
+    const rows = whatIf(inputs, [{ kind: 'remove-label', cluster: 'eu-1', key: 'compliance/pci' }], (ns) => workspaceOf(snapshot, ns));
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.deep.include({ workspace: 'team-a', kind: 'Deployment', namespace: 'shop', name: 'web', outcome: 'Unschedulable' });
+    expect(whatIf(inputs, [{ kind: 'remove-label', cluster: 'eu-2', key: 'compliance/pci' }])).to.deep.equal([]);
   });
 });

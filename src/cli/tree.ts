@@ -4,9 +4,9 @@ import type { Snapshot } from './snapshot.js';
  * The workspace tree as `kubectl-canopy tree` prints it: one line per
  * workspace (Ready state, logical clusters), its logical clusters beneath it;
  * workspaces in a cycle or under a missing parent are listed apart so they
- * are never silently hidden.
+ * are never silently hidden. `wide` adds each logical cluster's namespaces.
  */
-export function renderTree(snapshot: Snapshot, root?: string): string {
+export function renderTree(snapshot: Snapshot, root?: string, wide = false): string {
   const byName = new Map(snapshot.workspaces.map((w) => [w.metadata.name!, w]));
   const children = new Map<string, string[]>();
   for (const w of snapshot.workspaces) {
@@ -35,7 +35,8 @@ export function renderTree(snapshot: Snapshot, root?: string): string {
       else {
         const lc = lcByName.get(kid.name);
         const where = lc?.status?.cluster ? ` on ${lc.status.cluster}` : '';
-        lines.push(`${next}${isLast ? '└── ' : '├── '}(lc) ${kid.name} ${lc?.status?.phase ?? 'Pending'}${where}`);
+        const namespaces = wide && lc?.status?.namespaces?.length ? ` (namespaces ${lc.status.namespaces.join(', ')})` : '';
+        lines.push(`${next}${isLast ? '└── ' : '├── '}(lc) ${kid.name} ${lc?.status?.phase ?? 'Pending'}${where}${namespaces}`);
       }
     });
   };

@@ -133,6 +133,12 @@ export class KubeConfig implements KubeConfigSource {
     return this.currentContext;
   }
 
+  /** Makes `name` the current context (kubectl's --context); an unknown name is an error. */
+  setCurrentContext(name: string): void {
+    if (!this.contexts.some((c) => c.name === name)) throw new Error(`context "${name}" is not in the kubeconfig`);
+    this.currentContext = name;
+  }
+
   getCurrentCluster(): ClusterEndpoint | null {
     const context = this.context();
     return (context && this.clusters.find((c) => c.name === context.cluster)) ?? null;
