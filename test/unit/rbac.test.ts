@@ -27,14 +27,23 @@ function parse(text: string, source: string): RbacObject[] {
     .map((o) => ({ ...o, metadata: { ...o.metadata, name: `${source}: ${o.kind} ${o.metadata.name}` } }));
 }
 
-/** The chart's rbac template with its few template expressions replaced by what they render to. */
+/**
+ * The chart's roles as release `canopy` renders them: files/cluster_role.yaml
+ * (templates/clusterrole.yaml renames nothing for that release) and
+ * templates/rbac.yaml with its few template expressions replaced by what they render to.
+ */
 function chartRoles(): RbacObject[] {
   const chart = join(repoRoot, 'charts', 'canopy');
   const text = readFileSync(join(chart, 'templates', 'rbac.yaml'), 'utf8')
-    .replace(/\{\{\s*\.Files\.Get\s+"([^"]+)"\s*\}\}/g, (_m, file: string) => readFileSync(join(chart, file), 'utf8'))
+    .replace(/\{\{\s*\$operator\s*\}\}/g, 'canopy-operator')
+    .replace(/\{\{\s*include "canopy\.fullname" \.\s*\}\}/g, 'canopy')
+    .replace(/^\s*\{\{-.*\}\}\s*$/gm, '')
     .replace(/labels:\s*\{\{-[^}]*\}\}/g, 'labels: {}')
     .replace(/\{\{[^}]*\}\}/g, 'rendered');
-  return parse(text, 'charts/canopy/templates/rbac.yaml');
+  return [
+    ...parse(readFileSync(join(chart, 'files', 'cluster_role.yaml'), 'utf8'), 'charts/canopy/templates/clusterrole.yaml'),
+    ...parse(text, 'charts/canopy/templates/rbac.yaml'),
+  ];
 }
 
 function configRoles(): RbacObject[] {
@@ -50,7 +59,7 @@ describe('operator RBAC (config/rbac and the chart)', () => {
   it('finds the operator roles in both places', () => {
     const names = [...configRoles(), ...chartRoles()].map((r) => r.metadata.name);
     expect(names).to.include('config/rbac/cluster_role.yaml: ClusterRole canopy-operator-core');
-    expect(names).to.include('charts/canopy/templates/rbac.yaml: ClusterRole canopy-operator-core');
+    expect(names).to.include('charts/canopy/templates/clusterrole.yaml: ClusterRole canopy-operator-core');
     expect(names).to.include('charts/canopy/templates/rbac.yaml: Role canopy-leader-election');
   });
 
