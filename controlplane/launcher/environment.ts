@@ -55,6 +55,8 @@ export interface LocalEnvironmentOptions {
   readonly progress?: (line: string) => void;
   /** Fixed port for the host apiserver (default: any free port). */
   readonly hostPort?: number;
+  /** Extra kube-apiserver flags for every cluster; they come last, so they win over the defaults (e.g. `--max-requests-inflight=1`). */
+  readonly apiServerArgs?: readonly string[];
 }
 
 interface SharedFiles {
@@ -63,6 +65,7 @@ interface SharedFiles {
   readonly tokens: ReadonlyMap<string, string>;
   readonly etcdUrl: string;
   readonly readyTimeoutMs: number;
+  readonly apiServerArgs: readonly string[];
 }
 
 /**
@@ -144,6 +147,7 @@ export class ClusterHandle {
         '--max-requests-inflight=1000',
         '--max-mutating-requests-inflight=500',
         '--v=1',
+        ...shared.apiServerArgs,
       ],
     });
     this.controllerManager = withControllerManager
@@ -362,7 +366,7 @@ export class LocalEnvironment {
     const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
     const etcd = await startEtcd(binDir, stateDir);
     progress(`etcd ready (${elapsed()})`);
-    const shared: SharedFiles = { binDir, tokensFile, tokens, etcdUrl: etcd.url, readyTimeoutMs: options.readyTimeoutMs ?? 120_000 };
+    const shared: SharedFiles = { binDir, tokensFile, tokens, etcdUrl: etcd.url, readyTimeoutMs: options.readyTimeoutMs ?? 120_000, apiServerArgs: options.apiServerArgs ?? [] };
     const withKcm = options.controllerManager ?? true;
     const withNodes = options.nodes ?? true;
     const makeCluster = async (name: string, role: 'host' | 'member', member?: MemberSpec) => {

@@ -6,7 +6,7 @@ import { systemClock } from './clock.js';
 import { isNotFound } from './errors.js';
 import type { ApiClient } from './http.js';
 import type { KubeObject } from './object.js';
-import { Resources } from './resources.js';
+import type { ResourceRef } from './resources.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -58,20 +58,66 @@ export class EventCorrelator {
   }
 }
 
-interface CoreEvent extends KubeObject {
-  involvedObject: { apiVersion?: string; kind?: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string };
-  reason: string;
-  message: string;
-  type: EventType;
-  count: number;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  source: { component: string };
-  reportingComponent: string;
+/** The API Events are written through (client-go's tools/events, what `kubectl events` reads). */
+export const EventsV1: ResourceRef = Object.freeze({ apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events', namespaced: true });
+
+/** An events.k8s.io/v1 Event, as far as Canopy writes and tests read it. */
+export interface EventV1 extends KubeObject {
+  eventTime: string;
+  series?: { count: number; lastObservedTime: string };
+  reportingController: string;
   reportingInstance: string;
+  action: string;
+  reason: string;
+  regarding: { apiVersion?: string; kind?: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  note: string;
+  type: EventType;
 }
 
-/** Writes core/v1 Events through the API with aggregation and a bounded backlog. */
+/** events.k8s.io caps `note` at 1 kB. */
+const MAX_NOTE = 1024;
+
+/** A MicroTime: RFC 3339 with six fractional digits, which eventTime and lastObservedTime require. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The first occurrence: a new Event without `series` (client-go's tools/events does the same). */
+export function newEventV1(
+  name: string,
+  object: KubeObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  reporter: { controller: string; instance: string; action: string },
+  nowMs: number,
+): EventV1 {
+  const meta = object.metadata ?? {};
+  return {
+    apiVersion: EventsV1.apiVersion,
+    kind: 'Event',
+    // Events of cluster-scoped objects go to `default`: the apiserver accepts no other namespace for them.
+    metadata: { name, namespace: meta.namespace || 'default' },
+    eventTime: microTime(nowMs),
+    reportingController: reporter.controller,
+    reportingInstance: reporter.instance.slice(0, 128),
+    action: reporter.action,
+    reason,
+    regarding: { apiVersion: object.apiVersion, kind: object.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+    note: message.length > MAX_NOTE ? `${message.slice(0, MAX_NOTE - 3)}...` : message,
+    type,
+  };
+}
+
+/** A repeat: the merge patch that counts it in `series` (count 2 on the first repeat, as the API requires). */
+export function seriesPatch(count: number, nowMs: number): Pick<EventV1, 'series'> {
+  return { series: { count, lastObservedTime: microTime(nowMs) } };
+}
+
+/**
+ * Writes events.k8s.io/v1 Events with aggregation (repeats become a `series`)
+ * and a bounded backlog. `action` is what the reporter was doing.
+ */
 export class KubeEventRecorder implements EventRecorder {
   private readonly correlator: EventCorrelator;
   private readonly chains = new Map<string, Promise<void>>();
@@ -85,6 +131,7 @@ export class KubeEventRecorder implements EventRecorder {
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
     private readonly maxBacklog = 1000,
+    private readonly action = 'Reconcile',
   ) {
     this.correlator = new EventCorrelator(10 * 60_000, clock);
   }
@@ -127,14 +174,12 @@ export class KubeEventRecorder implements EventRecorder {
 
   private async write(key: string, object: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = object.metadata ?? {};
-    // Events of cluster-scoped objects go to `default`, as kubectl and client-go expect.
-    const namespace = meta.namespace || 'default';
-    const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = this.clock.now();
     const decision = this.correlator.observe(key, meta.name!);
     try {
       if (decision.action === 'patch') {
         try {
-          await this.client.patch(Resources.Event, decision.name, namespace, { count: decision.count, lastTimestamp: now }, 'merge');
+          await this.client.patch(EventsV1, decision.name, meta.namespace || 'default', seriesPatch(decision.count, now), 'merge');
           return;
         } catch (err) {
           if (!isNotFound(err)) throw err;
@@ -142,22 +187,8 @@ export class KubeEventRecorder implements EventRecorder {
           return this.write(key, object, type, reason, message);
         }
       }
-      const event: CoreEvent = {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: decision.name, namespace },
-        involvedObject: { apiVersion: object.apiVersion, kind: object.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
-        reason,
-        message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
-        type,
-        count: 1,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        source: { component: this.component },
-        reportingComponent: this.component,
-        reportingInstance: this.instance,
-      };
-      await this.client.create(Resources.Event, event);
+      const reporter = { controller: this.component, instance: this.instance, action: this.action };
+      await this.client.create(EventsV1, newEventV1(decision.name, object, type, reason, message, reporter, now));
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, reason, object: `${meta.namespace ?? ''}/${meta.name}` }, 'could not record event');
     }

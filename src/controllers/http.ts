@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfigSource } from './kubeconfig.js';
 import { ApiError, isNotFound, type Status } from './errors.js';
 import type { KubeObject } from './object.js';
@@ -77,6 +78,50 @@ const CREDENTIALS_TTL_MS = 10_000;
 
 const clients = new WeakMap<KubeConfigSource, ApiClient>();
 
+/** Retries of one request the apiserver throttles (client-go's default, too). */
+export const MAX_THROTTLE_RETRIES = 10;
+/** The longest Retry-After honoured: a larger one is a misconfigured proxy, not a plan. */
+export const MAX_RETRY_AFTER_MS = 30_000;
+/** Methods safe to send twice: a 503 may come after the apiserver acted on the first one. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/**
+ * How long to wait before sending a throttled request again, or undefined
+ * when it must not be retried. Only answers with a Retry-After header are
+ * retried. A 429 is retried whatever the method: the
+ * apiserver's max-in-flight and priority-and-fairness filters reject before
+ * the request is processed. A 503 is retried only with a Retry-After and only
+ * for idempotent methods, since it may come from a handler that did the work.
+ */
+export function throttleDelayMs(method: string, status: number, retryAfter: string | undefined, nowMs = Date.now()): number | undefined {
+  if (status !== 429 && status !== 503) return undefined;
+  if (status === 503 && !IDEMPOTENT.has(method.toUpperCase())) return undefined;
+  // Without the header the answer says nothing about when to come back: client-go does not retry it either.
+  const value = retryAfter?.trim() ?? '';
+  let ms: number;
+  if (/^\d+$/.test(value)) ms = Number(value) * 1000;
+  else if (value !== '' && !Number.isNaN(Date.parse(value))) ms = Date.parse(value) - nowMs;
+  else return undefined;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+/** One throttled attempt, reported before the client waits and sends the request again. */
+export interface ThrottledRetry {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** The wait the apiserver asked for (bounded), without the client's jitter. */
+  readonly retryAfterMs: number;
+  /** What the client actually waits: Retry-After plus up to half of it again, so a burst does not come back at once. */
+  readonly waitMs: number;
+  readonly attempt: number;
+}
+
+export interface ApiClientOptions {
+  /** Called for every throttled attempt (metrics, tests). */
+  readonly onThrottled?: (retry: ThrottledRetry) => void;
+}
+
 /**
  * A small JSON client for the Kubernetes REST API built on a KubeConfig.
  * It returns the apiserver's JSON as plain objects (no ObjectSerializer:
@@ -90,7 +135,10 @@ export class ApiClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceRef>>>();
   private closed = false;
 
-  constructor(private readonly kubeConfig: KubeConfigSource) {
+  constructor(
+    private readonly kubeConfig: KubeConfigSource,
+    private readonly options: ApiClientOptions = {},
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/+$/, '');
@@ -309,9 +357,18 @@ export class ApiClient {
     return object;
   }
 
+  /** One request and its whole answer; throttled attempts are sent again after the wait the apiserver asks for. */
   private async send(method: string, path: string, options: RequestOptions): Promise<{ res: http.IncomingMessage; body: Buffer }> {
-    const res = await this.open(method, path, options);
-    return { res, body: await readAll(res) };
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.open(method, path, options);
+      const body = await readAll(res);
+      const header = res.headers['retry-after'];
+      const retryAfterMs = attempt <= MAX_THROTTLE_RETRIES ? throttleDelayMs(method, res.statusCode ?? 0, Array.isArray(header) ? header[0] : header) : undefined;
+      if (retryAfterMs === undefined) return { res, body };
+      const waitMs = Math.round(retryAfterMs * (1 + Math.random() / 2));
+      this.options.onThrottled?.({ method, path, status: res.statusCode ?? 0, retryAfterMs, waitMs, attempt });
+      await sleep(waitMs, undefined, { signal: options.signal });
+    }
   }
 
   private async open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {

@@ -28,7 +28,8 @@ export { apply, clientFor, deleteIfManaged, FIELD_MANAGER, isManaged, MANAGED_BY
 export type { ApplyOptions, ClientTarget } from './client.js';
 export { ApiError, isAlreadyExists, isConflict, isForbidden, isGone, isInvalid, isNotFound } from './errors.js';
 export type { Status } from './errors.js';
-export type { EventRecorder, EventType } from './events.js';
+export type { EventRecorder, EventType, EventV1 } from './events.js';
+export { EventsV1 } from './events.js';
 export { MemberClusterPool, MemberClusterUnavailableError } from './members.js';
 export type { MemberCluster, MemberUnavailableReason } from './members.js';
 export type { LeaderElectionOptions } from './leader.js';

@@ -10,12 +10,7 @@ import { metricValue } from './metrics-text.js';
 import type { KubeObject, Request } from './object.js';
 import { requestKey } from './object.js';
 import { Resources } from './resources.js';
-
-interface CoreEvent extends KubeObject {
-  reason?: string;
-  count?: number;
-  involvedObject?: { name?: string; uid?: string };
-}
+import { EventsV1, type EventV1 } from './events.js';
 
 async function get(port: number | undefined, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -158,9 +153,9 @@ describe('Manager (real apiserver)', function () {
 
   it('records Events on reconciled objects and aggregates repeats', async () => {
     const alpha = await admin.get(Resources.ConfigMap, 'alpha', namespace);
-    const events = async () => (await admin.listAll<CoreEvent>(Resources.Event, { namespace })).filter((e) => e.involvedObject?.uid === alpha.metadata?.uid && e.reason === 'ChildApplied');
-    expect(await waitUntil(30_000, 100, async () => (await events()).some((e) => (e.count ?? 0) >= 2))).to.equal(true);
-    expect(await events(), 'repeats are one Event with a count').to.have.length(1);
+    const events = async () => (await admin.listAll<EventV1>(EventsV1, { namespace })).filter((e) => e.regarding?.uid === alpha.metadata?.uid && e.reason === 'ChildApplied');
+    expect(await waitUntil(30_000, 100, async () => (await events()).some((e) => (e.series?.count ?? 0) >= 2))).to.equal(true);
+    expect(await events(), 'repeats are one events.k8s.io/v1 Event with a series').to.have.length(1);
   });
 
   it('apply, patchStatus and deleteIfManaged behave on the real API', async () => {

@@ -246,7 +246,8 @@ export const placementPolicyCustomResourceDefinition = customResourceDefinition(
   kind: PLACEMENT_POLICY_KIND,
   plural: PlacementPolicyResource.plural,
   singular: 'placementpolicy',
-  shortNames: ['pp'],
+  // Not `pp`: Karmada's PropagationPolicy has it, and both are often installed together.
+  shortNames: ['plp'],
   scope: 'Cluster',
   description: 'Where selected workloads may run, which clusters are preferred and how replicas are spread.',
   spec: PlacementPolicySpecSchema,

@@ -46,10 +46,21 @@ describe('CustomResourceDefinitions', () => {
   it('short names do not shadow built-in ones or those of widely installed CRDs', () => {
     const builtIn = ['po', 'svc', 'deploy', 'ns', 'no', 'cm', 'pv', 'pvc', 'rs', 'sts', 'ds', 'cj', 'ing', 'sa', 'ep', 'ev', 'hpa',
       'pdb', 'pc', 'netpol', 'crd', 'crds', 'csr', 'rc', 'limits', 'quota', 'cs', 'sc'];
-    const common = ['cl' /* Cluster API */, 'vpa'];
+    const common = [
+      'cl' /* Cluster API */,
+      'vpa',
+      ...['pp', 'cpp', 'op', 'cop', 'rb', 'crb'] /* Karmada */,
+      ...['pol', 'cpol'] /* Kyverno */,
+      ...['app', 'apps', 'appproj'] /* Argo CD */,
+    ];
     const ours = manifests.flatMap((m) => m.spec.names.shortNames);
     expect(ours.filter((n) => [...builtIn, ...common].includes(n))).to.deep.equal([]);
     expect(new Set(ours).size).to.equal(ours.length);
+    expect(ours, 'PlacementPolicy gave up pp for Karmada').to.not.include('pp');
+  });
+
+  it('every kind is in the canopy category (kubectl get canopy)', () => {
+    for (const m of manifests) expect(m.spec.names.categories, m.spec.names.kind).to.deep.equal(['canopy']);
   });
 
   it('config/crd matches src/crds', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, EventsV1, Resources, type EventV1, type KubeObject } from '../../../src/controllers/index.js';
 import { ANNOTATION_DESELECTED_SINCE } from '../../../src/reconcilers/propagation/deselection.js';
 import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
@@ -95,10 +95,10 @@ describe('security: blast radius of a deselection (e2e)', function () {
     expect(condition.status).to.equal('False');
     expect(condition.message).to.match(new RegExp(`^no PlacementPolicy selects Deployment ${name} any more; copies on eu-1, eu-2 are kept until \\S+ \\(grace 6 s\\), then removed`));
     const event = await until('an Event on the Deployment saying it was deselected', async () => {
-      const events = (await admin.listAll(Resources.Event, { namespace: workspace })) as Array<KubeObject & { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>;
-      return events.find((e) => e.reason === 'Deselected' && e.involvedObject?.kind === 'Deployment' && e.involvedObject.name === name);
+      const events = await admin.listAll<EventV1>(EventsV1, { namespace: workspace });
+      return events.find((e) => e.reason === 'Deselected' && e.regarding.kind === 'Deployment' && e.regarding.name === name);
     });
-    expect(event.message).to.match(/its copies are kept until \S+, then removed$/);
+    expect(event.note).to.match(/its copies are kept until \S+, then removed$/);
 
     // The grace over: the PropagatedObject goes and its finalizer removes both copies.
     await until('the PropagatedObject is removed after the grace', async () => ((await po(name)) ? undefined : true));
@@ -131,6 +131,7 @@ describe('security: blast radius of a deselection (e2e)', function () {
     await placed(name, 'api');
     await tenant.delete(Resources.Deployment, name, workspace);
     await until('both copies removed', async () => (Object.values(await copyUids(name)).every((u) => u === undefined) ? true : undefined));
-    expect(await po(name)).to.equal(undefined);
+    // The finalizer is released right after the member deletes answered: within the wait, far inside the grace.
+    await until('the PropagatedObject gone', async () => ((await po(name)) ? undefined : true));
   });
 });

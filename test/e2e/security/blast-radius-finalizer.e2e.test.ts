@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, EventsV1, Resources, type EventV1, type KubeObject } from '../../../src/controllers/index.js';
 import { waitForPhase } from '../../support/logicalcluster.js';
 import { ANNOTATION_FORCE_FINALIZE } from '../../../src/reconcilers/propagation/finalizer-timeout.js';
 import { Waiter } from '../../support/waiter.js';
@@ -7,7 +7,6 @@ import { testEnv, uniqueName } from '../env.js';
 
 type Condition = { type: string; status: string; reason: string; message: string };
 type PropagatedObjectView = KubeObject & { status?: { conditions?: Condition[] } };
-type EventView = KubeObject & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string; uid?: string } };
 
 /**
  * Attack 8 (blast radius), finalizers: a tenant's PropagatedObject deleted while the
@@ -99,11 +98,11 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
     await tenant.patch(Resources.PropagatedObject, name, namespace, { metadata: { annotations: { [ANNOTATION_FORCE_FINALIZE]: 'true' } } }, 'merge');
     await until('the PropagatedObject is gone', async () => ((await po()) ? undefined : true));
     const event = await until('a Warning Event about the forced release', async () => {
-      const events = (await admin.listAll(Resources.Event, { namespace })) as EventView[];
-      return events.find((e) => e.reason === 'FinalizerForced' && e.involvedObject?.kind === 'PropagatedObject' && e.involvedObject.uid === held.metadata?.uid);
+      const events = await admin.listAll<EventV1>(EventsV1, { namespace });
+      return events.find((e) => e.reason === 'FinalizerForced' && e.regarding.kind === 'PropagatedObject' && e.regarding.uid === held.metadata?.uid);
     });
     expect(event.type).to.equal('Warning');
-    expect(event.message).to.equal(
+    expect(event.note).to.equal(
       `finalizer propagation.canopy.dev/cleanup released on annotation canopy.dev/force-finalize=true; the copy of PropagatedObject ${namespace}/${name} may remain on cluster us-1; check it once reachable and remove what is left`,
     );
   });
