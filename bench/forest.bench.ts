@@ -27,15 +27,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Forest } from '../src/reconcilers/workspace/forest.js';
-import { type ExistingObject, indexByNamespace, type SourceObject } from '../src/reconcilers/workspace/objects.js';
+import { Forest } from '../src/hierarchy/forest.js';
+import { type ExistingObject, indexByNamespace, type SourceObject } from '../src/reconcilers/inheritance/objects.js';
 import {
   desiredCopies,
   planReparent,
   planSourceChange,
   planSubtree,
   type PropagationInput,
-} from '../src/reconcilers/workspace/propagation.js';
+} from '../src/reconcilers/inheritance/plan.js';
 
 const RUNS = 15;
 const here = dirname(fileURLToPath(import.meta.url));

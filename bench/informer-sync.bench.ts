@@ -4,8 +4,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LocalEnvironment, repoRoot } from '../controlplane/launcher/index.js';
-import { ApiClient } from '../src/controllers/http.js';
-import { Resources } from '../src/controllers/resources.js';
+import { ApiClient } from '../src/runtime/http.js';
+import { Resources } from '../src/runtime/resources.js';
 
 /**
  * Benchmark: initial informer sync of 10,000 namespaces + 50,000 labelled

@@ -1,9 +1,9 @@
 import https from 'node:https';
-import { KubeConfig } from '../src/controllers/kubeconfig.js';
-import { ApiClient } from '../src/controllers/http.js';
-import { Informer } from '../src/controllers/informer.js';
-import { silentLogger } from '../src/controllers/logger.js';
-import { Resources } from '../src/controllers/resources.js';
+import { KubeConfig } from '../src/runtime/kubeconfig.js';
+import { ApiClient } from '../src/runtime/http.js';
+import { Informer } from '../src/runtime/informer.js';
+import { silentLogger } from '../src/runtime/logger.js';
+import { Resources } from '../src/runtime/resources.js';
 
 /**
  * One measurement of the informer-sync benchmark, in a fresh process so RSS

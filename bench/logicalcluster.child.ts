@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { KubeConfig } from '../src/controllers/kubeconfig.js';
-import { Manager } from '../src/controllers/manager.js';
+import { KubeConfig } from '../src/runtime/kubeconfig.js';
+import { Manager } from '../src/runtime/manager.js';
 import { pino } from 'pino';
-import { silentLogger } from '../src/controllers/logger.js';
-import { Resources } from '../src/controllers/resources.js';
+import { silentLogger } from '../src/runtime/logger.js';
+import { Resources } from '../src/runtime/resources.js';
 import { register } from '../src/reconcilers/logicalcluster/register.js';
 import { register as registerWebhooks } from '../src/webhooks/index.js';
 

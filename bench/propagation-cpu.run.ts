@@ -27,7 +27,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
 import { installCrds } from '../src/dev/manifests.js';
 import { registerMembers } from '../src/dev/register.js';
 import { FINALIZER } from '../src/reconcilers/propagation/names.js';

@@ -12,7 +12,7 @@
 import { pino } from 'pino';
 import { perObject, requestCounts } from './apiserver-metrics.js';
 import type { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { apply, ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { apply, ApiClient, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
 import { register as registerClusterHealth } from '../src/reconcilers/cluster/index.js';
 import { register as registerPlacement } from '../src/reconcilers/placement/register.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';

@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, apply, Informer, Manager, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
 import { installCrds } from '../src/dev/manifests.js';
 import { registerMembers } from '../src/dev/register.js';
 import { registerPropagation } from '../src/reconcilers/propagation/register.js';

@@ -15,7 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { connect as connectHttp2 } from 'node:http2';
 import { join } from 'node:path';
 import { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { ApiClient, apply, Resources, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../src/runtime/index.js';
 import { installCrds } from '../src/dev/manifests.js';
 import { controlPlaneCpu } from './apiserver-metrics.js';
 

@@ -1,6 +1,6 @@
-import { KubeConfig } from '../src/controllers/kubeconfig.js';
-import { Manager } from '../src/controllers/manager.js';
-import { silentLogger } from '../src/controllers/logger.js';
+import { KubeConfig } from '../src/runtime/kubeconfig.js';
+import { Manager } from '../src/runtime/manager.js';
+import { silentLogger } from '../src/runtime/logger.js';
 import { register } from '../src/webhooks/index.js';
 
 /**

@@ -10,7 +10,7 @@ import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:f
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil, type ClusterHandle } from '../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../src/runtime/index.js';
 import { installCrds } from '../src/dev/manifests.js';
 
 export const HNC_VERSION = 'v1.1.0';

@@ -6,7 +6,7 @@
  */
 import { connect as connectHttp2 } from 'node:http2';
 import type { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../src/controllers/index.js';
+import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY } from '../src/crds/labels.js';
 
 /** Requests in flight: the operator's write pool and every floor. */

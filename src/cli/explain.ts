@@ -1,4 +1,4 @@
-import type { KubeObject } from '../controllers/index.js';
+import type { KubeObject } from '../runtime/index.js';
 import type { PropagatedObject } from '../crds/propagatedobject.js';
 import type { Snapshot } from './snapshot.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeObject } from '../controllers/object.js';
-import { Resources } from '../controllers/resources.js';
+import type { KubeObject } from '../runtime/object.js';
+import { Resources } from '../runtime/resources.js';
 import type { Cluster } from '../crds/cluster.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 import { CliError, isNotFoundError } from './errors.js';

@@ -5,9 +5,9 @@
  * Karmada. The I/O is in join-command.ts.
  */
 import { stringify } from 'yaml';
-import { checkMemberKubeconfig, KubeconfigRefusedError } from '../controllers/member-kubeconfig.js';
-import { KubeConfig, parseKubeconfigDocument } from '../controllers/kubeconfig.js';
-import type { KubeObject } from '../controllers/object.js';
+import { checkMemberKubeconfig, KubeconfigRefusedError } from '../runtime/member-kubeconfig.js';
+import { KubeConfig, parseKubeconfigDocument } from '../runtime/kubeconfig.js';
+import type { KubeObject } from '../runtime/object.js';
 import { API_VERSION } from '../crds/common.js';
 import { DEFAULT_KUBECONFIG_KEY } from '../crds/cluster.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';

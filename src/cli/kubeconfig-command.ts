@@ -1,6 +1,6 @@
 import { chmodSync, writeFileSync } from 'node:fs';
-import type { KubeObject } from '../controllers/object.js';
-import { Resources } from '../controllers/resources.js';
+import type { KubeObject } from '../runtime/object.js';
+import { Resources } from '../runtime/resources.js';
 import type { LogicalCluster } from '../crds/logicalcluster.js';
 import { CliError, isNotFoundError } from './errors.js';
 import { withSession, type GlobalOptions } from './session.js';

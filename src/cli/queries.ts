@@ -1,5 +1,5 @@
 import { LABEL_WORKSPACE } from '../crds/labels.js';
-import { selectPolicy } from '../reconcilers/propagation/select-policy.js';
+import { selectPolicy } from '../reconcilers/placement/select-policy.js';
 import { objectsOnClusters, type ClusterQuery, type ObjectOnClusters, type ObjectPlacementRecord } from '../reconcilers/placement/visibility.js';
 import type { Cluster, PlacedObject, PlacementPolicy, ScheduleInput } from '../reconcilers/placement/types.js';
 import { workspaceContextFor } from '../reconcilers/placement/workspace-context.js';

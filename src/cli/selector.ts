@@ -1,4 +1,4 @@
-import { parseSelectorString } from '../reconcilers/workspace/labelSelector.js';
+import { parseSelectorString } from '../kube/label-selector.js';
 import type { LabelSelector } from '../reconcilers/placement/types.js';
 import { CliError } from './errors.js';
 

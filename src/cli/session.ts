@@ -1,5 +1,5 @@
-import { ApiClient } from '../controllers/http.js';
-import { KubeConfig } from '../controllers/kubeconfig.js';
+import { ApiClient } from '../runtime/http.js';
+import { KubeConfig } from '../runtime/kubeconfig.js';
 import { CliError, describeError } from './errors.js';
 
 /** kubectl's connection flags, as every command receives them. */

@@ -1,6 +1,6 @@
-import type { ApiClient } from '../controllers/http.js';
-import type { KubeObject } from '../controllers/object.js';
-import { Resources, type ResourceRef } from '../controllers/resources.js';
+import type { ApiClient } from '../runtime/http.js';
+import type { KubeObject } from '../runtime/object.js';
+import { Resources, type ResourceRef } from '../runtime/resources.js';
 import type { Cluster } from '../crds/cluster.js';
 import type { LogicalCluster } from '../crds/logicalcluster.js';
 import type { PlacementPolicy } from '../crds/placementpolicy.js';

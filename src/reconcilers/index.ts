@@ -1,4 +1,4 @@
-import type { Manager } from '../controllers/index.js';
+import type { Manager } from '../runtime/index.js';
 import { register as registerClusterHealth } from './cluster/index.js';
 import { register as registerPlacement } from './placement/register.js';
 import { register as registerLogicalClusters } from './logicalcluster/index.js';

@@ -5,7 +5,7 @@
  * must be admitted.
  */
 import { expect } from 'chai';
-import type { KubeObject } from '../controllers/index.js';
+import type { KubeObject } from '../runtime/index.js';
 import { acquireAdmission, errorCode, errorMessage, type Actor, type ObjectRef } from '../../test/support/admission.js';
 import { buildWorld, type World } from '../../test/support/admission-world.js';
 

@@ -2,8 +2,8 @@
  * The AdmissionReview v1 wire format (admission.k8s.io/v1): parsing what the
  * apiserver sends and building what it expects back.
  */
-import type { Operation, Requester } from './request.js';
-import { denialMessage, type Verdict } from './verdict.js';
+import type { Operation, Requester } from '../admission/request.js';
+import { denialMessage, type Verdict } from '../admission/verdict.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 

@@ -13,7 +13,7 @@
  *   mounted by the chart, cert-manager...), reloaded when they change.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isAlreadyExists, isConflict, Resources, type ApiClient, type KubeObject, type OwnerReference } from '../controllers/index.js';
+import { isAlreadyExists, isConflict, Resources, type ApiClient, type KubeObject, type OwnerReference } from '../runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 import { certificateInfo, generateServingCertificate, needsRotation, rotationTime, splitPemBundle } from './certificates.js';
 import type { InstallationOwner } from './installation-owner.js';

@@ -12,7 +12,7 @@ import { connect } from 'node:tls';
 import { expect } from 'chai';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv } from '../../test/e2e/env.js';
-import type { KubeObject } from '../controllers/index.js';
+import type { KubeObject } from '../runtime/index.js';
 import { generateServingCertificate, splitPemBundle } from './certificates.js';
 import { Actor, deleteConfiguration, errorCode, errorMessage, startWebhook, waitForEnforcement, type WebhookInstance } from '../../test/support/admission.js';
 

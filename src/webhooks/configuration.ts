@@ -13,7 +13,7 @@
  * Every default value is a schema `default` (the apiserver applies those
  * before admission); the finalizer is the one thing a schema cannot set.
  */
-import type { OwnerReference } from '../controllers/index.js';
+import type { OwnerReference } from '../runtime/index.js';
 import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, TREE_LABEL_SUFFIX } from '../crds/labels.js';
 
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
@@ -47,7 +47,7 @@ interface WebhookSpec {
   readonly matchConditions?: (options: ConfigurationOptions) => MatchCondition[];
 }
 
-/** Namespace labels only Canopy and administrators may write (treeLabelValidator.ts), besides the hierarchy labels. */
+/** Namespace labels only Canopy and administrators may write (tree-label-validator.ts), besides the hierarchy labels. */
 const NAMESPACE_MEMBERSHIP_LABELS = [LABEL_WORKSPACE, LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_INHERITED_FROM];
 
 /** CEL: `o` (a request's object or old object) carries a hierarchy or membership label. */

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { ADMISSION_API_VERSION, type AdmissionRequest } from './admission.js';
-import type { KubeObject } from '../controllers/index.js';
-import { guessPlural, type AccessAttributes } from './author-access.js';
+import type { KubeObject } from '../runtime/index.js';
+import { guessPlural, type AccessAttributes } from '../admission/author-access.js';
 import { AdmissionDispatcher, type AdmissionBackend, type PlacedResource } from './dispatcher.js';
 import { MemoryTreeView, ws } from '../../test/support/memory-view.js';
-import type { Requester } from './request.js';
-import { denialMessage } from './verdict.js';
+import type { Requester } from '../admission/request.js';
+import { denialMessage } from '../admission/verdict.js';
 
 /**
  * A backend over plain data: which users are admins is a fixed list, what the

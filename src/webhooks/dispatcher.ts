@@ -27,20 +27,20 @@ import {
   type PlacementView,
   type PropagatedObjectLike,
 } from '../reconcilers/placement/validator.js';
-import type { KubeObject } from '../controllers/index.js';
-import { TreeLabelRules, validateNamespaceTreeLabels } from '../reconcilers/workspace/treeLabelValidator.js';
+import type { KubeObject } from '../runtime/index.js';
+import { TreeLabelRules, validateNamespaceTreeLabels } from '../reconcilers/workspace/tree-label-validator.js';
 import { validateWorkspace, workspaceReferences, WorkspaceRules } from '../reconcilers/workspace/validator.js';
 import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } from './admission.js';
 import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
 import { podTemplateDependencies } from '../reconcilers/propagation/references.js';
 import { finalizerReview } from './finalizers.js';
-import { AccessRules, checkFailed, dependencyAccessChecks, guessPlural, placementAccessChecks, placementRefCheck, refuse, type AccessAttributes, type AccessCheck } from './author-access.js';
-import { podLimits, validateWorkload, type WorkloadLike } from './pods.js';
-import type { AdmissionInput, Requester } from './request.js';
-import type { ReservedNamespaces } from './reserved-names.js';
+import { AccessRules, checkFailed, dependencyAccessChecks, guessPlural, placementAccessChecks, placementRefCheck, refuse, type AccessAttributes, type AccessCheck } from '../admission/author-access.js';
+import { podLimits, validateWorkload, type WorkloadLike } from '../admission/pods.js';
+import type { AdmissionInput, Requester } from '../admission/request.js';
+import type { ReservedNamespaces } from '../admission/reserved-names.js';
 import { checkPropagatedTemplate, templateChanged, type TemplatedObject } from './template-check.js';
-import type { LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
-import { allow, deny, firstDenial, type Verdict } from './verdict.js';
+import type { LogicalClusterLike, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
+import { allow, deny, firstDenial, type Verdict } from '../admission/verdict.js';
 import type { AdmissionHandler } from './server.js';
 
 /** What the dispatcher needs from the running operator. */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { testEnv } from '../../test/e2e/env.js';
-import type { KubeObject } from '../controllers/index.js';
+import type { KubeObject } from '../runtime/index.js';
 import { Actor, deleteConfiguration, errorCode, errorMessage, startWebhook, waitForEnforcement, type WebhookInstance } from '../../test/support/admission.js';
 
 describe('admission fails closed', function () {

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../test/e2e/env.js';
-import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../runtime/index.js';
 import { FINALIZER as LOGICAL_CLUSTER_FINALIZER } from '../reconcilers/logicalcluster/names.js';
 import { FINALIZER as PROPAGATED_OBJECT_FINALIZER } from '../reconcilers/propagation/names.js';
 import { mutatingWebhookConfiguration } from './configuration.js';

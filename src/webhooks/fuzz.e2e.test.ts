@@ -9,7 +9,7 @@
  * ADMISSION_FUZZ_VERBOSE=1 prints why the apiserver refused each request.
  */
 import { expect } from 'chai';
-import type { KubeObject } from '../controllers/index.js';
+import type { KubeObject } from '../runtime/index.js';
 import { acquireAdmission, errorCode, errorMessage, waitForEnforcement, type Actor } from '../../test/support/admission.js';
 import { buildWorld, type World } from '../../test/support/admission-world.js';
 import { mulberry32 as rng } from '../../test/support/random.js';

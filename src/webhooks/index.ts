@@ -11,12 +11,12 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { Manager } from '../controllers/index.js';
+import type { Manager } from '../runtime/index.js';
 import { FileCertificateSource, SecretCertificateSource, type CertificateSource } from './cert-source.js';
 import { DEFAULT_CONFIGURATION_NAME, type LabelSelectorJson, type MutatingWebhookId, type WebhookEndpoint, type WebhookId } from './configuration.js';
 import { WebhookRunnable } from './runnable.js';
 import { InstallationOwner } from './installation-owner.js';
-import { parseReservedNamespaces, ReservedNamespaces } from './reserved-names.js';
+import { parseReservedNamespaces, ReservedNamespaces } from '../admission/reserved-names.js';
 import { AdmissionState } from './state.js';
 
 export {

@@ -13,7 +13,7 @@
  * owner: they must exist for the operator to work, and the next write
  * after the owner appears names it.
  */
-import { Resources, type ApiClient, type OwnerReference } from '../controllers/index.js';
+import { Resources, type ApiClient, type OwnerReference } from '../runtime/index.js';
 
 export class InstallationOwner {
   private warned = false;

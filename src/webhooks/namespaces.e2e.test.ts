@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv, testOperator, uniqueName } from '../../test/e2e/env.js';
-import { ApiClient, Resources, type KubeObject } from '../controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../runtime/index.js';
 
 const CANOPY = 'canopy.dev/v1alpha1';
 

@@ -10,7 +10,7 @@
  * certificate; the apiserver trusts both all along.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { apply, type ApiClient, type Logger, type Runnable } from '../controllers/index.js';
+import { apply, type ApiClient, type Logger, type Runnable } from '../runtime/index.js';
 import type { AdmissionReview } from './admission.js';
 import type { CertificateSource, ServingMaterial } from './cert-source.js';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration, type ConfigurationOptions, type WebhookEndpoint } from './configuration.js';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ADMISSION_API_VERSION, parseAdmissionReview, reviewFor, type AdmissionRequest } from './admission.js';
 import { certificateInfo, generateServingCertificate, needsRotation, rotationTime, splitPemBundle, type ServingCertificate } from './certificates.js';
 import { WebhookServer } from './server.js';
-import { deny } from './verdict.js';
+import { deny } from '../admission/verdict.js';
 
 interface Answer {
   status: number;

@@ -19,15 +19,15 @@
  * right stops counting almost at once.
  */
 import { LRUCache } from 'lru-cache';
-import { isNotFound, Resources, type ApiClient, type Informer, type KubeObject, type Manager } from '../controllers/index.js';
+import { isNotFound, Resources, type ApiClient, type Informer, type KubeObject, type Manager } from '../runtime/index.js';
 import type { PlacementPolicy } from '../reconcilers/placement/types.js';
 import type { PlacementView } from '../reconcilers/placement/validator.js';
-import { Forest } from '../reconcilers/workspace/forest.js';
-import { guessPlural, accessKey, type AccessAttributes } from './author-access.js';
+import { Forest } from '../hierarchy/forest.js';
+import { guessPlural, accessKey, type AccessAttributes } from '../admission/author-access.js';
 import type { AdmissionBackend, PlacedResource } from './dispatcher.js';
-import type { Requester } from './request.js';
-import { DEFAULT_RESERVED, type ReservedNamespaces } from './reserved-names.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, WorkspaceLike } from './tree.js';
+import type { Requester } from '../admission/request.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from '../admission/reserved-names.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
 
 const BY_WORKSPACE = 'webhook:spec.workspace';
 /** Objects fetched live stay in the overlay this long; the informer has them by then. */

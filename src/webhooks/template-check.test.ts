@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { TargetCluster } from '../reconcilers/propagation/render.js';
-import type { PodLimits } from './pods.js';
+import type { PodLimits } from '../admission/pods.js';
 import { checkPropagatedTemplate, templateChanged, TemplateRules, type TemplatedObject } from './template-check.js';
-import { denialMessage, type Verdict } from './verdict.js';
+import { denialMessage, type Verdict } from '../admission/verdict.js';
 
 const restricted: PodLimits = {
   logicalCluster: 'shop',

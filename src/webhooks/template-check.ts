@@ -21,8 +21,8 @@
  */
 import { applyJsonPatch } from '../reconcilers/propagation/jsonpatch.js';
 import { overrideApplies, type ClusterOverride, type TargetCluster } from '../reconcilers/propagation/render.js';
-import { checkPodSpec, podSpecOf, type PodLimits, type WorkloadLike } from './pods.js';
-import { allow, deny, type Verdict } from './verdict.js';
+import { checkPodSpec, podSpecOf, type PodLimits, type WorkloadLike } from '../admission/pods.js';
+import { allow, deny, type Verdict } from '../admission/verdict.js';
 
 export const TemplateRules = {
   podTemplate: 'propagatedobject/pod-template',

@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv } from '../../test/e2e/env.js';
-import { ApiClient, Resources, type KubeObject, type ResourceRef } from '../controllers/index.js';
+import { ApiClient, Resources, type KubeObject, type ResourceRef } from '../runtime/index.js';
 import { startWebhook, type WebhookInstance } from '../../test/support/admission.js';
 import { InstallationOwner } from './installation-owner.js';
 

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { createNodes, fakeNodes } from '../../controlplane/launcher/nodes.js';
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../src/runtime/index.js';
 import type { Cluster } from '../../src/crds/cluster.js';
 import type { PropagatedObject } from '../../src/crds/propagatedobject.js';
 import { testEnv, uniqueName } from './env.js';

@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { ensureTool, repoRoot, waitUntil } from '../../controlplane/launcher/index.js';
-import { Resources, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { testEnv, uniqueName } from './env.js';
 import { hostAdmin } from './wait.js';
 

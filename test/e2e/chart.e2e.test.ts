@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { ensureTool, repoRoot } from '../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from './env.js';
 import { hostAdmin } from './wait.js';
-import { Resources } from '../../src/controllers/index.js';
+import { Resources } from '../../src/runtime/index.js';
 
 const run = promisify(execFile);
 const chartDir = join(repoRoot, 'charts', 'canopy');

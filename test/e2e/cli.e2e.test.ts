@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../../controlplane/launcher/index.js';
 import { freePort } from '../../controlplane/launcher/ports.js';
-import { ApiClient, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../src/runtime/index.js';
 import { deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../support/logicalcluster.js';
 import { eventually, type PropagatedObjectView } from '../support/propagation.js';
 import { testEnv, uniqueName } from './env.js';

@@ -19,7 +19,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DEFAULT_MEMBERS, LocalEnvironment, repoRoot, waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, apply, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../../src/runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/crds/labels.js';
 import { installCrds } from '../../src/dev/manifests.js';
 import { registerMembers } from '../../src/dev/register.js';

@@ -24,7 +24,7 @@ import {
 import { allCustomResourceDefinitions } from '../../src/crds/client-model.js';
 import { testEnv, uniqueName } from './env.js';
 import { hostAdmin } from './wait.js';
-import { Resources, type KubeObject } from '../../src/controllers/index.js';
+import { Resources, type KubeObject } from '../../src/runtime/index.js';
 
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
 

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { ensureTool, repoRoot, waitUntil } from '../../controlplane/launcher/index.js';
 import { ManagedProcess } from '../../controlplane/launcher/process.js';
-import { ApiClient, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../src/runtime/index.js';
 import type { Cluster } from '../../src/crds/cluster.js';
 import type { PropagatedObject } from '../../src/crds/propagatedobject.js';
 import { exampleReadme, readmeCommands } from '../../src/dev/readme-commands.js';

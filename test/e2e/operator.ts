@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { kubeConfigFor, repoRoot, waitUntil, type LocalEnvironment } from '../../controlplane/launcher/index.js';
-import { Manager } from '../../src/controllers/index.js';
+import { Manager } from '../../src/runtime/index.js';
 import { applyManifests, readManifests } from '../../src/dev/manifests.js';
 import { registerMembers, SYSTEM_NAMESPACE } from '../../src/dev/register.js';
 import { registerReconcilers } from '../../src/reconcilers/index.js';

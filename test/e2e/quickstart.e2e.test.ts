@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { repoRoot, waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../src/runtime/index.js';
 import type { PropagatedObject } from '../../src/crds/propagatedobject.js';
 import { quickstartCommands } from '../../src/dev/readme-commands.js';
 import { testEnv } from './env.js';

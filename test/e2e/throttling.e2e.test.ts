@@ -7,8 +7,8 @@
 import https from 'node:https';
 import { expect } from 'chai';
 import { LocalEnvironment, type ClusterHandle } from '../../controlplane/launcher/index.js';
-import { ApiClient, type ThrottledRetry } from '../../src/controllers/http.js';
-import { Resources } from '../../src/controllers/resources.js';
+import { ApiClient, type ThrottledRetry } from '../../src/runtime/http.js';
+import { Resources } from '../../src/runtime/resources.js';
 import { eventually } from '../support/propagation.js';
 
 const NAMESPACE = 'throttled';

@@ -1,5 +1,5 @@
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { ApiClient, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { testEnv } from './env.js';
 
 /** An admin client on the shared host (raw JSON, no model re-serialization). */

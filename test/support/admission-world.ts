@@ -6,7 +6,7 @@
  */
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { testEnv } from '../e2e/env.js';
-import type { KubeObject } from '../../src/controllers/index.js';
+import type { KubeObject } from '../../src/runtime/index.js';
 import { registerMembers } from '../../src/dev/register.js';
 import { Actor, refOf, type ObjectRef } from './admission.js';
 

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { maybeTestOperator, testEnv } from '../e2e/env.js';
 import { allowWebhookConfigurationNames } from '../e2e/webhook-names.js';
-import { ApiClient, Manager, resourcePath, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Manager, resourcePath, type KubeObject } from '../../src/runtime/index.js';
 import type { LabelSelectorJson, WebhookId } from '../../src/webhooks/configuration.js';
 import { DEFAULT_CONFIGURATION_NAME, register, type WebhookOptions, type WebhookRunnable } from '../../src/webhooks/index.js';
 

@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, Manager, Resources, runUntilSignal } from '../../src/controllers/index.js';
+import { createLogger, Manager, Resources, runUntilSignal } from '../../src/runtime/index.js';
 
 /**
  * A minimal operator process for the leader-election e2e: one controller that

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TEST_USERS, type LocalEnvironment } from '../../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../src/runtime/index.js';
 
 /** Credential shapes no message may contain, whatever their value. */
 export const CREDENTIAL_SHAPES: ReadonlyMap<string, string> = new Map([

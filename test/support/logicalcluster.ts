@@ -3,7 +3,7 @@
 // kubeconfig, and count what is left labelled for a logical cluster.
 
 import { ApiException, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { ApiClient, Resources, isNotFound, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { ApiClient, Resources, isNotFound, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { API_VERSION } from '../../src/crds/index.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../src/crds/labels.js';

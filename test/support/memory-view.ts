@@ -4,7 +4,7 @@
  * from the caches.
  */
 import type { PlacementPolicy } from '../../src/reconcilers/placement/types.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../src/webhooks/tree.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../src/admission/tree.js';
 
 export class MemoryTreeView implements TreeView {
   private readonly policies = new Map<string, PlacementPolicy>();

@@ -3,7 +3,7 @@
  * host and the members of the shared environment, eventual waits with a
  * message that says what never happened, and tenant namespaces.
  */
-import { ApiClient, apply, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { ApiClient, apply, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { testEnv, uniqueName } from '../e2e/env.js';
 
 export const PropagatedObjects = Resources.PropagatedObject;

@@ -4,7 +4,7 @@
  * and the last refusal seen (a 403 while a grant had not arrived yet).
  */
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { isForbidden, isNotFound } from '../../src/controllers/index.js';
+import { isForbidden, isNotFound } from '../../src/runtime/index.js';
 
 export class Waiter {
   private lastRefusal = '';

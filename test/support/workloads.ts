@@ -2,7 +2,7 @@
  * Workloads the e2e suites place and attack with: one Deployment shape, so a
  * test states only the pod spec it is about.
  */
-import type { KubeObject } from '../../src/controllers/index.js';
+import type { KubeObject } from '../../src/runtime/index.js';
 
 export type DeploymentObject = KubeObject & { spec: Record<string, unknown> };
 

@@ -3,7 +3,7 @@
 // (children first, so no test leaves ParentMissing workspaces behind).
 
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/controllers/index.js';
+import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { API_VERSION } from '../../src/crds/index.js';
 import { LABEL_INHERITED_FROM } from '../../src/crds/labels.js';
 import type { WorkspaceSpec, WorkspaceStatus } from '../../src/crds/workspace.js';

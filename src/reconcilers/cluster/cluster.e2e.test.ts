@@ -3,7 +3,7 @@ import { freePort } from '../../../controlplane/launcher/ports.js';
 import { kubeconfigYaml } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { objectWhen } from '../../../test/e2e/wait.js';
-import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../runtime/index.js';
 import type { Cluster } from '../../crds/cluster.js';
 import { SYSTEM_NAMESPACE } from '../../dev/register.js';
 

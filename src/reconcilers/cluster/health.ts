@@ -7,9 +7,9 @@ import type { Cluster, ClusterStatus } from '../../crds/cluster.js';
 import { DEFAULT_FAILOVER_AFTER_SECONDS, DEFAULT_PROBE_INTERVAL_SECONDS } from '../../crds/cluster.js';
 import type { Condition, Taint } from '../../crds/common.js';
 import { TAINT_UNREACHABLE } from '../../crds/labels.js';
-import type { ConditionUpdate } from '../../controllers/conditions.js';
-import { redact } from '../../controllers/redact.js';
-import { addQuantities, formatQuantity, parseQuantity } from '../workspace/quantity.js';
+import type { ConditionUpdate } from '../../kube/conditions.js';
+import { redact } from '../../runtime/redact.js';
+import { addQuantities, formatQuantity, parseQuantity } from '../../kube/quantity.js';
 
 /** Why a probe failed, in the words a cluster admin acts on. */
 export type NotReadyReason =

@@ -1,5 +1,5 @@
 import { request, type RequestOptions } from 'node:https';
-import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
+import type { KubeConfigSource } from '../../runtime/kubeconfig.js';
 import { classifyProbeFailure, type ProbeOutcome } from './health.js';
 
 const PROBE_TIMEOUT_MS = 5000;

@@ -1,6 +1,6 @@
-import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
+import type { KubeConfigSource } from '../../runtime/kubeconfig.js';
 import type { Cluster, ClusterStatus } from '../../crds/cluster.js';
-import { findCondition, sameConditions, setConditions } from '../../controllers/conditions.js';
+import { findCondition, sameConditions, setConditions } from '../../kube/conditions.js';
 import {
   isNotFound,
   MemberClusterUnavailableError,
@@ -10,8 +10,8 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type Request,
-} from '../../controllers/index.js';
-import { redact } from '../../controllers/redact.js';
+} from '../../runtime/index.js';
+import { redact } from '../../runtime/redact.js';
 import { allocatable, desiredTaints, msUntilTaint, probeIntervalMs, readyConditionUpdate, sameTaints, type ProbeOutcome } from './health.js';
 import { discoverApis, listNodes, probeCluster } from './probe.js';
 

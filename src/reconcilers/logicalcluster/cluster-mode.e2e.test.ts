@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../runtime/index.js';
 import { FINALIZER } from './names.js';
 import {
   create,

@@ -3,8 +3,8 @@
 // logical clusters under the workspaces that set limits. Pure over lookup
 // functions, so the reconciler passes informer getters and tests pass maps.
 
-import { effectiveConstraints, narrowConstraints, type EffectiveConstraints } from '../workspace/constraints.js';
-import type { WorkspaceConstraints } from '../workspace/types.js';
+import { effectiveConstraints, narrowConstraints, type EffectiveConstraints } from '../../hierarchy/constraints.js';
+import type { WorkspaceConstraints } from '../../hierarchy/types.js';
 import { bindingsOf } from './binding.js';
 import { hasWorkspaceLimits, type LimitScope, type LogicalClusterClaim } from './limits.js';
 import { claimOf, type WorkspaceView } from './plan.js';

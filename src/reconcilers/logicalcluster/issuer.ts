@@ -5,7 +5,7 @@
 // logical cluster costs no request; after a restart they are read back from
 // the Secret once.
 
-import { apply, isAlreadyExists, Resources, type ApiClient, type KubeObject } from '../../controllers/index.js';
+import { apply, isAlreadyExists, Resources, type ApiClient, type KubeObject } from '../../runtime/index.js';
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
 import { ANNOTATION_KUBECONFIG_TARGET, ANNOTATION_TOKEN_EXPIRES, KUBECONFIG_KEY, kubeconfigSecretName, ownershipLabels, serviceAccountName } from './names.js';
 import { requestToken } from './ops.js';

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, Resources } from '../../controllers/index.js';
+import { ApiClient, Resources } from '../../runtime/index.js';
 import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../../test/support/logicalcluster.js';
 
 describe('LogicalCluster, workspace limits and quota changes (real apiserver)', function () {

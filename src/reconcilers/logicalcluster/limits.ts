@@ -10,9 +10,9 @@
 // creation order, so an older logical cluster is never pushed out by a newer
 // one and one that failed its limits does not use up anyone's budget.
 
-import { addQuantities, compareQuantities, formatQuantity, type Quantity } from '../workspace/quantity.js';
-import { parseResourceList } from '../workspace/resourceList.js';
-import type { ResourceList, WorkspaceConstraints } from '../workspace/types.js';
+import { addQuantities, compareQuantities, formatQuantity, type Quantity } from '../../kube/quantity.js';
+import { parseResourceList } from '../../kube/resource-list.js';
+import type { ResourceList, WorkspaceConstraints } from '../../hierarchy/types.js';
 import { formatMoney, type MonthlyCost } from './cost.js';
 
 /** What one logical cluster takes from the workspaces above it. */

@@ -22,7 +22,7 @@ import {
 } from './names.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import type { OwnerSubject, Rule } from './types.js';
-import type { ResourceList } from '../workspace/types.js';
+import type { ResourceList } from '../../hierarchy/types.js';
 
 export type PodSecurity = 'privileged' | 'baseline' | 'restricted';
 

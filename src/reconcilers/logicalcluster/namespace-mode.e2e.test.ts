@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, Resources } from '../../controllers/index.js';
+import { ApiClient, Resources } from '../../runtime/index.js';
 import {
   create,
   deleteIfExists,

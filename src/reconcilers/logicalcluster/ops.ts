@@ -4,10 +4,10 @@
 // cleanup. No decisions here: plan.ts makes them.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isAlreadyExists, isNotFound } from '../../controllers/index.js';
-import type { ApiClient } from '../../controllers/index.js';
-import type { KubeObject } from '../../controllers/index.js';
-import { knownResource, Resources, type ResourceRef } from '../../controllers/index.js';
+import { isAlreadyExists, isNotFound } from '../../runtime/index.js';
+import type { ApiClient } from '../../runtime/index.js';
+import type { KubeObject } from '../../runtime/index.js';
+import { knownResource, Resources, type ResourceRef } from '../../runtime/index.js';
 import { FIELD_MANAGER, LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import { NAMESPACED_KINDS, objectKey, toPrune } from './materialize.js';
 import { belongsTo, isCanopyManaged, ownershipSelector } from './names.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { effectiveConstraints } from '../workspace/constraints.js';
+import { effectiveConstraints } from '../../hierarchy/constraints.js';
 import { plan, type Plan, type PlanInput, type WorkspaceView } from './plan.js';
 import { toPrune } from './materialize.js';
 import type { ClusterLike, LogicalClusterLike } from './types.js';

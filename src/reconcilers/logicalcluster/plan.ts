@@ -4,8 +4,8 @@
 // The shell only executes the answer.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { checkNarrows, narrowConstraints, podSecurityRank, type EffectiveConstraints } from '../workspace/constraints.js';
-import { matchesSelector } from '../workspace/labelSelector.js';
+import { checkNarrows, narrowConstraints, podSecurityRank, type EffectiveConstraints } from '../../hierarchy/constraints.js';
+import { matchesSelector } from '../../kube/label-selector.js';
 import { chooseCluster, type BindingDecision } from './binding.js';
 import { resolveCapabilities } from './capabilities.js';
 import { clusterModeCost, namespaceModeCost, type MonthlyCost } from './cost.js';

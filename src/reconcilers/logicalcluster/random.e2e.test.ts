@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import { mulberry32 } from '../../../test/support/random.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, apply, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../controllers/index.js';
+import { ApiClient, apply, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../runtime/index.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import { deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../../test/support/logicalcluster.js';
 

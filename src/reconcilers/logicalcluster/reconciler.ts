@@ -6,7 +6,7 @@
 // the finalizer is released.
 
 import { createHash } from 'node:crypto';
-import { redact } from '../../controllers/redact.js';
+import { redact } from '../../runtime/redact.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   isNotFound,
@@ -21,7 +21,7 @@ import {
   type ReconcileResult,
   type Reconciler,
   type Request,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { currentBindings, otherClaims, workspaceView, type Lookup, type WorkspaceLike } from './context.js';
 import { FINALIZER, KUBECONFIG_KEY, belongsTo, kubeconfigSecretName } from './names.js';
 import { KubeconfigIssuer } from './issuer.js';
@@ -29,7 +29,7 @@ import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTe
 import { plan, type Failure, type Plan } from './plan.js';
 import { announceRelease, ANNOTATION_FORCE_FINALIZE, DEFAULT_FINALIZER_TIMEOUT_MS, finalizerWait, timestampText } from '../propagation/finalizer-timeout.js';
 import { hasWorkspaceLimits } from './limits.js';
-import { UNCONSTRAINED } from '../workspace/constraints.js';
+import { UNCONSTRAINED } from '../../hierarchy/constraints.js';
 import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';
 import type { ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
@@ -56,7 +56,7 @@ export interface LogicalClusterReconcilerOptions {
 
 export interface LogicalClusterDeps {
   readonly host: ApiClient;
-  readonly hostKubeConfig: import('../../controllers/kubeconfig.js').KubeConfigSource;
+  readonly hostKubeConfig: import('../../runtime/kubeconfig.js').KubeConfigSource;
   readonly members: MemberClusterPool;
   readonly logicalClusters: Informer<LogicalClusterObject>;
   readonly workspaces: Informer<WorkspaceObject>;

@@ -2,11 +2,11 @@
 // reads, the indexes it looks things up by, and which events wake which
 // logical clusters.
 
-import type { Controller } from '../../controllers/index.js';
-import type { Informer } from '../../controllers/index.js';
-import type { Manager } from '../../controllers/index.js';
-import type { KubeObject, Request } from '../../controllers/index.js';
-import { Resources } from '../../controllers/index.js';
+import type { Controller } from '../../runtime/index.js';
+import type { Informer } from '../../runtime/index.js';
+import type { Manager } from '../../runtime/index.js';
+import type { KubeObject, Request } from '../../runtime/index.js';
+import { Resources } from '../../runtime/index.js';
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import {
   INDEX_BY_PARENT,

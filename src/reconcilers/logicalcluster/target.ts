@@ -3,7 +3,7 @@
 // KubeConfig Canopy itself uses for that cluster.
 
 import { readFileSync } from 'node:fs';
-import type { KubeConfigSource } from '../../controllers/kubeconfig.js';
+import type { KubeConfigSource } from '../../runtime/kubeconfig.js';
 
 export interface ServerEndpoint {
   readonly server: string;

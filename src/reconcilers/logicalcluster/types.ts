@@ -3,7 +3,7 @@
 // uses, so the generated types in src/crds stay assignable to them and the
 // core can be unit-tested with plain object literals.
 
-import type { LabelSelector, OwnerSubject, WorkspaceConstraints } from '../workspace/types.js';
+import type { LabelSelector, OwnerSubject, WorkspaceConstraints } from '../../hierarchy/types.js';
 
 export type { LabelSelector, OwnerSubject, WorkspaceConstraints };
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { lc, MemoryTreeView, ws } from '../../../test/support/memory-view.js';
-import type { AdmissionInput, Requester } from '../../webhooks/request.js';
-import type { ClusterLike, LogicalClusterLike } from '../../webhooks/tree.js';
-import { denialMessage, type Verdict } from '../../webhooks/verdict.js';
+import type { AdmissionInput, Requester } from '../../admission/request.js';
+import type { ClusterLike, LogicalClusterLike } from '../../admission/tree.js';
+import { denialMessage, type Verdict } from '../../admission/verdict.js';
 import { LogicalClusterRules, validateLogicalCluster } from './validator.js';
 
 const admin: Requester = { username: 'admin', groups: ['system:masters'], admin: true };

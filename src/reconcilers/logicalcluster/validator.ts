@@ -9,9 +9,9 @@
  * exists counts and the newcomer is checked last.
  */
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
-import { describeRequester, hasAuthority } from '../../webhooks/authority.js';
-import type { AdmissionInput } from '../../webhooks/request.js';
-import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../webhooks/reserved-names.js';
+import { describeRequester, hasAuthority } from '../../admission/authority.js';
+import type { AdmissionInput } from '../../admission/request.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../admission/reserved-names.js';
 import {
   ancestry,
   logicalClustersInSubtree,
@@ -19,10 +19,10 @@ import {
   type ClusterLike,
   type LogicalClusterLike,
   type TreeView,
-} from '../../webhooks/tree.js';
-import { allow, deny, firstDenial, type Verdict } from '../../webhooks/verdict.js';
-import { checkNarrows, effectiveConstraints, type ConstraintLevel, type EffectiveConstraints } from '../workspace/constraints.js';
-import { matchesSelector } from '../workspace/labelSelector.js';
+} from '../../admission/tree.js';
+import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
+import { checkNarrows, effectiveConstraints, type ConstraintLevel, type EffectiveConstraints } from '../../hierarchy/constraints.js';
+import { matchesSelector } from '../../kube/label-selector.js';
 import { clusterModeCost, namespaceModeCost, type MonthlyCost } from './cost.js';
 import { checkWorkspaceLimits, hasWorkspaceLimits, type LimitScope, type LogicalClusterClaim } from './limits.js';
 import { planNamespaces } from './names.js';

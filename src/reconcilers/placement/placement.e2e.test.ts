@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { objectWhen } from '../../../test/e2e/wait.js';
-import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../../runtime/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import { SYSTEM_NAMESPACE } from '../../dev/register.js';
 

@@ -6,7 +6,7 @@ import { repoRoot, waitUntil } from '../../../controlplane/launcher/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { OpaServer } from '../../../test/e2e/opa.js';
 import { objectWhen } from '../../../test/e2e/wait.js';
-import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../runtime/index.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 
 const admin = () => ApiClient.for(testEnv().host.kubeConfig());

@@ -4,7 +4,7 @@ import type { Condition } from '../../crds/common.js';
 import type { PlacementPolicy as PolicyObject } from '../../crds/placementpolicy.js';
 import { ScheduledReasons, type PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
-import { findCondition, setConditions } from '../../controllers/conditions.js';
+import { findCondition, setConditions } from '../../kube/conditions.js';
 import {
   apply,
   CoalescingWriter,
@@ -17,9 +17,9 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type Request,
-} from '../../controllers/index.js';
-import { deselectedMessage } from '../propagation/deselection.js';
-import { selectPolicy } from '../propagation/select-policy.js';
+} from '../../runtime/index.js';
+import { deselectedMessage } from './deselection.js';
+import { selectPolicy } from './select-policy.js';
 import { awaitedClusters, awaitingMessage } from './awaiting-health.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { schedule } from './engine.js';
@@ -96,7 +96,7 @@ export class PlacementReconciler {
     const object: PlacedObject = { ...template, metadata: { ...template.metadata, ...annotations, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
     const namespace = this.namespaces.get(po.metadata.namespace!);
 
-    // Deselected and within its grace (propagation/deselection.ts): the placement stays as it was, so nothing moves.
+    // Deselected and within its grace (placement/deselection.ts): the placement stays as it was, so nothing moves.
     const deselected = deselectedMessage(po, object);
     if (deselected) {
       const kept = { placement: (po.status?.placement ?? []) as ScheduleResult['placement'], excluded: (po.status?.excluded ?? []) as ScheduleResult['excluded'] };

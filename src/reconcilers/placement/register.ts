@@ -2,8 +2,8 @@ import type { Cluster } from '../../crds/cluster.js';
 import type { PlacementPolicy } from '../../crds/placementpolicy.js';
 import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
-import { generationChanged, Resources, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
-import { deselectionMarkChanged } from '../propagation/deselection.js';
+import { generationChanged, Resources, type KubeObject, type Manager, type Request } from '../../runtime/index.js';
+import { deselectionMarkChanged } from './deselection.js';
 import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -35,7 +35,7 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
   const controller = manager.addController({
     name: CONTROLLER_NAME,
     // Spec changes only: the syncer's status writes (and this controller's own) cannot change a decision.
-    // A deselection mark can (propagation/deselection.ts).
+    // A deselection mark can (placement/deselection.ts).
     for: { resource: Resources.PropagatedObject, predicate: (event) => generationChanged(event) || deselectionMarkChanged(event) },
     watches: [
       { resource: Resources.PlacementPolicy, map: everyObject },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryTreeView, ws } from '../../../test/support/memory-view.js';
-import type { AdmissionInput } from '../../webhooks/request.js';
-import { denialMessage, type Verdict } from '../../webhooks/verdict.js';
+import type { AdmissionInput } from '../../admission/request.js';
+import { denialMessage, type Verdict } from '../../admission/verdict.js';
 import { cluster, deployment, policy } from '../../../test/support/placement-fixtures.js';
 import type { PlacedObject, PlacementPolicy } from './types.js';
 import {

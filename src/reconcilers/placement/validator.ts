@@ -10,10 +10,10 @@
  * (readiness, capacity) change by the minute and are left to the scheduler.
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, treeLabel } from '../../crds/labels.js';
-import type { AdmissionInput } from '../../webhooks/request.js';
-import { ancestry, type TreeView } from '../../webhooks/tree.js';
-import { allow, deny, firstDenial, type Verdict } from '../../webhooks/verdict.js';
-import { effectiveConstraints, type ConstraintLevel } from '../workspace/constraints.js';
+import type { AdmissionInput } from '../../admission/request.js';
+import { ancestry, type TreeView } from '../../admission/tree.js';
+import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
+import { effectiveConstraints, type ConstraintLevel } from '../../hierarchy/constraints.js';
 import { compileRules } from './cel.js';
 import { schedule } from './engine.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
@@ -250,7 +250,7 @@ export function governingPolicy(object: PlacedObject, view: PlacementView): Plac
  * Whether `policy`'s own resourceSelectors select the object (whether or not
  * it would win): a PropagatedObject may pin such a policy with
  * `spec.placementRef` without further rights, since it would be a candidate
- * anyway. Any other needs the `use` verb (see webhooks/author-access.ts).
+ * anyway. Any other needs the `use` verb (see admission/author-access.ts).
  */
 export function policySelects(policy: PlacementPolicy, object: PlacedObject, view: PlacementView): boolean {
   const nsLabels = view.namespace(object.metadata.namespace ?? '')?.metadata.labels ?? {};

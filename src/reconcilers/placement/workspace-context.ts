@@ -1,7 +1,7 @@
 import type { Workspace } from '../../crds/workspace.js';
 import { LABEL_WORKSPACE } from '../../crds/labels.js';
-import { effectiveConstraints, type ConstraintLevel } from '../workspace/constraints.js';
-import { PATH_ROOT, PATH_SEPARATOR } from '../workspace/forest.js';
+import { effectiveConstraints, type ConstraintLevel } from '../../hierarchy/constraints.js';
+import { PATH_ROOT, PATH_SEPARATOR } from '../../hierarchy/forest.js';
 import type { WorkspaceContext } from './types.js';
 
 /**

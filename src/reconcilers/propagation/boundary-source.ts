@@ -5,10 +5,10 @@
  * and the boundary objects the member namespace must carry. Read from the
  * manager's shared informers; no I/O.
  */
-import { Resources, type Informer, type KubeObject, type Manager } from '../../controllers/index.js';
+import { Resources, type Informer, type KubeObject, type Manager } from '../../runtime/index.js';
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { podLimits, type PodLimits } from '../../webhooks/pods.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../webhooks/tree.js';
+import { podLimits, type PodLimits } from '../../admission/pods.js';
+import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../admission/tree.js';
 import { BOUNDARY_TYPES, memberBoundary, type MemberBoundary } from './boundary.js';
 import { tenantLabels } from './members.js';
 

@@ -23,7 +23,7 @@ import {
   type ReconcileResult,
   type Request,
   type ResourceRef,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { BOUNDARY_TYPES, boundaryKey, namespaceLabelsDrifted } from './boundary.js';
 import type { BoundarySource, NamespaceRequest } from './boundary-source.js';

@@ -12,7 +12,7 @@
  * Pure: the syncer and the LogicalCluster reconciler decide with it; they
  * write the Event and release the finalizer.
  */
-import type { KubeObject } from '../../controllers/index.js';
+import type { KubeObject } from '../../runtime/index.js';
 import { FINALIZER } from './names.js';
 import type { ClusterAction } from './plan.js';
 import type { ActionOutcome } from './status.js';

@@ -7,7 +7,7 @@
  * PropagatedObject with its source.
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { ANNOTATION_DESELECTION_GRACE } from './deselection.js';
+import { ANNOTATION_DESELECTION_GRACE } from '../placement/deselection.js';
 import { ANNOTATION_SOURCE, FINALIZER, generatedName } from './names.js';
 import { portableObject, type KubeObject } from './portable.js';
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
-import { apply, Manager, Resources, silentLogger, type KubeObject, type ReconcileContext } from '../../controllers/index.js';
+import { apply, Manager, Resources, silentLogger, type KubeObject, type ReconcileContext } from '../../runtime/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE } from './deselection.js';
+import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE } from '../placement/deselection.js';
 import { Generator, type PolicyObject } from './generator.js';
 import type { PropagatedObjectLike } from './host.js';
 import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';

@@ -27,15 +27,15 @@ import {
   type ReconcileResult,
   type Request,
   type ResourceRef,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE, decideDeselection, policyGraceSeconds } from './deselection.js';
+import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE, decideDeselection, policyGraceSeconds } from '../placement/deselection.js';
 import { generatePropagatedObject, isGenerated, sourceKey, type SourceObject } from './generate.js';
 import type { PropagatedObjectLike } from './host.js';
 import { jsonEqual } from './jsonpatch.js';
 import { tenantLabels } from './members.js';
 import { ANNOTATION_SOURCE, generatedName } from './names.js';
-import { selectPolicy, type SelectablePolicy } from './select-policy.js';
+import { selectPolicy, type SelectablePolicy } from '../placement/select-policy.js';
 
 export type PolicyObject = SelectablePolicy & KubeObject;
 

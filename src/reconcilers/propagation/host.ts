@@ -2,7 +2,7 @@
  * Host-side writes of the syncer: its finalizer, its part of the
  * PropagatedObject status, and resolving what a PropagatedObject places.
  */
-import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites } from '../../controllers/index.js';
+import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites } from '../../runtime/index.js';
 import { jsonEqual } from './jsonpatch.js';
 import { FINALIZER } from './names.js';
 import type { KubeObject as PortableObject } from './portable.js';

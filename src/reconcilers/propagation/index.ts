@@ -3,11 +3,11 @@
  * for plain objects. `register` wires it into the operator; the pure parts
  * other features reuse are exported too.
  */
-import type { Manager } from '../../controllers/index.js';
+import type { Manager } from '../../runtime/index.js';
 import { registerPropagation } from './register.js';
 
 export { registerPropagation, type PropagationOptions } from './register.js';
-export { selectPolicy, policySelects, resourceSelectorMatches, namespaceInWorkspace, type NamespaceInfo, type PolicySelection, type SelectablePolicy } from './select-policy.js';
+export { selectPolicy, policySelects, resourceSelectorMatches, namespaceInWorkspace, type NamespaceInfo, type PolicySelection, type SelectablePolicy } from '../placement/select-policy.js';
 export { podTemplateDependencies, type DependencyRef } from './references.js';
 export { renderMemberObject, overrideApplies } from './render.js';
 export { generatedName, LABEL_PROPAGATED_OBJECT, ANNOTATION_SOURCE, ANNOTATION_HANDOVER_TIMEOUT } from './names.js';

@@ -18,7 +18,7 @@ import {
   type MemberCluster,
   type Request,
   type ResourceRef,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, MANAGED_BY_VALUE, TAINT_UNREACHABLE } from '../../crds/labels.js';
 import { BOUNDARY_ROLE, BOUNDARY_TYPES } from './boundary.js';
 import type { NamespaceRequest } from './boundary-source.js';

@@ -4,8 +4,8 @@
  * not create (looked up directly, since the cache only shows Canopy's), or
  * nothing; or that the member cannot be asked right now.
  */
-import type { Informer, KubeObject, MemberCluster, ResourceRef } from '../../controllers/index.js';
-import { isNotFound } from '../../controllers/index.js';
+import type { Informer, KubeObject, MemberCluster, ResourceRef } from '../../runtime/index.js';
+import { isNotFound } from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { inSync } from './drift.js';
 import { specReplicas } from './host.js';

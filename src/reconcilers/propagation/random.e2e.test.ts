@@ -14,7 +14,7 @@
 import { expect } from 'chai';
 import { mulberry32 } from '../../../test/support/random.js';
 import { uniqueName } from '../../../test/e2e/env.js';
-import { apply, isNotFound, Resources, type KubeObject } from '../../controllers/index.js';
+import { apply, isNotFound, Resources, type KubeObject } from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
 

@@ -9,7 +9,7 @@
  * - `propagation-generator` (per plain object): PropagatedObjects for
  *   objects a PlacementPolicy selects.
  */
-import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../controllers/index.js';
+import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../runtime/index.js';
 import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
 import { BoundarySource } from './boundary-source.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';

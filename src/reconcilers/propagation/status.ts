@@ -4,7 +4,7 @@
  * and the `Synced` and `Ready` conditions with a reason a user can act on.
  * The placement reconciler owns `placement`, `excluded` and `Scheduled`.
  */
-import { redact } from '../../controllers/redact.js';
+import { redact } from '../../runtime/redact.js';
 import type { ClusterAction, Observation, Plan, PlacementEntry } from './plan.js';
 
 export type ClusterSyncState = 'Pending' | 'Synced' | 'Failed' | 'Deleting';

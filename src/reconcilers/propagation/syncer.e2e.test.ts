@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { apply, Resources, type KubeObject } from '../../controllers/index.js';
+import { apply, Resources, type KubeObject } from '../../runtime/index.js';
 import { uniqueName } from '../../../test/e2e/env.js';
 import {
   client,

@@ -19,10 +19,10 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type Request,
-} from '../../controllers/index.js';
-import { redact } from '../../controllers/redact.js';
-import { checkPodSpec, podSpecOf } from '../../webhooks/pods.js';
-import { denialMessage } from '../../webhooks/verdict.js';
+} from '../../runtime/index.js';
+import { redact } from '../../runtime/redact.js';
+import { checkPodSpec, podSpecOf } from '../../admission/pods.js';
+import { denialMessage } from '../../admission/verdict.js';
 import type { BoundarySource } from './boundary-source.js';
 import { inSync } from './drift.js';
 import { announceRelease, propagatedObjectFinalizerWait } from './finalizer-timeout.js';

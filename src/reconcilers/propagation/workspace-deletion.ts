@@ -19,7 +19,7 @@
  * Pure: the syncer asks before it treats the object as being deleted.
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../../crds/labels.js';
-import { recordedGraceSeconds } from './deselection.js';
+import { recordedGraceSeconds } from '../placement/deselection.js';
 import { forceRequested, timestampText } from './finalizer-timeout.js';
 
 interface Meta {

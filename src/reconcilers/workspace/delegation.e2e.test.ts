@@ -4,7 +4,7 @@
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, isForbidden, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, isForbidden, Resources, type KubeObject } from '../../runtime/index.js';
 import { API_VERSION } from '../../crds/index.js';
 import { LABEL_MANAGED_BY } from '../../crds/labels.js';
 import { acquireAdmission } from '../../../test/support/admission.js';

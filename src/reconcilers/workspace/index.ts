@@ -4,5 +4,5 @@ export { register } from './register.js';
 export type { WorkspaceFeature, WorkspaceOptions } from './register.js';
 export { FINALIZER } from './reconciler.js';
 export { ConditionTypes } from './status.js';
-export { TREE_FIELD_MANAGER } from './treeLabeler.js';
-export { OWNERS_ROLE_BINDING, ownersClusterRoleName } from './ownerRbac.js';
+export { TREE_FIELD_MANAGER } from './tree-labeler.js';
+export { OWNERS_ROLE_BINDING, ownersClusterRoleName } from './owner-rbac.js';

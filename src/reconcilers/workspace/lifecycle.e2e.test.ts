@@ -6,7 +6,7 @@
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, isNotFound, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, isNotFound, Resources, type KubeObject } from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, treeLabel } from '../../crds/labels.js';
 import { DEFAULT_CONFIGURATION_NAME } from '../../webhooks/index.js';
 import { condition, copies, deleteWorkspaces, eventually, getWorkspace, roleBinding, sameEntries, waitForWorkspace, waitReady, workspace } from '../../../test/support/workspace.js';

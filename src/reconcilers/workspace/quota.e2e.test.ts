@@ -5,7 +5,7 @@
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { ApiClient, Resources, type KubeObject } from '../../controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../runtime/index.js';
 import { API_VERSION } from '../../crds/index.js';
 import { acquireAdmission } from '../../../test/support/admission.js';
 import { condition, deleteWorkspaces, eventually, waitForWorkspace, waitReady, workspace } from '../../../test/support/workspace.js';

@@ -1,7 +1,7 @@
 // The Workspace reconciler: per workspace, its finalizer, home namespace,
-// the owners' RBAC (ownerRbac.ts) and status; on deletion, the cleanup of
-// what it made. Copies are the propagator's business (propagator.ts) and tree
-// labels the tree labeler's (treeLabeler.ts); this reconciler only reports on
+// the owners' RBAC (owner-rbac.ts) and status; on deletion, the cleanup of
+// what it made. Copies are the propagator's business (../inheritance/reconciler.ts) and tree
+// labels the tree labeler's (tree-labeler.ts); this reconciler only reports on
 // them. Everything it reads comes from the shared forest and informer caches.
 
 import {
@@ -19,22 +19,22 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type Request,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import type { WorkspaceStatus } from '../../crds/workspace.js';
-import type { ConflictRegistry } from './conflicts.js';
-import { contentHash } from './content.js';
-import type { CopyWriter } from './copyWriter.js';
-import type { Hierarchy, WorkspaceObject } from './hierarchy.js';
-import { isCopy, objectKey, sourceReach } from './objects.js';
-import { chainOwners, OWNERS_ROLE_BINDING, ownersClusterRole, ownersClusterRoleBinding, ownersClusterRoleName, ownersRoleBinding } from './ownerRbac.js';
-import { typeKey } from './propagatedTypes.js';
-import type { PropagationAction } from './propagation.js';
-import { quotaResources, subtreeAllotment, subtreeUsage, type LogicalClusterLike, type QuotaObject } from './quotaUsage.js';
+import type { ConflictRegistry } from '../inheritance/conflicts.js';
+import { contentHash } from '../inheritance/content.js';
+import type { CopyWriter } from '../inheritance/copy-writer.js';
+import type { Hierarchy, WorkspaceObject } from '../../hierarchy/hierarchy.js';
+import { isCopy, objectKey, sourceReach } from '../inheritance/objects.js';
+import { chainOwners, OWNERS_ROLE_BINDING, ownersClusterRole, ownersClusterRoleBinding, ownersClusterRoleName, ownersRoleBinding } from './owner-rbac.js';
+import { typeKey } from '../inheritance/inherited-types.js';
+import type { PropagationAction } from '../inheritance/plan.js';
+import { quotaResources, subtreeAllotment, subtreeUsage, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { statusPatch, workspaceStatus } from './status.js';
-import type { ObjectTracker } from './tracker.js';
-import { TREE_FIELD_MANAGER } from './treeLabeler.js';
-import type { TypeRegistry } from './typeRegistry.js';
+import type { ObjectTracker } from '../inheritance/tracker.js';
+import { TREE_FIELD_MANAGER } from './tree-labeler.js';
+import type { TypeRegistry } from '../inheritance/type-registry.js';
 
 export const FINALIZER = 'canopy.dev/workspace-cleanup';
 export const INDEX_LOGICAL_CLUSTERS_BY_WORKSPACE = 'workspace:logicalclusters';

@@ -16,21 +16,21 @@ import {
   type KubeObject,
   type Manager,
   type Request,
-} from '../../controllers/index.js';
+} from '../../runtime/index.js';
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { ConflictRegistry } from './conflicts.js';
-import { withHash } from './content.js';
-import { CopyWriter } from './copyWriter.js';
-import { EMPTY_CHANGE } from './forestChange.js';
-import { Hierarchy, type HierarchyChange, type WorkspaceObject } from './hierarchy.js';
-import { isCopy, objectKey } from './objects.js';
-import { typeKey } from './propagatedTypes.js';
-import { ALL_REQUEST, namespaceRequest, Propagator, sourceRequest, treeRequest } from './propagator.js';
-import { quotaResources, stripQuota, type LogicalClusterLike, type QuotaObject } from './quotaUsage.js';
+import { ConflictRegistry } from '../inheritance/conflicts.js';
+import { withHash } from '../inheritance/content.js';
+import { CopyWriter } from '../inheritance/copy-writer.js';
+import { EMPTY_CHANGE } from '../../hierarchy/forest-change.js';
+import { Hierarchy, type HierarchyChange, type WorkspaceObject } from '../../hierarchy/hierarchy.js';
+import { isCopy, objectKey } from '../inheritance/objects.js';
+import { typeKey } from '../inheritance/inherited-types.js';
+import { ALL_REQUEST, namespaceRequest, Propagator, sourceRequest, treeRequest } from '../inheritance/reconciler.js';
+import { quotaResources, stripQuota, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { INDEX_LOGICAL_CLUSTERS_BY_WORKSPACE, WorkspaceReconciler } from './reconciler.js';
-import { ObjectTracker, type TrackerEvent } from './tracker.js';
-import { TreeLabeler } from './treeLabeler.js';
-import { TypeRegistry } from './typeRegistry.js';
+import { ObjectTracker, type TrackerEvent } from '../inheritance/tracker.js';
+import { TreeLabeler } from './tree-labeler.js';
+import { TypeRegistry } from '../inheritance/type-registry.js';
 
 export interface WorkspaceOptions {
   /** Copy writes in flight at once, across all propagation work; default 32. */

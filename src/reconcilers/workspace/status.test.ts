@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Forest } from './forest.js';
+import { Forest } from '../../hierarchy/forest.js';
 import { statusPatch, workspaceStatus, type StatusInput } from './status.js';
 
 function input(forest: Forest, name: string, extra: Partial<StatusInput> = {}): StatusInput {

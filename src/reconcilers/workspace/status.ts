@@ -2,13 +2,13 @@
 // place in the tree, effective constraints, quota use and conditions whose
 // messages say what to do. Pure: the reconciler gathers the inputs.
 
-import { setConditions, type ConditionUpdate } from '../../controllers/conditions.js';
+import { setConditions, type ConditionUpdate } from '../../kube/conditions.js';
 import type { Condition } from '../../crds/common.js';
 import type { WorkspaceStatus } from '../../crds/workspace.js';
-import type { Conflict } from './conflicts.js';
-import { type Forest, stableJson } from './forest.js';
-import { compareQuantities, formatQuantity, type Quantity, ZERO_QUANTITY } from './quantity.js';
-import { parseResourceList } from './resourceList.js';
+import type { Conflict } from '../inheritance/conflicts.js';
+import { type Forest, stableJson } from '../../hierarchy/forest.js';
+import { compareQuantities, formatQuantity, type Quantity, ZERO_QUANTITY } from '../../kube/quantity.js';
+import { parseResourceList } from '../../kube/resource-list.js';
 
 export const ConditionTypes = {
   Ready: 'Ready',

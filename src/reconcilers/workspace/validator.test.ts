@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { MemoryTreeView, ws } from '../../../test/support/memory-view.js';
-import type { AdmissionInput, Requester } from '../../webhooks/request.js';
-import type { WorkspaceLike } from '../../webhooks/tree.js';
-import { denialMessage, type Verdict } from '../../webhooks/verdict.js';
-import type { WorkspaceConstraints } from './types.js';
+import type { AdmissionInput, Requester } from '../../admission/request.js';
+import type { WorkspaceLike } from '../../admission/tree.js';
+import { denialMessage, type Verdict } from '../../admission/verdict.js';
+import type { WorkspaceConstraints } from '../../hierarchy/types.js';
 import { validateWorkspace, WorkspaceRules } from './validator.js';
 
 const admin: Requester = { username: 'admin', groups: ['system:masters'], admin: true };

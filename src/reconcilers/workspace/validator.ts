@@ -13,13 +13,13 @@
  * - metadata-only updates (labels, finalizers) are left to RBAC.
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../../crds/labels.js';
-import { describeRequester, hasAuthority, type OwnedNode } from '../../webhooks/authority.js';
-import type { AdmissionInput, Requester } from '../../webhooks/request.js';
-import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../webhooks/reserved-names.js';
-import { ancestry, chainEffective, type Chain, type TreeView, type WorkspaceLike } from '../../webhooks/tree.js';
-import { allow, deny, firstDenial, type Verdict } from '../../webhooks/verdict.js';
-import { checkNarrows, effectiveConstraints } from './constraints.js';
-import { selectorRequirements } from './labelSelector.js';
+import { describeRequester, hasAuthority, type OwnedNode } from '../../admission/authority.js';
+import type { AdmissionInput, Requester } from '../../admission/request.js';
+import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../admission/reserved-names.js';
+import { ancestry, chainEffective, type Chain, type TreeView, type WorkspaceLike } from '../../admission/tree.js';
+import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
+import { checkNarrows, effectiveConstraints } from '../../hierarchy/constraints.js';
+import { selectorRequirements } from '../../kube/label-selector.js';
 
 export const WorkspaceRules = {
   reservedName: 'workspace/reserved-name',

@@ -6,7 +6,7 @@
 // select it anyway or that the author may `use`.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { Resources } from '../../../src/controllers/index.js';
+import { Resources } from '../../../src/runtime/index.js';
 import { create, deleteIfExists, logicalClusterObject, waitForPhase, waitGone, workspaceObject } from '../../support/logicalcluster.js';
 import { acquireAdmission } from '../../support/admission.js';
 import { eventually } from '../../support/propagation.js';

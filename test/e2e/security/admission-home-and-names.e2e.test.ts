@@ -4,7 +4,7 @@
 // namespaces are the system's (reserved names).
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { Resources, type KubeObject } from '../../../src/runtime/index.js';
 import { LABEL_WORKSPACE } from '../../../src/crds/labels.js';
 import { create, deleteIfExists, logicalClusterObject, waitGone, workspaceObject } from '../../support/logicalcluster.js';
 import { acquireAdmission } from '../../support/admission.js';

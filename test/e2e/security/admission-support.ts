@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
+import { ApiClient, apply, isForbidden, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../../src/runtime/index.js';
 import { API_VERSION } from '../../../src/crds/index.js';
 import { deploymentOf } from '../../support/workloads.js';
 import { client } from '../../support/propagation.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ApiClient, apply, EventsV1, Resources, type EventV1, type KubeObject } from '../../../src/controllers/index.js';
-import { ANNOTATION_DESELECTED_SINCE } from '../../../src/reconcilers/propagation/deselection.js';
+import { ApiClient, apply, EventsV1, Resources, type EventV1, type KubeObject } from '../../../src/runtime/index.js';
+import { ANNOTATION_DESELECTED_SINCE } from '../../../src/reconcilers/placement/deselection.js';
 import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApiClient, apply, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject } from '../../../src/runtime/index.js';
 import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 

@@ -6,7 +6,7 @@
 // accepted is what the scheduler does.
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../../../src/controllers/index.js';
+import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../../../src/runtime/index.js';
 import { API_VERSION } from '../../../src/crds/index.js';
 import { create, deleteIfExists, logicalClusterObject, tenantKubeConfig, waitForPhase, workspaceObject } from '../../support/logicalcluster.js';
 import { client, condition, deleteIgnoringMissing, eventually, type PropagatedObjectView } from '../../support/propagation.js';

@@ -10,10 +10,10 @@
  */
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, ApiError, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, ApiError, Resources, type KubeObject } from '../../../src/runtime/index.js';
 import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_WORKSPACE, treeLabel } from '../../../src/crds/labels.js';
 import { logicalClusterObject, waitForPhase, workspaceObject } from '../../support/logicalcluster.js';
-import { OWNERS_ROLE_BINDING } from '../../../src/reconcilers/workspace/ownerRbac.js';
+import { OWNERS_ROLE_BINDING } from '../../../src/reconcilers/workspace/owner-rbac.js';
 import { acquireAdmission } from '../../support/admission.js';
 import { testEnv, uniqueName } from '../env.js';
 

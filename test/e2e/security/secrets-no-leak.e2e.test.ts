@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
-import { ApiClient, Resources, type KubeObject } from '../../../src/controllers/index.js';
+import { ApiClient, Resources, type KubeObject } from '../../../src/runtime/index.js';
 import { SYSTEM_NAMESPACE } from '../../../src/dev/register.js';
 import { testEnv, testOperator, uniqueName } from '../env.js';
 import { operatorLogPath } from '../operator.js';
