@@ -2,7 +2,7 @@ import { KubeConfig } from './runtime/kubeconfig.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, Manager, runUntilSignal } from './runtime/index.js';
 import { registerReconcilers, registrations } from './reconcilers/index.js';
-import { DEFAULT_FINALIZER_TIMEOUT_MS, parseFinalizerTimeoutSeconds } from './reconcilers/propagation/finalizer-timeout.js';
+import { DEFAULT_FINALIZER_TIMEOUT_MS, parseFinalizerTimeoutSeconds } from './runtime/finalizer-timeout.js';
 import { register as registerWebhook, webhookOptionsFromEnv } from './webhooks/index.js';
 
 /**

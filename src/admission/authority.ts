@@ -2,7 +2,7 @@
  * Ownership: who may administer which part of the workspace tree.
  *
  * A subject listed in `spec.owners` of a Workspace administers that workspace
- * and its whole subtree (DESIGN.md §2), so a requester has authority over a
+ * and its whole subtree (docs/concepts.md), so a requester has authority over a
  * workspace when it matches an owner of the workspace or of any ancestor.
  */
 import type { Requester } from './request.js';

@@ -16,7 +16,7 @@
  * silently never getting pods) and says which workspace set the limit.
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../crds/labels.js';
-import { DEFAULT_POD_SECURITY } from '../reconcilers/logicalcluster/materialize.js';
+import { DEFAULT_POD_SECURITY } from '../crds/common.js';
 import { effectiveConstraints, registryCovers, type ConstraintLevel } from '../hierarchy/constraints.js';
 import type { AdmissionInput } from './request.js';
 import { ancestry, type TreeView } from './tree.js';

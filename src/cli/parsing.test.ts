@@ -7,7 +7,7 @@ import { notReadyReason } from './kubeconfig-command.js';
 import { buildProgram } from './main.js';
 import { listScope, nothingFound } from './scope.js';
 import { parseClusterSelector, parseLabelAssignments } from './selector.js';
-import { selectorMatches } from '../reconcilers/placement/selector.js';
+import { matchesSelector } from '../kube/label-selector.js';
 import { commandSpecs, completionScript } from './completion.js';
 import { unreadableNote } from './who-runs-where-command.js';
 
@@ -26,7 +26,7 @@ const memberKubeconfigText = (user: Record<string, unknown>) =>
 
 describe('kubectl-canopy parsing and output', () => {
   it('--selector reads every kubectl -l form, a!=b included', () => {
-    const matches = (text: string, labels: Record<string, string>) => selectorMatches(parseClusterSelector(text), labels);
+    const matches = (text: string, labels: Record<string, string>) => matchesSelector(parseClusterSelector(text), labels);
     expect(parseClusterSelector('a!=b').matchExpressions).to.deep.equal([{ key: 'a', operator: 'NotIn', values: ['b'] }]);
     expect(matches('a!=b', { a: 'c' })).to.equal(true);
     expect(matches('a!=b', { a: 'b' })).to.equal(false);

@@ -1,5 +1,5 @@
+import type { LabelSelector } from '../crds/common.js';
 import { parseSelectorString } from '../kube/label-selector.js';
-import type { LabelSelector } from '../reconcilers/placement/types.js';
 import { CliError } from './errors.js';
 
 /**

@@ -48,7 +48,7 @@ export async function runWhoRunsWhere(options: GlobalOptions, flags: WhoRunsWher
 /** Clusters known only by the names placements mention: enough to list where objects run without reading Clusters. */
 function placedClusters(snapshot: Snapshot): Snapshot['clusters'] {
   const names = new Set(snapshot.objects.flatMap((o) => (o.status?.placement ?? []).map((p) => p.cluster)));
-  return [...names].map((name) => ({ metadata: { name } }) as unknown as Snapshot['clusters'][number]);
+  return [...names].map((name) => ({ metadata: { name } }) as Snapshot['clusters'][number]);
 }
 
 /** One line for a kubeconfig (a tenant's) that may not list Clusters or Namespaces. */

@@ -10,7 +10,7 @@ import {
   DnsSubdomain,
   MapOf,
   QUALIFIED_NAME_PATTERN,
-  Quantity,
+  QuantitySchema,
   StringEnum,
   StringMap,
   Timestamp,
@@ -87,7 +87,21 @@ export const LabelSelectorRequirementSchema = Type.Object(
     message: 'values must be non-empty for operators In and NotIn and empty for Exists and DoesNotExist',
   }),
 );
-export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirementSchema>;
+export type LabelSelectorOperator = (typeof LABEL_SELECTOR_OPERATORS)[number];
+
+/** Labels of an object: read-only wherever Canopy matches them. */
+export type Labels = Readonly<Record<string, string>>;
+
+/**
+ * One requirement of a label selector, as every part of Canopy reads it. Read-only, and the operator typed wider than
+ * the schema allows because objects from a cache or a member cluster were not validated by this schema: matching
+ * treats an unknown operator as matching nothing. The schema's own static type is assignable to it.
+ */
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: LabelSelectorOperator | (string & {});
+  readonly values?: readonly string[];
+}
 
 /** metav1.LabelSelector; an empty selector matches everything. */
 export function LabelSelectorSchema(description = 'A label selector (metav1.LabelSelector); empty matches everything.') {
@@ -103,14 +117,21 @@ export function LabelSelectorSchema(description = 'A label selector (metav1.Labe
     { description, 'x-kubernetes-map-type': 'atomic' },
   );
 }
-export type LabelSelector = Static<ReturnType<typeof LabelSelectorSchema>>;
+/** metav1.LabelSelector; an empty selector matches everything. The one declaration every module imports. */
+export interface LabelSelector {
+  readonly matchLabels?: Labels;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
 
 // ---------------------------------------------------------------- resources
 
+/** A Kubernetes resource quantity as it appears in YAML: `"500m"`, `"2Gi"`, `4`. */
+export type Quantity = string | number;
+
 /** A map of resource name to quantity (corev1.ResourceList), e.g. `{cpu: "4", memory: 8Gi}`. */
-export type ResourceList = Record<string, string | number>;
+export type ResourceList = Readonly<Record<string, Quantity>>;
 export function ResourceListSchema(description: string): TUnsafe<ResourceList> {
-  return MapOf<string | number>(Quantity(), { description, maxProperties: 64 });
+  return MapOf<string | number>(QuantitySchema(), { description, maxProperties: 64 });
 }
 
 // ---------------------------------------------------------------- taints
@@ -246,6 +267,9 @@ export type TypedObjectReference = Static<typeof TypedObjectReferenceSchema>;
 
 export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
 export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/** Without a level anywhere in the tree a logical cluster is `baseline`: safe for shared nodes, rarely in the way. */
+export const DEFAULT_POD_SECURITY: PodSecurityLevel = 'baseline';
 
 /**
  * Constraints a Workspace imposes on its whole subtree (and a LogicalCluster

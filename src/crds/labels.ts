@@ -1,7 +1,7 @@
 /**
  * Label and annotation keys that are part of Canopy's API contract
- * (DESIGN.md "Labels and annotations"). Every component imports them from
- * here so a key is spelled exactly once.
+ * (docs/architecture.md, "Labels and annotations"). Every component imports
+ * them from here so a key is spelled exactly once.
  */
 
 /** Set to {@link MANAGED_BY_VALUE} on every object Canopy creates, on any cluster. */
@@ -40,3 +40,6 @@ export const FIELD_MANAGER = 'canopy';
 
 /** Label on the CustomResourceDefinitions themselves, so `kubectl get crd -l` finds them. */
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+
+/** On a generated PropagatedObject: `<apiVersion>/<kind>/<name>` of the plain object it places. */
+export const ANNOTATION_SOURCE = 'canopy.dev/source';

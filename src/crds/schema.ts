@@ -48,7 +48,7 @@ export const QUANTITY_PATTERN =
   '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
 
 /** A `resource.Quantity` (`"500m"`, `"4Gi"`, `2`), encoded the way Kubernetes encodes it (int-or-string). */
-export function Quantity(options: SchemaOptions = {}): TUnsafe<string | number> {
+export function QuantitySchema(options: SchemaOptions = {}): TUnsafe<string | number> {
   return Type.Unsafe<string | number>({
     ...options,
     anyOf: [{ type: 'integer' }, { type: 'string' }],

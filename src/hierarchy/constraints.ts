@@ -6,6 +6,7 @@
 // Every effective limit remembers which workspace imposed it, so an admission
 // denial can name the workspace to talk to, not just the number.
 
+import type { PodSecurityLevel } from '../crds/common.js';
 import {
   andSelectors,
   describeRequirements,
@@ -16,7 +17,7 @@ import {
 } from '../kube/label-selector.js';
 import { compareQuantities, formatQuantity, tryParseQuantity } from '../kube/quantity.js';
 import { parseResourceList } from '../kube/resource-list.js';
-import type { PodSecurityLevel, WorkspaceConstraints } from './types.js';
+import type { WorkspaceConstraints } from './types.js';
 
 export interface ConstraintLevel {
   workspace: string;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { effectiveConstraints, type EffectiveConstraints } from './constraints.js';
 import { Forest, type ForestChange, stableJson } from './forest.js';
-import { DEFAULT_PROPAGATED_TYPES, typeKey } from '../reconcilers/inheritance/inherited-types.js';
+import { DEFAULT_PROPAGATED_TYPES, typeKey } from './inherited-types.js';
 import { parentFromSpec, workspaceDataFromSpec } from './from-crd.js';
 import type { WorkspaceConstraints, WorkspaceData } from './types.js';
 import { mulberry32 } from '../../test/support/random.js';

@@ -22,7 +22,7 @@
 import { type EffectiveConstraints, narrowConstraints, UNCONSTRAINED } from './constraints.js';
 import { change, EMPTY_CHANGE, type ForestChange, type NamespaceInfo, type WorkspaceHealth } from './forest-change.js';
 import { NamespaceAttachments } from './namespace-attachments.js';
-import { DEFAULT_TYPE_KEYS, withTypes } from '../reconcilers/inheritance/inherited-types.js';
+import { DEFAULT_TYPE_KEYS, withTypes } from './inherited-types.js';
 import type { WorkspaceData } from './types.js';
 
 export type { ForestChange, NamespaceInfo, WorkspaceHealth } from './forest-change.js';

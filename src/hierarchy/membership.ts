@@ -9,7 +9,7 @@
 // home is the namespace named after it.
 
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../crds/labels.js';
-import { planNamespaces } from '../reconcilers/logicalcluster/names.js';
+import { planNamespaces } from './logical-cluster-namespaces.js';
 
 /** What membership reads of a LogicalCluster. */
 export interface MembershipOwner {

@@ -7,12 +7,13 @@
 // namespace's usage of a resource is the largest any of its quotas reports,
 // not their sum.
 
+import type { ResourceList } from '../crds/common.js';
 import type { Informer, KubeObject } from '../runtime/index.js';
 import { narrowConstraints } from './constraints.js';
 import type { Forest } from './forest.js';
 import { addQuantities, compareQuantities, type Quantity, ZERO_QUANTITY } from '../kube/quantity.js';
 import { parseResourceList } from '../kube/resource-list.js';
-import type { ResourceList, WorkspaceConstraints } from './types.js';
+import type { WorkspaceConstraints } from './types.js';
 
 export interface QuotaObject extends KubeObject {
   status?: { used?: ResourceList };

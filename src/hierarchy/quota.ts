@@ -3,10 +3,10 @@
 // cap at once. The binding limit is the level with the least left, and that is
 // the one a denial names.
 
+import type { ResourceList } from '../crds/common.js';
 import type { Forest } from './forest.js';
 import { addQuantities, compareQuantities, formatQuantity, type Quantity, subtractQuantities, ZERO_QUANTITY } from '../kube/quantity.js';
 import { parseResourceList, sumResourceLists } from '../kube/resource-list.js';
-import type { ResourceList } from './types.js';
 
 /** One workspace's own cap and the usage summed over its subtree. */
 export interface QuotaLevel {

@@ -1,27 +1,11 @@
 // Structural shapes of the Workspace API that the pure hierarchy core reads.
 //
-// They mirror DESIGN.md field names and are deliberately structural (only the
-// fields this core uses), so the generated CRD types in src/crds are assignable
-// to them without this folder importing the schema module.
+// They mirror the CRD field names (docs/api-reference.md) and are deliberately
+// structural (only the fields this core uses), so the generated CRD types in
+// src/crds are assignable to them without this folder importing the schema
+// module.
 
-export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
-
-export type LabelSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: LabelSelectorOperator | string;
-  values?: readonly string[];
-}
-
-/** metav1.LabelSelector. */
-export interface LabelSelector {
-  matchLabels?: Readonly<Record<string, string>>;
-  matchExpressions?: readonly LabelSelectorRequirement[];
-}
-
-/** A ResourceList: resource name to Kubernetes quantity (string, or a JSON number). */
-export type ResourceList = Readonly<Record<string, string | number>>;
+import type { LabelSelector, PodSecurityLevel, ResourceList } from '../crds/common.js';
 
 /** `spec.constraints` of a Workspace (and of a LogicalCluster). */
 export interface WorkspaceConstraints {

@@ -1,4 +1,13 @@
-import type { Condition } from '../crds/common.js';
+import type { Condition, ConditionStatus } from '../crds/common.js';
+
+/**
+ * The one transition rule of metav1.Condition: lastTransitionTime moves only
+ * when the status flips, so "NotReady since" stays meaningful across
+ * reconciles. Every status writer in Canopy stamps conditions through it.
+ */
+export function transitionTime<T>(previous: { readonly status: string; readonly lastTransitionTime: T } | undefined, status: ConditionStatus, now: T): T {
+  return previous !== undefined && previous.status === status ? previous.lastTransitionTime : now;
+}
 
 /** What a reconciler decides about one condition; timestamps are filled in by `setConditions`. */
 export interface ConditionUpdate {
@@ -28,7 +37,7 @@ export function setConditions(
       status: update.status,
       reason: update.reason,
       message: update.message,
-      lastTransitionTime: before && before.status === update.status ? before.lastTransitionTime : now.toISOString(),
+      lastTransitionTime: transitionTime(before, update.status, now.toISOString()),
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     };
     if (index >= 0) result[index] = next;

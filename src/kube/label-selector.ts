@@ -1,11 +1,9 @@
+import type { LabelSelector, LabelSelectorRequirement, Labels } from '../crds/common.js';
 // Label selectors: matching, the string syntax used by the
 // propagate.canopy.dev/select annotation, AND-combination of the structured
 // form, and a satisfiability check that tells a platform team when two
 // workspaces' clusterSelectors can never both hold.
 
-import type { LabelSelector, LabelSelectorRequirement } from '../hierarchy/types.js';
-
-export type Labels = Readonly<Record<string, string>>;
 
 /** A selector flattened to requirements (matchLabels become `In [v]`). */
 export type Requirements = readonly LabelSelectorRequirement[];
@@ -18,20 +16,15 @@ export function selectorRequirements(selector: LabelSelector | undefined): Requi
   return [...fromLabels, ...(selector.matchExpressions ?? [])];
 }
 
+/** Whether one requirement holds for the labels; an operator this code does not understand selects nothing (fail closed). */
 export function requirementMatches(req: LabelSelectorRequirement, labels: Labels): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  switch (req.operator) {
-    case 'In':
-      return has && (req.values ?? []).includes(labels[req.key]!);
-    case 'NotIn':
-      return !has || !(req.values ?? []).includes(labels[req.key]!);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    default:
-      return false; // an operator we do not understand selects nothing: fail closed
+  let test = compiledRequirements.get(req);
+  if (!test) {
+    const compiled = compileRequirement(req);
+    test = typeof compiled === 'string' ? matchNothing : compiled.test;
+    compiledRequirements.set(req, test);
   }
+  return test(labels);
 }
 
 export function matchesRequirements(reqs: Requirements, labels: Labels): boolean {
@@ -39,8 +32,8 @@ export function matchesRequirements(reqs: Requirements, labels: Labels): boolean
 }
 
 /** metav1.LabelSelector semantics: an empty selector matches everything. */
-export function matchesSelector(selector: LabelSelector | undefined, labels: Labels): boolean {
-  return matchesRequirements(selectorRequirements(selector), labels);
+export function matchesSelector(selector: LabelSelector | undefined, labels: Labels | undefined): boolean {
+  return compileSelector(selector).matches(labels ?? EMPTY);
 }
 
 /** Structural problems the API server's own LabelSelector validation would report. */
@@ -80,10 +73,10 @@ export function andSelectors(a: LabelSelector | undefined, b: LabelSelector | un
     else if (matchLabels[key] !== value) addExpression({ key, operator: 'In', values: [value] });
   }
   for (const req of b?.matchExpressions ?? []) addExpression(req);
-  const result: LabelSelector = {};
-  if (Object.keys(matchLabels).length > 0) result.matchLabels = matchLabels;
-  if (matchExpressions.length > 0) result.matchExpressions = matchExpressions;
-  return result;
+  return {
+    ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}),
+    ...(matchExpressions.length > 0 ? { matchExpressions } : {}),
+  };
 }
 
 function requirementId(req: LabelSelectorRequirement): string {
@@ -219,4 +212,110 @@ function splitTopLevel(input: string): string[] {
   }
   parts.push(input.slice(start));
   return parts;
+}
+
+// ---------------------------------------------------------------- compiled matching
+// The one matching rule. Selectors are compiled once into a closure and cached
+// by object identity, because the same policy selector is matched against every
+// cluster for every object a policy places; informer caches replace objects on
+// update, so identity is a safe key.
+
+const EMPTY: Labels = Object.freeze({});
+const matchNothing: LabelMatcher = () => false;
+const compiledRequirements = new WeakMap<LabelSelectorRequirement, LabelMatcher>();
+
+export type LabelMatcher = (labels: Labels) => boolean;
+
+const matchAll: LabelMatcher = () => true;
+const compiled = new WeakMap<LabelSelector, CompiledSelector>();
+
+export interface CompiledSelector {
+  readonly matches: LabelMatcher;
+  /** Set when the selector itself is malformed (unknown operator, In without values). */
+  readonly error?: string;
+  /** kubectl-style rendering for messages: `compliance/pci=true,tier in (a,b)`. */
+  readonly text: string;
+  /** The first requirement the labels fail, rendered, or undefined when they match. */
+  mismatch(labels: Labels): string | undefined;
+}
+
+/** Compiles (or returns the cached compilation of) a selector. */
+export function compileSelector(selector: LabelSelector | undefined): CompiledSelector {
+  if (!selector) return EVERYTHING;
+  let c = compiled.get(selector);
+  if (!c) {
+    c = build(selector);
+    compiled.set(selector, c);
+  }
+  return c;
+}
+
+const EVERYTHING: CompiledSelector = { matches: matchAll, text: '<everything>', mismatch: () => undefined };
+
+
+function build(selector: LabelSelector): CompiledSelector {
+  const reqs: { test: LabelMatcher; text: string; key: string }[] = [];
+  let error: string | undefined;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    reqs.push({ test: (l) => l[key] === value, text: `${key}=${value}`, key });
+  }
+  for (const req of selector.matchExpressions ?? []) {
+    const r = compileRequirement(req);
+    if (typeof r === 'string') {
+      error ??= r;
+      // A malformed selector selects nothing, as the apiserver would have rejected it.
+      reqs.push({ test: () => false, text: `<invalid: ${r}>`, key: req.key });
+      continue;
+    }
+    reqs.push({ ...r, key: req.key });
+  }
+  const text = reqs.length === 0 ? '<everything>' : reqs.map((r) => r.text).join(',');
+  const tests = reqs.map((r) => r.test);
+  const matches: LabelMatcher =
+    tests.length === 0
+      ? matchAll
+      : tests.length === 1
+        ? tests[0]!
+        : (l) => {
+            for (const t of tests) if (!t(l)) return false;
+            return true;
+          };
+  const mismatch = (l: Labels): string | undefined => {
+    for (const r of reqs) {
+      if (r.test(l)) continue;
+      const actual = typeof l[r.key] === 'string' ? `${r.key}=${l[r.key]}` : `no label ${r.key}`;
+      return `${r.text} (cluster has ${actual})`;
+    }
+    return undefined;
+  };
+  return { matches, text, mismatch, ...(error ? { error } : {}) };
+}
+
+// Label values are strings; `typeof` keeps inherited Object.prototype members
+// (a label named `constructor`) from counting as present.
+function compileRequirement(req: LabelSelectorRequirement): { test: LabelMatcher; text: string } | string {
+  const { key } = req;
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case 'In': {
+      if (values.length === 0) return `operator In on ${key} needs values`;
+      const set = new Set(values);
+      return { test: (l) => set.has(l[key] as string), text: `${key} in (${values.join(',')})` };
+    }
+    case 'NotIn': {
+      const set = new Set(values);
+      return { test: (l) => !set.has(l[key] as string), text: `${key} notin (${values.join(',')})` };
+    }
+    case 'Exists':
+      return { test: (l) => typeof l[key] === 'string', text: key };
+    case 'DoesNotExist':
+      return { test: (l) => typeof l[key] !== 'string', text: `!${key}` };
+    default:
+      return `unknown operator ${String(req.operator)} on ${key}`;
+  }
+}
+
+/** Renders a selector for messages. */
+export function formatSelector(selector: LabelSelector | undefined): string {
+  return compileSelector(selector).text;
 }

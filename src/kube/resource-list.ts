@@ -1,7 +1,7 @@
 // ResourceList helpers shared by constraint and quota math.
 
+import type { ResourceList } from '../crds/common.js';
 import { addQuantities, compareQuantities, formatQuantity, type Quantity, tryParseQuantity } from './quantity.js';
-import type { ResourceList } from '../hierarchy/types.js';
 
 // ResourceQuota treats the bare compute names as the requests.* ones ("cpu:
 // across all pods, the sum of CPU requests"), so a parent limiting "cpu" and a

@@ -1,14 +1,10 @@
+import { FIELD_MANAGER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 import type { KubeConfigSource } from './kubeconfig.js';
 import { isNotFound } from './errors.js';
 import { ApiClient } from './http.js';
 import type { KubeObject } from './object.js';
 import type { ResourceRef } from './resources.js';
 
-/** The field manager of every server-side apply Canopy makes. */
-export const FIELD_MANAGER = 'canopy';
-/** The label on everything Canopy creates; Canopy never deletes or overwrites objects without it. */
-export const MANAGED_BY_LABEL = 'canopy.dev/managed-by';
-export const MANAGED_BY_VALUE = 'canopy';
 
 /** A KubeConfig or an ApiClient: every helper accepts either. */
 export type ClientTarget = KubeConfigSource | ApiClient;
@@ -19,12 +15,12 @@ export function clientFor(target: ClientTarget): ApiClient {
 
 /** True if the object carries `canopy.dev/managed-by: canopy`. */
 export function isManaged(object: KubeObject | undefined): boolean {
-  return object?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+  return object?.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
 }
 
 /** A copy of `object` with the managed-by label added (apply this, not the original). */
 export function withManagedLabel<T extends KubeObject>(object: T): T {
-  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata?.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } };
+  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata?.labels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } } };
 }
 
 export interface ApplyOptions {

@@ -24,7 +24,9 @@ export { ApiClient } from './http.js';
 export { KubeConfig } from './kubeconfig.js';
 export type { ClusterEndpoint, KubeConfigSource } from './kubeconfig.js';
 export type { DeleteOptions, ListOptions, ListPage, PatchType, WatchEvent } from './http.js';
-export { apply, clientFor, deleteIfManaged, FIELD_MANAGER, isManaged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, patchStatus, withManagedLabel } from './client.js';
+export { apply, clientFor, deleteIfManaged, isManaged, patchStatus, withManagedLabel } from './client.js';
+// The label and field manager every write carries: declared once, with the API (crds/labels.ts).
+export { FIELD_MANAGER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../crds/labels.js';
 export type { ApplyOptions, ClientTarget } from './client.js';
 export { ApiError, isAlreadyExists, isConflict, isForbidden, isGone, isInvalid, isNotFound } from './errors.js';
 export type { Status } from './errors.js';

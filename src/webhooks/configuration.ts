@@ -195,7 +195,8 @@ export function validatingWebhookConfiguration(options: ConfigurationOptions): V
       ...(options.objectSelector ? { objectSelector: options.objectSelector } : {}),
       failurePolicy: 'Fail',
       matchPolicy: 'Equivalent',
-      sideEffects: 'None',
+      // A denial is recorded as an Event, except on a dry run.
+      sideEffects: 'NoneOnDryRun',
       timeoutSeconds: options.timeoutSeconds ?? 5,
       admissionReviewVersions: ['v1'],
     })),

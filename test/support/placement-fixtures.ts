@@ -1,19 +1,9 @@
 /**
  * Builders for placement inputs, shared by the unit tests and the benchmark.
- * They produce plain objects in the shape of the CRDs (DESIGN.md §2).
+ * They produce plain objects in the shape of the CRDs (docs/api-reference.md).
  */
-import type {
-  APIEnablement,
-  Cluster,
-  PlacedObject,
-  PlacementPolicy,
-  PlacementPolicySpec,
-  Pricing,
-  ResourceList,
-  Taint,
-  WorkspaceContext,
-  EffectiveConstraints,
-} from '../../src/reconcilers/placement/types.js';
+import type { ResourceList } from '../../src/crds/common.js';
+import type { APIEnablement, Cluster, PlacedObject, PlacementPolicy, PlacementPolicySpec, Pricing, Taint, WorkspaceContext, EffectiveConstraints } from '../../src/reconcilers/placement/types.js';
 
 export interface ClusterOptions {
   region?: string;

@@ -14,11 +14,11 @@
 // the objects) and whatever lives outside the tree are never read whole.
 // Only possible sources, non-copies in home namespaces, keep their bodies.
 
+import type { Labels } from '../../crds/common.js';
 import { createHash } from 'node:crypto';
 import { ANNOTATION_PROPAGATE_NONE, ANNOTATION_PROPAGATE_SELECT, LABEL_INHERITED_FROM, LABEL_MANAGED_BY } from '../../crds/labels.js';
 import type { KubeObject } from '../../runtime/index.js';
 import { stableJson } from '../../hierarchy/forest.js';
-import type { Labels } from './objects.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 

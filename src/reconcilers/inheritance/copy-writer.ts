@@ -31,7 +31,7 @@ import { FIELD_MANAGER } from '../../crds/labels.js';
 import { contentHash, copyFor } from './content.js';
 import { copyLabels, isCopy, type ObjectRef, type SourceObject } from './objects.js';
 import type { PropagationAction } from './plan.js';
-import { typeKey } from './inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 
 export type WriteOutcome =
   | { result: 'done' }

@@ -3,6 +3,7 @@
 // Only identity, labels, annotations and a content hash: planning decides
 // where copies go, the shell does the writing.
 
+import type { Labels } from '../../crds/common.js';
 import {
   ANNOTATION_PROPAGATE_NONE,
   ANNOTATION_PROPAGATE_SELECT,
@@ -10,10 +11,9 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY_VALUE,
 } from '../../crds/labels.js';
-import { typeKey } from './inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import { parseSelectorString, type Requirements } from '../../kube/label-selector.js';
 
-export type Labels = Readonly<Record<string, string>>;
 
 export interface ObjectRef {
   apiVersion: string;
@@ -56,7 +56,8 @@ export function indexByNamespace<T extends ObjectRef>(objects: Iterable<T>): Map
 /**
  * A copy is an object Canopy made: it names its source and carries the
  * managed-by label. Anything else is a user's object, never overwritten or
- * deleted (DESIGN.md: Canopy never touches an object without managed-by).
+ * deleted (Canopy never touches an object without managed-by; see
+ * docs/architecture.md, "Labels and annotations").
  */
 export function isCopy(object: { labels?: Labels | undefined }): boolean {
   return object.labels?.[LABEL_INHERITED_FROM] !== undefined && object.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;

@@ -21,20 +21,12 @@
 // sources down a stack (pushed on entering a workspace, popped on leaving), so
 // a 50-deep chain costs 50 namespace visits, not 50²/2.
 
+import type { Labels } from '../../crds/common.js';
 import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';
 import type { Forest, WorkspaceHealth } from '../../hierarchy/forest.js';
-import { typeKey } from './inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import { matchesRequirements, type Requirements } from '../../kube/label-selector.js';
-import {
-  type ExistingObject,
-  isCopy,
-  type Labels,
-  type NamespacedIndex,
-  objectKey,
-  type ObjectRef,
-  type SourceObject,
-  sourceReach,
-} from './objects.js';
+import { type ExistingObject, isCopy, type NamespacedIndex, objectKey, type ObjectRef, type SourceObject, sourceReach } from './objects.js';
 
 export interface PropagationInput {
   forest: Forest;

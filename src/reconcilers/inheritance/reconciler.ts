@@ -1,5 +1,5 @@
 // The propagation controller's reconcile: one work-queue key per kind of
-// change, each planned by the pure planner (propagation.ts) and carried out by
+// change, each planned by the pure planner (plan.ts) and carried out by
 // the CopyWriter.
 //
 //   src/<ns>|<key>   a source object changed     → planSourceChange
@@ -19,7 +19,7 @@ import type { ConflictRegistry, Conflict } from './conflicts.js';
 import type { CopyWriter, WriteOutcome } from './copy-writer.js';
 import type { Hierarchy } from '../../hierarchy/hierarchy.js';
 import type { ObjectRef } from './objects.js';
-import { typeKey } from './inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import { planNamespace, planSourceChange, planSubtree, type PropagationAction, type PropagationInput, type PropagationPlan } from './plan.js';
 import type { ObjectTracker } from './tracker.js';
 import type { TypeRegistry } from './type-registry.js';

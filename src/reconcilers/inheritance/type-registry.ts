@@ -9,7 +9,7 @@
 
 import type { Logger } from 'pino';
 import { groupOf, isForbidden, isNotFound, Resources, type ApiClient, type ResourceRef } from '../../runtime/index.js';
-import { typeKey } from './inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import type { PropagatedType } from '../../hierarchy/types.js';
 
 /** Verbs propagation uses on every propagated type. */

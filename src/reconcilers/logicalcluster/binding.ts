@@ -7,8 +7,8 @@
 // inputs always give the same answer, and every rejected cluster gets a
 // reason the user can act on.
 
+import type { LabelSelector } from '../../crds/common.js';
 import { matchesSelector, describeRequirements, selectorRequirements } from '../../kube/label-selector.js';
-import type { LabelSelector } from '../../hierarchy/types.js';
 import type { ClusterLike, ConditionLike } from './types.js';
 
 export interface BindingInput {

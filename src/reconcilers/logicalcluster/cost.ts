@@ -5,8 +5,8 @@
 // allowed, so the budget check is conservative. Cluster mode: the bound
 // cluster's whole capacity, since the tenant has it exclusively.
 
+import type { ResourceList } from '../../crds/common.js';
 import { parseResourceList } from '../../kube/resource-list.js';
-import type { ResourceList } from '../../hierarchy/types.js';
 import type { ClusterLike, PricingLike } from './types.js';
 
 export const HOURS_PER_MONTH = 730;

@@ -5,5 +5,6 @@ export type { RegisterOptions } from './register.js';
 export { checkWorkspaceLimits, hasWorkspaceLimits } from './limits.js';
 export type { LimitScope, LimitViolation, LogicalClusterClaim, WorkspaceLimitsInput } from './limits.js';
 export { claimOf, plan, podSecurityOf } from './plan.js';
-export { FINALIZER, kubeconfigSecretName, ownershipSelector, planNamespaces } from './names.js';
+export { FINALIZER, kubeconfigSecretName, ownershipSelector } from './names.js';
+export { planNamespaces } from '../../hierarchy/logical-cluster-namespaces.js';
 export { resolveCapabilities, PRESETS } from './capabilities.js';

@@ -10,9 +10,10 @@
 // creation order, so an older logical cluster is never pushed out by a newer
 // one and one that failed its limits does not use up anyone's budget.
 
+import type { ResourceList } from '../../crds/common.js';
 import { addQuantities, compareQuantities, formatQuantity, type Quantity } from '../../kube/quantity.js';
 import { parseResourceList } from '../../kube/resource-list.js';
-import type { ResourceList, WorkspaceConstraints } from '../../hierarchy/types.js';
+import type { WorkspaceConstraints } from '../../hierarchy/types.js';
 import { formatMoney, type MonthlyCost } from './cost.js';
 
 /** What one logical cluster takes from the workspaces above it. */

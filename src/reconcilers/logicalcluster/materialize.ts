@@ -22,12 +22,9 @@ import {
 } from './names.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import type { OwnerSubject, Rule } from './types.js';
-import type { ResourceList } from '../../hierarchy/types.js';
 
-export type PodSecurity = 'privileged' | 'baseline' | 'restricted';
+import type { PodSecurityLevel, ResourceList } from '../../crds/common.js';
 
-/** Without a level anywhere in the tree a logical cluster is `baseline`: safe for shared nodes, rarely in the way. */
-export const DEFAULT_POD_SECURITY: PodSecurity = 'baseline';
 
 export interface MaterializeInput {
   readonly name: string;
@@ -35,7 +32,7 @@ export interface MaterializeInput {
   readonly mode: 'Namespace' | 'Cluster';
   /** Materialized names, first one holds the ServiceAccount and the Secret. */
   readonly namespaces: readonly string[];
-  readonly podSecurity: PodSecurity;
+  readonly podSecurity: PodSecurityLevel;
   /** Effective quota.hard of the whole logical cluster (split across namespaces). */
   readonly quotaHard?: ResourceList | undefined;
   /** Tenant Role rules (already capped). */

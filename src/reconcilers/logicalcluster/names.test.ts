@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { belongsTo, ownershipLabels, ownershipSelector, planNamespaces } from './names.js';
+import { planNamespaces } from '../../hierarchy/logical-cluster-namespaces.js';
+import { belongsTo, ownershipLabels, ownershipSelector } from './names.js';
 
 describe('logicalcluster names', () => {
   it('materializes <lc> by default and <lc>-<suffix> per spec.namespaces, in order', () => {

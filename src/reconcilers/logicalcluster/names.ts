@@ -2,7 +2,6 @@
 // the reconciler, cleanup, the webhook and the tests agree on every spelling.
 
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import type { LogicalClusterLike } from './types.js';
 
 export const FINALIZER = 'canopy.dev/logicalcluster-cleanup';
 
@@ -20,8 +19,6 @@ export const ANNOTATION_KUBECONFIG_TARGET = 'canopy.dev/kubeconfig-target';
 
 export const POD_SECURITY_MODES = ['enforce', 'warn', 'audit'] as const;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /** The ServiceAccount the kubeconfig's token belongs to: named after the logical cluster. */
 export function serviceAccountName(lcName: string): string {
   return lcName;
@@ -29,36 +26,6 @@ export function serviceAccountName(lcName: string): string {
 
 export function kubeconfigSecretName(lcName: string): string {
   return `${lcName}-kubeconfig`;
-}
-
-/** `<lc>` for an empty suffix, `<lc>-<suffix>` otherwise. */
-export function namespaceName(lcName: string, suffix: string): string {
-  return suffix === '' ? lcName : `${lcName}-${suffix}`;
-}
-
-export type NamespacePlan = { ok: true; namespaces: string[] } | { ok: false; reason: string };
-
-/**
- * The materialized namespace names, in spec order (the first one holds the
- * ServiceAccount and the kubeconfig Secret). No spec.namespaces means one
- * namespace named after the logical cluster.
- */
-export function planNamespaces(lc: Pick<LogicalClusterLike, 'metadata' | 'spec'>): NamespacePlan {
-  const lcName = lc.metadata.name ?? '';
-  if (!DNS_LABEL.test(lcName) || lcName.length > 63) {
-    return { ok: false, reason: `name "${lcName}" is not a DNS label of at most 63 characters, so it cannot name a namespace` };
-  }
-  const suffixes = lc.spec.namespaces && lc.spec.namespaces.length > 0 ? lc.spec.namespaces : [''];
-  const names: string[] = [];
-  for (const suffix of suffixes) {
-    const name = namespaceName(lcName, suffix);
-    if (!DNS_LABEL.test(name) || name.length > 63) {
-      return { ok: false, reason: `namespace "${name}" (from spec.namespaces entry "${suffix}") is not a DNS label of at most 63 characters` };
-    }
-    if (names.includes(name)) return { ok: false, reason: `spec.namespaces names "${name}" twice` };
-    names.push(name);
-  }
-  return { ok: true, namespaces: names };
 }
 
 /** The labels every object of a logical cluster carries (the cleanup query). */

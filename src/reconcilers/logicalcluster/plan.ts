@@ -10,8 +10,9 @@ import { chooseCluster, type BindingDecision } from './binding.js';
 import { resolveCapabilities } from './capabilities.js';
 import { clusterModeCost, namespaceModeCost, type MonthlyCost } from './cost.js';
 import { checkWorkspaceLimits, hasWorkspaceLimits, type LimitScope, type LimitViolation, type LogicalClusterClaim } from './limits.js';
-import { DEFAULT_POD_SECURITY, materialize, type MaterializedObjects, type PodSecurity } from './materialize.js';
-import { planNamespaces } from './names.js';
+import { DEFAULT_POD_SECURITY, type PodSecurityLevel } from '../../crds/common.js';
+import { materialize, type MaterializedObjects } from './materialize.js';
+import { planNamespaces } from '../../hierarchy/logical-cluster-namespaces.js';
 import type { ClusterLike, LogicalClusterLike, Rule } from './types.js';
 
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
@@ -61,7 +62,7 @@ export interface Plan {
   readonly cluster?: string;
   readonly binding?: BindingDecision;
   readonly objects: MaterializedObjects;
-  readonly podSecurity: PodSecurity;
+  readonly podSecurity: PodSecurityLevel;
   readonly narrowed: readonly string[];
   readonly tokenLifetimeSeconds: number;
   readonly effective: EffectiveConstraints;
@@ -148,9 +149,9 @@ function fail(phase: 'Pending' | 'Failed', reason: string, message: string): Fai
 }
 
 /** The narrowest pod-security level on the path, `baseline` when nobody set one. */
-export function podSecurityOf(effective: EffectiveConstraints): PodSecurity {
+export function podSecurityOf(effective: EffectiveConstraints): PodSecurityLevel {
   const level = effective.constraints.podSecurity;
-  return level !== undefined && podSecurityRank(level) >= 0 ? (level as PodSecurity) : DEFAULT_POD_SECURITY;
+  return level !== undefined && podSecurityRank(level) >= 0 ? (level as PodSecurityLevel) : DEFAULT_POD_SECURITY;
 }
 
 /** Clusters a Namespace-mode logical cluster's workloads may be placed on. */

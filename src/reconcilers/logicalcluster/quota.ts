@@ -6,9 +6,9 @@
 // N namespaces gives each 1/N of every limit (rounded down). That keeps the
 // sum of its namespaces' quotas within what the workspace budget admitted.
 
+import type { ResourceList } from '../../crds/common.js';
 import { compareQuantities, formatQuantity, parseQuantity, type Quantity } from '../../kube/quantity.js';
 import { parseResourceList } from '../../kube/resource-list.js';
-import type { ResourceList } from '../../hierarchy/types.js';
 
 /** Each namespace's share of `hard`, names canonical, sorted. Empty when there is no quota. */
 export function namespaceQuota(hard: ResourceList | undefined, namespaceCount: number): Record<string, string> {

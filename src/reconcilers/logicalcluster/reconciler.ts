@@ -27,7 +27,7 @@ import { FINALIZER, KUBECONFIG_KEY, belongsTo, kubeconfigSecretName } from './na
 import { KubeconfigIssuer } from './issuer.js';
 import { applyAll, cleanup, ensureNamespace, NamespaceConflictError, NamespaceTerminatingError, prune } from './ops.js';
 import { plan, type Failure, type Plan } from './plan.js';
-import { announceRelease, ANNOTATION_FORCE_FINALIZE, DEFAULT_FINALIZER_TIMEOUT_MS, finalizerWait, timestampText } from '../propagation/finalizer-timeout.js';
+import { announceRelease, ANNOTATION_FORCE_FINALIZE, DEFAULT_FINALIZER_TIMEOUT_MS, finalizerWait, timestampText } from '../../runtime/finalizer-timeout.js';
 import { hasWorkspaceLimits } from './limits.js';
 import { UNCONSTRAINED } from '../../hierarchy/constraints.js';
 import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';

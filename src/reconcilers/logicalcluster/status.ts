@@ -4,6 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import type { ConditionLike, LogicalClusterStatus } from './types.js';
+import type { Condition } from '../../crds/common.js';
+import { transitionTime } from '../../kube/conditions.js';
 
 export type Phase = 'Pending' | 'Initializing' | 'Ready' | 'Failed' | 'Terminating';
 
@@ -19,14 +21,6 @@ export const ConditionTypes = {
   CleanupBlocked: 'CleanupBlocked',
 } as const;
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
 
 export interface ConditionInput {
   readonly type: string;
@@ -93,13 +87,12 @@ export function mergeConditions(prev: readonly ConditionLike[], updates: readonl
   }
   for (const u of updates) {
     const old = byType.get(u.type);
-    const changed = !old || old.status !== u.status;
     byType.set(u.type, {
       type: u.type,
       status: u.status,
       reason: u.reason,
       message: truncate(u.message),
-      lastTransitionTime: changed ? rfc3339(now) : old.lastTransitionTime,
+      lastTransitionTime: transitionTime(old, u.status, rfc3339(now)),
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     });
   }

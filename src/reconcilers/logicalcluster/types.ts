@@ -1,9 +1,10 @@
 // Structural shapes of the LogicalCluster and Cluster APIs that the pure core
-// reads. They follow DESIGN.md field names and keep only what this folder
-// uses, so the generated types in src/crds stay assignable to them and the
-// core can be unit-tested with plain object literals.
+// reads. They follow the CRD field names (docs/api-reference.md) and keep only
+// what this folder uses, so the generated types in src/crds stay assignable to
+// them and the core can be unit-tested with plain object literals.
 
-import type { LabelSelector, OwnerSubject, WorkspaceConstraints } from '../../hierarchy/types.js';
+import type { LabelSelector } from '../../crds/common.js';
+import type { OwnerSubject, WorkspaceConstraints } from '../../hierarchy/types.js';
 
 export type { LabelSelector, OwnerSubject, WorkspaceConstraints };
 

@@ -25,7 +25,7 @@ import { checkNarrows, effectiveConstraints, type ConstraintLevel, type Effectiv
 import { matchesSelector } from '../../kube/label-selector.js';
 import { clusterModeCost, namespaceModeCost, type MonthlyCost } from './cost.js';
 import { checkWorkspaceLimits, hasWorkspaceLimits, type LimitScope, type LogicalClusterClaim } from './limits.js';
-import { planNamespaces } from './names.js';
+import { planNamespaces } from '../../hierarchy/logical-cluster-namespaces.js';
 
 export const LogicalClusterRules = {
   immutable: 'logicalcluster/immutable',

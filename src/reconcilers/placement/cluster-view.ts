@@ -4,7 +4,7 @@
  */
 import { parseQuantity, parseResourceList } from './quantity.js';
 import type { Cluster, ConditionLike, Taint } from './types.js';
-import type { Labels } from './selector.js';
+import type { Labels } from '../../crds/common.js';
 
 export interface ClusterPrices {
   readonly cpuHour: number | undefined;

@@ -14,8 +14,7 @@
  * (which says so in `Scheduled`) both decide from the same annotations.
  */
 import { DEFAULT_DESELECTION_GRACE_SECONDS, MAX_DESELECTION_GRACE_SECONDS } from '../../crds/placementpolicy.js';
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { ANNOTATION_SOURCE } from '../propagation/names.js';
+import { ANNOTATION_SOURCE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 
 /** On a generated PropagatedObject no policy selects any more: when that was noticed (RFC 3339). */
 export const ANNOTATION_DESELECTED_SINCE = 'propagation.canopy.dev/deselected-since';

@@ -10,7 +10,7 @@ export { divideReplicas, type DivisionCandidate, type DivisionRequest, type Divi
 export { ANNOTATION_PLACEMENT_CLUSTERS, objectProfile, type ObjectProfile } from './object-profile.js';
 export { clusterView, type ClusterView } from './cluster-view.js';
 export { monthlyCost, HOURS_PER_MONTH } from './cost-estimate.js';
-export { compileSelector, selectorMatches, formatSelector } from './selector.js';
+export { compileSelector, matchesSelector, formatSelector } from '../../kube/label-selector.js';
 export { tolerates } from './filters/taint-toleration.js';
 export { WORKSPACE_CONSTRAINTS, workspaceBudgetFilter, workspaceConstraintsFilter } from './filters/workspace-constraints.js';
 export { affectedIfLabelRemoved, objectsOnClusters, type ClusterQuery, type ObjectOnClusters, type ObjectPlacementRecord, type ObjectRef, type PlacementChange } from './visibility.js';

@@ -1,9 +1,9 @@
+import type { Quantity, ResourceList } from '../../crds/common.js';
 /**
  * Kubernetes resource quantities as plain numbers (cores for cpu, bytes for
  * memory). Placement only compares and multiplies quantities, so a float is
  * precise enough and far cheaper than an arbitrary-precision type.
  */
-import type { Quantity, ResourceList } from './types.js';
 
 const SUFFIX: Readonly<Record<string, number>> = {
   '': 1,

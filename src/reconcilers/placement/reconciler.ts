@@ -109,7 +109,7 @@ export class PlacementReconciler {
     const workspace = workspaceContextFor(namespace?.metadata?.labels, (n) => this.workspaces.get(n));
     if (workspace.problem) return this.write(po, { policy: chosen.policy.metadata.name, placement: [], excluded: [] }, { status: 'False', reason: workspace.reason ?? 'WorkspaceUnavailable', message: workspace.problem }, context);
 
-    const clusters = this.clusters.list() as unknown as Cluster[];
+    const clusters = this.clusters.list() as Cluster[];
     let decision: PolicyEngineDecision | undefined;
     const engineRef = chosen.policy.spec.policyEngine;
     if (engineRef) {
@@ -154,9 +154,9 @@ export class PlacementReconciler {
     if (pinned) {
       const policy = this.policies.get(pinned);
       if (!policy || isBeingDeleted(policy)) return { reason: 'PolicyNotFound', problem: `spec.placementRef names PlacementPolicy ${pinned}, which does not exist` };
-      return { policy: policy as unknown as PlacementPolicy & { metadata: { name: string } }, tiedWith: [] };
+      return { policy: policy as PlacementPolicy & { metadata: { name: string } }, tiedWith: [] };
     }
-    const policies = this.policies.list() as unknown as (PlacementPolicy & { metadata: { name: string } })[];
+    const policies = this.policies.list() as (PlacementPolicy & { metadata: { name: string } })[];
     const selection = selectPolicy(object, policies, { name: po.metadata.namespace!, labels: namespace?.metadata?.labels });
     if (!selection) {
       return { reason: 'NoPolicy', problem: `no PlacementPolicy selects ${object.apiVersion} ${object.kind} ${po.metadata.namespace}/${object.metadata.name}: add a resourceSelector for it or set spec.placementRef` };
@@ -183,9 +183,16 @@ export class PlacementReconciler {
     const token = this.manager.ownWrites.intend(Resources.PropagatedObject.plural, po, (o) => withPlacement(o, status), CONTROLLER_NAME);
     this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
     if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
-      if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', scheduled.message);
+      // The condition counts the clusters; the audit trail names them.
+      if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', `${scheduled.message}: ${decided.placement.map((p) => p.cluster).join(', ')}`);
       else if (scheduled.reason === ScheduledReasons.AwaitingClusterHealth) context.events.normal(po, scheduled.reason, scheduled.message);
       else context.events.warning(po, scheduled.reason, scheduled.message);
+    } else if (scheduled.status === 'True') {
+      // Still scheduled, elsewhere: a failover or a policy edit. Without this the audit trail would show
+      // the first decision only, never the move (the condition's status and reason stay the same).
+      const moved = movement(po.status?.placement ?? [], decided.placement, decided.excluded);
+      if (moved && moved.left.length > 0) context.events.normal(po, 'Moved', moved.message);
+      else if (moved) context.events.normal(po, 'Scheduled', moved.message);
     }
     return {};
   }
@@ -208,6 +215,22 @@ export class PlacementReconciler {
     }
     settle();
   }
+}
+
+/** How a decision's clusters differ from the previous one's, with why each left cluster was dropped; undefined when they do not. */
+function movement(
+  previous: readonly { cluster: string }[],
+  next: readonly { cluster: string }[],
+  excluded: readonly { cluster: string; reason: string }[],
+): { left: string[]; message: string } | undefined {
+  const before = new Set(previous.map((p) => p.cluster));
+  const after = new Set(next.map((p) => p.cluster));
+  const left = [...before].filter((c) => !after.has(c)).sort();
+  const joined = [...after].filter((c) => !before.has(c)).sort();
+  if (before.size === 0 || (left.length === 0 && joined.length === 0)) return undefined;
+  const why = left.map((c) => `${c}: ${excluded.find((e) => e.cluster === c)?.reason ?? 'no longer chosen'}`);
+  const verb = left.length > 0 ? 'moved' : 'widened';
+  return { left, message: `${verb} from ${[...before].sort().join(', ')} to ${[...after].sort().join(', ') || 'nowhere'}${why.length > 0 ? ` (${why.join('; ')})` : ''}` };
 }
 
 interface QueuedDecision {

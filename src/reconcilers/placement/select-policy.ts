@@ -5,7 +5,7 @@
  * tie is reported, since two policies claiming the same object at the same
  * priority is usually a mistake someone should see.
  */
-import { selectorMatches } from './selector.js';
+import { matchesSelector } from '../../kube/label-selector.js';
 import { LABEL_WORKSPACE, treeLabel } from '../../crds/labels.js';
 
 export interface SelectableObject {
@@ -50,7 +50,7 @@ export function resourceSelectorMatches(sel: PolicySelector, object: SelectableO
   if (sel.apiVersion !== object.apiVersion || sel.kind !== object.kind) return false;
   if (sel.namespaces && sel.namespaces.length > 0 && !sel.namespaces.includes(ns.name)) return false;
   if (sel.workspace && !namespaceInWorkspace(ns, sel.workspace)) return false;
-  return selectorMatches(sel.labelSelector, object.metadata.labels);
+  return matchesSelector(sel.labelSelector, object.metadata.labels);
 }
 
 export function policySelects(policy: SelectablePolicy, object: SelectableObject, ns: NamespaceInfo): boolean {

@@ -2,35 +2,17 @@
  * Inputs and outputs of the placement engine.
  *
  * These are deliberately small structural interfaces that use the field names
- * of DESIGN.md §2, so the CRD types in src/crds (and plain objects read from
- * the informer cache) are assignable to them without conversion. Every field
- * the engine does not need is left out; every field it reads is optional
- * unless a Cluster or policy is meaningless without it.
+ * of the API (docs/api-reference.md), so the CRD types in src/crds (and plain
+ * objects read from the informer cache) are assignable to them without
+ * conversion. Every field the engine does not need is left out; every field
+ * it reads is optional unless a Cluster or policy is meaningless without it.
  *
  * The engine treats all inputs as immutable: it caches derived data (parsed
  * quantities, compiled selectors and CEL programs) keyed by object identity,
  * which matches how an informer cache replaces objects on update.
  */
 
-/** A Kubernetes resource quantity as it appears in YAML: `"500m"`, `"2Gi"`, `4`. */
-export type Quantity = string | number;
-
-/** A Kubernetes ResourceList (`cpu`, `memory`, `pods`, extended resources). */
-export type ResourceList = Readonly<Record<string, Quantity>>;
-
-export type LabelSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-
-export interface LabelSelectorRequirement {
-  readonly key: string;
-  readonly operator: LabelSelectorOperator | string;
-  readonly values?: readonly string[];
-}
-
-/** metav1.LabelSelector. An empty selector matches everything. */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly LabelSelectorRequirement[];
-}
+import type { LabelSelector, ResourceList } from '../../crds/common.js';
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 
@@ -84,7 +66,7 @@ export interface APIEnablement {
 }
 
 /**
- * A registered physical cluster (`Cluster`, DESIGN.md §2). The name is
+ * A registered physical cluster (`Cluster`, docs/api-reference.md). The name is
  * optional only so that the CRD type (V1ObjectMeta) is assignable as-is; a
  * nameless Cluster is ignored.
  */
@@ -190,7 +172,7 @@ export interface PlacementPolicySpec {
   readonly cost?: 'LowestFirst' | string;
   readonly spread?: SpreadConstraint;
   readonly replicas?: ReplicaScheduling;
-  /** Accepted at the top level too, as DESIGN.md lists it next to `replicas`. */
+  /** Accepted next to `replicas` as well as inside it; `replicas.maxClusters` wins (context.ts). */
   readonly maxClusters?: number;
   readonly policyEngine?: PolicyEngineRef;
   readonly failover?: FailoverSpec;

@@ -17,7 +17,7 @@ import { effectiveConstraints, type ConstraintLevel } from '../../hierarchy/cons
 import { compileRules } from './cel.js';
 import { schedule } from './engine.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
-import { selectorMatches } from './selector.js';
+import { matchesSelector } from '../../kube/label-selector.js';
 import type { Cluster, PlacedObject, PlacementPolicy, ResourceSelector, WorkspaceContext } from './types.js';
 
 export const PlacementRules = {
@@ -195,7 +195,7 @@ function checkPins(object: PlacedObject, policy: PlacementPolicy | undefined, fi
   const annotation = object.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] ?? '';
   const pinned = annotation.split(',').map((s) => s.trim()).filter(Boolean);
   if (pinned.length === 0) return deny(PlacementRules.forbiddenClusters, field, 'names no cluster; list cluster names separated by commas, or remove the annotation');
-  const clusters = view.clusters().filter((c): c is Cluster & typeof c => typeof c.metadata.name === 'string') as unknown as Cluster[];
+  const clusters = view.clusters().filter((c): c is Cluster & typeof c => typeof c.metadata.name === 'string') as Cluster[];
   // The external policy engine is asked by the scheduler, never on the admission path (it may be slow or down).
   const effectivePolicy: PlacementPolicy = policy
     ? { metadata: policy.metadata, spec: { ...policy.spec, policyEngine: undefined } }
@@ -283,5 +283,5 @@ function selects(s: ResourceSelector, object: PlacedObject, nsLabels: Readonly<R
   if (s.kind !== object.kind || groupOf(s.apiVersion) !== groupOf(object.apiVersion)) return false;
   if (s.namespaces && s.namespaces.length > 0 && !s.namespaces.includes(object.metadata.namespace ?? '')) return false;
   if (s.workspace && nsLabels[treeLabel(s.workspace)] === undefined) return false;
-  return !s.labelSelector || selectorMatches(s.labelSelector, object.metadata.labels ?? {});
+  return !s.labelSelector || matchesSelector(s.labelSelector, object.metadata.labels ?? {});
 }

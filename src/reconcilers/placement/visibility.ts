@@ -2,9 +2,10 @@
  * Pure "who runs where" helpers for the CLI: which objects run on a set of
  * clusters, and which would move if a cluster lost a label.
  */
+import type { LabelSelector } from '../../crds/common.js';
 import { schedule, type ScheduleOptions } from './engine.js';
-import { compileSelector } from './selector.js';
-import type { Cluster, ClusterPlacement, CurrentPlacement, LabelSelector, ScheduledCondition, ScheduleInput } from './types.js';
+import { compileSelector } from '../../kube/label-selector.js';
+import type { Cluster, ClusterPlacement, CurrentPlacement, ScheduledCondition, ScheduleInput } from './types.js';
 
 export interface ObjectRef {
   readonly apiVersion: string;

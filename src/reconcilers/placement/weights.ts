@@ -6,7 +6,7 @@
  */
 import type { ClusterView } from './cluster-view.js';
 import type { ScheduleContext } from './framework.js';
-import { compileSelector } from './selector.js';
+import { compileSelector } from '../../kube/label-selector.js';
 import type { ReplicaWeight } from './types.js';
 
 export interface ReplicaWeights {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { clustersBlockingDeletion, finalizerWait, parseFinalizerTimeoutSeconds, propagatedObjectFinalizerWait, timestampText } from './finalizer-timeout.js';
+import { finalizerWait, parseFinalizerTimeoutSeconds, timestampText } from '../../runtime/finalizer-timeout.js';
+import { clustersBlockingDeletion, propagatedObjectFinalizerWait } from './finalizer-timeout.js';
 import type { ClusterAction } from './plan.js';
 import type { ActionOutcome } from './status.js';
 

@@ -8,7 +8,8 @@
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { ANNOTATION_DESELECTION_GRACE } from '../placement/deselection.js';
-import { ANNOTATION_SOURCE, FINALIZER, generatedName } from './names.js';
+import { ANNOTATION_SOURCE } from '../../crds/labels.js';
+import { FINALIZER, generatedName } from './names.js';
 import { portableObject, type KubeObject } from './portable.js';
 
 export interface SourceObject extends KubeObject {
@@ -41,7 +42,7 @@ export function templateFromSource(source: KubeObject): KubeObject {
 
 /**
  * `graceSeconds`: the deselection grace of the policy selecting the source
- * now, recorded so it still applies once no policy does (deselection.ts).
+ * now, recorded so it still applies once no policy does (placement/deselection.ts).
  */
 export function generatePropagatedObject(source: SourceObject, tenantLabels: Readonly<Record<string, string>> = {}, graceSeconds?: number): GeneratedPropagatedObject {
   return {

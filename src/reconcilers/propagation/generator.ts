@@ -5,9 +5,9 @@
  * object as the tenant edits it. When no policy selects the object any more
  * (its labels changed, the policy went away) the generated PropagatedObject
  * is not deleted at once: it is marked and keeps its copies for the grace the
- * last selecting policy set (deselection.ts), then deleted, and its finalizer
- * removes the copies from member clusters. A source deleted by its owner
- * takes its PropagatedObject (and so its copies) with it at once.
+ * last selecting policy set (placement/deselection.ts), then deleted, and its
+ * finalizer removes the copies from member clusters. A source deleted by its
+ * owner takes its PropagatedObject (and so its copies) with it at once.
  *
  * Requests: a PlacementPolicy (cluster-scoped name) fans out to every object
  * of the kinds policies select; a plain object is `{namespace, name:
@@ -34,7 +34,8 @@ import { generatePropagatedObject, isGenerated, sourceKey, type SourceObject } f
 import type { PropagatedObjectLike } from './host.js';
 import { jsonEqual } from './jsonpatch.js';
 import { tenantLabels } from './members.js';
-import { ANNOTATION_SOURCE, generatedName } from './names.js';
+import { ANNOTATION_SOURCE } from '../../crds/labels.js';
+import { generatedName } from './names.js';
 import { selectPolicy, type SelectablePolicy } from '../placement/select-policy.js';
 
 export type PolicyObject = SelectablePolicy & KubeObject;

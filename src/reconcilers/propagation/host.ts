@@ -7,7 +7,8 @@ import { jsonEqual } from './jsonpatch.js';
 import { FINALIZER } from './names.js';
 import type { KubeObject as PortableObject } from './portable.js';
 import { isRecord } from './portable.js';
-import type { ClusterStatusEntry, ConditionOut, SyncStatus } from './status.js';
+import type { Condition } from '../../crds/common.js';
+import type { ClusterStatusEntry, SyncStatus } from './status.js';
 
 /**
  * Field manager for what the syncer writes on the host: its finalizer and its
@@ -29,7 +30,7 @@ export interface PropagatedObjectLike extends KubeObject {
     clusters?: ClusterStatusEntry[];
     replicas?: number;
     readyReplicas?: number;
-    conditions?: ConditionOut[];
+    conditions?: Condition[];
   };
 }
 

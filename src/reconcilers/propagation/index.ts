@@ -7,10 +7,9 @@ import type { Manager } from '../../runtime/index.js';
 import { registerPropagation } from './register.js';
 
 export { registerPropagation, type PropagationOptions } from './register.js';
-export { selectPolicy, policySelects, resourceSelectorMatches, namespaceInWorkspace, type NamespaceInfo, type PolicySelection, type SelectablePolicy } from '../placement/select-policy.js';
 export { podTemplateDependencies, type DependencyRef } from './references.js';
 export { renderMemberObject, overrideApplies } from './render.js';
-export { generatedName, LABEL_PROPAGATED_OBJECT, ANNOTATION_SOURCE, ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
+export { generatedName, LABEL_PROPAGATED_OBJECT, ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
 export { SYNCER_FIELD_MANAGER } from './host.js';
 
 /** The operator's registration of this feature (default options, but for the operator-wide finalizer timeout). */

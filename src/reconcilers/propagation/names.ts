@@ -21,8 +21,6 @@ export const ANNOTATION_PROPAGATED_OBJECT = 'canopy.dev/propagated-object';
  */
 export const LABEL_COMPANION = 'canopy.dev/companion';
 export type CompanionRole = 'dependency' | 'rbac';
-/** On a generated PropagatedObject: `<apiVersion>/<kind>/<name>` of the plain object it places. */
-export const ANNOTATION_SOURCE = 'canopy.dev/source';
 /** Per-object override of how long old copies are kept while the replacement is not ready yet. */
 export const ANNOTATION_HANDOVER_TIMEOUT = 'propagation.canopy.dev/handover-timeout-seconds';
 /** Finalizer that keeps a PropagatedObject until its member copies are gone. */

@@ -116,7 +116,7 @@ export function registerPropagation(manager: Manager, options: PropagationOption
       const type = COMPANION_TYPES[kind];
       return [kind, manager.informer({ apiVersion: type.apiVersion, kind, plural: type.plural, namespaced: true })];
     }),
-  ) as unknown as HostCompanionInformers;
+  ) as HostCompanionInformers;
   const companions = new CompanionSyncer(access, pos, namespaces, host, boundaries, options.unreachableRetryMs);
   const namespaceOf = (o: KubeObject): Request[] => (o.metadata?.namespace && pos.list(o.metadata.namespace).length > 0 ? [{ name: o.metadata.namespace }] : []);
   const companionController = manager.addController({

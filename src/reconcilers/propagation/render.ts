@@ -4,7 +4,7 @@
  * written, and Canopy's labels added so the copy can be found, watched and
  * cleaned up.
  */
-import { selectorMatches } from '../placement/selector.js';
+import { matchesSelector } from '../../kube/label-selector.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { applyJsonPatch, type JsonPatchOp } from './jsonpatch.js';
 import { ANNOTATION_PROPAGATED_OBJECT, LABEL_PROPAGATED_OBJECT, propagatedObjectLabelValue } from './names.js';
@@ -34,7 +34,7 @@ export function overrideApplies(override: ClusterOverride, cluster: TargetCluste
   const names = override.clusters ?? [];
   if (names.length === 0 && !override.clusterSelector) return true;
   if (names.includes(cluster.name)) return true;
-  return override.clusterSelector !== undefined && selectorMatches(override.clusterSelector, cluster.labels);
+  return override.clusterSelector !== undefined && matchesSelector(override.clusterSelector, cluster.labels);
 }
 
 /** Every patch that applies to the cluster, in the order the overrides list them. */

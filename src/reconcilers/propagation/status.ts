@@ -6,6 +6,8 @@
  */
 import { redact } from '../../runtime/redact.js';
 import type { ClusterAction, Observation, Plan, PlacementEntry } from './plan.js';
+import type { Condition } from '../../crds/common.js';
+import { transitionTime } from '../../kube/conditions.js';
 
 export type ClusterSyncState = 'Pending' | 'Synced' | 'Failed' | 'Deleting';
 
@@ -22,14 +24,6 @@ export interface ClusterStatusEntry {
   lastSyncTime?: string;
 }
 
-export interface ConditionOut {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-  lastTransitionTime: string;
-}
 
 /** What happened when the shell carried out an action. */
 export type ActionOutcome =
@@ -54,7 +48,7 @@ export interface StatusInput {
   readonly observations: ReadonlyMap<string, Observation>;
   readonly outcomes: ReadonlyMap<string, ActionOutcome>;
   readonly previous: readonly ClusterStatusEntry[];
-  readonly previousConditions: readonly ConditionOut[];
+  readonly previousConditions: readonly Condition[];
   /** RFC 3339. */
   readonly now: string;
 }
@@ -63,7 +57,7 @@ export interface SyncStatus {
   clusters: ClusterStatusEntry[];
   replicas?: number;
   readyReplicas?: number;
-  conditions: ConditionOut[];
+  conditions: Condition[];
 }
 
 function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry | undefined {
@@ -121,7 +115,7 @@ function stripMember(prev: ClusterStatusEntry | undefined): Partial<ClusterStatu
 }
 
 /** Keeps lastTransitionTime when the status did not change, as metav1.Condition requires. */
-export function condition(type: string, status: ConditionOut['status'], reason: string, message: string, input: Pick<StatusInput, 'generation' | 'previousConditions' | 'now'>): ConditionOut {
+export function condition(type: string, status: Condition['status'], reason: string, message: string, input: Pick<StatusInput, 'generation' | 'previousConditions' | 'now'>): Condition {
   const prev = input.previousConditions.find((c) => c.type === type);
   return {
     type,
@@ -129,7 +123,7 @@ export function condition(type: string, status: ConditionOut['status'], reason: 
     reason,
     message,
     observedGeneration: input.generation,
-    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : input.now,
+    lastTransitionTime: transitionTime(prev, status, input.now),
   };
 }
 
@@ -162,8 +156,8 @@ export function syncStatus(input: StatusInput): SyncStatus {
   const copiesKept = named((a) => a.action === 'wait' && a.removal);
   const placedNames = input.placement.map((p) => p.cluster);
 
-  let synced: ConditionOut;
-  const c = (status: ConditionOut['status'], reason: string, message: string) => condition('Synced', status, reason, message, input);
+  let synced: Condition;
+  const c = (status: Condition['status'], reason: string, message: string) => condition('Synced', status, reason, message, input);
   if (input.deleting) {
     synced = pendingRemoval.length > 0
       ? c('False', 'Deleting', `being deleted; removal still pending on ${list(pendingRemoval)} (retried until the cluster answers or is unregistered)`)
@@ -204,8 +198,8 @@ export function syncStatus(input: StatusInput): SyncStatus {
     const o = input.observations.get(p.cluster);
     if (o?.kind !== 'ours' || !o.synced || !o.summary.ready) notReady.push(p.cluster);
   }
-  const r = (status: ConditionOut['status'], reason: string, message: string) => condition('Ready', status, reason, message, input);
-  let ready: ConditionOut;
+  const r = (status: Condition['status'], reason: string, message: string) => condition('Ready', status, reason, message, input);
+  let ready: Condition;
   if (input.deleting) ready = r('False', 'Deleting', 'being deleted');
   else if (input.placement.length === 0) ready = r('False', synced.reason, synced.message);
   else if (notReady.length === 0) {

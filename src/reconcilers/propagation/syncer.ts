@@ -25,7 +25,8 @@ import { checkPodSpec, podSpecOf } from '../../admission/pods.js';
 import { denialMessage } from '../../admission/verdict.js';
 import type { BoundarySource } from './boundary-source.js';
 import { inSync } from './drift.js';
-import { announceRelease, propagatedObjectFinalizerWait } from './finalizer-timeout.js';
+import { announceRelease } from '../../runtime/finalizer-timeout.js';
+import { propagatedObjectFinalizerWait } from './finalizer-timeout.js';
 import { workspaceDeletionHold } from './workspace-deletion.js';
 import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, type PropagatedObjectLike } from './host.js';
 import { summarizeMember } from './member-status.js';
@@ -162,6 +163,14 @@ export class PropagationSyncer {
       }),
     );
 
+    // The audit trail: a copy placed on a cluster, or taken off one, is an Event on the PropagatedObject
+    // (one per reconcile, naming every cluster). Not while deleting: its namespace may be terminating.
+    if (!deleting) {
+      const placed = plan.actions.filter((a) => a.action === 'apply' && outcomes.get(a.cluster)?.ok && (outcomes.get(a.cluster) as { wrote?: boolean }).wrote && views.get(a.cluster)?.observation.kind === 'absent').map((a) => a.cluster);
+      const removed = plan.actions.filter((a) => a.action === 'delete' && outcomes.get(a.cluster)?.ok && (outcomes.get(a.cluster) as { wrote?: boolean }).wrote).map((a) => a.cluster);
+      if (placed.length > 0) ctx.events.normal(po, 'Propagated', `placed a copy on ${placed.sort().join(', ')}`);
+      if (removed.length > 0) ctx.events.normal(po, 'CopyRemoved', `removed the copy from ${removed.sort().join(', ')}: no longer chosen`);
+    }
     // What an apply returned is the freshest view of that copy: report it instead of waiting for its watch event.
     for (const [cluster, outcome] of outcomes) {
       if (!outcome.ok || !outcome.stored) continue;

@@ -20,7 +20,7 @@
  */
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../../crds/labels.js';
 import { recordedGraceSeconds } from '../placement/deselection.js';
-import { forceRequested, timestampText } from './finalizer-timeout.js';
+import { forceRequested, timestampText } from '../../runtime/finalizer-timeout.js';
 
 interface Meta {
   readonly name?: string;

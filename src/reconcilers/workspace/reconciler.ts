@@ -28,7 +28,7 @@ import type { CopyWriter } from '../inheritance/copy-writer.js';
 import type { Hierarchy, WorkspaceObject } from '../../hierarchy/hierarchy.js';
 import { isCopy, objectKey, sourceReach } from '../inheritance/objects.js';
 import { chainOwners, OWNERS_ROLE_BINDING, ownersClusterRole, ownersClusterRoleBinding, ownersClusterRoleName, ownersRoleBinding } from './owner-rbac.js';
-import { typeKey } from '../inheritance/inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import type { PropagationAction } from '../inheritance/plan.js';
 import { quotaResources, subtreeAllotment, subtreeUsage, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { statusPatch, workspaceStatus } from './status.js';

@@ -24,7 +24,7 @@ import { CopyWriter } from '../inheritance/copy-writer.js';
 import { EMPTY_CHANGE } from '../../hierarchy/forest-change.js';
 import { Hierarchy, type HierarchyChange, type WorkspaceObject } from '../../hierarchy/hierarchy.js';
 import { isCopy, objectKey } from '../inheritance/objects.js';
-import { typeKey } from '../inheritance/inherited-types.js';
+import { typeKey } from '../../hierarchy/inherited-types.js';
 import { ALL_REQUEST, namespaceRequest, Propagator, sourceRequest, treeRequest } from '../inheritance/reconciler.js';
 import { quotaResources, stripQuota, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { INDEX_LOGICAL_CLUSTERS_BY_WORKSPACE, WorkspaceReconciler } from './reconciler.js';
@@ -127,14 +127,14 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
       { informer: clusterRoles, map: workspaceOfLabel },
       { informer: clusterRoleBindings, map: workspaceOfLabel },
       {
-        informer: logicalClusters as unknown as Informer,
+        informer: logicalClusters as Informer,
         map: (lc: LogicalClusterLike) => {
           const ws = lc.spec?.workspace;
           return ws ? [{ name: ws }, ...quotaChain(ws)] : [];
         },
       },
       {
-        informer: quotas as unknown as Informer,
+        informer: quotas as Informer,
         map: (quota: KubeObject) => {
           const ws = forest.namespaceInfo(quota.metadata?.namespace ?? '')?.workspace;
           return ws ? quotaChain(ws) : [];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ApiClient, apply, EventsV1, Resources, type EventV1, type KubeObject } from '../../../src/runtime/index.js';
 import { waitForPhase } from '../../support/logicalcluster.js';
-import { ANNOTATION_FORCE_FINALIZE } from '../../../src/reconcilers/propagation/finalizer-timeout.js';
+import { ANNOTATION_FORCE_FINALIZE } from '../../../src/runtime/finalizer-timeout.js';
 import { Waiter } from '../../support/waiter.js';
 import { testEnv, uniqueName } from '../env.js';
 

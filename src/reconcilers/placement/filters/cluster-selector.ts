@@ -1,6 +1,6 @@
 /** ClusterSelector: the policy's `clusterSelector` (matchLabels and matchExpressions). */
 import { PASS, reject, type FilterPlugin } from '../framework.js';
-import { compileSelector } from '../selector.js';
+import { compileSelector } from '../../../kube/label-selector.js';
 
 export const clusterSelectorFilter: FilterPlugin = {
   name: 'ClusterSelector',

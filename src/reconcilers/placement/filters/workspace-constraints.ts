@@ -13,7 +13,7 @@
 import { formatMoney, monthlyCost } from '../cost-estimate.js';
 import { PASS, reject, type FilterPlugin, type ScheduleContext } from '../framework.js';
 import { parseQuantity } from '../quantity.js';
-import { compileSelector, type CompiledSelector } from '../selector.js';
+import { compileSelector, type CompiledSelector } from '../../../kube/label-selector.js';
 import { describeRegion } from './regions.js';
 
 export const WORKSPACE_CONSTRAINTS = 'WorkspaceConstraints';

@@ -3,7 +3,7 @@
  * share of the total preference weight whose selectors it matches.
  */
 import type { ScorePlugin } from '../framework.js';
-import { compileSelector } from '../selector.js';
+import { compileSelector } from '../../../kube/label-selector.js';
 
 export const preferencesScore: ScorePlugin = {
   name: 'Preferences',

@@ -1,9 +1,9 @@
 // Which object types are copied down the tree: Role and RoleBinding always,
 // plus every type a workspace or any of its ancestors lists in spec.propagate.
 
-import type { PropagatedType } from '../../hierarchy/types.js';
+import type { PropagatedType } from './types.js';
 
-/** Role and RoleBinding always propagate (DESIGN.md); spec.propagate adds to them. */
+/** Role and RoleBinding always propagate (docs/concepts.md); spec.propagate adds to them. */
 export const DEFAULT_PROPAGATED_TYPES: readonly PropagatedType[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
