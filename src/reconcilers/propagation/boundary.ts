@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { LABEL_COMPANION } from './names.js';
-import { portableObject, type KubeObject as PortableObject } from './portable.js';
+import { portableObject, type PortableObject } from './portable.js';
 
 /** Value of {@link LABEL_COMPANION} on boundary objects in member namespaces. */
 export const BOUNDARY_ROLE = 'boundary';

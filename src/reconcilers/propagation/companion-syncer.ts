@@ -32,7 +32,7 @@ import { inSync } from './drift.js';
 import type { PropagatedObjectLike } from './host.js';
 import { isConnectionError, tenantLabels, type MemberAccess } from './members.js';
 import { LABEL_COMPANION, type CompanionRole } from './names.js';
-import { portableObject, type KubeObject as PortableObject } from './portable.js';
+import { portableObject, type PortableObject } from './portable.js';
 
 /** Host objects that exist on every cluster by themselves and must never be copied. */
 function copyable(kind: CompanionKind, object: KubeObject): boolean {

@@ -10,10 +10,10 @@ import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { ANNOTATION_DESELECTION_GRACE } from '../placement/deselection.js';
 import { ANNOTATION_SOURCE } from '../../crds/labels.js';
 import { FINALIZER, generatedName } from './names.js';
-import { portableObject, type KubeObject } from './portable.js';
+import { portableObject, type PortableObject } from './portable.js';
 
-export interface SourceObject extends KubeObject {
-  metadata: KubeObject['metadata'] & { name: string; namespace: string; uid: string };
+export interface SourceObject extends PortableObject {
+  metadata: PortableObject['metadata'] & { name: string; namespace: string; uid: string };
 }
 
 export interface GeneratedPropagatedObject {
@@ -27,7 +27,7 @@ export interface GeneratedPropagatedObject {
     ownerReferences: { apiVersion: string; kind: string; name: string; uid: string }[];
     finalizers: string[];
   };
-  spec: { template: KubeObject };
+  spec: { template: PortableObject };
 }
 
 /** `apps/v1/Deployment/web`: the value of the canopy.dev/source annotation. */
@@ -36,7 +36,7 @@ export function sourceKey(object: { apiVersion: string; kind: string; metadata: 
 }
 
 /** The template a generated PropagatedObject carries for this source. */
-export function templateFromSource(source: KubeObject): KubeObject {
+export function templateFromSource(source: PortableObject): PortableObject {
   return portableObject(source);
 }
 

@@ -5,7 +5,7 @@
 import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites } from '../../runtime/index.js';
 import { jsonEqual } from './jsonpatch.js';
 import { FINALIZER } from './names.js';
-import type { KubeObject as PortableObject } from './portable.js';
+import type { PortableObject } from './portable.js';
 import { isRecord } from './portable.js';
 import type { Condition } from '../../crds/common.js';
 import type { ClusterStatusEntry, SyncStatus } from './status.js';

@@ -8,8 +8,8 @@
 
 export type JsonObject = Record<string, unknown>;
 
-/** The shape every Kubernetes object has. */
-export interface KubeObject {
+/** An object as it travels to a member cluster: apiVersion and kind always set, any other field kept as is. */
+export interface PortableObject {
   apiVersion: string;
   kind: string;
   metadata: {
@@ -67,7 +67,7 @@ const SERVER_ANNOTATION_PREFIXES = [
  * cluster-assigned fields. `metadata.namespace` is dropped too: the caller
  * decides where the copy goes.
  */
-export function portableObject<T extends KubeObject>(object: T): T {
+export function portableObject<T extends PortableObject>(object: T): T {
   const copy = cloneJson(object);
   delete copy['status'];
   const meta = copy.metadata;
@@ -82,7 +82,7 @@ export function portableObject<T extends KubeObject>(object: T): T {
   return copy;
 }
 
-function stripAssignedFields(object: KubeObject): void {
+function stripAssignedFields(object: PortableObject): void {
   const spec = isRecord(object['spec']) ? object['spec'] : undefined;
   switch (`${object.apiVersion}/${object.kind}`) {
     case 'v1/Service':

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { overrideApplies, patchesFor, renderMemberObject } from './render.js';
-import type { KubeObject } from './portable.js';
+import type { PortableObject } from './portable.js';
 
-const deployment = (): KubeObject => ({
+const deployment = (): PortableObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: {
@@ -55,7 +55,7 @@ describe('propagation/render', () => {
     const us = renderMemberObject({ namespace: 'ns', name: 'po', template: deployment(), cluster: us1, overrides, replicas: 2 });
     const eu = renderMemberObject({ namespace: 'ns', name: 'po', template: deployment(), cluster: eu1, overrides, replicas: 6 });
     if (!us.ok || !eu.ok) throw new Error('render failed');
-    const image = (o: KubeObject) => (o['spec'] as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+    const image = (o: PortableObject) => (o['spec'] as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
     expect(image(us.object)).to.equal('us.registry/nginx:1.27');
     expect(image(eu.object)).to.equal('nginx:1.27');
     expect(eu.object.metadata.annotations?.['region']).to.equal('eu');
@@ -87,7 +87,7 @@ describe('propagation/render', () => {
   });
 
   it('never adds replicas to kinds that have none', () => {
-    const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } };
+    const cm: PortableObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } };
     const r = renderMemberObject({ namespace: 'ns', name: 'po', template: cm, cluster: us1, replicas: 3 });
     if (!r.ok) throw new Error(r.error);
     expect(r.object).not.to.have.property('spec');

@@ -8,7 +8,7 @@ import { matchesSelector } from '../../kube/label-selector.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { applyJsonPatch, type JsonPatchOp } from './jsonpatch.js';
 import { ANNOTATION_PROPAGATED_OBJECT, LABEL_PROPAGATED_OBJECT, propagatedObjectLabelValue } from './names.js';
-import { isRecord, portableObject, type KubeObject } from './portable.js';
+import { isRecord, portableObject, type PortableObject } from './portable.js';
 
 /** `spec.overrides[]` of a PropagatedObject (structural, as in src/crds). */
 export interface ClusterOverride {
@@ -50,7 +50,7 @@ export interface RenderInput {
   /** Name of the PropagatedObject. */
   readonly name: string;
   /** The object to place (spec.template, or the source object of a generated PropagatedObject). */
-  readonly template: KubeObject;
+  readonly template: PortableObject;
   readonly overrides?: readonly ClusterOverride[];
   readonly cluster: TargetCluster;
   /** The cluster's share of replicas (status.placement[].replicas), if divided. */
@@ -60,7 +60,7 @@ export interface RenderInput {
 }
 
 export type RenderResult =
-  | { readonly ok: true; readonly object: KubeObject; readonly replicas: number | undefined }
+  | { readonly ok: true; readonly object: PortableObject; readonly replicas: number | undefined }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -72,7 +72,7 @@ export type RenderResult =
 export function renderMemberObject(input: RenderInput): RenderResult {
   const base = portableObject(input.template);
   const patches = patchesFor(input.overrides, input.cluster);
-  let object: KubeObject;
+  let object: PortableObject;
   try {
     object = patches.length > 0 ? applyJsonPatch(base, patches) : base;
   } catch (err) {

@@ -36,7 +36,7 @@ import { observeCluster, type ClusterView } from './observe.js';
 import { planSync, type ClusterAction, type Observation } from './plan.js';
 import { renderMemberObject, type ClusterOverride, type RenderResult } from './render.js';
 import { syncStatus, type ActionOutcome, type SyncStatus } from './status.js';
-import type { KubeObject as PortableObject } from './portable.js';
+import type { PortableObject } from './portable.js';
 
 export interface SyncerOptions {
   /** How long old copies wait for the replacement to be ready before they go anyway; default 120 s. */
