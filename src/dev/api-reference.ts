@@ -1,6 +1,8 @@
-// Writes docs/api-reference.md from the CRDs src/crds generates: the schemas
-// the apiserver enforces, so the reference says exactly what is accepted.
-// Run with `npm run docs:api`; a unit test fails when the page is stale.
+/**
+ * Writes docs/api-reference.md from the CRDs src/crds generates: the schemas
+ * the apiserver enforces, so the reference says exactly what is accepted.
+ * Run with `npm run docs:api`; a unit test fails when the page is stale.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { customResourceDefinitionManifests, type CustomResourceDefinitionManifest, type JSONSchemaProps } from '../crds/index.js';

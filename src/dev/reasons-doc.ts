@@ -1,6 +1,8 @@
-// Writes docs/troubleshooting.md: a short guide, then every reason the code
-// sets (found by src/dev/reasons.ts) with its explanation (src/dev/reason-docs.ts).
-// Run with `npm run docs:reasons`; a unit test fails when the page is stale.
+/**
+ * Writes docs/troubleshooting.md: a short guide, then every reason the code
+ * sets (found by src/dev/reasons.ts) with its explanation (src/dev/reason-docs.ts).
+ * Run with `npm run docs:reasons`; a unit test fails when the page is stale.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REASON_DOCS } from './reason-docs.js';

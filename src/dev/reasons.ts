@@ -1,5 +1,7 @@
-// Finds every condition and Event reason the product sets, from the source
-// itself, so the troubleshooting page cannot fall behind the code.
+/**
+ * Finds every condition and Event reason the product sets, from the source
+ * itself, so the troubleshooting page cannot fall behind the code.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 

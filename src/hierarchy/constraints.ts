@@ -1,10 +1,12 @@
-// Constraint math: what a workspace may do is the intersection of what every
-// workspace above it allows. effectiveConstraints folds a chain root-first;
-// narrowConstraints is one step of that fold, which is what lets the forest
-// cache a node's result and compute a child's from it in O(1).
-//
-// Every effective limit remembers which workspace imposed it, so an admission
-// denial can name the workspace to talk to, not just the number.
+/**
+ * Constraint math: what a workspace may do is the intersection of what every
+ * workspace above it allows. effectiveConstraints folds a chain root-first;
+ * narrowConstraints is one step of that fold, which is what lets the forest
+ * cache a node's result and compute a child's from it in O(1).
+ *
+ * Every effective limit remembers which workspace imposed it, so an admission
+ * denial can name the workspace to talk to, not just the number.
+ */
 
 import type { PodSecurityLevel } from '../crds/common.js';
 import {

@@ -1,5 +1,7 @@
-// The vocabulary the forest answers in: a workspace's health, a namespace's
-// owner, and what a mutation changed.
+/**
+ * The vocabulary the forest answers in: a workspace's health, a namespace's
+ * owner, and what a mutation changed.
+ */
 
 /** Why a workspace is (or is not) part of a well-formed tree. */
 export type WorkspaceHealth =

@@ -1,23 +1,25 @@
-// The in-memory hierarchy of workspaces and their namespaces, fed by informers.
-//
-// HNC keeps a similar forest but behind one global lock, and re-propagates every
-// object whenever the hierarchy changes. Here each mutation returns a
-// ForestChange: the touched subtree (whose cached derived values are the only
-// ones dropped) and the parents whose children changed. A mutation costs
-// O(size of the touched subtree), never O(forest) nor O(depth).
-// Derived values (health, depth, effective constraints, propagated types) are
-// computed lazily from the nearest cached ancestor, so a lookup is O(depth)
-// cold and O(1) warm, and recomputing a subtree costs O(1) per node. Node.js
-// runs this single-threaded, so no lock is needed: callers must simply not
-// hold derived values across an await and expect them fresh.
-//
-// The literal "root" leads every path ("root:acme:team-a") as in kcp, but it
-// names the forest's virtual top, not a workspace: a top-level workspace has
-// depth 0, matching its tree label distance.
-//
-// Cycles are possible in the API (spec.parent is free text; admission rejects
-// them but can be bypassed or down), so every walk carries a visited set and
-// never recurses.
+/**
+ * The in-memory hierarchy of workspaces and their namespaces, fed by informers.
+ *
+ * HNC keeps a similar forest but behind one global lock, and re-propagates every
+ * object whenever the hierarchy changes. Here each mutation returns a
+ * ForestChange: the touched subtree (whose cached derived values are the only
+ * ones dropped) and the parents whose children changed. A mutation costs
+ * O(size of the touched subtree), never O(forest) nor O(depth).
+ * Derived values (health, depth, effective constraints, propagated types) are
+ * computed lazily from the nearest cached ancestor, so a lookup is O(depth)
+ * cold and O(1) warm, and recomputing a subtree costs O(1) per node. Node.js
+ * runs this single-threaded, so no lock is needed: callers must simply not
+ * hold derived values across an await and expect them fresh.
+ *
+ * The literal "root" leads every path ("root:acme:team-a") as in kcp, but it
+ * names the forest's virtual top, not a workspace: a top-level workspace has
+ * depth 0, matching its tree label distance.
+ *
+ * Cycles are possible in the API (spec.parent is free text; admission rejects
+ * them but can be bypassed or down), so every walk carries a visited set and
+ * never recurses.
+ */
 
 import { type EffectiveConstraints, narrowConstraints, UNCONSTRAINED } from './constraints.js';
 import { change, EMPTY_CHANGE, type ForestChange, type NamespaceInfo, type WorkspaceHealth } from './forest-change.js';

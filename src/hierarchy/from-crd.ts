@@ -1,6 +1,8 @@
-// The one place the hierarchy core meets the generated CRD types: if the
-// schema drifts away from the structural shapes in types.ts, this stops
-// compiling instead of the reconciler misreading a field at run time.
+/**
+ * The one place the hierarchy core meets the generated CRD types: if the
+ * schema drifts away from the structural shapes in types.ts, this stops
+ * compiling instead of the reconciler misreading a field at run time.
+ */
 
 import type { WorkspaceSpec } from '../crds/workspace.js';
 import type { WorkspaceData } from './types.js';

@@ -1,13 +1,15 @@
-// Feeds the Forest from the Workspace and Namespace informers and tells the
-// controllers what each change touched. A workspace being deleted leaves the
-// forest at once (its children see ParentMissing and propagation stops
-// writing into and out of it while its finalizer cleans up). A namespace joins
-// the tree as a LogicalCluster namespace when it carries both
-// canopy.dev/workspace and canopy.dev/logical-cluster *and* that
-// LogicalCluster's spec lists it (membership.ts); home namespaces need no
-// attachment (the forest knows a workspace's home by its name). Informers
-// deliver namespaces and LogicalClusters in any order, so a LogicalCluster's
-// arrival or change re-judges the namespaces that name it.
+/**
+ * Feeds the Forest from the Workspace and Namespace informers and tells the
+ * controllers what each change touched. A workspace being deleted leaves the
+ * forest at once (its children see ParentMissing and propagation stops
+ * writing into and out of it while its finalizer cleans up). A namespace joins
+ * the tree as a LogicalCluster namespace when it carries both
+ * canopy.dev/workspace and canopy.dev/logical-cluster *and* that
+ * LogicalCluster's spec lists it (membership.ts); home namespaces need no
+ * attachment (the forest knows a workspace's home by its name). Informers
+ * deliver namespaces and LogicalClusters in any order, so a LogicalCluster's
+ * arrival or change re-judges the namespaces that name it.
+ */
 
 import type { Logger } from 'pino';
 import { isBeingDeleted, labelIndex, type Informer, type InformerEvent, type KubeObject } from '../runtime/index.js';

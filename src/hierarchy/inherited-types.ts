@@ -1,5 +1,7 @@
-// Which object types are copied down the tree: Role and RoleBinding always,
-// plus every type a workspace or any of its ancestors lists in spec.propagate.
+/**
+ * Which object types are copied down the tree: Role and RoleBinding always,
+ * plus every type a workspace or any of its ancestors lists in spec.propagate.
+ */
 
 import type { PropagatedType } from './types.js';
 

@@ -1,6 +1,8 @@
-// Which namespaces a LogicalCluster materializes, by name. Part of the shared
-// tree model because namespace membership (membership.ts) is checked against
-// it as much as the LogicalCluster reconciler creates by it.
+/**
+ * Which namespaces a LogicalCluster materializes, by name. Part of the shared
+ * tree model because namespace membership (membership.ts) is checked against
+ * it as much as the LogicalCluster reconciler creates by it.
+ */
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

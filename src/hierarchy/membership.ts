@@ -1,12 +1,14 @@
-// Whether a labelled namespace really is a LogicalCluster's namespace. The
-// labels alone are a claim: admission keeps non-admins from writing them, but
-// an administrator's typo or a namespace labelled before the webhook existed
-// must not pull a namespace into a tenant's tree (tree labels, propagated
-// Secrets and RoleBindings, the allow-same-logical-cluster NetworkPolicy).
-// So the claim counts only when the owning object's spec agrees: the
-// LogicalCluster exists, belongs to the claimed workspace and materializes a
-// namespace of exactly this name. Home namespaces need no claim: a workspace's
-// home is the namespace named after it.
+/**
+ * Whether a labelled namespace really is a LogicalCluster's namespace. The
+ * labels alone are a claim: admission keeps non-admins from writing them, but
+ * an administrator's typo or a namespace labelled before the webhook existed
+ * must not pull a namespace into a tenant's tree (tree labels, propagated
+ * Secrets and RoleBindings, the allow-same-logical-cluster NetworkPolicy).
+ * So the claim counts only when the owning object's spec agrees: the
+ * LogicalCluster exists, belongs to the claimed workspace and materializes a
+ * namespace of exactly this name. Home namespaces need no claim: a workspace's
+ * home is the namespace named after it.
+ */
 
 import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../crds/labels.js';
 import { planNamespaces } from './logical-cluster-namespaces.js';

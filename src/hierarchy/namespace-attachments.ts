@@ -1,7 +1,9 @@
-// Which workspace each non-home namespace (a LogicalCluster's) belongs to.
-// Kept apart from the forest's parent links because attachments outlive and
-// predate their workspace: informers deliver namespaces and workspaces in any
-// order, and a deleted workspace's namespaces linger until their finalizers run.
+/**
+ * Which workspace each non-home namespace (a LogicalCluster's) belongs to.
+ * Kept apart from the forest's parent links because attachments outlive and
+ * predate their workspace: informers deliver namespaces and workspaces in any
+ * order, and a deleted workspace's namespaces linger until their finalizers run.
+ */
 
 export interface Attachment {
   workspace: string;

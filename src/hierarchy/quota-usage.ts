@@ -1,11 +1,13 @@
-// Hierarchical quota as observed: ResourceQuota usage summed over a
-// workspace's subtree (home and logical-cluster namespaces), and what the
-// logical clusters below have been allotted (their quota claims, the figure
-// admission checks new logical clusters against).
-//
-// Several ResourceQuotas in one namespace all count the same pods, so a
-// namespace's usage of a resource is the largest any of its quotas reports,
-// not their sum.
+/**
+ * Hierarchical quota as observed: ResourceQuota usage summed over a
+ * workspace's subtree (home and logical-cluster namespaces), and what the
+ * logical clusters below have been allotted (their quota claims, the figure
+ * admission checks new logical clusters against).
+ *
+ * Several ResourceQuotas in one namespace all count the same pods, so a
+ * namespace's usage of a resource is the largest any of its quotas reports,
+ * not their sum.
+ */
 
 import type { ResourceList } from '../crds/common.js';
 import type { Informer, KubeObject } from '../runtime/index.js';

@@ -1,7 +1,9 @@
-// Hierarchical quota: a workspace's quota.hard caps the sum of usage over its
-// whole subtree, so a request in a namespace must fit under every ancestor's
-// cap at once. The binding limit is the level with the least left, and that is
-// the one a denial names.
+/**
+ * Hierarchical quota: a workspace's quota.hard caps the sum of usage over its
+ * whole subtree, so a request in a namespace must fit under every ancestor's
+ * cap at once. The binding limit is the level with the least left, and that is
+ * the one a denial names.
+ */
 
 import type { ResourceList } from '../crds/common.js';
 import type { Forest } from './forest.js';

@@ -1,12 +1,14 @@
-// Hierarchy labels on namespaces: `<ancestor>.tree.canopy.dev/depth: "<n>"`
-// for every ancestor workspace and for the namespace itself at 0, so a
-// NetworkPolicy or any selector can target a whole subtree with one
-// `acme.tree.canopy.dev/depth` Exists requirement (HNC's scheme).
-//
-// A LogicalCluster namespace sits one level below its workspace: it carries
-// itself at 0, its workspace at 1, the workspace's parent at 2 and so on. So
-// its depth in the tree is its workspace's depth + 1, and selecting a
-// workspace's subtree includes the LogicalCluster namespaces in it.
+/**
+ * Hierarchy labels on namespaces: `<ancestor>.tree.canopy.dev/depth: "<n>"`
+ * for every ancestor workspace and for the namespace itself at 0, so a
+ * NetworkPolicy or any selector can target a whole subtree with one
+ * `acme.tree.canopy.dev/depth` Exists requirement (HNC's scheme).
+ *
+ * A LogicalCluster namespace sits one level below its workspace: it carries
+ * itself at 0, its workspace at 1, the workspace's parent at 2 and so on. So
+ * its depth in the tree is its workspace's depth + 1, and selecting a
+ * workspace's subtree includes the LogicalCluster namespaces in it.
+ */
 
 import { TREE_LABEL_SUFFIX, treeLabel } from '../crds/labels.js';
 import type { Forest } from './forest.js';

@@ -1,9 +1,11 @@
-// Structural shapes of the Workspace API that the pure hierarchy core reads.
-//
-// They mirror the CRD field names (docs/api-reference.md) and are deliberately
-// structural (only the fields this core uses), so the generated CRD types in
-// src/crds are assignable to them without this folder importing the schema
-// module.
+/**
+ * Structural shapes of the Workspace API that the pure hierarchy core reads.
+ *
+ * They mirror the CRD field names (docs/api-reference.md) and are deliberately
+ * structural (only the fields this core uses), so the generated CRD types in
+ * src/crds are assignable to them without this folder importing the schema
+ * module.
+ */
 
 import type { LabelSelector, PodSecurityLevel, ResourceList } from '../crds/common.js';
 

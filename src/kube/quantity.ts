@@ -1,12 +1,14 @@
-// Kubernetes resource quantities ("500m", "2", "1Gi", "1e3", "1.5G"), exact.
-//
-// Values are held as a bigint count of nano-units, the finest resolution
-// apimachinery's resource.Quantity keeps: like ParseQuantity, a non-zero value
-// finer than 1n is rounded away from zero to the next nano-unit, so "0.1n"
-// and "1n" are equal here as they are in the API server. Nano rather than
-// milli so that "1u" or "250n" (legal, if rare) compare exactly instead of
-// silently collapsing to 1m. No floating point anywhere: quota decisions must
-// not depend on binary rounding.
+/**
+ * Kubernetes resource quantities ("500m", "2", "1Gi", "1e3", "1.5G"), exact.
+ *
+ * Values are held as a bigint count of nano-units, the finest resolution
+ * apimachinery's resource.Quantity keeps: like ParseQuantity, a non-zero value
+ * finer than 1n is rounded away from zero to the next nano-unit, so "0.1n"
+ * and "1n" are equal here as they are in the API server. Nano rather than
+ * milli so that "1u" or "250n" (legal, if rare) compare exactly instead of
+ * silently collapsing to 1m. No floating point anywhere: quota decisions must
+ * not depend on binary rounding.
+ */
 
 export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
 

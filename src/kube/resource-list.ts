@@ -1,4 +1,6 @@
-// ResourceList helpers shared by constraint and quota math.
+/**
+ * ResourceList helpers shared by constraint and quota math.
+ */
 
 import type { ResourceList } from '../crds/common.js';
 import { addQuantities, compareQuantities, formatQuantity, type Quantity, tryParseQuantity } from './quantity.js';

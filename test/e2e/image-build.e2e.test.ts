@@ -1,9 +1,11 @@
-// The operator image, built without a container engine: the Dockerfile's
-// build stage replayed in an empty directory that holds exactly what its COPY
-// lines copy, its RUN lines run as written, then the runtime stage's layout
-// assembled from the build stage's output and its ENTRYPOINT asked for usage.
-// A product file that reaches outside what the image copies (test support,
-// a script that is not copied) fails here, not in a registry's build log.
+/**
+ * The operator image, built without a container engine: the Dockerfile's
+ * build stage replayed in an empty directory that holds exactly what its COPY
+ * lines copy, its RUN lines run as written, then the runtime stage's layout
+ * assembled from the build stage's output and its ENTRYPOINT asked for usage.
+ * A product file that reaches outside what the image copies (test support,
+ * a script that is not copied) fails here, not in a registry's build log.
+ */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

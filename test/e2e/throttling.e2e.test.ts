@@ -1,9 +1,11 @@
-// The HTTP client under an apiserver that refuses work: its own cluster,
-// started with the classic max-in-flight filter at one request of each kind.
-// While one slow request holds the only slot, every other one is answered
-// 429 with Retry-After; the client must wait that long (not hammer the
-// apiserver) and still get every request through, creates included, each
-// exactly once. The requests run as alice (system:masters is exempt from the filter).
+/**
+ * The HTTP client under an apiserver that refuses work: its own cluster,
+ * started with the classic max-in-flight filter at one request of each kind.
+ * While one slow request holds the only slot, every other one is answered
+ * 429 with Retry-After; the client must wait that long (not hammer the
+ * apiserver) and still get every request through, creates included, each
+ * exactly once. The requests run as alice (system:masters is exempt from the filter).
+ */
 import https from 'node:https';
 import { expect } from 'chai';
 import { LocalEnvironment, type ClusterHandle } from '../../controlplane/launcher/index.js';

@@ -1,6 +1,8 @@
-// Shared steps of the LogicalCluster e2e suites: create workspaces and
-// logical clusters on the real host, wait for phases, read the tenant's
-// kubeconfig, and count what is left labelled for a logical cluster.
+/**
+ * Shared steps of the LogicalCluster e2e suites: create workspaces and
+ * logical clusters on the real host, wait for phases, read the tenant's
+ * kubeconfig, and count what is left labelled for a logical cluster.
+ */
 
 import { ApiException, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { ApiClient, Resources, isNotFound, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';

@@ -1,6 +1,8 @@
-// Shared steps of the Workspace e2e suites against the real host: build
-// trees, wait for what the operator converges to, read copies, and clean up
-// (children first, so no test leaves ParentMissing workspaces behind).
+/**
+ * Shared steps of the Workspace e2e suites against the real host: build
+ * trees, wait for what the operator converges to, read copies, and clean up
+ * (children first, so no test leaves ParentMissing workspaces behind).
+ */
 
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';

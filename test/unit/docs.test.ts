@@ -1,6 +1,8 @@
-// The generated pages cannot drift from the code: every reason the code sets
-// is explained, nothing explained is gone from the code, and both pages are
-// what their generators write today.
+/**
+ * The generated pages cannot drift from the code: every reason the code sets
+ * is explained, nothing explained is gone from the code, and both pages are
+ * what their generators write today.
+ */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,13 +1,15 @@
-// The layout rules of docs/architecture.md, checked on every import of src/:
-//
-// - test support stays out of the product: the product build
-//   (tsconfig.build.json, the image's build stage) compiles src/ without its
-//   tests, so a product file that imports test/ would break it and ship test code;
-// - layers import only downward (crds ← kube ← runtime ← hierarchy ← admission
-//   ← reconcilers ← webhooks ← main, cli, dev), type-only imports included,
-//   because a type from a higher layer drags its module's assumptions down;
-// - the feature folders under reconcilers/ form no cycle between them;
-// - no two product files need each other at run time (value imports).
+/**
+ * The layout rules of docs/architecture.md, checked on every import of src/:
+ *
+ * - test support stays out of the product: the product build
+ *   (tsconfig.build.json, the image's build stage) compiles src/ without its
+ *   tests, so a product file that imports test/ would break it and ship test code;
+ * - layers import only downward (crds ← kube ← runtime ← hierarchy ← admission
+ *   ← reconcilers ← webhooks ← main, cli, dev), type-only imports included,
+ *   because a type from a higher layer drags its module's assumptions down;
+ * - the feature folders under reconcilers/ form no cycle between them;
+ * - no two product files need each other at run time (value imports).
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +66,7 @@ const RANK: Readonly<Record<string, number>> = {
   main: 7,
   cli: 7,
   dev: 7,
+  public: 7,
 };
 
 function rankOf(unit: string): number {
@@ -146,6 +149,13 @@ describe('layout', () => {
   it('has no cycle of run-time imports between product files', () => {
     const values = inSrc.filter((e) => !e.typeOnly);
     expect(cycles(graphOf(values, (p) => p))).to.deep.equal([]);
+  });
+
+  it('opens every file that has a header comment with one style: a /** */ block', () => {
+    const lineHeaders = [...productFiles(join(root, 'src')), ...productFiles(join(root, 'test'))]
+      .filter((file) => readFileSync(file, 'utf8').startsWith('//'))
+      .map((file) => relative(root, file));
+    expect(lineHeaders).to.deep.equal([]);
   });
 
   it('places every product file in a known layer', () => {

@@ -1,10 +1,12 @@
-// Where a user's own object stands in the way of a copy: per namespace and
-// object key, the source that could not be copied there. The workspace that
-// owns the namespace reports these as its PropagationConflict condition.
-//
-// A plan re-evaluates some (namespace, key) pairs; whatever it evaluated and
-// did not find in conflict any more is cleared, so the registry follows the
-// plans without a separate sweep.
+/**
+ * Where a user's own object stands in the way of a copy: per namespace and
+ * object key, the source that could not be copied there. The workspace that
+ * owns the namespace reports these as its PropagationConflict condition.
+ *
+ * A plan re-evaluates some (namespace, key) pairs; whatever it evaluated and
+ * did not find in conflict any more is cleared, so the registry follows the
+ * plans without a separate sweep.
+ */
 
 import type { SourceObject } from './objects.js';
 

@@ -1,18 +1,20 @@
-// What a propagated copy consists of, and the fingerprint that tells whether a
-// copy still matches its source.
-//
-// A copy is its source's body (everything but apiVersion, kind, metadata and
-// status), the source's labels plus inherited-from and managed-by, and the
-// source's annotations except kubectl's last-applied record (it describes how
-// the source was applied, not what it is). The fingerprint covers exactly
-// that, so hashing a source and hashing an in-sync copy give the same value,
-// and a hand edit anywhere in a copy (a label, a subject, a data key) shows as
-// a different fingerprint.
-//
-// The informers keep objects stripped down to identity, labels, the
-// propagate.canopy.dev/* annotations and this fingerprint: copies (most of
-// the objects) and whatever lives outside the tree are never read whole.
-// Only possible sources, non-copies in home namespaces, keep their bodies.
+/**
+ * What a propagated copy consists of, and the fingerprint that tells whether a
+ * copy still matches its source.
+ *
+ * A copy is its source's body (everything but apiVersion, kind, metadata and
+ * status), the source's labels plus inherited-from and managed-by, and the
+ * source's annotations except kubectl's last-applied record (it describes how
+ * the source was applied, not what it is). The fingerprint covers exactly
+ * that, so hashing a source and hashing an in-sync copy give the same value,
+ * and a hand edit anywhere in a copy (a label, a subject, a data key) shows as
+ * a different fingerprint.
+ *
+ * The informers keep objects stripped down to identity, labels, the
+ * propagate.canopy.dev/* annotations and this fingerprint: copies (most of
+ * the objects) and whatever lives outside the tree are never read whole.
+ * Only possible sources, non-copies in home namespaces, keep their bodies.
+ */
 
 import type { Labels } from '../../crds/common.js';
 import { createHash } from 'node:crypto';

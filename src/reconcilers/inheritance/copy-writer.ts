@@ -1,19 +1,21 @@
-// Carries out propagation actions against the API with bounded concurrency,
-// never touching an object that is not Canopy's copy:
-//
-// - create: POST, so a user's object that appeared since the cache last saw
-//   the namespace is never overwritten (AlreadyExists → look at it: our copy
-//   is updated, anything else is a conflict);
-// - update: server-side apply (field manager `canopy`, force) with the copy's
-//   uid as precondition; if the stored copy still differs from the source
-//   afterwards (fields a hand edit added under another manager, or left over
-//   from the create), it is replaced outright, uid- and version-checked;
-// - delete: uid-preconditioned, so a same-named object created meanwhile by
-//   someone else survives.
-//
-// Sources come whole from the informer (it keeps bodies of objects in home
-// namespaces); one in a namespace that became a home namespace after it was
-// cached is read live, once per content version.
+/**
+ * Carries out propagation actions against the API with bounded concurrency,
+ * never touching an object that is not Canopy's copy:
+ *
+ * - create: POST, so a user's object that appeared since the cache last saw
+ *   the namespace is never overwritten (AlreadyExists → look at it: our copy
+ *   is updated, anything else is a conflict);
+ * - update: server-side apply (field manager `canopy`, force) with the copy's
+ *   uid as precondition; if the stored copy still differs from the source
+ *   afterwards (fields a hand edit added under another manager, or left over
+ *   from the create), it is replaced outright, uid- and version-checked;
+ * - delete: uid-preconditioned, so a same-named object created meanwhile by
+ *   someone else survives.
+ *
+ * Sources come whole from the informer (it keeps bodies of objects in home
+ * namespaces); one in a namespace that became a home namespace after it was
+ * cached is read live, once per content version.
+ */
 
 import { LRUCache } from 'lru-cache';
 import {

@@ -1,5 +1,7 @@
-// Propagation through the real apiserver with the shared operator: HNC's
-// introductory scenario, copies kept in sync, re-parenting and conflicts.
+/**
+ * Propagation through the real apiserver with the shared operator: HNC's
+ * introductory scenario, copies kept in sync, re-parenting and conflicts.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

@@ -1,7 +1,9 @@
-// The objects propagation planning reads: sources in home namespaces, and what
-// already exists in every namespace of the tree (copies and users' objects).
-// Only identity, labels, annotations and a content hash: planning decides
-// where copies go, the shell does the writing.
+/**
+ * The objects propagation planning reads: sources in home namespaces, and what
+ * already exists in every namespace of the tree (copies and users' objects).
+ * Only identity, labels, annotations and a content hash: planning decides
+ * where copies go, the shell does the writing.
+ */
 
 import type { Labels } from '../../crds/common.js';
 import {

@@ -1,7 +1,9 @@
-// Seeded random histories of tree moves, source edits and hand edits, checked
-// two ways: desiredCopies against a brute-force reading of the rules written
-// here from scratch, and the incremental plans, applied step by step, against
-// that same brute-force desired state.
+/**
+ * Seeded random histories of tree moves, source edits and hand edits, checked
+ * two ways: desiredCopies against a brute-force reading of the rules written
+ * here from scratch, and the incremental plans, applied step by step, against
+ * that same brute-force desired state.
+ */
 
 import { expect } from 'chai';
 import { Forest } from '../../hierarchy/forest.js';

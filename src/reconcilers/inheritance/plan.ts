@@ -1,25 +1,27 @@
-// Propagation planning: which copies of home-namespace objects each namespace
-// below should hold, and the exact create/update/delete/conflict actions that
-// get there from what exists.
-//
-// Rules (HNC's, made explicit):
-// - A source in workspace W's home namespace reaches every namespace below W:
-//   its LogicalCluster namespaces, and its descendants' home and LogicalCluster
-//   namespaces, if its type is propagated at W (Role, RoleBinding, plus every
-//   spec.propagate on W's chain), unless it says propagate.canopy.dev/none, and
-//   only where propagate.canopy.dev/select matches the namespace's labels
-//   (its own labels, its tree labels and kubernetes.io/metadata.name).
-// - Per namespace and object key, the nearest source that reaches it wins, so a
-//   nearer ancestor's same-named object overrides a farther one beneath it.
-// - An existing object that is not a Canopy copy is never overwritten: where a
-//   copy would go, that is a conflict.
-// - Nothing is planned for a halted workspace (in or under a cycle, or cut off
-//   by a missing parent): copies there are left as they are until it heals.
-//
-// HNC re-propagates every object when the hierarchy changes. Here a traversal
-// visits each namespace of the affected subtree once, carrying the candidate
-// sources down a stack (pushed on entering a workspace, popped on leaving), so
-// a 50-deep chain costs 50 namespace visits, not 50²/2.
+/**
+ * Propagation planning: which copies of home-namespace objects each namespace
+ * below should hold, and the exact create/update/delete/conflict actions that
+ * get there from what exists.
+ *
+ * Rules (HNC's, made explicit):
+ * - A source in workspace W's home namespace reaches every namespace below W:
+ *   its LogicalCluster namespaces, and its descendants' home and LogicalCluster
+ *   namespaces, if its type is propagated at W (Role, RoleBinding, plus every
+ *   spec.propagate on W's chain), unless it says propagate.canopy.dev/none, and
+ *   only where propagate.canopy.dev/select matches the namespace's labels
+ *   (its own labels, its tree labels and kubernetes.io/metadata.name).
+ * - Per namespace and object key, the nearest source that reaches it wins, so a
+ *   nearer ancestor's same-named object overrides a farther one beneath it.
+ * - An existing object that is not a Canopy copy is never overwritten: where a
+ *   copy would go, that is a conflict.
+ * - Nothing is planned for a halted workspace (in or under a cycle, or cut off
+ *   by a missing parent): copies there are left as they are until it heals.
+ *
+ * HNC re-propagates every object when the hierarchy changes. Here a traversal
+ * visits each namespace of the affected subtree once, carrying the candidate
+ * sources down a stack (pushed on entering a workspace, popped on leaving), so
+ * a 50-deep chain costs 50 namespace visits, not 50²/2.
+ */
 
 import type { Labels } from '../../crds/common.js';
 import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';

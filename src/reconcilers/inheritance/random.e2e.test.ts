@@ -1,10 +1,12 @@
-// A seeded random history against the real apiserver: workspaces created,
-// moved and deleted, sources created, edited and deleted (with select and
-// none annotations), namespaces relabelled and spec.propagate toggled, all
-// without waiting for the operator in between. Afterwards the copies in the
-// cluster must be exactly what an independent checker, written here from the
-// rules alone, derives from the final tree and sources — and hold the
-// sources' content.
+/**
+ * A seeded random history against the real apiserver: workspaces created,
+ * moved and deleted, sources created, edited and deleted (with select and
+ * none annotations), namespaces relabelled and spec.propagate toggled, all
+ * without waiting for the operator in between. Afterwards the copies in the
+ * cluster must be exactly what an independent checker, written here from the
+ * rules alone, derives from the final tree and sources — and hold the
+ * sources' content.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

@@ -1,17 +1,19 @@
-// The propagation controller's reconcile: one work-queue key per kind of
-// change, each planned by the pure planner (plan.ts) and carried out by
-// the CopyWriter.
-//
-//   src/<ns>|<key>   a source object changed     → planSourceChange
-//   tree/<ws>        a workspace moved or its propagate list changed → planSubtree
-//   ns/<ns>[|<key>]  a namespace appeared or relabelled, or a copy or a
-//                    user's object in it changed → planNamespace
-//   all              start-up, or a type became available → every root
-//
-// A plan covers everything below where it starts, so a key enqueued before a
-// plan of its own workspace or of an ancestor started is already taken care
-// of and is skipped: a burst of events over a big subtree (start-up, a
-// re-parent) costs one traversal, not one per descendant.
+/**
+ * The propagation controller's reconcile: one work-queue key per kind of
+ * change, each planned by the pure planner (plan.ts) and carried out by
+ * the CopyWriter.
+ *
+ *   src/<ns>|<key>   a source object changed     → planSourceChange
+ *   tree/<ws>        a workspace moved or its propagate list changed → planSubtree
+ *   ns/<ns>[|<key>]  a namespace appeared or relabelled, or a copy or a
+ *                    user's object in it changed → planNamespace
+ *   all              start-up, or a type became available → every root
+ *
+ * A plan covers everything below where it starts, so a key enqueued before a
+ * plan of its own workspace or of an ancestor started is already taken care
+ * of and is skipped: a burst of events over a big subtree (start-up, a
+ * re-parent) costs one traversal, not one per descendant.
+ */
 
 import type { Logger } from 'pino';
 import { requestKey, type ReconcileContext, type ReconcileResult, type Request } from '../../runtime/index.js';

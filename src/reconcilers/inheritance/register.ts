@@ -1,8 +1,10 @@
-// Wires copying down the tree into the manager: the caches of every inherited
-// type (tracker), the type registry, the copy writer and the
-// `workspace-propagation` controller that plans and writes copies. The
-// Workspace feature (reconcilers/workspace/register.ts) calls it with the
-// shared hierarchy and routes tree and object events to it.
+/**
+ * Wires copying down the tree into the manager: the caches of every inherited
+ * type (tracker), the type registry, the copy writer and the
+ * `workspace-propagation` controller that plans and writes copies. The
+ * Workspace feature (reconcilers/workspace/register.ts) calls it with the
+ * shared hierarchy and routes tree and object events to it.
+ */
 import type { Hierarchy } from '../../hierarchy/hierarchy.js';
 import { Resources, type Controller, type Informer, type Logger, type Manager } from '../../runtime/index.js';
 import { ConflictRegistry } from './conflicts.js';

@@ -1,17 +1,19 @@
-// The objects propagation reads, for every propagated type: one informer per
-// type over all namespaces, each object stripped to identity, labels, the
-// propagate.* annotations and a content fingerprint (content.ts), indexed the
-// way the planner asks (namespace → object key) and by the namespace copies
-// were inherited from.
-//
-// Why all namespaces and not one watch per home namespace: sources can appear
-// in any namespace that becomes a home namespace, conflicts are users' objects
-// anywhere below, and a thousand per-namespace watches cost more connections
-// and memory than one stripped cache (measured in docs/benchmarks.md).
-//
-// Writes by the propagator are recorded here at once (write-through), so the
-// next plan sees them before their watch events arrive; events that arrive
-// while a write is in flight are held against its result (endWrite).
+/**
+ * The objects propagation reads, for every propagated type: one informer per
+ * type over all namespaces, each object stripped to identity, labels, the
+ * propagate.* annotations and a content fingerprint (content.ts), indexed the
+ * way the planner asks (namespace → object key) and by the namespace copies
+ * were inherited from.
+ *
+ * Why all namespaces and not one watch per home namespace: sources can appear
+ * in any namespace that becomes a home namespace, conflicts are users' objects
+ * anywhere below, and a thousand per-namespace watches cost more connections
+ * and memory than one stripped cache (measured in docs/benchmarks.md).
+ *
+ * Writes by the propagator are recorded here at once (write-through), so the
+ * next plan sees them before their watch events arrive; events that arrive
+ * while a write is in flight are held against its result (endWrite).
+ */
 
 import type { Logger } from 'pino';
 import { Informer, type ApiClient, type InformerEvent, type KubeObject, type ResourceRef } from '../../runtime/index.js';

@@ -1,11 +1,13 @@
-// Which object types propagation can handle right now. Role and RoleBinding
-// are always there (the operator's own ClusterRole covers them); a type named
-// in some workspace's spec.propagate is looked up through discovery and the
-// operator's rights on it are checked with SelfSubjectAccessReviews before an
-// informer starts, so a missing grant shows up as a condition naming the
-// verbs and the fix (an aggregated ClusterRole) instead of a silent retry loop.
-// A denied type is checked again every `recheckMs`, so granting the rights
-// later is picked up without a restart.
+/**
+ * Which object types propagation can handle right now. Role and RoleBinding
+ * are always there (the operator's own ClusterRole covers them); a type named
+ * in some workspace's spec.propagate is looked up through discovery and the
+ * operator's rights on it are checked with SelfSubjectAccessReviews before an
+ * informer starts, so a missing grant shows up as a condition naming the
+ * verbs and the fix (an aggregated ClusterRole) instead of a silent retry loop.
+ * A denied type is checked again every `recheckMs`, so granting the rights
+ * later is picked up without a restart.
+ */
 
 import type { Logger } from 'pino';
 import { groupOf, isForbidden, isNotFound, Resources, type ApiClient, type ResourceRef } from '../../runtime/index.js';

@@ -1,6 +1,8 @@
-// A spec.propagate type the operator has no rights on: the workspace says so
-// (naming the verbs and the aggregated ClusterRole that fixes it), and once
-// such a ClusterRole exists the type propagates without a restart.
+/**
+ * A spec.propagate type the operator has no rights on: the workspace says so
+ * (naming the verbs and the aggregated ClusterRole that fixes it), and once
+ * such a ClusterRole exists the type propagates without a restart.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

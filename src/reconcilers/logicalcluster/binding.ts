@@ -1,11 +1,13 @@
-// Cluster mode: which registered Cluster a logical cluster binds to.
-//
-// A binding is exclusive and sticky: once recorded in status.cluster it is
-// kept for as long as that Cluster exists (moving a tenant's namespaces to
-// another cluster would lose its data), so the choice below only runs for an
-// unbound logical cluster. Candidates are tried in name order, so the same
-// inputs always give the same answer, and every rejected cluster gets a
-// reason the user can act on.
+/**
+ * Cluster mode: which registered Cluster a logical cluster binds to.
+ *
+ * A binding is exclusive and sticky: once recorded in status.cluster it is
+ * kept for as long as that Cluster exists (moving a tenant's namespaces to
+ * another cluster would lose its data), so the choice below only runs for an
+ * unbound logical cluster. Candidates are tried in name order, so the same
+ * inputs always give the same answer, and every rejected cluster gets a
+ * reason the user can act on.
+ */
 
 import type { LabelSelector } from '../../crds/common.js';
 import { matchesSelector, describeRequirements, selectorRequirements } from '../../kube/label-selector.js';

@@ -1,9 +1,11 @@
-// Capabilities → the rules of the tenant Role. A preset and/or explicit rules
-// are intersected with what the workspace allows (the `admin` preset when the
-// workspace says nothing) and stripped of anything that would reach beyond the
-// logical cluster's own namespaces: a namespaced Role that names `namespaces`
-// grants rights on the namespace object itself (its pod-security labels!), and
-// `escalate`/`bind`/`impersonate` would let a tenant mint rights it was not given.
+/**
+ * Capabilities → the rules of the tenant Role. A preset and/or explicit rules
+ * are intersected with what the workspace allows (the `admin` preset when the
+ * workspace says nothing) and stripped of anything that would reach beyond the
+ * logical cluster's own namespaces: a namespaced Role that names `namespaces`
+ * grants rights on the namespace object itself (its pod-security labels!), and
+ * `escalate`/`bind`/`impersonate` would let a tenant mint rights it was not given.
+ */
 
 import type { Capabilities, CapabilityPreset, Rule } from './types.js';
 

@@ -1,7 +1,9 @@
-// Builds plan() inputs from what the caches hold: the workspace chain (a walk
-// up spec.parent, O(depth), cycle-safe), and the limit claims of the other
-// logical clusters under the workspaces that set limits. Pure over lookup
-// functions, so the reconciler passes informer getters and tests pass maps.
+/**
+ * Builds plan() inputs from what the caches hold: the workspace chain (a walk
+ * up spec.parent, O(depth), cycle-safe), and the limit claims of the other
+ * logical clusters under the workspaces that set limits. Pure over lookup
+ * functions, so the reconciler passes informer getters and tests pass maps.
+ */
 
 import { effectiveConstraints, narrowConstraints, type EffectiveConstraints } from '../../hierarchy/constraints.js';
 import type { WorkspaceConstraints } from '../../hierarchy/types.js';
@@ -12,7 +14,7 @@ import type { ClusterLike, LogicalClusterLike } from './types.js';
 
 export interface WorkspaceLike {
   readonly metadata: { readonly name?: string; readonly deletionTimestamp?: string | Date };
-  readonly spec?: { readonly parent?: string; readonly constraints?: WorkspaceConstraints };
+  readonly spec?: { readonly parent?: string; readonly constraints?: WorkspaceConstraints; readonly initializers?: readonly string[] };
 }
 
 export interface Lookup {

@@ -1,9 +1,11 @@
-// What a logical cluster costs per month, for workspace cost budgets.
-//
-// Namespace mode: its quota (requests, else limits) priced at the most
-// expensive cluster its constraints allow: workloads may be placed anywhere
-// allowed, so the budget check is conservative. Cluster mode: the bound
-// cluster's whole capacity, since the tenant has it exclusively.
+/**
+ * What a logical cluster costs per month, for workspace cost budgets.
+ *
+ * Namespace mode: its quota (requests, else limits) priced at the most
+ * expensive cluster its constraints allow: workloads may be placed anywhere
+ * allowed, so the budget check is conservative. Cluster mode: the bound
+ * cluster's whole capacity, since the tenant has it exclusively.
+ */
 
 import type { ResourceList } from '../../crds/common.js';
 import { parseResourceList } from '../../kube/resource-list.js';

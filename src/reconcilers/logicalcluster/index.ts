@@ -1,5 +1,7 @@
-// The LogicalCluster feature: a tenant's namespaces (on the control plane or
-// a dedicated member cluster), its RBAC, quota, isolation and kubeconfig.
+/**
+ * The LogicalCluster feature: a tenant's namespaces (on the control plane or
+ * a dedicated member cluster), its RBAC, quota, isolation and kubeconfig.
+ */
 export { register, CONTROLLER_NAME } from './register.js';
 export type { RegisterOptions } from './register.js';
 export { checkWorkspaceLimits, hasWorkspaceLimits } from './limits.js';

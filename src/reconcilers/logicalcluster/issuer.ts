@@ -1,9 +1,11 @@
-// Issues and renews the tenant kubeconfig: a TokenRequest token of the
-// logical cluster's ServiceAccount (on the cluster where it lives), written
-// into the Secret `<name>-kubeconfig` on the host with its expiry and target
-// recorded as annotations. Expiries are remembered in memory so an unchanged
-// logical cluster costs no request; after a restart they are read back from
-// the Secret once.
+/**
+ * Issues and renews the tenant kubeconfig: a TokenRequest token of the
+ * logical cluster's ServiceAccount (on the cluster where it lives), written
+ * into the Secret `<name>-kubeconfig` on the host with its expiry and target
+ * recorded as annotations. Expiries are remembered in memory so an unchanged
+ * logical cluster costs no request; after a restart they are read back from
+ * the Secret once.
+ */
 
 import { apply, isAlreadyExists, Resources, type ApiClient, type KubeObject } from '../../runtime/index.js';
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';

@@ -1,9 +1,11 @@
-// The tenant's kubeconfig and when its token must be renewed.
-//
-// The token is a TokenRequest token of the logical cluster's ServiceAccount,
-// bounded in lifetime; it is renewed once less than a third of its lifetime
-// remains (what kubelet does for projected tokens), so a client that re-reads
-// the Secret never holds an expired token.
+/**
+ * The tenant's kubeconfig and when its token must be renewed.
+ *
+ * The token is a TokenRequest token of the logical cluster's ServiceAccount,
+ * bounded in lifetime; it is renewed once less than a third of its lifetime
+ * remains (what kubelet does for projected tokens), so a client that re-reads
+ * the Secret never holds an expired token.
+ */
 
 import { createHash } from 'node:crypto';
 

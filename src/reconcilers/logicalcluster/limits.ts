@@ -1,14 +1,16 @@
-// Workspace limits a logical cluster counts against: maxLogicalClusters,
-// hierarchical quota (quota.hard summed over the subtree) and costBudget.
-// Each workspace on the path to the root enforces its own limits over its
-// whole subtree.
-//
-// Pure and shared: the admission webhook calls checkWorkspaceLimits with
-// order 'others-first' (everything that exists counts, the newcomer is
-// checked last); the reconciler, as the backstop for what slipped past
-// admission, uses 'creation': logical clusters are admitted greedily in
-// creation order, so an older logical cluster is never pushed out by a newer
-// one and one that failed its limits does not use up anyone's budget.
+/**
+ * Workspace limits a logical cluster counts against: maxLogicalClusters,
+ * hierarchical quota (quota.hard summed over the subtree) and costBudget.
+ * Each workspace on the path to the root enforces its own limits over its
+ * whole subtree.
+ *
+ * Pure and shared: the admission webhook calls checkWorkspaceLimits with
+ * order 'others-first' (everything that exists counts, the newcomer is
+ * checked last); the reconciler, as the backstop for what slipped past
+ * admission, uses 'creation': logical clusters are admitted greedily in
+ * creation order, so an older logical cluster is never pushed out by a newer
+ * one and one that failed its limits does not use up anyone's budget.
+ */
 
 import type { ResourceList } from '../../crds/common.js';
 import { addQuantities, compareQuantities, formatQuantity, type Quantity } from '../../kube/quantity.js';

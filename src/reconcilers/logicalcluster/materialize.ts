@@ -1,10 +1,12 @@
-// The objects a logical cluster consists of, per cluster: pure input → the
-// exact manifests the shell server-side-applies (field manager `canopy`).
-//
-// Where they go: Namespace mode puts everything on the host. Cluster mode
-// puts the namespaces, quota, policies and RBAC on the bound member, and keeps
-// only the first namespace on the host, holding the kubeconfig Secret that the
-// owners may read.
+/**
+ * The objects a logical cluster consists of, per cluster: pure input → the
+ * exact manifests the shell server-side-applies (field manager `canopy`).
+ *
+ * Where they go: Namespace mode puts everything on the host. Cluster mode
+ * puts the namespaces, quota, policies and RBAC on the bound member, and keeps
+ * only the first namespace on the host, holding the kubeconfig Secret that the
+ * owners may read.
+ */
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { limitRangeItem, namespaceQuota } from './quota.js';

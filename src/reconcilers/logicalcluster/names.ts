@@ -1,5 +1,7 @@
-// Names and labels of everything a LogicalCluster materializes. One place, so
-// the reconciler, cleanup, the webhook and the tests agree on every spelling.
+/**
+ * Names and labels of everything a LogicalCluster materializes. One place, so
+ * the reconciler, cleanup, the webhook and the tests agree on every spelling.
+ */
 
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 

@@ -1,7 +1,9 @@
-// The writes a logical cluster needs on one cluster, over the runtime's
-// ApiClient: server-side apply as field manager `canopy`, a namespace
-// ownership check before touching a namespace, TokenRequest, and label-scoped
-// cleanup. No decisions here: plan.ts makes them.
+/**
+ * The writes a logical cluster needs on one cluster, over the runtime's
+ * ApiClient: server-side apply as field manager `canopy`, a namespace
+ * ownership check before touching a namespace, TokenRequest, and label-scoped
+ * cleanup. No decisions here: plan.ts makes them.
+ */
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound } from '../../runtime/index.js';

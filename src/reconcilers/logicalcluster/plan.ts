@@ -1,7 +1,9 @@
-// The pure heart of the reconciler: given a LogicalCluster and what the cache
-// knows (its workspace, the clusters, the other logical clusters), decide
-// either "materialize exactly these objects there" or "fail, and here is why".
-// The shell only executes the answer.
+/**
+ * The pure heart of the reconciler: given a LogicalCluster and what the cache
+ * knows (its workspace, the clusters, the other logical clusters), decide
+ * either "materialize exactly these objects there" or "fail, and here is why".
+ * The shell only executes the answer.
+ */
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { checkNarrows, narrowConstraints, podSecurityRank, type EffectiveConstraints } from '../../hierarchy/constraints.js';

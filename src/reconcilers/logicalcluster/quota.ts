@@ -1,10 +1,12 @@
-// Turns a logical cluster's effective quota into per-namespace ResourceQuota
-// and LimitRange contents.
-//
-// quota.hard is the logical cluster's total (hierarchical quota sums over the
-// subtree), but a ResourceQuota binds one namespace, so a logical cluster with
-// N namespaces gives each 1/N of every limit (rounded down). That keeps the
-// sum of its namespaces' quotas within what the workspace budget admitted.
+/**
+ * Turns a logical cluster's effective quota into per-namespace ResourceQuota
+ * and LimitRange contents.
+ *
+ * quota.hard is the logical cluster's total (hierarchical quota sums over the
+ * subtree), but a ResourceQuota binds one namespace, so a logical cluster with
+ * N namespaces gives each 1/N of every limit (rounded down). That keeps the
+ * sum of its namespaces' quotas within what the workspace budget admitted.
+ */
 
 import type { ResourceList } from '../../crds/common.js';
 import { compareQuantities, formatQuantity, parseQuantity, type Quantity } from '../../kube/quantity.js';

@@ -1,6 +1,8 @@
-// Wires the LogicalCluster reconciler into the manager: the informers it
-// reads, the indexes it looks things up by, and which events wake which
-// logical clusters.
+/**
+ * Wires the LogicalCluster reconciler into the manager: the informers it
+ * reads, the indexes it looks things up by, and which events wake which
+ * logical clusters.
+ */
 
 import type { Controller } from '../../runtime/index.js';
 import type { Informer } from '../../runtime/index.js';

@@ -1,6 +1,8 @@
-// Where a tenant kubeconfig points: the server and CA a client needs to reach
-// the cluster that holds the logical cluster's namespaces, taken from the
-// KubeConfig Canopy itself uses for that cluster.
+/**
+ * Where a tenant kubeconfig points: the server and CA a client needs to reach
+ * the cluster that holds the logical cluster's namespaces, taken from the
+ * KubeConfig Canopy itself uses for that cluster.
+ */
 
 import { readFileSync } from 'node:fs';
 import type { KubeConfigSource } from '../../runtime/kubeconfig.js';

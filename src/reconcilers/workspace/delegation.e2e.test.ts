@@ -1,6 +1,8 @@
-// Delegated administration through the real apiserver, RBAC and the
-// admission webhook together: alice owns one workspace and has no other
-// rights; she builds and runs her subtree and can do nothing outside it.
+/**
+ * Delegated administration through the real apiserver, RBAC and the
+ * admission webhook together: alice owns one workspace and has no other
+ * rights; she builds and runs her subtree and can do nothing outside it.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

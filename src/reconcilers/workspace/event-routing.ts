@@ -1,8 +1,10 @@
-// Which change wakes which controller of the Workspace feature. The forest
-// says exactly which workspaces a change touched (ForestChange), so a change
-// deep in a big tree wakes only that part of it. Pure routing over narrow
-// interfaces: register.ts connects it to the controllers, and the unit tests
-// drive it with a real Forest and recorded targets.
+/**
+ * Which change wakes which controller of the Workspace feature. The forest
+ * says exactly which workspaces a change touched (ForestChange), so a change
+ * deep in a big tree wakes only that part of it. Pure routing over narrow
+ * interfaces: register.ts connects it to the controllers, and the unit tests
+ * drive it with a real Forest and recorded targets.
+ */
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import type { Forest } from '../../hierarchy/forest.js';
 import { EMPTY_CHANGE } from '../../hierarchy/forest-change.js';

@@ -1,5 +1,7 @@
-// The Workspace feature: hierarchy, tree labels, propagation, delegated
-// administration and hierarchical quota (see register.ts for the wiring).
+/**
+ * The Workspace feature: hierarchy, tree labels, propagation, delegated
+ * administration and hierarchical quota (see register.ts for the wiring).
+ */
 export { register } from './register.js';
 export type { WorkspaceFeature, WorkspaceOptions } from './register.js';
 export { FINALIZER } from './reconciler.js';

@@ -1,8 +1,10 @@
-// Broken trees through the real apiserver: a parent cycle (made with the
-// admission webhook out of the way, as a webhook outage or a bypass would)
-// halts propagation without deleting anything, and a deleted workspace takes
-// its home namespace and the copies it made with it while its children are
-// kept with ParentMissing.
+/**
+ * Broken trees through the real apiserver: a parent cycle (made with the
+ * admission webhook out of the way, as a webhook outage or a bypass would)
+ * halts propagation without deleting anything, and a deleted workspace takes
+ * its home namespace and the copies it made with it while its children are
+ * kept with ParentMissing.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

@@ -1,24 +1,26 @@
-// Delegated administration: what spec.owners of a workspace may do in the
-// API, as RBAC objects. RBAC cannot scope `create` of a cluster-scoped object
-// by its spec.parent, so owners get `create` on workspaces and logical
-// clusters everywhere and the admission webhook refuses anything outside their
-// subtree; everything else is scoped here.
-//
-// The owners of a workspace administer its whole subtree. Instead of one role
-// per owner listing every name below it (O(n·depth) names on a deep chain, and
-// a write into every ancestor's role whenever a workspace is created), each
-// workspace gets one pair covering only itself:
-//
-//   ClusterRole        canopy:workspace:<ws>   get/list/watch/create on workspaces and
-//                                              logical clusters; update/patch/delete on
-//                                              <ws> itself and its own logical clusters
-//   ClusterRoleBinding canopy:workspace:<ws>   → the owners of <ws> and of every ancestor
-//   RoleBinding        canopy-workspace-owners → ClusterRole admin, same subjects, in each of
-//                      <ws>'s namespaces (home and logical-cluster namespaces)
-//
-// The union over a subtree is exactly "update/patch/delete on the workspaces
-// and logical clusters of my subtree, admin in its namespaces", the objects
-// stay O(1) per workspace, and creating a workspace writes only its own pair.
+/**
+ * Delegated administration: what spec.owners of a workspace may do in the
+ * API, as RBAC objects. RBAC cannot scope `create` of a cluster-scoped object
+ * by its spec.parent, so owners get `create` on workspaces and logical
+ * clusters everywhere and the admission webhook refuses anything outside their
+ * subtree; everything else is scoped here.
+ *
+ * The owners of a workspace administer its whole subtree. Instead of one role
+ * per owner listing every name below it (O(n·depth) names on a deep chain, and
+ * a write into every ancestor's role whenever a workspace is created), each
+ * workspace gets one pair covering only itself:
+ *
+ *   ClusterRole        canopy:workspace:<ws>   get/list/watch/create on workspaces and
+ *                                              logical clusters; update/patch/delete on
+ *                                              <ws> itself and its own logical clusters
+ *   ClusterRoleBinding canopy:workspace:<ws>   → the owners of <ws> and of every ancestor
+ *   RoleBinding        canopy-workspace-owners → ClusterRole admin, same subjects, in each of
+ *                      <ws>'s namespaces (home and logical-cluster namespaces)
+ *
+ * The union over a subtree is exactly "update/patch/delete on the workspaces
+ * and logical clusters of my subtree, admin in its namespaces", the objects
+ * stay O(1) per workspace, and creating a workspace writes only its own pair.
+ */
 
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import type { KubeObject } from '../../runtime/index.js';

@@ -1,7 +1,9 @@
-// Hierarchical quota through the real apiserver: a workspace's quota.hard
-// caps what the logical clusters of its whole subtree may claim (refused at
-// admission with the budget and what is left), and status.quotaUsed sums the
-// ResourceQuota usage of every namespace below.
+/**
+ * Hierarchical quota through the real apiserver: a workspace's quota.hard
+ * caps what the logical clusters of its whole subtree may claim (refused at
+ * admission with the budget and what is left), and status.quotaUsed sums the
+ * ResourceQuota usage of every namespace below.
+ */
 
 import { expect } from 'chai';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';

@@ -1,8 +1,10 @@
-// The Workspace reconciler: per workspace, its finalizer, home namespace,
-// the owners' RBAC (owner-rbac.ts) and status; on deletion, the cleanup of
-// what it made. Copies are the propagator's business (../inheritance/reconciler.ts) and tree
-// labels the tree labeler's (tree-labeler.ts); this reconciler only reports on
-// them. Everything it reads comes from the shared forest and informer caches.
+/**
+ * The Workspace reconciler: per workspace, its finalizer, home namespace,
+ * the owners' RBAC (owner-rbac.ts) and status; on deletion, the cleanup of
+ * what it made. Copies are the propagator's business (../inheritance/reconciler.ts) and tree
+ * labels the tree labeler's (tree-labeler.ts); this reconciler only reports on
+ * them. Everything it reads comes from the shared forest and informer caches.
+ */
 
 import {
   apply,

@@ -1,11 +1,13 @@
-// Wires the Workspace feature into the manager: the shared hierarchy model,
-// copying down the tree (reconcilers/inheritance/register.ts) and two
-// controllers of its own —
-//
-//   workspace              finalizer, home namespace, owners' RBAC, status
-//   workspace-tree-labels  tree labels on every namespace of the tree
-//
-// — connected by event-routing.ts, which decides which change wakes which.
+/**
+ * Wires the Workspace feature into the manager: the shared hierarchy model,
+ * copying down the tree (reconcilers/inheritance/register.ts) and two
+ * controllers of its own —
+ *
+ *   workspace              finalizer, home namespace, owners' RBAC, status
+ *   workspace-tree-labels  tree labels on every namespace of the tree
+ *
+ * — connected by event-routing.ts, which decides which change wakes which.
+ */
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { Hierarchy, type WorkspaceObject } from '../../hierarchy/hierarchy.js';
 import { typeKey } from '../../hierarchy/inherited-types.js';

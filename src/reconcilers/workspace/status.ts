@@ -1,6 +1,8 @@
-// A Workspace's status from what the forest and the propagation state know:
-// place in the tree, effective constraints, quota use and conditions whose
-// messages say what to do. Pure: the reconciler gathers the inputs.
+/**
+ * A Workspace's status from what the forest and the propagation state know:
+ * place in the tree, effective constraints, quota use and conditions whose
+ * messages say what to do. Pure: the reconciler gathers the inputs.
+ */
 
 import { setConditions, type ConditionUpdate } from '../../kube/conditions.js';
 import type { Condition } from '../../crds/common.js';

@@ -1,19 +1,21 @@
-// Admission for the labels on namespaces that Canopy trusts:
-//
-// - `<ancestor>.tree.canopy.dev/depth` says "this namespace is below
-//   <ancestor>", and NetworkPolicies, RBAC and placement select namespaces by it;
-// - the membership labels `canopy.dev/workspace` and `canopy.dev/logical-cluster`
-//   say which tenant a namespace belongs to (the logical cluster's
-//   allow-same-logical-cluster NetworkPolicy admits every namespace labelled
-//   with it), `canopy.dev/managed-by` says Canopy made it (and may delete it),
-//   `canopy.dev/inherited-from` marks Canopy's copies.
-//
-// A user who could put such a label on a namespace of their own would be
-// treated as part of someone else's tenant, and one who could take it off a
-// tenant's namespace would cut it loose from the tree's policies. So only
-// Canopy (and cluster administrators) may add, change or remove one; any other
-// change to a namespace passes untouched. HNC guards its
-// `.tree.hnc.x-k8s.io/depth` labels the same way.
+/**
+ * Admission for the labels on namespaces that Canopy trusts:
+ *
+ * - `<ancestor>.tree.canopy.dev/depth` says "this namespace is below
+ *   <ancestor>", and NetworkPolicies, RBAC and placement select namespaces by it;
+ * - the membership labels `canopy.dev/workspace` and `canopy.dev/logical-cluster`
+ *   say which tenant a namespace belongs to (the logical cluster's
+ *   allow-same-logical-cluster NetworkPolicy admits every namespace labelled
+ *   with it), `canopy.dev/managed-by` says Canopy made it (and may delete it),
+ *   `canopy.dev/inherited-from` marks Canopy's copies.
+ *
+ * A user who could put such a label on a namespace of their own would be
+ * treated as part of someone else's tenant, and one who could take it off a
+ * tenant's namespace would cut it loose from the tree's policies. So only
+ * Canopy (and cluster administrators) may add, change or remove one; any other
+ * change to a namespace passes untouched. HNC guards its
+ * `.tree.hnc.x-k8s.io/depth` labels the same way.
+ */
 import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, LABEL_WORKSPACE, TREE_LABEL_SUFFIX } from '../../crds/labels.js';
 import type { AdmissionInput } from '../../admission/request.js';
 import type { NamespaceLike } from '../../admission/tree.js';

@@ -1,11 +1,13 @@
-// Keeps `<ancestor>.tree.canopy.dev/depth` labels on every namespace of the
-// tree (home and logical-cluster namespaces), with server-side apply under
-// its own field manager `canopy-tree`, so they never fight the labels the
-// workspace and logical-cluster reconcilers apply as `canopy`. Applying the
-// full set each time also drops the tree labels it applied before and no
-// longer wants (after a move); a stale tree label someone else set is
-// removed as well, since it would let a NetworkPolicy selecting a subtree
-// admit a namespace outside it. Halted workspaces keep their labels.
+/**
+ * Keeps `<ancestor>.tree.canopy.dev/depth` labels on every namespace of the
+ * tree (home and logical-cluster namespaces), with server-side apply under
+ * its own field manager `canopy-tree`, so they never fight the labels the
+ * workspace and logical-cluster reconcilers apply as `canopy`. Applying the
+ * full set each time also drops the tree labels it applied before and no
+ * longer wants (after a move); a stale tree label someone else set is
+ * removed as well, since it would let a NetworkPolicy selecting a subtree
+ * admit a namespace outside it. Halted workspaces keep their labels.
+ */
 
 import { isBeingDeleted, Resources, type ApiClient, type ReconcileResult, type Request } from '../../runtime/index.js';
 import type { Hierarchy } from '../../hierarchy/hierarchy.js';

@@ -1,9 +1,11 @@
-// The syncer is a deputy: it applies PropagatedObjects on every member with
-// that member's admin credential. Tried as tenants with their own tokens:
-// a PropagatedObject may carry nothing its author could not have run or
-// created in its namespace on the control plane (pod security, registries,
-// RBAC), overrides included, and may pin only a PlacementPolicy that would
-// select it anyway or that the author may `use`.
+/**
+ * The syncer is a deputy: it applies PropagatedObjects on every member with
+ * that member's admin credential. Tried as tenants with their own tokens:
+ * a PropagatedObject may carry nothing its author could not have run or
+ * created in its namespace on the control plane (pod security, registries,
+ * RBAC), overrides included, and may pin only a PlacementPolicy that would
+ * select it anyway or that the author may `use`.
+ */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { Resources } from '../../../src/runtime/index.js';

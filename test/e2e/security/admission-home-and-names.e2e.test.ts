@@ -1,7 +1,9 @@
-// Two ways around the tenant boundary, tried as a workspace owner with their
-// own token: running a privileged workload one level up, in the workspace's
-// home namespace (attack 5), and naming a logical cluster so that its
-// namespaces are the system's (reserved names).
+/**
+ * Two ways around the tenant boundary, tried as a workspace owner with their
+ * own token: running a privileged workload one level up, in the workspace's
+ * home namespace (attack 5), and naming a logical cluster so that its
+ * namespaces are the system's (reserved names).
+ */
 import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { Resources, type KubeObject } from '../../../src/runtime/index.js';

@@ -1,9 +1,11 @@
-// The tenant boundary on member clusters, tried as the tenant: everything a
-// logical cluster's namespace enforces on the control plane (pod security,
-// quota, limits, network policies) travels with its workloads to every member;
-// the syncer re-checks the limits before it applies; a member namespace that
-// someone else created is never written to; and a cluster pin the webhook
-// accepted is what the scheduler does.
+/**
+ * The tenant boundary on member clusters, tried as the tenant: everything a
+ * logical cluster's namespace enforces on the control plane (pod security,
+ * quota, limits, network policies) travels with its workloads to every member;
+ * the syncer re-checks the limits before it applies; a member namespace that
+ * someone else created is never written to; and a cluster pin the webhook
+ * accepted is what the scheduler does.
+ */
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient, apply, Resources, type KubeObject, type ResourceRef } from '../../../src/runtime/index.js';
