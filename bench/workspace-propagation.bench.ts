@@ -67,7 +67,12 @@ function tree(prefix: string, fanOut: number, depth: number): Shape {
   let level = [prefix];
   for (let d = 0; d < depth; d++) {
     const next: string[] = [];
-    for (const parent of level) for (let i = 0; i < fanOut; i++) next.push(`${parent}-${i}`), edges.push([`${parent}-${i}`, parent]);
+    for (const parent of level) {
+      for (let i = 0; i < fanOut; i++) {
+        next.push(`${parent}-${i}`);
+        edges.push([`${parent}-${i}`, parent]);
+      }
+    }
     level = next;
   }
   const move = depth >= 2 ? { node: `${prefix}-0-0`, from: `${prefix}-0`, to: `${prefix}-1`, sources: [`${prefix}-0`, `${prefix}-1`], there: `${prefix}-1`, back: `${prefix}-0` } : undefined;

@@ -9,6 +9,7 @@ import {
   type ConstraintLevel,
   type EffectiveConstraints,
 } from '../hierarchy/constraints.js';
+import type { LogicalClusterSpec, LogicalClusterStatus } from '../hierarchy/logical-cluster.js';
 import type { OwnerSubject, WorkspaceConstraints } from '../hierarchy/types.js';
 
 export interface MetaLike {
@@ -32,17 +33,11 @@ export interface WorkspaceLike {
 }
 
 /** The parts of a LogicalCluster admission reads. */
-export interface LogicalClusterLike {
+/** The fields of a LogicalCluster admission reads (a view of hierarchy/logical-cluster.ts). */
+export interface LogicalClusterView {
   readonly metadata: MetaLike;
-  readonly spec: {
-    readonly workspace: string;
-    readonly mode?: string;
-    readonly namespaces?: readonly string[];
-    readonly constraints?: WorkspaceConstraints;
-    readonly owners?: readonly OwnerSubject[];
-    readonly clusterSelector?: WorkspaceConstraints['clusterSelector'];
-  };
-  readonly status?: { readonly cluster?: string };
+  readonly spec: Pick<LogicalClusterSpec, 'workspace' | 'mode' | 'namespaces' | 'constraints' | 'owners' | 'clusterSelector'>;
+  readonly status?: Pick<LogicalClusterStatus, 'cluster'>;
 }
 
 export interface NamespaceLike {
@@ -66,7 +61,7 @@ export interface ClusterLike {
 export interface TreeView {
   workspace(name: string): WorkspaceLike | undefined;
   /** Every LogicalCluster whose spec.workspace is `workspace`. */
-  logicalClustersIn(workspace: string): readonly LogicalClusterLike[];
+  logicalClustersIn(workspace: string): readonly LogicalClusterView[];
   /** Names of the Workspaces whose spec.parent is `workspace`. */
   childrenOf(workspace: string): readonly string[];
   namespace(name: string): NamespaceLike | undefined;
@@ -81,7 +76,7 @@ export interface TreeView {
 }
 
 /** Safety bound on tree walks; a real tree is a handful of levels deep. */
-const MAX_DEPTH = 256;
+export const MAX_DEPTH = 256;
 
 export interface Chain {
   /** Workspaces from `start` up to the root (or to where the walk stopped). */
@@ -90,6 +85,8 @@ export interface Chain {
   readonly missing?: string;
   /** Set when the walk met a workspace twice: the loop, in walk order. */
   readonly cycle?: readonly string[];
+  /** Set when the walk stopped at MAX_DEPTH (with `cycle` too, so every caller stops as it would on a loop). */
+  readonly tooDeep?: boolean;
 }
 
 /** Walks parent links from `start` upwards. */
@@ -104,7 +101,7 @@ export function ancestry(view: Pick<TreeView, 'workspace'>, start: string): Chai
     if (!workspace) return { nodes, missing: name };
     seen.set(name, nodes.length);
     nodes.push({ name, workspace });
-    if (nodes.length > MAX_DEPTH) return { nodes, cycle: [name] };
+    if (nodes.length > MAX_DEPTH) return { nodes, cycle: [name], tooDeep: true };
     name = workspace.spec?.parent || undefined;
   }
   return { nodes };
@@ -134,6 +131,6 @@ export function subtree(view: Pick<TreeView, 'childrenOf'>, root: string): strin
 }
 
 /** Every LogicalCluster in the subtree of `root`. */
-export function logicalClustersInSubtree(view: Pick<TreeView, 'childrenOf' | 'logicalClustersIn'>, root: string): LogicalClusterLike[] {
+export function logicalClustersInSubtree(view: Pick<TreeView, 'childrenOf' | 'logicalClustersIn'>, root: string): LogicalClusterView[] {
   return subtree(view, root).flatMap((ws) => view.logicalClustersIn(ws));
 }

@@ -5,6 +5,7 @@
  * known without a request: -o formats, files, kubeconfig contexts (through
  * kubectl, when it is installed), the shells of `completion`.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the scripts are bash, zsh and fish, where ${...} is the shell's own expansion
 import type { Command, Option } from 'commander';
 import { CliError } from './errors.js';
 

@@ -26,7 +26,7 @@ function productFiles(dir: string): string[] {
   return out;
 }
 
-const REASON = String.raw`'(?!(?:True|False|Unknown)')([A-Z][A-Za-z0-9]+)'`;
+const REASON = "'(?!(?:True|False|Unknown)')([A-Z][A-Za-z0-9]+)'";
 
 /** Lines that build an API Status (an HTTP answer's reason), not a condition or an Event. */
 const API_STATUS = /\bcode:\s*\d{3}|new ApiError\(/;

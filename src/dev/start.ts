@@ -130,7 +130,8 @@ async function stopChild(child: ChildProcess, signal?: NodeJS.Signals): Promise<
     child.kill('SIGTERM');
     kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
   };
-  const grace = signal === 'SIGINT' ? setTimeout(term, OWN_SHUTDOWN_GRACE_MS) : (term(), undefined);
+  if (signal !== 'SIGINT') term();
+  const grace = signal === 'SIGINT' ? setTimeout(term, OWN_SHUTDOWN_GRACE_MS) : undefined;
   await exited;
   clearTimeout(grace);
   clearTimeout(kill);

@@ -9,21 +9,19 @@
  * not their sum.
  */
 
+import type { LogicalClusterSpec } from './logical-cluster.js';
 import type { ResourceList } from '../crds/common.js';
 import type { Informer, KubeObject } from '../runtime/index.js';
 import { narrowConstraints } from './constraints.js';
 import type { Forest } from './forest.js';
 import { addQuantities, compareQuantities, type Quantity, ZERO_QUANTITY } from '../kube/quantity.js';
 import { parseResourceList } from '../kube/resource-list.js';
-import type { WorkspaceConstraints } from './types.js';
 
 export interface QuotaObject extends KubeObject {
   status?: { used?: ResourceList };
 }
 
-export interface LogicalClusterLike extends KubeObject {
-  spec?: { workspace?: string; constraints?: WorkspaceConstraints };
-}
+export type LogicalClusterQuotaView = KubeObject & { readonly spec?: Partial<Pick<LogicalClusterSpec, 'workspace' | 'constraints'>> };
 
 /** Keeps only what usage needs from a ResourceQuota. */
 export function stripQuota(quota: QuotaObject): QuotaObject {
@@ -78,7 +76,7 @@ export function subtreeUsage(
 export function subtreeAllotment(
   forest: Forest,
   workspace: string,
-  logicalClustersOf: (workspace: string) => readonly LogicalClusterLike[],
+  logicalClustersOf: (workspace: string) => readonly LogicalClusterQuotaView[],
   resources: ReadonlySet<string>,
 ): Map<string, Quantity> {
   const total = new Map<string, Quantity>();

@@ -173,12 +173,12 @@ export function parseSelectorString(text: string): ParsedSelector {
   return { ok: true, requirements };
 }
 
-const KEY = String.raw`[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?`;
-const VALUE = String.raw`([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const KEY = '[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?';
+const VALUE = '([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?';
 const SET_RE = new RegExp(String.raw`^(${KEY})\s+(in|notin)\s*\(([^()]*)\)$`);
 const EQ_RE = new RegExp(String.raw`^(${KEY})\s*(==|=|!=)\s*(${VALUE})$`);
 const EXISTS_RE = new RegExp(String.raw`^(!?)\s*(${KEY})$`);
-const VALUE_RE = new RegExp(String.raw`^${VALUE}$`);
+const VALUE_RE = new RegExp(`^${VALUE}$`);
 
 function parseRequirement(part: string): LabelSelectorRequirement | string {
   let match = SET_RE.exec(part);

@@ -98,8 +98,14 @@ export class KubeConfig implements KubeConfigSource {
     }
     const home = env['HOME'] ?? homedir();
     const userConfig = join(home, '.kube', 'config');
-    if (existsSync(userConfig)) return this.loadFromFile(userConfig);
-    if (existsSync(join(SERVICE_ACCOUNT_ROOT, 'token'))) return this.loadFromCluster(SERVICE_ACCOUNT_ROOT, env);
+    if (existsSync(userConfig)) {
+      this.loadFromFile(userConfig);
+      return;
+    }
+    if (existsSync(join(SERVICE_ACCOUNT_ROOT, 'token'))) {
+      this.loadFromCluster(SERVICE_ACCOUNT_ROOT, env);
+      return;
+    }
     throw new Error('no kubeconfig: KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account');
   }
 

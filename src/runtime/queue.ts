@@ -161,7 +161,10 @@ export class WorkQueue {
   /** Adds `key` once `delayMs` has passed; a shorter pending delay for the key wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shutdown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
     const due = this.clock.now() + delayMs;
     const existing = this.waiting.get(key);
     if (existing !== undefined && existing <= due) return;

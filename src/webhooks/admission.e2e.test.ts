@@ -9,9 +9,13 @@ import type { KubeObject } from '../runtime/index.js';
 import { acquireAdmission, errorCode, errorMessage, type Actor, type ObjectRef } from '../../test/support/admission.js';
 import { buildWorld, type World } from '../../test/support/admission-world.js';
 
+/** An object body the cases edit in place (JSON, so any nested value). */
+// biome-ignore lint/suspicious/noExplicitAny: the cases reach into arbitrary nested fields of JSON bodies
+type Mutable = Record<string, any>;
+
 type Request =
   | { readonly op: 'create'; readonly object: KubeObject }
-  | { readonly op: 'update'; readonly ref: ObjectRef; readonly mutate: (object: Record<string, any>) => void }
+  | { readonly op: 'update'; readonly ref: ObjectRef; readonly mutate: (object: Mutable) => void }
   | { readonly op: 'delete'; readonly ref: ObjectRef };
 
 interface Case {

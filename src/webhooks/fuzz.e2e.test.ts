@@ -43,7 +43,9 @@ function hostileValue(r: Rng, w: World, depth = 0): Json {
 /** Every path into the object, except the ones that only make the apiserver route the request elsewhere. */
 function paths(value: Json, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = prefix.length > 0 ? [prefix] : [];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...prefix, i])));
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...paths(v, [...prefix, i]));
+  }
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
   const fixed = new Set(['apiVersion', 'kind', 'metadata.name', 'metadata.namespace', 'metadata']);
   return out.filter((p) => !fixed.has(p.join('.')));

@@ -177,10 +177,16 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
       last = startOperator(env, `crash-last-${++restarts}`);
       running.push(last);
     };
-    expect(await waitUntil(60_000, 200, async () => (await writeBinding(), bindingWritten)), `namespace ${WORKSPACE} never appeared`).to.equal(true);
+    expect(await waitUntil(60_000, 200, async () => {
+      await writeBinding();
+      return bindingWritten;
+    }), `namespace ${WORKSPACE} never appeared`).to.equal(true);
     const restartedAt = performance.now();
     const inherited = async (): Promise<number> => [...(await inheritedCopies(host, 'RoleBinding', 'crash-viewers', TEAMS)).values()].filter((from) => from === WORKSPACE).length;
-    const converged = await waitUntil(240_000, 500, async () => (await keepRunning(), await readyCount()) === COUNT && (await syncedCount()) === COUNT && (await inherited()) === TEAMS.length);
+    const converged = await waitUntil(240_000, 500, async () => {
+      await keepRunning();
+      return (await readyCount()) === COUNT && (await syncedCount()) === COUNT && (await inherited()) === TEAMS.length;
+    });
     expect(converged, `not converged: ${await readyCount()} of ${COUNT} logical clusters Ready, ${await syncedCount()} of ${COUNT} Deployments Synced, ${await inherited()} of ${TEAMS.length} teams with the parent's RoleBinding`).to.equal(true);
     console.log(
       `      first kill at ${firstKill.done}/${COUNT} logical clusters Ready; second at ${secondKill.done}/${COUNT} Deployments Synced (${secondKill.copies} of ${COUNT * MEMBERS.length} copies made); the last process converged in ${((performance.now() - restartedAt) / 1000).toFixed(1)} s`,

@@ -25,7 +25,7 @@ interface Stage {
 }
 
 /** The Dockerfile's stages and their instructions (continuation lines joined, comments dropped). */
-export function parseDockerfile(text: string): Stage[] {
+function parseDockerfile(text: string): Stage[] {
   const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   const stages: Stage[] = [];
   for (const raw of lines) {

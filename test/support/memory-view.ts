@@ -4,19 +4,19 @@
  * from the caches.
  */
 import type { PlacementPolicy } from '../../src/reconcilers/placement/types.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../src/admission/tree.js';
+import type { ClusterLike, LogicalClusterView, NamespaceLike, TreeView, WorkspaceLike } from '../../src/admission/tree.js';
 
 export class MemoryTreeView implements TreeView {
   private readonly policies = new Map<string, PlacementPolicy>();
   private readonly workspaces = new Map<string, WorkspaceLike>();
   private readonly namespaces = new Map<string, NamespaceLike>();
-  private readonly lcs: LogicalClusterLike[] = [];
+  private readonly lcs: LogicalClusterView[] = [];
   private readonly clusterList: ClusterLike[] = [];
 
   constructor(
     init: {
       workspaces?: readonly WorkspaceLike[];
-      logicalClusters?: readonly LogicalClusterLike[];
+      logicalClusters?: readonly LogicalClusterView[];
       namespaces?: readonly NamespaceLike[];
       clusters?: readonly ClusterLike[];
       placementPolicies?: readonly PlacementPolicy[];
@@ -33,7 +33,7 @@ export class MemoryTreeView implements TreeView {
     return this.workspaces.get(name);
   }
 
-  logicalClustersIn(workspace: string): readonly LogicalClusterLike[] {
+  logicalClustersIn(workspace: string): readonly LogicalClusterView[] {
     return this.lcs.filter((lc) => lc.spec.workspace === workspace);
   }
 
@@ -64,6 +64,6 @@ export function ws(name: string, spec: WorkspaceLike['spec'] = {}, labels?: Reco
 }
 
 /** A LogicalCluster literal for tests. */
-export function lc(name: string, spec: LogicalClusterLike['spec']): LogicalClusterLike {
+export function lc(name: string, spec: LogicalClusterView['spec']): LogicalClusterView {
   return { metadata: { name }, spec };
 }

@@ -70,7 +70,9 @@ class World {
       const chain = this.chain(ws);
       if (!chain) continue;
       const labels: Record<string, string> = { ...(userLabels(ns) ?? {}), 'kubernetes.io/metadata.name': ns };
-      chain.forEach((w, i) => (labels[`${w}.tree.canopy.dev/depth`] = String(chain.length - 1 - i + (home ? 0 : 1))));
+      chain.forEach((w, i) => {
+        labels[`${w}.tree.canopy.dev/depth`] = String(chain.length - 1 - i + (home ? 0 : 1));
+      });
       if (!home) labels[`${ns}.tree.canopy.dev/depth`] = '0';
       const givers = (home ? chain.slice(0, -1) : chain).reverse(); // nearest first
       const got = new Map<string, SourceObject>();
@@ -168,7 +170,9 @@ function runHistory(seed: number, steps: number): { ops: Map<string, number> } {
   };
 
   // A healthy starting tree, already propagated.
-  WORKSPACES.forEach((ws, i) => setWorkspace(ws, i === 0 ? '' : pick(WORKSPACES.slice(0, i)), pick(PROPAGATE_CHOICES)));
+  WORKSPACES.forEach((ws, i) => {
+    setWorkspace(ws, i === 0 ? '' : pick(WORKSPACES.slice(0, i)), pick(PROPAGATE_CHOICES));
+  });
   for (const ns of LOGICAL_NAMESPACES) {
     const ws = pick(WORKSPACES);
     world.attached.set(ns, ws);

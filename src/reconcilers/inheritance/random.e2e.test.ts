@@ -52,7 +52,12 @@ class Model {
     let grew = true;
     while (grew) {
       grew = false;
-      for (const [child, parent] of this.parents) if (out.has(parent) && !out.has(child)) out.add(child), (grew = true);
+      for (const [child, parent] of this.parents) {
+        if (out.has(parent) && !out.has(child)) {
+          out.add(child);
+          grew = true;
+        }
+      }
     }
     return out;
   }
@@ -61,7 +66,9 @@ class Model {
     const labels: Record<string, string> = { 'kubernetes.io/metadata.name': ws };
     if (this.prod.has(ws)) labels.env = 'prod';
     const chain = this.chain(ws);
-    chain.forEach((a, i) => (labels[treeLabel(a)] = String(chain.length - 1 - i)));
+    chain.forEach((a, i) => {
+      labels[treeLabel(a)] = String(chain.length - 1 - i);
+    });
     return labels;
   }
 

@@ -9,9 +9,10 @@
  * reason the user can act on.
  */
 
+import type { ConditionLike } from '../../hierarchy/logical-cluster.js';
 import type { LabelSelector } from '../../crds/common.js';
 import { matchesSelector, describeRequirements, selectorRequirements } from '../../kube/label-selector.js';
-import type { ClusterLike, ConditionLike } from './types.js';
+import type { ClusterLike } from './types.js';
 
 export interface BindingInput {
   readonly logicalCluster: string;

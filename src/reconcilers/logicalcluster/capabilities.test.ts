@@ -1,6 +1,6 @@
+import type { Rule } from '../../hierarchy/logical-cluster.js';
 import { expect } from 'chai';
 import { intersectRules, mergeRules, PRESETS, resolveCapabilities } from './capabilities.js';
-import type { Rule } from './types.js';
 
 function grants(rules: readonly Rule[], group: string, resource: string, verb: string): boolean {
   const has = (list: readonly string[], x: string) => list.includes('*') || list.includes(x);

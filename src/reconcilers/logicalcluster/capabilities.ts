@@ -1,3 +1,4 @@
+import type { Capabilities, CapabilityPreset, Rule } from '../../hierarchy/logical-cluster.js';
 /**
  * Capabilities → the rules of the tenant Role. A preset and/or explicit rules
  * are intersected with what the workspace allows (the `admin` preset when the
@@ -7,7 +8,6 @@
  * `escalate`/`bind`/`impersonate` would let a tenant mint rights it was not given.
  */
 
-import type { Capabilities, CapabilityPreset, Rule } from './types.js';
 
 const READ = ['get', 'list', 'watch'] as const;
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;

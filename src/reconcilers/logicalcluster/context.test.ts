@@ -1,6 +1,6 @@
+import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
 import { expect } from 'chai';
 import { currentBindings, otherClaims, workspaceView, type Lookup, type WorkspaceLike } from './context.js';
-import type { LogicalClusterLike } from './types.js';
 
 function ws(name: string, parent = '', constraints = {}): WorkspaceLike {
   return { metadata: { name }, spec: { parent, constraints } };

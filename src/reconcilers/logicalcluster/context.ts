@@ -5,12 +5,13 @@
  * functions, so the reconciler passes informer getters and tests pass maps.
  */
 
+import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
 import { effectiveConstraints, narrowConstraints, type EffectiveConstraints } from '../../hierarchy/constraints.js';
 import type { WorkspaceConstraints } from '../../hierarchy/types.js';
 import { bindingsOf } from './binding.js';
 import { hasWorkspaceLimits, type LimitScope, type LogicalClusterClaim } from './limits.js';
 import { claimOf, type WorkspaceView } from './plan.js';
-import type { ClusterLike, LogicalClusterLike } from './types.js';
+import type { ClusterLike } from './types.js';
 
 export interface WorkspaceLike {
   readonly metadata: { readonly name?: string; readonly deletionTimestamp?: string | Date };

@@ -7,12 +7,12 @@
  * the Secret once.
  */
 
+import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
 import { apply, isAlreadyExists, Resources, type ApiClient, type KubeObject } from '../../runtime/index.js';
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
 import { ANNOTATION_KUBECONFIG_TARGET, ANNOTATION_TOKEN_EXPIRES, KUBECONFIG_KEY, kubeconfigSecretName, ownershipLabels, serviceAccountName } from './names.js';
 import { requestToken } from './ops.js';
 import type { ServerEndpoint } from './target.js';
-import type { LogicalClusterLike } from './types.js';
 
 export interface IssueRequest {
   readonly lc: LogicalClusterLike;

@@ -8,6 +8,8 @@
  * owners may read.
  */
 
+import type { OwnerSubject } from '../../hierarchy/types.js';
+import type { Rule } from '../../hierarchy/logical-cluster.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { limitRangeItem, namespaceQuota } from './quota.js';
 import {
@@ -23,7 +25,6 @@ import {
   serviceAccountName,
 } from './names.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
-import type { OwnerSubject, Rule } from './types.js';
 
 import type { PodSecurityLevel, ResourceList } from '../../crds/common.js';
 

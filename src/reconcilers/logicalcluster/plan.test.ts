@@ -1,9 +1,10 @@
+import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { effectiveConstraints } from '../../hierarchy/constraints.js';
 import { plan, type Plan, type PlanInput, type WorkspaceView } from './plan.js';
 import { toPrune } from './materialize.js';
-import type { ClusterLike, LogicalClusterLike } from './types.js';
+import type { ClusterLike } from './types.js';
 
 type Obj = KubernetesObject & { spec?: Record<string, unknown>; rules?: unknown[]; subjects?: Array<Record<string, string>> };
 

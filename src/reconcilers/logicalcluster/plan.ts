@@ -5,6 +5,7 @@
  * The shell only executes the answer.
  */
 
+import type { LogicalClusterLike, Rule } from '../../hierarchy/logical-cluster.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { checkNarrows, narrowConstraints, podSecurityRank, type EffectiveConstraints } from '../../hierarchy/constraints.js';
 import { matchesSelector } from '../../kube/label-selector.js';
@@ -15,7 +16,7 @@ import { checkWorkspaceLimits, hasWorkspaceLimits, type LimitScope, type LimitVi
 import { DEFAULT_POD_SECURITY, type PodSecurityLevel } from '../../crds/common.js';
 import { materialize, type MaterializedObjects } from './materialize.js';
 import { planNamespaces } from '../../hierarchy/logical-cluster-namespaces.js';
-import type { ClusterLike, LogicalClusterLike, Rule } from './types.js';
+import type { ClusterLike } from './types.js';
 
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
 

@@ -8,7 +8,7 @@
 import { Resources, type Informer, type KubeObject, type Manager } from '../../runtime/index.js';
 import { LABEL_LOGICAL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { podLimits, type PodLimits } from '../../admission/pods.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, TreeView, WorkspaceLike } from '../../admission/tree.js';
+import type { ClusterLike, LogicalClusterView, NamespaceLike, TreeView, WorkspaceLike } from '../../admission/tree.js';
 import { BOUNDARY_TYPES, memberBoundary, type MemberBoundary } from './boundary.js';
 import { tenantLabels } from './members.js';
 
@@ -30,7 +30,7 @@ type Obj<T> = T & KubeObject;
 
 export class BoundarySource implements TreeView {
   readonly workspaces: Informer<Obj<WorkspaceLike>>;
-  readonly logicalClusters: Informer<Obj<LogicalClusterLike>>;
+  readonly logicalClusters: Informer<Obj<LogicalClusterView>>;
   private readonly clusterInformer: Informer<Obj<ClusterLike>>;
   /** Host boundary objects: only what Canopy created for logical clusters is listed, so the caches stay small. */
   readonly hostObjects: readonly Informer[];
@@ -40,7 +40,7 @@ export class BoundarySource implements TreeView {
     private readonly namespaces: Informer,
   ) {
     this.workspaces = manager.informer<Obj<WorkspaceLike>>(Resources.Workspace);
-    this.logicalClusters = manager.informer<Obj<LogicalClusterLike>>(Resources.LogicalCluster);
+    this.logicalClusters = manager.informer<Obj<LogicalClusterView>>(Resources.LogicalCluster);
     this.clusterInformer = manager.informer<Obj<ClusterLike>>(Resources.Cluster);
     this.logicalClusters.addIndexer(BY_WORKSPACE, (lc) => (lc.spec?.workspace ? [lc.spec.workspace] : []));
     this.workspaces.addIndexer(BY_PARENT, (ws) => (ws.spec?.parent ? [ws.spec.parent] : []));
@@ -74,7 +74,7 @@ export class BoundarySource implements TreeView {
     return this.workspaces.get(name);
   }
 
-  logicalClustersIn(workspace: string): readonly LogicalClusterLike[] {
+  logicalClustersIn(workspace: string): readonly LogicalClusterView[] {
     return this.logicalClusters.byIndex(BY_WORKSPACE, workspace);
   }
 

@@ -68,7 +68,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  */
 export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
   let doc = cloneJson(document) as unknown as JsonValue;
-  ops.forEach((op, index) => {
+  for (const [index, op] of ops.entries()) {
     const fail = (why: string): never => {
       throw new JsonPatchError(index, op, why);
     };
@@ -86,10 +86,10 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
       if (op.op === 'remove') fail('cannot remove the whole document');
       if (op.op === 'test') {
         if (!jsonEqual(doc, value)) fail('value differs');
-        return;
+        continue;
       }
       doc = value as JsonValue;
-      return;
+      continue;
     }
     let parent: JsonValue = doc;
     for (let i = 0; i < tokens.length - 1; i++) {
@@ -107,7 +107,7 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
     const last = tokens[tokens.length - 1]!;
     if (!Array.isArray(parent) && !isObject(parent)) fail(`/${tokens.slice(0, -1).join('/')} is not an object or array`);
     applyAt(parent as Container, last, op.op, value, fail);
-  });
+  }
   return doc as unknown as T;
 }
 

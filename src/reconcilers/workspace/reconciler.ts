@@ -32,7 +32,7 @@ import { isCopy, objectKey, sourceReach } from '../inheritance/objects.js';
 import { chainOwners, OWNERS_ROLE_BINDING, ownersClusterRole, ownersClusterRoleBinding, ownersClusterRoleName, ownersRoleBinding } from './owner-rbac.js';
 import { typeKey } from '../../hierarchy/inherited-types.js';
 import type { PropagationAction } from '../inheritance/plan.js';
-import { quotaResources, subtreeAllotment, subtreeUsage, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
+import { quotaResources, subtreeAllotment, subtreeUsage, type LogicalClusterQuotaView, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { statusPatch, workspaceStatus } from './status.js';
 import type { ObjectTracker } from '../inheritance/tracker.js';
 import { TREE_FIELD_MANAGER } from './tree-labeler.js';
@@ -49,7 +49,7 @@ export interface WorkspaceReconcilerDeps {
   readonly types: TypeRegistry;
   readonly conflicts: ConflictRegistry;
   readonly writer: CopyWriter;
-  readonly logicalClusters: Informer<LogicalClusterLike>;
+  readonly logicalClusters: Informer<LogicalClusterQuotaView>;
   readonly quotas: Informer<QuotaObject>;
   readonly clusterRoles: Informer;
   readonly clusterRoleBindings: Informer;
@@ -123,7 +123,7 @@ export class WorkspaceReconciler {
 
   // ---------------------------------------------------------------- owners' RBAC
 
-  private logicalClustersOf(workspace: string): LogicalClusterLike[] {
+  private logicalClustersOf(workspace: string): LogicalClusterQuotaView[] {
     return this.deps.logicalClusters.byIndex(INDEX_LOGICAL_CLUSTERS_BY_WORKSPACE, workspace);
   }
 

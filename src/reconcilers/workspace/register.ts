@@ -11,7 +11,7 @@
 import { LABEL_MANAGED_BY, LABEL_WORKSPACE, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { Hierarchy, type WorkspaceObject } from '../../hierarchy/hierarchy.js';
 import { typeKey } from '../../hierarchy/inherited-types.js';
-import { stripQuota, type LogicalClusterLike, type QuotaObject } from '../../hierarchy/quota-usage.js';
+import { stripQuota, type LogicalClusterQuotaView, type QuotaObject } from '../../hierarchy/quota-usage.js';
 import { Informer, Resources, type Controller, type KubeObject, type Manager, type Request } from '../../runtime/index.js';
 import type { ConflictRegistry } from '../inheritance/conflicts.js';
 import type { CopyWriter } from '../inheritance/copy-writer.js';
@@ -49,7 +49,7 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
   const workspaces = manager.informer<WorkspaceObject>(Resources.Workspace);
   // Home namespaces and logical-cluster namespaces both carry canopy.dev/workspace.
   const namespaces = manager.informer(Resources.Namespace, { labelSelector: LABEL_WORKSPACE });
-  const logicalClusters = manager.informer<LogicalClusterLike>(Resources.LogicalCluster);
+  const logicalClusters = manager.informer<LogicalClusterQuotaView>(Resources.LogicalCluster);
   logicalClusters.addIndexer(INDEX_LOGICAL_CLUSTERS_BY_WORKSPACE, (lc) => (lc.spec?.workspace ? [lc.spec.workspace] : []));
   const clusterRoles = manager.informer(Resources.ClusterRole, { labelSelector: MANAGED });
   const clusterRoleBindings = manager.informer(Resources.ClusterRoleBinding, { labelSelector: MANAGED });
@@ -89,7 +89,7 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
       { informer: clusterRoleBindings, map: workspaceOfLabel },
       {
         informer: logicalClusters as Informer,
-        map: (lc: LogicalClusterLike) => {
+        map: (lc: LogicalClusterQuotaView) => {
           const ws = lc.spec?.workspace;
           return ws ? [{ name: ws }, ...quotaChain(forest, ws)] : [];
         },
