@@ -5,6 +5,7 @@ import { degradedNote, findExplainTarget } from './explain-command.js';
 import { explainData, findPropagatedObject, renderExplain } from './explain.js';
 import { scheduleInputs, whoRunsWhere, workspaceOf } from './queries.js';
 import { whatIf } from './what-if.js';
+import { schedule } from '../reconcilers/placement/engine.js';
 import { treeData } from './tree-command.js';
 
 const ready = [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
@@ -87,6 +88,43 @@ describe('kubectl-canopy', () => {
     expect(note.split('\n')).to.have.length(1);
     expect(note).to.contain('may not list clusters or placementpolicies');
     expect(explainData(snapshot.objects[0]!)).to.deep.include({ propagatedObject: 'web-deployment', policy: 'pci' });
+  });
+
+  it("explain shows each external plugin's score and verdict per cluster, and a plugin ignored on failure", () => {
+    const fleet = ['eu-1', 'eu-2', 'us-1'].map((name) => ({ metadata: { name, labels: {} }, spec: { region: name }, status: { conditions: ready } }));
+    const result = schedule({
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } },
+      policy: {
+        metadata: { name: 'green' },
+        spec: {
+          plugins: [
+            { name: 'gpu', type: 'Filter', url: 'https://gpu.example/filter' },
+            { name: 'green', type: 'Score', url: 'https://green.example/score', weight: 10 },
+            { name: 'latency', type: 'Score', url: 'https://latency.example/score', failurePolicy: 'Ignore' },
+          ],
+        },
+      },
+      clusters: fleet,
+      pluginAnswers: {
+        gpu: { verdicts: { 'eu-1': { pass: true }, 'eu-2': { pass: true }, 'us-1': { pass: false, reason: 'no A100 left' } } },
+        green: { scores: { 'eu-1': 20, 'eu-2': 100 } },
+        latency: { error: 'HTTP 503' },
+      },
+    });
+    const po = {
+      ...snapshot.objects[0]!,
+      status: {
+        policy: 'green',
+        placement: result.placement,
+        excluded: result.excluded,
+        conditions: [{ ...result.condition, lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      },
+    } as Snapshot['objects'][number];
+    const text = renderExplain(po);
+    expect(text).to.contain('eu-2 1 replica(s): passed all filters; score 100 (External 100 [green 100])');
+    expect(text).to.contain('eu-1 1 replica(s): passed all filters; score 20 (External 20 [green 20])');
+    expect(text).to.contain('us-1: [External] gpu: no A100 left');
+    expect(text).to.contain('placement plugin latency (https://latency.example/score) failed (HTTP 503); ignored as failurePolicy is Ignore');
   });
 
   it('tree as data (-o json|yaml): nested workspaces with their logical clusters', () => {

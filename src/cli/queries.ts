@@ -33,7 +33,7 @@ export function whoRunsWhere(snapshot: Snapshot, query: ClusterQuery, workspace?
 
 export interface ScheduleInputs {
   readonly inputs: ScheduleInput[];
-  /** Objects the CLI cannot re-decide: their policy asks an external policy engine. */
+  /** Objects the CLI cannot re-decide: their policy asks an external policy engine or external plugins. */
   readonly externallyDecided: string[];
 }
 
@@ -55,7 +55,7 @@ export function scheduleInputs(snapshot: Snapshot): ScheduleInputs {
     const pinned = po.spec.placementRef?.name;
     const policy = pinned ? policies.find((p) => p.metadata.name === pinned) : selectPolicy(object, policies, { name: po.metadata.namespace!, labels })?.policy;
     if (!policy) continue;
-    if (policy.spec.policyEngine) {
+    if (policy.spec.policyEngine || (policy.spec.plugins ?? []).length > 0) {
       externallyDecided.push(`${object.kind} ${po.metadata.namespace}/${object.metadata.name}`);
       continue;
     }

@@ -2,7 +2,7 @@
  * Cluster (cluster-scoped): a registered physical cluster that workloads can
  * be placed on. Push mode: Canopy reaches it with the kubeconfig in a Secret.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ConditionsSchema,
@@ -97,6 +97,15 @@ export const ApiEnablementSchema = Type.Object({
 });
 export type ApiEnablement = Static<typeof ApiEnablementSchema>;
 
+export const MAX_CLUSTER_STATUS_SCORES = 32;
+
+export const ClusterScoreSchema = Type.Object({
+  name: DnsLabel({ description: 'What is scored, e.g. green-energy or spot-price; a PlacementPolicy reads it through spec.clusterScores.' }),
+  value: Type.Integer({ description: 'Higher is better, 0-100.', minimum: 0, maximum: 100 }),
+  updatedAt: Type.Optional(Timestamp({ description: 'When the writer last set it; a policy may ignore entries older than its maxAgeSeconds.' })),
+});
+export type ClusterScore = Static<typeof ClusterScoreSchema>;
+
 export const ClusterStatusSchema = Type.Object(
   {
     kubernetesVersion: Type.Optional(Type.String({ description: 'Version reported by the cluster\'s /version.' })),
@@ -110,6 +119,15 @@ export const ClusterStatusSchema = Type.Object(
         description: 'APIs the cluster serves, so placement can skip clusters that lack a kind.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['groupVersion'],
+      }),
+    ),
+    scores: Type.Optional(
+      Type.Array(ClusterScoreSchema, {
+        description:
+          'Slowly changing per-cluster scores written by programs outside Canopy (server-side apply with their own field manager, one entry each); Canopy never writes them.',
+        maxItems: MAX_CLUSTER_STATUS_SCORES,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
       }),
     ),
     conditions: Type.Optional(ConditionsSchema),
@@ -146,3 +164,6 @@ export const clusterCustomResourceDefinition = customResourceDefinition({
     { name: 'Version', type: 'string', jsonPath: '.status.kubernetesVersion' },
   ],
 });
+
+/** The TypeBox symbols inside this module's schema types, named here so the declarations canopy/api ships can be emitted. */
+export type ClusterSchemaSymbols = typeof Hint | typeof Kind | typeof OptionalKind | typeof ReadonlyKind;

@@ -3,7 +3,7 @@
  * namespaces on the control plane (mode Namespace) or on one physical cluster
  * it binds exclusively (mode Cluster), plus RBAC, quota and a kubeconfig.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ConditionsSchema,
@@ -20,6 +20,7 @@ import {
 } from './common.js';
 import { customResourceDefinition } from './crd.js';
 import { DnsLabel, immutable, StringEnum, validations } from './schema.js';
+import { InitializerNameSchema, MAX_LOGICAL_CLUSTER_INITIALIZERS } from './workspace.js';
 
 export const LOGICAL_CLUSTER_KIND = 'LogicalCluster';
 export const LogicalClusterResource: ResourceDescriptor = {
@@ -125,6 +126,16 @@ export const LogicalClusterStatusSchema = Type.Object(
       ...SecretKeyReferenceSchema,
       description: 'Where the tenant\'s kubeconfig is.',
     }),
+    initializers: Type.Optional(
+      Type.Array(InitializerNameSchema(), {
+        description:
+          'Initializers still to run, set once when the logical cluster is created from its workspaces\' spec.initializers. ' +
+          'Each initializer removes its own name when done; the kubeconfig is issued once the list is empty. ' +
+          'Only the operator may add to it; anyone else may only remove entries.',
+        maxItems: MAX_LOGICAL_CLUSTER_INITIALIZERS,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
     conditions: Type.Optional(ConditionsSchema),
     observedGeneration: Type.Optional(ObservedGenerationSchema),
   },
@@ -166,3 +177,6 @@ export const logicalClusterCustomResourceDefinition = customResourceDefinition({
     { name: 'Cluster', type: 'string', jsonPath: '.status.cluster' },
   ],
 });
+
+/** The TypeBox symbols inside this module's schema types, named here so the declarations canopy/api ships can be emitted. */
+export type LogicalClusterSchemaSymbols = typeof Hint | typeof Kind | typeof OptionalKind | typeof ReadonlyKind;

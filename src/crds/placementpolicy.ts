@@ -3,7 +3,7 @@
  * they may run on (filters), which are preferred (scores) and how replicas
  * are spread. Always intersected with the workspace's constraints.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ConditionsSchema,
@@ -160,6 +160,75 @@ export const PolicyEngineSchema = Type.Object(
 );
 export type PolicyEngine = Static<typeof PolicyEngineSchema>;
 
+export const PLUGIN_TYPES = ['Filter', 'Score'] as const;
+export type PluginType = (typeof PLUGIN_TYPES)[number];
+export const MAX_PLUGINS = 8;
+export const DEFAULT_PLUGIN_TIMEOUT_SECONDS = 2;
+export const MAX_PLUGIN_TIMEOUT_SECONDS = 10;
+export const DEFAULT_PLUGIN_CACHE_SECONDS = 60;
+export const MAX_PLUGIN_CACHE_SECONDS = 3600;
+export const DEFAULT_PLUGIN_WEIGHT = 1;
+
+export const PluginSchema = Type.Object(
+  {
+    name: DnsLabel({ description: 'Names the plugin in status, explain output and conditions; unique within the policy.' }),
+    type: StringEnum(PLUGIN_TYPES, {
+      description: 'Filter: answers pass (and a reason) per cluster. Score: answers a score 0-100 per cluster, combined with the built-in scores by weight.',
+    }),
+    url: Type.String({
+      description:
+        'https endpoint that is POSTed {input: {object, clusters, workspace}} (the policy engine\'s request). The operator refuses loopback, link-local (cloud metadata) and unspecified addresses, also after DNS resolution.',
+      maxLength: 2048,
+      ...validations({ rule: "isURL(self) && url(self).getScheme() == 'https'", message: 'plugins[].url must be an https:// URL' }),
+    }),
+    caBundle: Type.Optional(Type.String({ description: 'PEM CA bundle to verify the endpoint, base64; the system roots when absent.', format: 'byte', maxLength: 65536 })),
+    weight: Type.Optional(
+      Type.Integer({ description: `Score only: relative importance next to the built-in scores, 1-100 (default ${DEFAULT_PLUGIN_WEIGHT}).`, minimum: 1, maximum: 100 }),
+    ),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({
+        description: `Seconds to wait for an answer, 1-${MAX_PLUGIN_TIMEOUT_SECONDS} (default ${DEFAULT_PLUGIN_TIMEOUT_SECONDS}).`,
+        minimum: 1,
+        maximum: MAX_PLUGIN_TIMEOUT_SECONDS,
+      }),
+    ),
+    cacheSeconds: Type.Optional(
+      Type.Integer({
+        description: `How long an answer is reused for the same object generation and the same clusters, 0-${MAX_PLUGIN_CACHE_SECONDS} (default ${DEFAULT_PLUGIN_CACHE_SECONDS}); health probes alone never ask again.`,
+        minimum: 0,
+        maximum: MAX_PLUGIN_CACHE_SECONDS,
+      }),
+    ),
+    failurePolicy: Type.Optional(
+      StringEnum(FAILURE_POLICIES, {
+        description: 'Fail (default): no usable answer means nothing is placed. Ignore: the plugin is left out of the decision and the condition says so.',
+      }),
+    ),
+  },
+  {
+    description: 'An external placement plugin reached over HTTPS.',
+    ...validations({ rule: "self.type == 'Score' || !has(self.weight)", message: 'weight applies only to Score plugins' }),
+  },
+);
+export type Plugin = Static<typeof PluginSchema>;
+
+export const MAX_CLUSTER_SCORES = 8;
+
+export const ClusterScoreRefSchema = Type.Object(
+  {
+    name: DnsLabel({ description: 'Name of the entry in Cluster status.scores to read.' }),
+    weight: Type.Integer({ description: 'Relative importance next to the other scores, 1-100.', minimum: 1, maximum: 100 }),
+    defaultValue: Type.Optional(
+      Type.Integer({ description: 'Score of a cluster without the entry (or with a stale one), 0-100 (default 0).', minimum: 0, maximum: 100 }),
+    ),
+    maxAgeSeconds: Type.Optional(
+      Type.Integer({ description: 'An entry whose updatedAt is older than this counts as missing; no limit when absent.', minimum: 1, format: 'int64' }),
+    ),
+  },
+  { description: 'A per-cluster score written as data by an external program into Cluster status.scores.' },
+);
+export type ClusterScoreRef = Static<typeof ClusterScoreRefSchema>;
+
 /** Five minutes: longer than it takes to notice and revert a mistaken label or policy edit, short enough that a deliberate one takes effect the same session. */
 export const DEFAULT_DESELECTION_GRACE_SECONDS = 300;
 /** A day: the grace bounds how long a deselection may hold copies, it must not become a way to keep them for ever. */
@@ -209,6 +278,22 @@ export const PlacementPolicySpecSchema = Type.Object(
     spread: Type.Optional(SpreadSchema),
     replicas: Type.Optional(ReplicasSchema),
     policyEngine: Type.Optional(PolicyEngineSchema),
+    plugins: Type.Optional(
+      Type.Array(PluginSchema, {
+        description: 'External filter and score plugins, asked in order after the built-in filters of the same kind.',
+        maxItems: MAX_PLUGINS,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    clusterScores: Type.Optional(
+      Type.Array(ClusterScoreRefSchema, {
+        description: 'Score: per-cluster values read from Cluster status.scores (green energy, spot price, latency), written there by other programs.',
+        maxItems: MAX_CLUSTER_SCORES,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
     failover: Type.Optional(FailoverSchema),
     deselectionGraceSeconds: Type.Optional(
       Type.Integer({
@@ -259,3 +344,6 @@ export const placementPolicyCustomResourceDefinition = customResourceDefinition(
     conditionColumn('Ready'),
   ],
 });
+
+/** The TypeBox symbols inside this module's schema types, named here so the declarations canopy/api ships can be emitted. */
+export type PlacementPolicySchemaSymbols = typeof Hint | typeof Kind | typeof OptionalKind | typeof ReadonlyKind;

@@ -3,7 +3,7 @@
  * either written by a user (spec.template) or created by Canopy for a plain
  * object a PlacementPolicy selects (spec.sourceRef, plus an owner reference).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ConditionsSchema,
@@ -222,3 +222,6 @@ export const propagatedObjectCustomResourceDefinition = customResourceDefinition
     { name: 'Clusters', type: 'string', jsonPath: '.status.placement[*].cluster' },
   ],
 });
+
+/** The TypeBox symbols inside this module's schema types, named here so the declarations canopy/api ships can be emitted. */
+export type PropagatedObjectSchemaSymbols = typeof Hint | typeof Kind | typeof OptionalKind | typeof ReadonlyKind;

@@ -3,7 +3,7 @@
  * a home namespace of the same name; constraints, RBAC and propagated objects
  * flow from it to every descendant.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ConditionsSchema,
@@ -38,6 +38,28 @@ export const WorkspaceConditions = {
   ParentMissing: 'ParentMissing',
 } as const;
 
+/**
+ * An initializer's name: a DNS-1123 label, optionally prefixed by a DNS
+ * subdomain and a slash (`cost-center`, `acme.example.com/cost-center`), the
+ * shape of finalizer names, so teams can keep theirs apart by domain.
+ */
+export const INITIALIZER_NAME_PATTERN =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A 253-character domain, a slash and a 63-character name. */
+export const INITIALIZER_NAME_MAX_LENGTH = 317;
+/** Initializers one Workspace may list; a logical cluster gets the union over its workspace and every ancestor. */
+export const MAX_WORKSPACE_INITIALIZERS = 16;
+/** Bound of a LogicalCluster's status.initializers: the union over a chain of workspaces. */
+export const MAX_LOGICAL_CLUSTER_INITIALIZERS = 128;
+
+export function InitializerNameSchema(description?: string) {
+  return Type.String({
+    ...(description ? { description } : {}),
+    maxLength: INITIALIZER_NAME_MAX_LENGTH,
+    pattern: INITIALIZER_NAME_PATTERN,
+  });
+}
+
 export const WorkspaceSpecSchema = Type.Object(
   {
     parent: Type.Optional(
@@ -58,6 +80,16 @@ export const WorkspaceSpecSchema = Type.Object(
         maxItems: 32,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['apiVersion', 'kind'],
+      }),
+    ),
+    initializers: Type.Optional(
+      Type.Array(InitializerNameSchema(), {
+        description:
+          'Initializers every LogicalCluster created in this workspace or below it must pass before its kubeconfig is issued ' +
+          '(a logical cluster gets the union of its workspace\'s and every ancestor\'s). Names are a DNS label, optionally ' +
+          'prefixed by a domain and a slash (acme.example.com/cost-center). Changing the list does not affect existing logical clusters.',
+        maxItems: MAX_WORKSPACE_INITIALIZERS,
+        'x-kubernetes-list-type': 'set',
       }),
     ),
   },
@@ -120,3 +152,6 @@ export const workspaceCustomResourceDefinition = customResourceDefinition({
     conditionColumn('Ready'),
   ],
 });
+
+/** The TypeBox symbols inside this module's schema types, named here so the declarations canopy/api ships can be emitted. */
+export type WorkspaceSchemaSymbols = typeof Hint | typeof Kind | typeof OptionalKind | typeof ReadonlyKind;

@@ -90,6 +90,7 @@ export const OPERATOR_SETTINGS: readonly { readonly name: string; readonly value
   { name: 'CANOPY_MAX_MEMBER_CLUSTERS', value: 'maxMemberClusters', note: '' },
   { name: 'CANOPY_ALLOW_MEMBER_KUBECONFIG_PLUGINS', value: 'memberKubeconfigs.allowPlugins', note: '' },
   { name: 'CANOPY_FINALIZER_TIMEOUT_SECONDS', value: 'finalizerTimeoutSeconds', note: '' },
+  { name: 'CANOPY_PLACEMENT_PLUGINS_ALLOW_LOOPBACK', note: 'not set: `true` lets PlacementPolicy plugins sit on loopback addresses, for development with the plugin on the operator\'s host' },
   { name: 'CANOPY_RESERVED_NAMESPACES', value: 'reservedNamespaces', note: 'comma-separated' },
   { name: 'CANOPY_WEBHOOK', value: 'webhook.enabled', note: '' },
   { name: 'CANOPY_WEBHOOK_HOST', value: 'bindAddress', note: 'the webhook server\'s listen address' },

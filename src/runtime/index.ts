@@ -41,3 +41,11 @@ export type { Logger } from './logger.js';
 export { FakeClock, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { runUntilSignal } from './signals.js';
+export { typedClient } from './typed-client.js';
+export type { TypedClient } from './typed-client.js';
+export type { WatchOptions } from './http.js';
+// Conditions are stamped by one rule everywhere (kube/conditions.ts); reconcilers written against the runtime use it too.
+export { findCondition, sameConditions, setConditions, transitionTime } from '../kube/conditions.js';
+export type { ConditionUpdate } from '../kube/conditions.js';
+// The manager's Prometheus registry (manager.metrics.registry): an extension's own metrics register there and share /metrics.
+export type { RuntimeMetrics } from './metrics.js';

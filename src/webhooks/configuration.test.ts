@@ -9,7 +9,7 @@ describe('webhook configuration', () => {
     expect(url.metadata.name).to.equal('canopy-validating');
     expect(url.webhooks).to.have.length(WEBHOOK_SPECS.length);
     for (const webhook of url.webhooks) {
-      expect(webhook).to.include({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 5, matchPolicy: 'Equivalent' });
+      expect(webhook).to.include({ failurePolicy: 'Fail', sideEffects: 'NoneOnDryRun', timeoutSeconds: 5, matchPolicy: 'Equivalent' });
       expect(webhook['admissionReviewVersions']).to.deep.equal(['v1']);
       expect(String(webhook['name'])).to.match(/^[a-z-]+\.validate\.canopy\.dev$/);
     }

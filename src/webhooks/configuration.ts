@@ -19,7 +19,7 @@ import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MAN
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
 export const DEFAULT_MUTATING_CONFIGURATION_NAME = 'canopy-mutating';
 
-export type WebhookId = 'workspaces' | 'logicalclusters' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects' | 'namespaces';
+export type WebhookId = 'workspaces' | 'logicalclusters' | 'logicalcluster-status' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects' | 'namespaces';
 
 export interface RuleWithOperations {
   apiGroups: string[];
@@ -65,6 +65,14 @@ const WORKLOADS: RuleWithOperations[] = [
 export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
   { id: 'workspaces', rules: [{ ...CANOPY, resources: ['workspaces'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Cluster' }] },
   { id: 'logicalclusters', rules: [{ ...CANOPY, resources: ['logicalclusters'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Cluster' }] },
+  {
+    // Initializers hold patch on logicalclusters/status and may only remove names from status.initializers
+    // (validateLogicalClusterStatus). The operator's own status writes, by far the most, are not sent.
+    id: 'logicalcluster-status',
+    rules: [{ ...CANOPY, resources: ['logicalclusters/status'], operations: ['UPDATE'], scope: 'Cluster' }],
+    matchConditions: (options) =>
+      options.operatorUsername ? [{ name: 'not-canopy-itself', expression: `request.userInfo.username != ${JSON.stringify(options.operatorUsername)}` }] : [],
+  },
   { id: 'placementpolicies', rules: [{ ...CANOPY, resources: ['placementpolicies'], operations: WRITE, scope: 'Cluster' }] },
   { id: 'propagatedobjects', rules: [{ ...CANOPY, resources: ['propagatedobjects'], operations: WRITE, scope: 'Namespaced' }] },
   {

@@ -16,7 +16,7 @@
  *   already admitted, RBAC escalation checks included) or a cluster admin.
  *   An authorizer that cannot be asked means no (fail closed).
  */
-import { logicalClusterReferences, LogicalClusterRules, validateLogicalCluster } from '../reconcilers/logicalcluster/validator.js';
+import { logicalClusterReferences, LogicalClusterRules, validateLogicalCluster, validateLogicalClusterStatus, type LogicalClusterStatusView } from '../reconcilers/logicalcluster/validator.js';
 import type { PlacedObject, PlacementPolicy } from '../reconcilers/placement/types.js';
 import {
   placedObjectOf,
@@ -39,7 +39,7 @@ import { podLimits, validateWorkload, type WorkloadLike } from '../admission/pod
 import type { AdmissionInput, Requester } from '../admission/request.js';
 import type { ReservedNamespaces } from '../admission/reserved-names.js';
 import { checkPropagatedTemplate, templateChanged, type TemplatedObject } from './template-check.js';
-import type { LogicalClusterLike, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
+import type { LogicalClusterView, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
 import { allow, deny, firstDenial, type Verdict } from '../admission/verdict.js';
 import type { AdmissionHandler } from './server.js';
 
@@ -77,6 +77,14 @@ export interface VerdictRecord {
   readonly name: string;
   readonly namespace: string | undefined;
   readonly verdict: Verdict;
+  /** `group/version` of the object, for an Event regarding it. */
+  readonly apiVersion: string;
+  /** The existing object's uid (updates and deletes); absent for a create. */
+  readonly uid: string | undefined;
+  /** Who asked. */
+  readonly user: string;
+  /** A dry run must leave no trace, not even an Event (sideEffects: NoneOnDryRun). */
+  readonly dryRun: boolean;
 }
 
 const OWNERSHIP_RULES: ReadonlySet<string> = new Set([WorkspaceRules.ownership, LogicalClusterRules.ownership, TreeLabelRules.managedByCanopy]);
@@ -92,7 +100,7 @@ export class AdmissionDispatcher {
 
   /** Path → handler, for the webhook server: every validating webhook, and the finalizers mutation (no I/O, never denies). */
   handlers(): Map<string, AdmissionHandler> {
-    const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects', 'namespaces'];
+    const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'logicalcluster-status', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects', 'namespaces'];
     const handlers = new Map<string, AdmissionHandler>(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));
     handlers.set(mutatingWebhookPath('finalizers'), (request) => Promise.resolve(finalizerReview(request)));
     return handlers;
@@ -107,6 +115,10 @@ export class AdmissionDispatcher {
       name: request.name ?? '',
       namespace: request.namespace,
       verdict,
+      apiVersion: request.kind.group ? `${request.kind.group}/${request.kind.version}` : request.kind.version,
+      uid: ((request.oldObject ?? request.object) as { metadata?: { uid?: string } } | undefined)?.metadata?.uid,
+      user: request.userInfo.username ?? '',
+      dryRun: request.dryRun === true,
     });
     return reviewFor(request.uid, verdict);
   }
@@ -119,9 +131,11 @@ export class AdmissionDispatcher {
         return this.withOwnership(request, (r, who) => validateWorkspace(input(r, who), view, this.backend.reserved));
       }
       case 'logicalclusters': {
-        await this.backend.ensureWorkspaces(logicalClusterReferences(input<LogicalClusterLike>(request, requesterOf(request))).workspaces);
+        await this.backend.ensureWorkspaces(logicalClusterReferences(input<LogicalClusterView>(request, requesterOf(request))).workspaces);
         return this.withOwnership(request, (r, who) => validateLogicalCluster(input(r, who), view, undefined, this.backend.reserved));
       }
+      case 'logicalcluster-status':
+        return validateLogicalClusterStatus(input<LogicalClusterStatusView>(request, requesterOf(request)), this.backend.operatorUsername);
       case 'placementpolicies':
         return validatePlacementPolicy(input<PlacementPolicy>(request, requesterOf(request)));
       case 'propagatedobjects': {

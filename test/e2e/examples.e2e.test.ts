@@ -98,9 +98,9 @@ async function gone(resource: Parameters<ApiClient['tryGet']>[0], name: string, 
 describe('examples: every README does what it says (e2e)', function () {
   this.timeout(240_000);
 
-  it('covers every example folder (the quickstart in quickstart.e2e.test.ts)', () => {
+  it('covers every example folder (the quickstart in quickstart.e2e.test.ts, extensions/ in extensions-package.e2e.test.ts and the initializer and plugin e2e suites)', () => {
     const folders = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-    expect(folders).to.deep.equal(['cost-aware', 'jurisdiction-cel', 'policy-engine', 'quickstart', 'register-cluster', 'team-hierarchy']);
+    expect(folders).to.deep.equal(['cost-aware', 'extensions', 'jurisdiction-cel', 'policy-engine', 'quickstart', 'register-cluster', 'team-hierarchy']);
   });
 
   describe('team-hierarchy', () => {

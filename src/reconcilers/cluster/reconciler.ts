@@ -87,8 +87,10 @@ export class ClusterHealthReconciler {
   }
 
   private async statusFor(cluster: Cluster, outcome: ProbeOutcome, conditions: ClusterStatus['conditions'], now: Date): Promise<ClusterStatus> {
+    // status.scores belongs to the programs that write it: a merge patch resending the cached list could undo their newer write.
+    const { scores: _scores, ...observed } = cluster.status ?? {};
     const status: ClusterStatus = {
-      ...cluster.status,
+      ...observed,
       conditions,
       lastProbeTime: now.toISOString(),
       observedGeneration: cluster.metadata.generation,

@@ -1,14 +1,18 @@
-// The LogicalCluster reconciler's shell: reads the caches, asks plan() what
-// the logical cluster should be, and makes it so on the host and (Cluster
-// mode) the bound member: finalizer first, namespaces, the objects inside,
-// the kubeconfig Secret with a fresh token when due, then status. Deletion
-// removes the namespaces on every cluster the logical cluster touched before
-// the finalizer is released.
+/**
+ * The LogicalCluster reconciler's shell: reads the caches, asks plan() what
+ * the logical cluster should be, and makes it so on the host and (Cluster
+ * mode) the bound member: finalizer first, namespaces, the objects inside,
+ * the kubeconfig Secret with a fresh token when due, then status. Deletion
+ * removes the namespaces on every cluster the logical cluster touched before
+ * the finalizer is released.
+ */
 
+import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
 import { createHash } from 'node:crypto';
 import { redact } from '../../runtime/redact.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  isConflict,
   isNotFound,
   MemberClusterUnavailableError,
   patchStatus,
@@ -33,7 +37,8 @@ import { UNCONSTRAINED } from '../../hierarchy/constraints.js';
 import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';
 import type { ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
-import type { ClusterLike, LogicalClusterLike } from './types.js';
+import type { ClusterLike } from './types.js';
+import { doneMessage, InitializedReasons, initializersFixed, nextWaitedChangeMs, pendingInitializers, waitingMessage, workspaceInitializers } from './initializers.js';
 
 export type LogicalClusterObject = KubeObject & LogicalClusterLike;
 export type WorkspaceObject = KubeObject & WorkspaceLike;
@@ -112,6 +117,12 @@ export class LogicalClusterReconciler implements Reconciler {
   private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint' | 'finalizerTimeoutMs'>>;
   private hostEndpointCache: ServerEndpoint | undefined;
   private readonly lookup: Lookup;
+  /**
+   * Initializer lists this process wrote, until the cache shows them: a
+   * reconcile woken by an older event must neither fix the list a second
+   * time nor take the missing list for an empty one and issue the kubeconfig.
+   */
+  private readonly initializersWritten = new Map<string, { uid: string | undefined; names: readonly string[] }>();
 
   constructor(private readonly deps: LogicalClusterDeps, private readonly options: LogicalClusterReconcilerOptions = {}) {
     this.opts = {
@@ -179,13 +190,20 @@ export class LogicalClusterReconciler implements Reconciler {
       ctx.events.normal(lc, 'Bound', message);
     }
 
+    const init = await this.fixInitializers(lc, decision, ctx);
+    // Another write got there first (the cache was behind): decide again on the fresh object.
+    if (!init) return { requeueAfter: 250 };
+
     let target: { client: ApiClient; endpoint: ServerEndpoint };
     try {
       target = await this.targetOf(decision, ctx.signal);
+      // The namespaces and everything in them exist while initializers run: that is what they stamp into.
       await this.applyPlan(lc, decision, target.client, ctx.signal);
     } catch (err) {
       return this.materializeFailed(lc, decision, err, ctx);
     }
+
+    if (init.pending.length > 0) return this.awaitInitializers(lc, decision, init.pending, ctx);
 
     let requeueAfter: number;
     try {
@@ -200,6 +218,9 @@ export class LogicalClusterReconciler implements Reconciler {
         : { type: ConditionTypes.CapabilitiesNarrowed, status: 'False', reason: 'AsRequested', message: 'every requested capability is granted' },
     ];
     if (decision.mode === 'Cluster') conditions.push({ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message: `bound to cluster ${decision.cluster}` });
+    if (lc.status?.conditions?.some((c) => c.type === ConditionTypes.Initialized)) {
+      conditions.push({ type: ConditionTypes.Initialized, status: 'True', reason: InitializedReasons.Done, message: doneMessage() });
+    }
     const where = decision.mode === 'Cluster' ? `on cluster ${decision.cluster}` : 'on the control plane';
     await this.writeStatus(lc, {
       phase: 'Ready',
@@ -210,8 +231,66 @@ export class LogicalClusterReconciler implements Reconciler {
       kubeconfigSecretRef: { name: kubeconfigSecretName(name), namespace: decision.namespaces[0]!, key: KUBECONFIG_KEY },
       conditions,
       clear: [ConditionTypes.WithinLimits, ConditionTypes.CleanupBlocked, ...(decision.mode === 'Cluster' ? [] : [ConditionTypes.Bound])],
+      // Born without initializers: say so once, so a workspace that lists some later leaves this one alone.
+      ...(init.bornEmpty ? { initializers: [] } : {}),
     }, ctx.signal);
     return { requeueAfter: Math.max(1000, Math.min(requeueAfter, this.opts.reapplyAfterMs)) };
+  }
+
+  /**
+   * Fixes the logical cluster's initializers the first time it is
+   * materialized: the union of its workspaces' spec.initializers, written with
+   * the resourceVersion it was computed from, so it is written exactly once.
+   * Returns what is still pending, or undefined when that write lost a race.
+   */
+  private async fixInitializers(lc: LogicalClusterObject, p: Plan, ctx: ReconcileContext): Promise<{ pending: readonly string[]; bornEmpty: boolean } | undefined> {
+    const name = lc.metadata.name ?? '';
+    const written = this.initializersWritten.get(name);
+    if (initializersFixed(lc)) {
+      if (written) this.initializersWritten.delete(name);
+      return { pending: pendingInitializers(lc), bornEmpty: false };
+    }
+    if (written && written.uid === lc.metadata.uid) return { pending: written.names, bornEmpty: false };
+    const names = workspaceInitializers(this.lookup, lc.spec.workspace)?.names ?? [];
+    if (names.length === 0) return { pending: [], bornEmpty: true };
+    const now = this.now();
+    const message = waitingMessage(names, now.getTime(), now.getTime());
+    const next = nextStatus(lc.status, {
+      phase: 'Initializing',
+      reason: InitializedReasons.Waiting,
+      message,
+      namespaces: p.namespaces,
+      cluster: p.cluster,
+      initializers: names,
+      conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
+    }, lc.metadata.generation, now);
+    try {
+      await this.deps.host.patch(Resources.LogicalCluster, name, undefined, { metadata: { resourceVersion: lc.metadata.resourceVersion }, status: next }, 'merge', { subresource: 'status', signal: ctx.signal });
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      throw err;
+    }
+    this.initializersWritten.set(name, { uid: lc.metadata.uid, names });
+    this.writtenStatus.set(name, { uid: lc.metadata.uid, digest: statusDigest(next), at: now.getTime() });
+    ctx.events.normal(lc, InitializedReasons.Waiting, `initializers ${names.join(', ')} must each remove their name from status.initializers before the kubeconfig is issued`);
+    return { pending: names, bornEmpty: false };
+  }
+
+  /** Namespaces are in place; the kubeconfig waits for the initializers. Rewrites the message as the wait grows. */
+  private async awaitInitializers(lc: LogicalClusterObject, p: Plan, pending: readonly string[], ctx: ReconcileContext): Promise<ReconcileResult> {
+    const now = this.now().getTime();
+    const started = lc.status?.conditions?.find((c) => c.type === ConditionTypes.Initialized && c.status === 'False')?.lastTransitionTime;
+    const since = started ? new Date(started).getTime() : now;
+    const message = waitingMessage(pending, since, now);
+    await this.writeStatus(lc, {
+      phase: 'Initializing',
+      reason: InitializedReasons.Waiting,
+      message,
+      namespaces: p.namespaces,
+      cluster: p.cluster,
+      conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
+    }, ctx.signal);
+    return { requeueAfter: nextWaitedChangeMs(now - since) };
   }
 
   /**
@@ -438,6 +517,7 @@ export class LogicalClusterReconciler implements Reconciler {
     this.applied.delete(name);
     this.issuer.forget(name);
     this.writtenStatus.delete(name);
+    this.initializersWritten.delete(name);
     this.plans.delete(name);
     for (const [cluster, holder] of this.pendingBindings) if (holder === name) this.pendingBindings.delete(cluster);
   }

@@ -1,9 +1,11 @@
-// status of a LogicalCluster from the outcome of one reconcile: phase,
-// conditions (with lastTransitionTime kept while a condition's status does
-// not change) and the materialized facts.
+/**
+ * status of a LogicalCluster from the outcome of one reconcile: phase,
+ * conditions (with lastTransitionTime kept while a condition's status does
+ * not change) and the materialized facts.
+ */
 
+import type { ConditionLike, LogicalClusterStatus } from '../../hierarchy/logical-cluster.js';
 import { createHash } from 'node:crypto';
-import type { ConditionLike, LogicalClusterStatus } from './types.js';
 import type { Condition } from '../../crds/common.js';
 import { transitionTime } from '../../kube/conditions.js';
 
@@ -19,6 +21,8 @@ export const ConditionTypes = {
   WithinLimits: 'WithinLimits',
   /** Deletion cannot finish yet; the message says what is left and why. */
   CleanupBlocked: 'CleanupBlocked',
+  /** Only on logical clusters born with initializers: False while some are pending (the message names them). */
+  Initialized: 'Initialized',
 } as const;
 
 
@@ -41,6 +45,12 @@ export interface Outcome {
   readonly conditions?: readonly ConditionInput[];
   /** Condition types to remove. */
   readonly clear?: readonly string[];
+  /**
+   * status.initializers to write. Left out of every other write, so a write
+   * from a cache that has not seen an initializer remove its name cannot put
+   * the name back (status is merge-patched).
+   */
+  readonly initializers?: readonly string[];
 }
 
 export interface StatusShape {
@@ -48,6 +58,7 @@ export interface StatusShape {
   namespaces?: string[];
   cluster?: string;
   kubeconfigSecretRef?: { name: string; namespace: string; key: string };
+  initializers?: string[];
   conditions: Condition[];
   observedGeneration?: number;
 }
@@ -69,6 +80,7 @@ export function nextStatus(prev: LogicalClusterStatus | undefined, outcome: Outc
   if (cluster) status.cluster = cluster;
   const ref = outcome.kubeconfigSecretRef ?? prev?.kubeconfigSecretRef;
   if (ref) status.kubeconfigSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key ?? 'kubeconfig' };
+  if (outcome.initializers) status.initializers = [...outcome.initializers];
   if (generation !== undefined) status.observedGeneration = generation;
   return status;
 }
@@ -103,7 +115,9 @@ export function mergeConditions(prev: readonly ConditionLike[], updates: readonl
 /** Whether writing `next` would change anything compared with `prev` (so the shell can skip the write). */
 export function statusChanged(prev: LogicalClusterStatus | undefined, next: StatusShape): boolean {
   if (!prev) return true;
-  return JSON.stringify(normalize(prev)) !== JSON.stringify(normalize(next as LogicalClusterStatus));
+  // A write without initializers leaves them as they are: compare with what will be there.
+  const after = next.initializers === undefined && prev.initializers !== undefined ? { ...next, initializers: [...prev.initializers] } : next;
+  return JSON.stringify(normalize(prev)) !== JSON.stringify(normalize(after as LogicalClusterStatus));
 }
 
 /**
@@ -122,6 +136,7 @@ function normalize(s: LogicalClusterStatus): unknown {
     cluster: s.cluster ?? '',
     ref: s.kubeconfigSecretRef ? [s.kubeconfigSecretRef.name, s.kubeconfigSecretRef.namespace, s.kubeconfigSecretRef.key ?? 'kubeconfig'] : [],
     og: s.observedGeneration,
+    init: s.initializers ?? null,
     conditions: (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime ? timeString(c.lastTransitionTime) : '']),
   };
 }

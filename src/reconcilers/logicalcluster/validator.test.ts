@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { lc, MemoryTreeView, ws } from '../../../test/support/memory-view.js';
 import type { AdmissionInput, Requester } from '../../admission/request.js';
-import type { ClusterLike, LogicalClusterLike } from '../../admission/tree.js';
+import type { ClusterLike, LogicalClusterView } from '../../admission/tree.js';
 import { denialMessage, type Verdict } from '../../admission/verdict.js';
 import { LogicalClusterRules, validateLogicalCluster } from './validator.js';
 
@@ -15,7 +15,7 @@ const cluster = (name: string, region: string): ClusterLike => ({
   spec: { region, pricing: { cpuHour: 0.05, memoryGiBHour: 0.01, loadBalancerHour: 0 }, capacity: { cpu: '64', memory: '256Gi' } },
 });
 
-function view(extra: { budget?: number; logicalClusters?: LogicalClusterLike[] } = {}): MemoryTreeView {
+function view(extra: { budget?: number; logicalClusters?: LogicalClusterView[] } = {}): MemoryTreeView {
   return new MemoryTreeView({
     workspaces: [
       ws('acme', {
@@ -45,11 +45,11 @@ function view(extra: { budget?: number; logicalClusters?: LogicalClusterLike[] }
 
 const small = { quota: { hard: { cpu: '2', memory: '4Gi' } } };
 
-function create(object: LogicalClusterLike, requester = admin): AdmissionInput<LogicalClusterLike> {
+function create(object: LogicalClusterView, requester = admin): AdmissionInput<LogicalClusterView> {
   return { operation: 'CREATE', object, oldObject: undefined, requester };
 }
 
-function update(oldObject: LogicalClusterLike, object: LogicalClusterLike, requester = admin): AdmissionInput<LogicalClusterLike> {
+function update(oldObject: LogicalClusterView, object: LogicalClusterView, requester = admin): AdmissionInput<LogicalClusterView> {
   return { operation: 'UPDATE', object, oldObject, requester };
 }
 
@@ -88,7 +88,7 @@ describe('logical cluster validator', () => {
     expect(message(validateLogicalCluster(create(lc('web', { workspace: 'team-b', constraints: small }), bob), view()))).to.equal(
       'spec.workspace: user "bob" may not create logical cluster "web" in workspace "team-b": not an owner of workspace "team-b" or of any workspace above it',
     );
-    const del: AdmissionInput<LogicalClusterLike> = { operation: 'DELETE', object: undefined, oldObject: lc('shop', { workspace: 'team-a' }), requester: erin };
+    const del: AdmissionInput<LogicalClusterView> = { operation: 'DELETE', object: undefined, oldObject: lc('shop', { workspace: 'team-a' }), requester: erin };
     expect(message(validateLogicalCluster(del, view()))).to.contain('user "erin" may not delete logical cluster "shop"');
     expect(validateLogicalCluster({ ...del, requester: bob }, view()).allowed).to.equal(true);
   });

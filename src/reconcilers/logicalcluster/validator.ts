@@ -14,10 +14,11 @@ import type { AdmissionInput } from '../../admission/request.js';
 import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../admission/reserved-names.js';
 import {
   ancestry,
+  MAX_DEPTH,
   logicalClustersInSubtree,
   type Chain,
   type ClusterLike,
-  type LogicalClusterLike,
+  type LogicalClusterView,
   type TreeView,
 } from '../../admission/tree.js';
 import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
@@ -34,13 +35,14 @@ export const LogicalClusterRules = {
   namespaces: 'logicalcluster/namespaces',
   narrow: 'logicalcluster/constraints-narrow',
   limits: 'logicalcluster/workspace-limits',
+  initializers: 'logicalcluster/initializers',
 } as const;
 
 const DEFAULT_MODE = 'Namespace';
 
 /** `reserved`: the namespace names no logical cluster may materialize (the installation's list; see reserved-names.ts). */
 export function validateLogicalCluster(
-  input: AdmissionInput<LogicalClusterLike>,
+  input: AdmissionInput<LogicalClusterView>,
   view: TreeView,
   now: Date = new Date(),
   reserved: ReservedNamespaces = DEFAULT_RESERVED,
@@ -63,12 +65,12 @@ export function validateLogicalCluster(
 }
 
 /** Workspaces the validator reads, so the caller can fetch cache misses first. */
-export function logicalClusterReferences(input: AdmissionInput<LogicalClusterLike>): { workspaces: string[] } {
+export function logicalClusterReferences(input: AdmissionInput<LogicalClusterView>): { workspaces: string[] } {
   const names = [input.object?.spec.workspace, input.oldObject?.spec.workspace].filter((n): n is string => !!n);
   return { workspaces: [...new Set(names)] };
 }
 
-function checkImmutable(object: LogicalClusterLike, old: LogicalClusterLike | undefined): Verdict {
+function checkImmutable(object: LogicalClusterView, old: LogicalClusterView | undefined): Verdict {
   if (!old) return allow();
   if (old.spec.workspace !== object.spec.workspace) {
     return deny(
@@ -96,18 +98,21 @@ function checkWorkspace(workspace: string, chain: Chain): Verdict {
       `workspace "${workspace}" hangs under workspace "${chain.missing}", which does not exist; fix the tree before adding logical clusters to it`,
     );
   }
+  if (chain.tooDeep) {
+    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`);
+  }
   if (chain.cycle) {
     return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`);
   }
   return allow();
 }
 
-function authorityMissing(input: AdmissionInput<LogicalClusterLike>, chain: Chain): boolean {
+function authorityMissing(input: AdmissionInput<LogicalClusterView>, chain: Chain): boolean {
   const owners = chain.nodes.map((n) => ({ name: n.name, owners: n.workspace.spec?.owners }));
   return !hasAuthority(owners, input.requester);
 }
 
-function checkOwnership(input: AdmissionInput<LogicalClusterLike>, object: LogicalClusterLike, old: LogicalClusterLike | undefined, chain: Chain): Verdict {
+function checkOwnership(input: AdmissionInput<LogicalClusterView>, object: LogicalClusterView, old: LogicalClusterView | undefined, chain: Chain): Verdict {
   const workspace = object.spec.workspace;
   if (!authorityMissing(input, chain)) return allow();
   const verb = old ? 'change' : 'create';
@@ -118,7 +123,7 @@ function checkOwnership(input: AdmissionInput<LogicalClusterLike>, object: Logic
   );
 }
 
-function checkDelete(input: AdmissionInput<LogicalClusterLike>, view: TreeView): Verdict {
+function checkDelete(input: AdmissionInput<LogicalClusterView>, view: TreeView): Verdict {
   const old = input.oldObject;
   if (!old || input.requester.admin) return allow();
   const chain = ancestry(view, old.spec.workspace);
@@ -131,7 +136,7 @@ function checkDelete(input: AdmissionInput<LogicalClusterLike>, view: TreeView):
   );
 }
 
-function checkNamespaces(object: LogicalClusterLike, old: LogicalClusterLike | undefined, view: TreeView, reservedNames: ReservedNamespaces): Verdict {
+function checkNamespaces(object: LogicalClusterView, old: LogicalClusterView | undefined, view: TreeView, reservedNames: ReservedNamespaces): Verdict {
   const name = object.metadata.name ?? '';
   const plan = planNamespaces({ metadata: object.metadata, spec: object.spec });
   if (!plan.ok) return deny(LogicalClusterRules.namespaces, 'spec.namespaces', plan.reason);
@@ -158,7 +163,7 @@ function workspaceLevels(chain: Chain): ConstraintLevel[] {
   return chain.nodes.map((n) => ({ workspace: n.name, constraints: n.workspace.spec?.constraints })).reverse();
 }
 
-function checkConstraints(object: LogicalClusterLike, chain: Chain): Verdict {
+function checkConstraints(object: LogicalClusterView, chain: Chain): Verdict {
   const workspace = object.spec.workspace;
   const effective = effectiveConstraints(workspaceLevels(chain));
   const options = { parent: workspace, subject: 'logical cluster' as const };
@@ -173,7 +178,7 @@ function checkConstraints(object: LogicalClusterLike, chain: Chain): Verdict {
   return deny(LogicalClusterRules.narrow, first.field, reason);
 }
 
-function checkLimits(object: LogicalClusterLike, old: LogicalClusterLike | undefined, chain: Chain, view: TreeView, now: Date): Verdict {
+function checkLimits(object: LogicalClusterView, old: LogicalClusterView | undefined, chain: Chain, view: TreeView, now: Date): Verdict {
   // Only a claim that may have grown is checked again: an update that leaves
   // quota and constraints alone must not be blocked by limits lowered since.
   if (old && JSON.stringify(old.spec.constraints ?? {}) === JSON.stringify(object.spec.constraints ?? {})) return allow();
@@ -199,7 +204,7 @@ function checkLimits(object: LogicalClusterLike, old: LogicalClusterLike | undef
  * or the clusters change (the view's version). Keeps a create in a workspace
  * with thousands of logical clusters from recomputing every claim.
  */
-const claimCache = new WeakMap<LogicalClusterLike, { version: number; claim: LogicalClusterClaim }>();
+const claimCache = new WeakMap<LogicalClusterView, { version: number; claim: LogicalClusterClaim }>();
 
 /** Builds what a logical cluster takes from its workspaces, memoising the tree walks. */
 class ClaimBuilder {
@@ -214,7 +219,7 @@ class ClaimBuilder {
   }
 
   /** The claim of an existing logical cluster, reused while nothing it depends on changed. */
-  cached(lc: LogicalClusterLike): LogicalClusterClaim {
+  cached(lc: LogicalClusterView): LogicalClusterClaim {
     if (this.version === undefined) return this.of(lc);
     const hit = claimCache.get(lc);
     if (hit && hit.version === this.version) return hit.claim;
@@ -223,7 +228,7 @@ class ClaimBuilder {
     return claim;
   }
 
-  of(lc: LogicalClusterLike, chain?: Chain): LogicalClusterClaim {
+  of(lc: LogicalClusterView, chain?: Chain): LogicalClusterClaim {
     const workspaceChain = chain ?? this.chain(lc.spec.workspace);
     const levels = workspaceLevels(workspaceChain);
     const effective = effectiveConstraints([...levels, { workspace: lc.metadata.name ?? '', constraints: lc.spec.constraints }]);
@@ -247,7 +252,7 @@ class ClaimBuilder {
   }
 
   /** Namespace mode: quota at the dearest allowed cluster. Cluster mode: the bound cluster, else the dearest it could bind. */
-  private cost(lc: LogicalClusterLike, effective: EffectiveConstraints): MonthlyCost {
+  private cost(lc: LogicalClusterView, effective: EffectiveConstraints): MonthlyCost {
     const allowed = this.view.clusters().filter((c) => clusterAllowed(c, effective));
     if ((lc.spec.mode ?? DEFAULT_MODE) !== 'Cluster') return namespaceModeCost(effective.constraints.quota?.hard, allowed);
     const bound = lc.status?.cluster ? this.view.clusters().find((c) => c.metadata.name === lc.status?.cluster) : undefined;
@@ -266,4 +271,67 @@ function clusterAllowed(cluster: ClusterLike, effective: EffectiveConstraints): 
   const regions = effective.constraints.regions;
   if (regions && !regions.includes(cluster.spec?.region ?? '')) return false;
   return matchesSelector(effective.constraints.clusterSelector, cluster.metadata.labels ?? {});
+}
+
+/**
+ * Writes to a LogicalCluster's status subresource by anyone but the operator
+ * (`operatorUsername`; the webhook is not even called for the operator when
+ * its name is known). RBAC can grant `patch` on logicalclusters/status but not
+ * on one entry of a list, so this is what keeps an initializer, which holds
+ * that right, to its one job: removing names from status.initializers. It may
+ * not add a name, set the list before the operator has, or touch anything
+ * else (phase, conditions, the kubeconfig reference).
+ */
+export interface LogicalClusterStatusView {
+  readonly metadata: { readonly name?: string };
+  readonly status?: { readonly initializers?: readonly string[]; readonly [field: string]: unknown };
+}
+
+export function validateLogicalClusterStatus(input: AdmissionInput<LogicalClusterStatusView>, operatorUsername: string | undefined): Verdict {
+  if (input.operation !== 'UPDATE' || !input.object || !input.oldObject) return allow();
+  // Without the operator's name its own writes cannot be told apart (an apiserver without SelfSubjectReview).
+  if (operatorUsername === undefined || input.requester.username === operatorUsername) return allow();
+  const before: NonNullable<LogicalClusterStatusView['status']> = input.oldObject.status ?? {};
+  const after: NonNullable<LogicalClusterStatusView['status']> = input.object.status ?? {};
+  const who = describeRequester(input.requester);
+  const name = input.object.metadata.name ?? '';
+  if (before.initializers === undefined && after.initializers !== undefined) {
+    return deny(
+      LogicalClusterRules.initializers,
+      'status.initializers',
+      `${who} may not set the initializers of logical cluster "${name}": Canopy sets them once from its workspaces' spec.initializers; an initializer may only remove its own name`,
+    );
+  }
+  const kept = new Set(before.initializers ?? []);
+  const added = (after.initializers ?? []).filter((n) => !kept.has(n));
+  if (added.length > 0) {
+    return deny(
+      LogicalClusterRules.initializers,
+      'status.initializers',
+      `${who} may not add ${added.join(', ')} to status.initializers of logical cluster "${name}": an initializer may only remove its own name; initializers are listed in a Workspace's spec.initializers`,
+    );
+  }
+  const { initializers: _before, ...restBefore } = before;
+  const { initializers: _after, ...restAfter } = after;
+  if (canonical(restBefore) !== canonical(restAfter)) {
+    const changed = [...new Set([...Object.keys(restBefore), ...Object.keys(restAfter)])]
+      .filter((k) => canonical((restBefore as Record<string, unknown>)[k]) !== canonical((restAfter as Record<string, unknown>)[k]))
+      .sort();
+    return deny(
+      LogicalClusterRules.initializers,
+      `status.${changed[0] ?? 'phase'}`,
+      `${who} may only remove names from status.initializers of logical cluster "${name}"; ${changed.map((k) => `status.${k}`).join(', ')} ${changed.length === 1 ? 'is' : 'are'} written by Canopy alone`,
+    );
+  }
+  return allow();
+}
+
+/** JSON with sorted keys: the apiserver does not promise the same key order in oldObject and object. */
+function canonical(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
 }

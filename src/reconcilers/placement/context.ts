@@ -5,7 +5,7 @@
 import type { ClusterView } from './cluster-view.js';
 import type { ScheduleContext } from './framework.js';
 import { objectProfile, type ObjectProfile } from './object-profile.js';
-import type { PlacedObject, PlacementPolicy, PlacementPolicySpec, PolicyEngineDecision, ScheduleInput, WorkspaceContext } from './types.js';
+import type { PlacedObject, PlacementPolicy, PlacementPolicySpec, PluginAnswer, PolicyEngineDecision, ScheduleInput, WorkspaceContext } from './types.js';
 
 export class DecisionContext implements ScheduleContext {
   readonly object: PlacedObject;
@@ -18,6 +18,8 @@ export class DecisionContext implements ScheduleContext {
   readonly minReplicasPerCluster: number;
   readonly current: ReadonlyMap<string, number | undefined>;
   readonly policyEngineDecision: PolicyEngineDecision | undefined;
+  /** Filled by the engine's plugin-answer check, before filtering. */
+  readonly pluginAnswers = new Map<string, PluginAnswer>();
   feasible: readonly ClusterView[] = [];
   /** Earliest time a time-bounded toleration expires, if any. */
   wakeAt: number | undefined;

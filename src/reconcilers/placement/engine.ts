@@ -4,7 +4,7 @@
  * work), and the same inputs give the same decision whatever order the
  * clusters come in.
  *
- * Stages: policy-engine answer check → pinned clusters → filters (first
+ * Stages: policy-engine and external-plugin answer checks → pinned clusters → filters (first
  * rejecting plugin names the reason) → score vetoes → ranking (score, then
  * name) → spread-aware ordering → Duplicate or Divide → workspace budget.
  */
@@ -19,6 +19,7 @@ import {
   workspaceConstraintsFilter,
   workspaceName,
 } from './filters/workspace-constraints.js';
+import { checkPluginAnswers, EXTERNAL, pluginLabel } from './filters/external.js';
 import { replicasThatFit } from './fit.js';
 import { contentId, identityId } from './identity.js';
 import type { FilterPlugin, ScorePlugin } from './framework.js';
@@ -60,6 +61,17 @@ export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): S
     }
   }
 
+  const plugins = ctx.spec.plugins ?? [];
+  if (plugins.length > 0) {
+    const check = checkPluginAnswers(plugins, input.pluginAnswers);
+    for (const { plugin, why } of check.ignored) d.notes.push(`${pluginLabel(plugin)} failed (${why}); ignored as failurePolicy is Ignore`);
+    if (check.failed) {
+      const { plugin, why } = check.failed;
+      return d.fail('PluginFailed', `${pluginLabel(plugin)} failed: ${why}; failurePolicy Fail leaves the object unscheduled`, `${EXTERNAL}/${plugin.name}`);
+    }
+    for (const [name, answer] of check.usable) ctx.pluginAnswers.set(name, answer);
+  }
+
   const { shared, rest } = activeFilters(registry, ctx);
   const feasible: ClusterView[] = [];
   const pins = ctx.profile.pinnedClusters;
@@ -79,11 +91,15 @@ export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): S
   if (feasible.length === 0) return d.fail('Unschedulable', emptySetMessage(views.length, d), STAGE_SELECTION);
   ctx.feasible = feasible;
 
-  const scorers: ScorePlugin[] = [];
-  for (const s of registry.scores) if (s.weight > 0 && (s.enabled?.(ctx) ?? true)) scorers.push(s);
+  const scorers: Scorer[] = [];
+  for (const s of registry.scores) {
+    if (!(s.enabled?.(ctx) ?? true)) continue;
+    const weight = s.weightFor?.(ctx) ?? s.weight;
+    if (weight > 0) scorers.push({ plugin: s, weight });
+  }
   for (const s of scorers) {
-    const veto = s.check?.(ctx);
-    if (veto) return d.fail('Unschedulable', veto, s.name);
+    const veto = s.plugin.check?.(ctx);
+    if (veto) return d.fail('Unschedulable', veto, s.plugin.name);
   }
   const ranked: RankedCluster[] = [];
   for (const v of feasible) ranked.push(scoreCluster(ctx, scorers, v));
@@ -191,7 +207,7 @@ function pinCandidates(d: Decision, filters: readonly FilterPlugin[], pins: read
 }
 
 /** Every chosen cluster gets the whole object; maxClusters and the workspace budget cut the ranking. */
-function duplicate(d: Decision, scorers: readonly ScorePlugin[], order: readonly RankedCluster[], minGroups: number, pinNote: string): ScheduleResult {
+function duplicate(d: Decision, scorers: readonly Scorer[], order: readonly RankedCluster[], minGroups: number, pinNote: string): ScheduleResult {
   const ctx = d.ctx;
   const left = budgetLeft(ctx);
   const maxClusters = ctx.maxClusters;
@@ -220,8 +236,8 @@ function duplicate(d: Decision, scorers: readonly ScorePlugin[], order: readonly
     const replicas = ctx.profile.replicas;
     placement.push(
       replicas !== undefined
-        ? { cluster: name, replicas, reason: scoreText(scorers, r) + pinNote }
-        : { cluster: name, reason: scoreText(scorers, r) + pinNote },
+        ? { cluster: name, replicas, reason: scoreText(ctx, scorers, r) + pinNote }
+        : { cluster: name, reason: scoreText(ctx, scorers, r) + pinNote },
     );
   }
   if (ctx.spec.spread && groups.size < minGroups) {
@@ -233,7 +249,7 @@ function duplicate(d: Decision, scorers: readonly ScorePlugin[], order: readonly
 }
 
 /** `spec.replicas` split over the ranking by weights, capacity, minPerCluster and maxClusters. */
-function divide(d: Decision, scorers: readonly ScorePlugin[], order: readonly RankedCluster[], seeds: number, pinNote: string): ScheduleResult {
+function divide(d: Decision, scorers: readonly Scorer[], order: readonly RankedCluster[], seeds: number, pinNote: string): ScheduleResult {
   const ctx = d.ctx;
   const total = ctx.profile.replicas ?? 0;
   const views = order.map((r) => r.view);
@@ -256,7 +272,7 @@ function divide(d: Decision, scorers: readonly ScorePlugin[], order: readonly Ra
     const r = order[i]!;
     cost += monthlyCost(ctx.profile, r.view, a.replicas) ?? 0;
     const share = `${a.replicas} of ${total} replica(s) (${weights.source} ${formatWeight(weights.values[i]!)})`;
-    placement.push({ cluster: a.name, replicas: a.replicas, reason: `${scoreText(scorers, r)}${pinNote}; ${share}` });
+    placement.push({ cluster: a.name, replicas: a.replicas, reason: `${scoreText(ctx, scorers, r)}${pinNote}; ${share}` });
   }
   const left = budgetLeft(ctx);
   if (left !== undefined && cost > left) {
@@ -350,13 +366,13 @@ function sharedVerdicts(
   return verdicts;
 }
 
-function scoreCluster(ctx: DecisionContext, scorers: readonly ScorePlugin[], view: ClusterView): RankedCluster {
+function scoreCluster(ctx: DecisionContext, scorers: readonly Scorer[], view: ClusterView): RankedCluster {
   if (scorers.length === 0) return { view, score: 0, scores: [] };
   const scores: number[] = [];
   let sum = 0;
   let weight = 0;
   for (const s of scorers) {
-    const raw = s.score(ctx, view);
+    const raw = s.plugin.score(ctx, view);
     const v = Number.isFinite(raw) ? Math.min(100, Math.max(0, raw)) : 0;
     scores.push(v);
     sum += s.weight * v;
@@ -365,10 +381,19 @@ function scoreCluster(ctx: DecisionContext, scorers: readonly ScorePlugin[], vie
   return { view, score: sum / weight, scores };
 }
 
-function scoreText(scorers: readonly ScorePlugin[], r: RankedCluster): string {
+function scoreText(ctx: DecisionContext, scorers: readonly Scorer[], r: RankedCluster): string {
   if (scorers.length === 0) return 'passed all filters';
-  const parts = scorers.map((s, i) => `${s.name} ${round1(r.scores[i]!)}`);
+  const parts = scorers.map((s, i) => {
+    const detail = s.plugin.detail?.(ctx, r.view);
+    return `${s.plugin.name} ${round1(r.scores[i]!)}${detail ? ` [${detail}]` : ''}`;
+  });
   return `passed all filters; score ${round1(r.score)} (${parts.join(', ')})`;
+}
+
+/** A score plugin enabled for one decision, with that decision's weight. */
+interface Scorer {
+  readonly plugin: ScorePlugin;
+  readonly weight: number;
 }
 
 function round1(v: number): number {

@@ -12,6 +12,7 @@ import type {
   PlacedObject,
   PlacementPolicy,
   PlacementPolicySpec,
+  PluginAnswer,
   PolicyEngineDecision,
   WorkspaceContext,
 } from './types.js';
@@ -38,6 +39,13 @@ export interface ScheduleContext {
   /** Current placement by cluster name (replicas or undefined). */
   readonly current: ReadonlyMap<string, number | undefined>;
   readonly policyEngineDecision: PolicyEngineDecision | undefined;
+  /**
+   * Answers of the policy's external plugins (`spec.plugins[]`) that are
+   * usable in this decision, by plugin name: failed plugins with
+   * `failurePolicy: Ignore` are left out (the engine stops the decision
+   * before filtering when one with `Fail` failed).
+   */
+  readonly pluginAnswers: ReadonlyMap<string, PluginAnswer>;
   /** Clusters that passed every filter, in name order; set before scoring starts. */
   readonly feasible: readonly ClusterView[];
   /**
@@ -102,4 +110,13 @@ export interface ScorePlugin {
   check?(ctx: ScheduleContext): string | undefined;
   /** 0..100; higher is better. */
   score(ctx: ScheduleContext, cluster: ClusterView): number;
+  /**
+   * This decision's weight, for a plugin whose weight the policy sets
+   * (external plugins, cluster scores); `weight` when absent. A plugin that
+   * combines several policy entries returns their sum and scores their
+   * weighted mean, which ranks exactly as if each entry were its own plugin.
+   */
+  weightFor?(ctx: ScheduleContext): number;
+  /** What made up the score, shown after it in status (e.g. each external plugin's score). */
+  detail?(ctx: ScheduleContext, cluster: ClusterView): string | undefined;
 }

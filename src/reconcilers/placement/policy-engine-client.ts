@@ -63,6 +63,11 @@ export function askPolicyEngine(ref: PolicyEngineRef & { readonly caBundle?: str
       ...(ca ? { ca } : {}),
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+    // The socket timeout above only fires when nothing arrives; an engine dripping a byte at a time
+    // would never trip it, so the whole exchange has a deadline too.
+    const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs / 1000}s`)), timeoutMs);
+    deadline.unref();
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (err) => resolve({ error: err.message }));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

@@ -25,7 +25,8 @@ import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { schedule } from './engine.js';
 import type { PluginRegistry } from './registry.js';
 import { askPolicyEngine } from './policy-engine-client.js';
-import type { Cluster, PlacedObject, PlacementPolicy, PolicyEngineDecision, ScheduleResult } from './types.js';
+import { PluginAnswerCache } from './plugin-client.js';
+import type { Cluster, PlacedObject, PlacementPolicy, PluginAnswer, PolicyEngineDecision, ScheduleResult } from './types.js';
 import { workspaceContextFor } from './workspace-context.js';
 
 export const CONTROLLER_NAME = 'placement';
@@ -61,6 +62,9 @@ export class PlacementReconciler {
     /** Called when a queued decision could not be written: decide that object again later. */
     private readonly retry: (request: Request) => void = () => undefined,
   ) {}
+
+  /** External plugins' answers, so a plugin is asked once per object generation and cluster set, not per probe. */
+  private readonly pluginAnswers = new PluginAnswerCache();
 
   private readonly writer = new CoalescingWriter<QueuedDecision>({
     // None started while the syncer has moves waiting or in progress (at most REPORT_MAX_DEFER_MS):
@@ -116,6 +120,19 @@ export class PlacementReconciler {
       decision = await askPolicyEngine(engineRef, { object, clusters, workspace: workspace.context ?? null });
       if ('error' in decision) context.logger.warn({ url: engineRef.url, error: decision.error }, 'policy engine failed');
     }
+    // Asked here, before the engine, which only reads the answers (it does no I/O).
+    let pluginAnswers: Record<string, PluginAnswer> | undefined;
+    let pluginsExpireInMs: number | undefined;
+    const plugins = chosen.policy.spec.plugins ?? [];
+    if (plugins.length > 0) {
+      const pluginInput = { object, clusters, workspace: workspace.context ?? null };
+      const asked = await this.pluginAnswers.askAll(chosen.policy.metadata.name, plugins, po.metadata, pluginInput, this.now());
+      pluginAnswers = asked.answers;
+      pluginsExpireInMs = asked.expiresInMs;
+      for (const [name, answer] of Object.entries(asked.answers)) {
+        if ('error' in answer) context.logger.warn({ plugin: name, error: answer.error }, 'placement plugin failed');
+      }
+    }
     const input = {
       object,
       policy: chosen.policy,
@@ -123,6 +140,7 @@ export class PlacementReconciler {
       workspace: workspace.context,
       currentPlacement: po.status?.placement,
       policyEngineDecision: decision,
+      ...(pluginAnswers ? { pluginAnswers } : {}),
       now: this.now(),
     };
     const options = this.registry ? { registry: this.registry } : {};
@@ -141,8 +159,8 @@ export class PlacementReconciler {
       { status: result.condition.status, reason: result.condition.reason, message: result.condition.message + tieNote },
       context,
     );
-    // A NoExecute taint with tolerationSeconds expires later: decide again then.
-    return { ...written, requeueAfter: nextTolerationExpiry(clusters, chosen.policy, this.now()) };
+    // A NoExecute taint with tolerationSeconds expires later, a plugin's answer or a cluster score goes stale: decide again then.
+    return { ...written, requeueAfter: earliest(nextTolerationExpiry(clusters, chosen.policy, this.now()), pluginsExpireInMs, result.requeueAfterMs) };
   }
 
   private policyFor(
@@ -171,6 +189,11 @@ export class PlacementReconciler {
     context: ReconcileContext,
   ): Promise<ReconcileResult> {
     const before = findCondition(po.status?.conditions, 'Scheduled');
+    // What was last announced: the written decision, or the one queued behind the writer. Every
+    // workspace or cluster event re-decides every object; one re-made while its write still waits
+    // must not be announced again (it was, hundreds of times per object, while a deep tree grew).
+    const announced = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, po, { intents: true }) ?? po;
+    const announcedScheduled = findCondition(announced.status?.conditions, 'Scheduled');
     // Already written, and no other decision on its way: nothing to do. With one on its way (the
     // inputs changed and changed back), this decision replaces it, so the older one is not left standing.
     if (recorded(po, decided, scheduled) && !this.manager.ownWrites.hasIntent(Resources.PropagatedObject.plural, po)) return {};
@@ -182,7 +205,7 @@ export class PlacementReconciler {
     // taint and the moves. It is a pure function of the caches, so a restart decides it again.
     const token = this.manager.ownWrites.intend(Resources.PropagatedObject.plural, po, (o) => withPlacement(o, status), CONTROLLER_NAME);
     this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
-    if (before?.status !== scheduled.status || before?.reason !== scheduled.reason) {
+    if (announcedScheduled?.status !== scheduled.status || announcedScheduled?.reason !== scheduled.reason) {
       // The condition counts the clusters; the audit trail names them.
       if (scheduled.status === 'True') context.events.normal(po, 'Scheduled', `${scheduled.message}: ${decided.placement.map((p) => p.cluster).join(', ')}`);
       else if (scheduled.reason === ScheduledReasons.AwaitingClusterHealth) context.events.normal(po, scheduled.reason, scheduled.message);
@@ -190,7 +213,7 @@ export class PlacementReconciler {
     } else if (scheduled.status === 'True') {
       // Still scheduled, elsewhere: a failover or a policy edit. Without this the audit trail would show
       // the first decision only, never the move (the condition's status and reason stay the same).
-      const moved = movement(po.status?.placement ?? [], decided.placement, decided.excluded);
+      const moved = movement(announced.status?.placement ?? [], decided.placement, decided.excluded);
       if (moved && moved.left.length > 0) context.events.normal(po, 'Moved', moved.message);
       else if (moved) context.events.normal(po, 'Scheduled', moved.message);
     }
@@ -268,6 +291,12 @@ function withPlacement(object: KubeObject, status: PlacementStatus): KubeObject 
  */
 function sameEntries(a: readonly object[] | undefined, b: readonly object[]): boolean {
   return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? [])), JSON.parse(JSON.stringify(b)));
+}
+
+function earliest(...delays: (number | undefined)[]): number | undefined {
+  let min: number | undefined;
+  for (const d of delays) if (d !== undefined && d > 0 && (min === undefined || d < min)) min = d;
+  return min;
 }
 
 /** When the earliest tolerated NoExecute taint stops being tolerated (ms from now), if any. */

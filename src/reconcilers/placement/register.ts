@@ -18,7 +18,9 @@ export interface PlacementOptions {
  */
 function placementRelevant(cluster: Cluster & KubeObject): string {
   const ready = cluster.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-  return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, cluster.status?.allocatable, cluster.status?.allocated, cluster.status?.apiEnablements, cluster.metadata.deletionTimestamp]);
+  // status.scores: values written as data for spec.clusterScores (scores/cluster-scores.ts).
+  const status = cluster.status;
+  return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, status?.allocatable, status?.allocated, status?.apiEnablements, status?.scores, cluster.metadata.deletionTimestamp]);
 }
 
 /** A decision whose status write failed is decided again after this long. */

@@ -10,13 +10,16 @@
 import { apiAvailabilityFilter } from './filters/api-availability.js';
 import { capacityFilter } from './filters/capacity.js';
 import { clusterSelectorFilter } from './filters/cluster-selector.js';
+import { externalFilter } from './filters/external.js';
 import { policyEngineFilter } from './filters/policy-engine.js';
 import { clusterReadyFilter } from './filters/readiness.js';
 import { regionsFilter } from './filters/regions.js';
 import { rulesFilter } from './filters/rules.js';
 import { taintTolerationFilter } from './filters/taint-toleration.js';
 import type { FilterPlugin, ScorePlugin } from './framework.js';
+import { clusterScoresScore } from './scores/cluster-scores.js';
 import { costScore } from './scores/cost.js';
+import { externalScore } from './scores/external.js';
 import { preferencesScore } from './scores/preferences.js';
 import { spreadScore } from './scores/spread.js';
 import { stabilityScore } from './scores/stability.js';
@@ -25,7 +28,8 @@ import { taintPreferenceScore } from './scores/taint-preference.js';
 /**
  * Default filters, in the order they run. Declarative policy filters come
  * first so that a cluster's reason names the most durable cause; CEL rules
- * run last because they are the most expensive.
+ * run late because they are the most expensive. External plugins come last:
+ * a built-in reason, which Canopy can explain itself, wins over theirs.
  */
 export const DEFAULT_FILTERS: readonly FilterPlugin[] = Object.freeze([
   clusterSelectorFilter,
@@ -36,6 +40,7 @@ export const DEFAULT_FILTERS: readonly FilterPlugin[] = Object.freeze([
   apiAvailabilityFilter,
   capacityFilter,
   rulesFilter,
+  externalFilter,
 ]);
 
 export const DEFAULT_SCORES: readonly ScorePlugin[] = Object.freeze([
@@ -44,6 +49,8 @@ export const DEFAULT_SCORES: readonly ScorePlugin[] = Object.freeze([
   spreadScore,
   stabilityScore,
   taintPreferenceScore,
+  clusterScoresScore,
+  externalScore,
 ]);
 
 export class PluginRegistry {

@@ -98,7 +98,18 @@ export interface Cluster {
     /** Served APIs. Absent means "unknown": the API-availability filter then allows. */
     readonly apiEnablements?: readonly APIEnablement[];
     readonly kubernetesVersion?: string;
+    /** Per-cluster scores written as data by programs outside Canopy; read by `spec.clusterScores`. */
+    readonly scores?: readonly ClusterScoreEntry[];
   };
+}
+
+/** One entry of Cluster `status.scores`. */
+export interface ClusterScoreEntry {
+  readonly name: string;
+  /** 0-100, higher is better. */
+  readonly value: number;
+  /** RFC 3339 (a Date from @kubernetes/client-node's models). */
+  readonly updatedAt?: string | Date;
 }
 
 /**
@@ -147,6 +158,26 @@ export interface PolicyEngineRef {
   readonly failurePolicy?: 'Fail' | 'Ignore' | string;
 }
 
+/** An external placement plugin (`spec.plugins[]`), reached over HTTPS. */
+export interface ExternalPluginRef {
+  readonly name: string;
+  readonly type: 'Filter' | 'Score' | string;
+  readonly url: string;
+  readonly caBundle?: string;
+  readonly weight?: number;
+  readonly timeoutSeconds?: number;
+  readonly cacheSeconds?: number;
+  readonly failurePolicy?: 'Fail' | 'Ignore' | string;
+}
+
+/** A score read from Cluster `status.scores` (`spec.clusterScores[]`). */
+export interface ClusterScoreRef {
+  readonly name: string;
+  readonly weight: number;
+  readonly defaultValue?: number;
+  readonly maxAgeSeconds?: number;
+}
+
 export interface FailoverSpec {
   readonly enabled?: boolean;
   /** How long workloads stay on a cluster tainted `canopy.dev/unreachable:NoExecute`. */
@@ -175,6 +206,8 @@ export interface PlacementPolicySpec {
   /** Accepted next to `replicas` as well as inside it; `replicas.maxClusters` wins (context.ts). */
   readonly maxClusters?: number;
   readonly policyEngine?: PolicyEngineRef;
+  readonly plugins?: readonly ExternalPluginRef[];
+  readonly clusterScores?: readonly ClusterScoreRef[];
   readonly failover?: FailoverSpec;
 }
 
@@ -236,7 +269,7 @@ export interface ClusterExclusion {
   readonly reason: string;
 }
 
-export type ScheduledReason = 'Scheduled' | 'Unschedulable' | 'Invalid' | 'PolicyEngineFailed';
+export type ScheduledReason = 'Scheduled' | 'Unschedulable' | 'Invalid' | 'PolicyEngineFailed' | 'PluginFailed';
 
 /** The `Scheduled` condition of a PropagatedObject. */
 export interface ScheduledCondition {
@@ -255,6 +288,23 @@ export type PolicyEngineDecision =
   | { readonly allowed: readonly string[]; readonly weights?: Readonly<Record<string, number>> }
   | { readonly error: string };
 
+/** One cluster's verdict from an external Filter plugin. */
+export interface PluginVerdict {
+  readonly pass: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * What an external plugin (`spec.plugins[]`) answered, fetched by the
+ * reconciler shell before it calls the engine (the engine does no I/O).
+ * Clusters missing from `verdicts` are rejected, from `scores` score 0.
+ */
+export type PluginAnswer =
+  | { readonly verdicts: Readonly<Record<string, PluginVerdict>> }
+  | { readonly scores: Readonly<Record<string, number>> }
+  /** `unreachable`: the plugin itself could not be reached (connection, TLS, address, deadline), whatever was asked. */
+  | { readonly error: string; readonly unreachable?: boolean };
+
 export interface CurrentPlacement {
   readonly cluster: string;
   readonly replicas?: number;
@@ -268,6 +318,8 @@ export interface ScheduleInput {
   /** Where the object runs now (PropagatedObject `status.placement`), for stability and failover. */
   readonly currentPlacement?: readonly CurrentPlacement[];
   readonly policyEngineDecision?: PolicyEngineDecision;
+  /** Answers of the policy's external plugins, by plugin name; a plugin without one counts as failed. */
+  readonly pluginAnswers?: Readonly<Record<string, PluginAnswer>>;
   /** Milliseconds since the epoch; used for toleration expiry. Defaults to the current time. */
   readonly now?: number;
 }

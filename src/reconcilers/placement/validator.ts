@@ -196,9 +196,9 @@ function checkPins(object: PlacedObject, policy: PlacementPolicy | undefined, fi
   const pinned = annotation.split(',').map((s) => s.trim()).filter(Boolean);
   if (pinned.length === 0) return deny(PlacementRules.forbiddenClusters, field, 'names no cluster; list cluster names separated by commas, or remove the annotation');
   const clusters = view.clusters().filter((c): c is Cluster & typeof c => typeof c.metadata.name === 'string') as Cluster[];
-  // The external policy engine is asked by the scheduler, never on the admission path (it may be slow or down).
+  // The external policy engine and plugins are asked by the scheduler, never on the admission path (they may be slow or down).
   const effectivePolicy: PlacementPolicy = policy
-    ? { metadata: policy.metadata, spec: { ...policy.spec, policyEngine: undefined } }
+    ? { metadata: policy.metadata, spec: { ...policy.spec, policyEngine: undefined, plugins: undefined } }
     : { metadata: { name: '(none)' }, spec: {} };
   const result = schedule({ object, policy: effectivePolicy, clusters, workspace: workspaceContext(object.metadata.namespace ?? '', view) });
   const warnings: string[] = [];

@@ -88,6 +88,13 @@ describe('workspace validator', () => {
       expect(rule(validateWorkspace(update(orphan, ws('orphan', { parent: 'gone-too' })), t))).to.equal(WorkspaceRules.parentMissing);
     });
 
+    it('says a chain deeper than the walk limit is too deep, not a cycle', () => {
+      const chain = Array.from({ length: 257 }, (_, i) => ws(`d${i}`, i === 0 ? {} : { parent: `d${i - 1}` }));
+      const t = new MemoryTreeView({ workspaces: chain, namespaces: [] });
+      expect(validateWorkspace(create(ws('d-next', { parent: 'd255' })), t).allowed, '256 levels fit').to.equal(true);
+      expect(message(validateWorkspace(create(ws('d-next', { parent: 'd256' })), t))).to.equal('spec.parent: parent workspace "d256" is more than 256 levels below its root; workspace trees are limited to 256 levels');
+    });
+
     it('denies a workspace that is its own parent', () => {
       expect(rule(validateWorkspace(create(ws('loop', { parent: 'loop' })), tree()))).to.equal(WorkspaceRules.cycle);
     });

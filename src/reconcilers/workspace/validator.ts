@@ -16,7 +16,7 @@ import { LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE } from '../../crds/labels.js';
 import { describeRequester, hasAuthority, type OwnedNode } from '../../admission/authority.js';
 import type { AdmissionInput, Requester } from '../../admission/request.js';
 import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../admission/reserved-names.js';
-import { ancestry, chainEffective, type Chain, type TreeView, type WorkspaceLike } from '../../admission/tree.js';
+import { ancestry, chainEffective, MAX_DEPTH, type Chain, type TreeView, type WorkspaceLike } from '../../admission/tree.js';
 import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
 import { checkNarrows, effectiveConstraints } from '../../hierarchy/constraints.js';
 import { selectorRequirements } from '../../kube/label-selector.js';
@@ -105,6 +105,10 @@ function checkParent(name: string, parent: string | undefined, oldParent: string
       'spec.parent',
       `making "${parent}" the parent of "${name}" would form a cycle (${path}); choose a parent outside the subtree of "${name}"`,
     );
+  }
+  // Not a loop: the walk up gave up, and constraints read from a cut chain would miss the root's.
+  if (chain.tooDeep && parent !== oldParent) {
+    return deny(WorkspaceRules.cycle, 'spec.parent', `parent workspace "${parent}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`);
   }
   if (chain.cycle && parent !== oldParent) {
     return deny(
