@@ -1,7 +1,9 @@
-// What each condition and Event reason means and what to do about it: the
-// hand-written half of docs/troubleshooting.md (src/dev/reasons.ts finds the
-// reasons in the code; test/unit/troubleshooting.test.ts fails when one found
-// there is missing here, or one here is no longer set anywhere).
+/**
+ * What each condition and Event reason means and what to do about it: the
+ * hand-written half of docs/troubleshooting.md (src/dev/reasons.ts finds the
+ * reasons in the code; test/unit/docs.test.ts fails when one found
+ * there is missing here, or one here is no longer set anywhere).
+ */
 
 export interface ReasonDoc {
   /** Where it shows: kind and condition type, or "Event on …". */
@@ -104,6 +106,17 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     meaning: 'A member cluster was chosen (cluster mode) and the namespaces are being created there.',
   },
   Bound: { where: 'LogicalCluster `Bound` = True; Event on a LogicalCluster', meaning: 'The logical cluster is bound to the member cluster named in the message.' },
+  WaitingForInitializers: {
+    where: 'LogicalCluster `Initialized` = False and `Ready` = False (phase Initializing); Event on a LogicalCluster',
+    meaning:
+      "Initializers named in `status.initializers` (from the workspaces' `spec.initializers`) have not all removed their names yet. The namespaces exist; the kubeconfig is issued after the last one. The message names each pending initializer and how long it has waited.",
+    action:
+      'Check that each named initializer is running and bound to the `canopy-initializer` ClusterRole (its logs say why it has not finished). An administrator can remove a stuck name from `status.initializers` by hand (docs/extending.md).',
+  },
+  InitializersDone: {
+    where: 'LogicalCluster `Initialized` = True',
+    meaning: 'Every initializer the logical cluster was created with has removed its name; the kubeconfig has been issued.',
+  },
   BoundClusterMissing: {
     where: 'LogicalCluster `Ready` = False (phase Failed)',
     meaning: 'The member cluster this logical cluster is bound to is no longer registered. Bindings never move by themselves.',
@@ -258,7 +271,12 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
 
   // ------------------------------------------------------------------ placement
-  Scheduled: { where: 'PropagatedObject `Scheduled` = True; Event on a PropagatedObject', meaning: 'Placement chose clusters; `status.placement` lists them.' },
+  Scheduled: { where: 'PropagatedObject `Scheduled` = True; Event on a PropagatedObject', meaning: 'Placement chose clusters; `status.placement` lists them. Also the Event when a later decision adds clusters and drops none.' },
+  Moved: {
+    where: 'Event on a PropagatedObject',
+    meaning: 'A new placement decision dropped a cluster the object ran on (a failover, a taint, a label or policy edit); the message names the clusters before and after, and why each dropped one no longer qualifies.',
+    action: 'Nothing, if the move was expected; otherwise `kubectl canopy explain` the object and look at the dropped cluster.',
+  },
   Unschedulable: {
     where: 'PropagatedObject `Scheduled` = False',
     meaning: 'The filters left no cluster (selectors, taints, capacity, constraints), or the workspace constraints cannot be met by any cluster.',
@@ -273,6 +291,11 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     where: 'PropagatedObject `Scheduled` = False',
     meaning: 'The external policy engine of the PlacementPolicy failed and its `failurePolicy` is `Fail`, so the object stays unscheduled.',
     action: 'Fix the engine (the message names its URL), or set `failurePolicy: Ignore`.',
+  },
+  PluginFailed: {
+    where: 'PropagatedObject `Scheduled` = False',
+    meaning: 'An external placement plugin of the PlacementPolicy (`spec.plugins[]`) gave no usable answer (unreachable, refused address, timeout, non-2xx, malformed or oversized answer) and its `failurePolicy` is `Fail`, so nothing is placed.',
+    action: 'The message names the plugin, its URL and why; fix the plugin, or set its `failurePolicy: Ignore`. A failed answer is asked again after at most 5 seconds.',
   },
   AwaitingClusterHealth: {
     where: 'PropagatedObject `Scheduled` = False; Event on a PropagatedObject',
@@ -302,6 +325,13 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
 
   // ---------------------------------------------------------------- propagation
   Synced: { where: 'PropagatedObject `Synced` = True', meaning: 'The object is applied on every cluster placement chose.' },
+  Propagated: { where: 'Event on a PropagatedObject', meaning: 'A copy was created on the member clusters the message names.' },
+  CopyRemoved: { where: 'Event on a PropagatedObject', meaning: 'The copy was removed from the member clusters the message names, since placement no longer chooses them.' },
+  AdmissionDenied: {
+    where: 'Event on the object a request was about (Workspace, LogicalCluster, PlacementPolicy, PropagatedObject, a workload, a namespace)',
+    meaning: 'The admission webhook refused a create, update or delete; the message names the user, the field and the rule. Dry runs leave no Event.',
+    action: 'Fix the field the message names, or ask the workspace owner to widen the constraint it breaks.',
+  },
   NotScheduled: {
     where: 'PropagatedObject `Synced` = False',
     meaning: 'Placement has not chosen any cluster; nothing is applied. The message carries the `Scheduled` reason.',

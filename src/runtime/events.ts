@@ -157,6 +157,9 @@ export class KubeEventRecorder implements EventRecorder {
   private record(object: KubeObject, type: EventType, reason: string, message: string): void {
     const meta = object.metadata ?? {};
     if (!meta.name) return;
+    // Every Event is also a log line, so the audit trail survives the Event's TTL and a full backlog:
+    // the object, the decision (the Event's reason) and why (its note).
+    this.logger.info({ object: { kind: object.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid }, decision: reason, reason: message, eventType: type }, `event ${reason}`);
     if (this.backlog >= this.maxBacklog) {
       this.dropped++;
       return;

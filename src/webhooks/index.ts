@@ -118,6 +118,7 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
     },
     certificates: source,
+    events: manager.events,
     ...(owner ? { owner } : {}),
     ...(options.caPropagationDelayMs !== undefined ? { caPropagationDelayMs: options.caPropagationDelayMs } : {}),
   });

@@ -10,7 +10,7 @@
  * certificate; the apiserver trusts both all along.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { apply, type ApiClient, type Logger, type Runnable } from '../runtime/index.js';
+import { apply, type ApiClient, type EventRecorder, type Logger, type Runnable } from '../runtime/index.js';
 import type { AdmissionReview } from './admission.js';
 import type { CertificateSource, ServingMaterial } from './cert-source.js';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration, type ConfigurationOptions, type WebhookEndpoint } from './configuration.js';
@@ -32,6 +32,8 @@ export interface WebhookRunnableOptions {
   readonly resyncMs?: number;
   /** Named as both configurations' owner, so uninstalling removes them. */
   readonly owner?: InstallationOwner;
+  /** Where denials are recorded as Events (the manager's recorder). */
+  readonly events?: EventRecorder;
 }
 
 export class WebhookRunnable implements Runnable {
@@ -154,7 +156,12 @@ export class WebhookRunnable implements Runnable {
     if (record.verdict.allowed) return;
     const { rule, field, reason } = record.verdict.denial;
     this.metrics.denied(record.webhook, rule);
-    this.logger.info({ webhook: record.webhook, operation: record.operation, kind: record.kind, name: record.name, namespace: record.namespace, rule, field, reason }, 'admission denied');
+    this.logger.info({ webhook: record.webhook, operation: record.operation, kind: record.kind, name: record.name, namespace: record.namespace, object: { kind: record.kind, namespace: record.namespace, name: record.name, uid: record.uid }, decision: 'AdmissionDenied', user: record.user, dryRun: record.dryRun, rule, field, reason }, 'admission denied');
+    // The same denial as an Event regarding the object, where `kubectl events --for` finds it; a dry run leaves none.
+    if (!record.dryRun && record.name) {
+      const object = { apiVersion: record.apiVersion, kind: record.kind, metadata: { name: record.name, ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.uid ? { uid: record.uid } : {}) } };
+      this.options.events?.warning(object, 'AdmissionDenied', `${record.operation.toLowerCase()} by ${record.user} denied: ${field}: ${reason}`);
+    }
   }
 }
 

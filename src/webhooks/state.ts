@@ -27,7 +27,7 @@ import { guessPlural, accessKey, type AccessAttributes } from '../admission/auth
 import type { AdmissionBackend, PlacedResource } from './dispatcher.js';
 import type { Requester } from '../admission/request.js';
 import { DEFAULT_RESERVED, type ReservedNamespaces } from '../admission/reserved-names.js';
-import type { ClusterLike, LogicalClusterLike, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
+import type { ClusterLike, LogicalClusterView, NamespaceLike, WorkspaceLike } from '../admission/tree.js';
 
 const BY_WORKSPACE = 'webhook:spec.workspace';
 /** Objects fetched live stay in the overlay this long; the informer has them by then. */
@@ -42,7 +42,7 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   readonly view: PlacementView = this;
   private readonly forest = new Forest();
   private readonly workspaces: Informer<Obj<WorkspaceLike>>;
-  private readonly logicalClusters: Informer<Obj<LogicalClusterLike>>;
+  private readonly logicalClusters: Informer<Obj<LogicalClusterView>>;
   private readonly namespaces: Informer<Obj<NamespaceLike>>;
   private readonly clusterInformer: Informer<Obj<ClusterLike>>;
   private readonly policies: Informer<Obj<PlacementPolicy>>;
@@ -51,6 +51,8 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   private readonly access = new LRUCache<string, boolean>({ max: 5000, ttl: ACCESS_TTL_MS });
   readonly reserved: ReservedNamespaces;
   private selfUsername: string | undefined;
+  /** Whether the apiserver answered who the operator is (or that it cannot say). */
+  private selfLearned = false;
   /** Bumped on every Workspace and Cluster event: see TreeView.version. */
   private treeVersion = 0;
 
@@ -61,7 +63,7 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
   ) {
     this.reserved = options.reserved ?? DEFAULT_RESERVED;
     this.workspaces = manager.informer<Obj<WorkspaceLike>>(Resources.Workspace);
-    this.logicalClusters = manager.informer<Obj<LogicalClusterLike>>(Resources.LogicalCluster);
+    this.logicalClusters = manager.informer<Obj<LogicalClusterView>>(Resources.LogicalCluster);
     // Every namespace: admission needs their labels, and whether a name is already taken.
     this.namespaces = manager.informer<Obj<NamespaceLike>>(Resources.Namespace);
     this.clusterInformer = manager.informer<Obj<ClusterLike>>(Resources.Cluster);
@@ -97,8 +99,13 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
         timeoutMs: LIVE_READ_TIMEOUT_MS,
       });
       this.selfUsername = review.status?.userInfo?.username;
-    } catch {
-      this.selfUsername = undefined; // older apiservers: the operator then needs `*` on workspaces like any admin
+      this.selfLearned = true;
+    } catch (err) {
+      // Only an apiserver without the API settles it: older apiservers, where the operator then needs `*` on
+      // workspaces like any admin. An apiserver that is restarting or unreachable (a replica starting during
+      // an outage) is asked again on the next admin check; settling for "unknown" then would have this
+      // replica's webhook deny the operator's own namespace labels for as long as it runs.
+      if (isNotFound(err)) this.selfLearned = true;
     }
   }
 
@@ -112,7 +119,7 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
     return this.workspaces.get(name) ?? (this.fromOverlay(`workspace/${name}`) as WorkspaceLike | undefined);
   }
 
-  logicalClustersIn(workspace: string): readonly LogicalClusterLike[] {
+  logicalClustersIn(workspace: string): readonly LogicalClusterView[] {
     return this.logicalClusters.byIndex(BY_WORKSPACE, workspace);
   }
 
@@ -148,6 +155,7 @@ export class AdmissionState implements PlacementView, AdmissionBackend {
 
   async isAdmin(requester: Pick<Requester, 'username' | 'groups'>): Promise<boolean> {
     if (requester.groups.includes('system:masters')) return true;
+    if (!this.selfLearned) await this.learnSelf();
     if (this.selfUsername !== undefined && requester.username === this.selfUsername) return true;
     const key = `${requester.username}\u0000${[...requester.groups].sort().join('\u0000')}`;
     const cached = this.admins.get(key);
