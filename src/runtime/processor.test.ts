@@ -159,3 +159,34 @@ describe('KeyProcessor', () => {
     expect(aborted).to.equal(true);
   });
 });
+
+describe('KeyProcessor and the event loop', () => {
+  it('lets timers and I/O run while a long queue of cache-only reconciles drains', async () => {
+    const queue = new WorkQueue();
+    const total = 2000;
+    let handled = 0;
+    let handledWhenTimerRan: number | undefined;
+    const processor = new KeyProcessor(
+      queue,
+      async () => {
+        // A reconcile that only reads caches: about half a millisecond of work, no I/O.
+        const until = performance.now() + 0.5;
+        while (performance.now() < until);
+        handled++;
+      },
+      { concurrency: 4 },
+    );
+    for (let i = 0; i < total; i++) queue.add(`ns/object-${i}`);
+    processor.start();
+    // A health probe or a watch event: a macrotask queued once the work has begun.
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        handledWhenTimerRan = handled;
+        resolve();
+      }, 0),
+    );
+    while (handled < total) await new Promise<void>((resolve) => setImmediate(resolve));
+    await processor.stop(1000);
+    expect(handledWhenTimerRan, 'the timer ran before the queue was drained').to.be.lessThan(total);
+  });
+});

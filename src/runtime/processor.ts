@@ -1,7 +1,27 @@
+import { performance } from 'node:perf_hooks';
 import PQueue from 'p-queue';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { WorkQueue } from './queue.js';
+
+/**
+ * Longest stretch of work on the event loop before the processors let timers
+ * and I/O run. Reconciles that only read caches resolve without ever waiting
+ * for I/O, so a long queue of them is one unbroken chain of microtasks: the
+ * health probe, watch events and the webhook would wait until the queue is
+ * empty (seconds, for a re-decision of every object). Shared by every
+ * processor, since they share the loop.
+ */
+export const EVENT_LOOP_SLICE_MS = 25;
+let sliceStarted = performance.now();
+
+/** Yields to the event loop (timers, I/O) when the current slice of work is used up. */
+export async function yieldWhenSliceUsed(): Promise<void> {
+  const now = performance.now();
+  if (now - sliceStarted < EVENT_LOOP_SLICE_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  sliceStarted = performance.now();
+}
 
 /** What handling one key asks for next. */
 export interface KeyOutcome {
@@ -92,6 +112,7 @@ export class KeyProcessor {
         });
       }
       if (this.stopping.signal.aborted) return;
+      await yieldWhenSliceUsed();
       const key = await this.queue.get();
       if (key === undefined) return;
       void this.pq.add(() => this.run(key));
