@@ -29,13 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Forest } from '../src/hierarchy/forest.js';
 import { type ExistingObject, indexByNamespace, type SourceObject } from '../src/reconcilers/inheritance/objects.js';
-import {
-  desiredCopies,
-  planReparent,
-  planSourceChange,
-  planSubtree,
-  type PropagationInput,
-} from '../src/reconcilers/inheritance/plan.js';
+import { desiredCopies, planReparent, planSourceChange, planSubtree, type PropagationInput } from '../src/reconcilers/inheritance/plan.js';
 
 const RUNS = 15;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -107,12 +101,16 @@ function build(shape: Shape): Forest {
 function run(shape: Shape) {
   const buildTime = measure(5, () => void build(shape));
   const forest = build(shape);
-  const sources = forest.workspaces().filter((ws) => forest.children(ws).length > 0).flatMap((ws) => [0, 1, 2].map((i) => rb(ws, `rb-${ws}-${i}`)));
+  const sources = forest
+    .workspaces()
+    .filter((ws) => forest.children(ws).length > 0)
+    .flatMap((ws) => [0, 1, 2].map((i) => rb(ws, `rb-${ws}-${i}`)));
   const existing: ExistingObject[] = [];
   for (const [ns, copies] of desiredCopies(forest, indexByNamespace(sources))) {
     for (const source of copies.values()) {
       existing.push({
-        ...source, namespace: ns,
+        ...source,
+        namespace: ns,
         labels: { 'canopy.dev/inherited-from': source.namespace, 'canopy.dev/managed-by': 'canopy' },
       });
     }
@@ -174,11 +172,17 @@ const results = [tree('1,111 tree (fan-out 10, depth 3)', 10, 1111), chain(50), 
 const fmt = (ms: number): string => (ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
 // CPU time is the core's own cost; wall time on a shared machine includes other processes.
 const both = (t: { wall: number; cpu: number }): string => `${fmt(t.cpu)} (${fmt(t.wall)})`;
-console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log('');
 console.log('Times in ms: CPU (wall), medians.');
 console.log('');
-console.log('| forest | workspaces | namespaces | copies | build + warm | add one source | visited | creates | re-parent: moved | forest update | plan | visited | add / remove / update | full re-plan |');
+console.log(
+  '| forest | workspaces | namespaces | copies | build + warm | add one source | visited | creates | re-parent: moved | forest update | plan | visited | add / remove / update | full re-plan |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   console.log(

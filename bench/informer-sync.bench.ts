@@ -48,13 +48,23 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
 async function populate(client: ApiClient): Promise<number> {
   const started = performance.now();
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-  await pool(namespaces, CONCURRENCY, (name) => client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { bench: 'informer-sync', shard: String(name.length % 7) } } }));
+  await pool(namespaces, CONCURRENCY, (name) =>
+    client.create(Resources.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { bench: 'informer-sync', shard: String(name.length % 7) } },
+    }),
+  );
   const configMaps = Array.from({ length: CONFIGMAPS }, (_, i) => i);
   await pool(configMaps, CONCURRENCY, (i) =>
     client.create(Resources.ConfigMap, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: `cm-${i}`, namespace: namespaces[i % NAMESPACES], labels: { bench: 'informer-sync', 'canopy.dev/managed-by': 'canopy', team: `team-${i % 50}` } },
+      metadata: {
+        name: `cm-${i}`,
+        namespace: namespaces[i % NAMESPACES],
+        labels: { bench: 'informer-sync', 'canopy.dev/managed-by': 'canopy', team: `team-${i % 50}` },
+      },
       data: { 'app.properties': `replicas=${i % 5}\nregion=eu-${i % 3}\n`, owner: `team-${i % 50}`, tier: i % 2 ? 'gold' : 'silver' },
     }),
   );
@@ -82,7 +92,29 @@ interface Sample {
 async function compileChild(): Promise<string> {
   const outDir = join(repoRoot, 'bench', 'results', 'raw', 'build');
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '--ignoreConfig', join(repoRoot, 'bench', 'informer-sync.child.ts'), '--outDir', outDir, '--rootDir', repoRoot, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', '--esModuleInterop'], { cwd: repoRoot });
+  await run(
+    process.execPath,
+    [
+      tsc,
+      '--ignoreConfig',
+      join(repoRoot, 'bench', 'informer-sync.child.ts'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      repoRoot,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2023',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--esModuleInterop',
+    ],
+    { cwd: repoRoot },
+  );
   return join(outDir, 'bench', 'informer-sync.child.js');
 }
 
@@ -124,19 +156,36 @@ async function main(): Promise<void> {
         for (const mode of ['informers', 'floor'] as const) {
           const sample = await measure(child, variant, mode, env.host.kubeconfigPath);
           samples.push(sample);
-          console.log(`round ${round + 1} ${variant.name} ${mode.padEnd(9)} sync ${r(sample.syncMs)} ms (CPU ${r(sample.cpuMs)} ms), RSS ${r(sample.rssAfterSyncMiB)} MiB (max ${r(sample.maxRssMiB)}), heap ${r(sample.heapUsedMiB)} MiB, ${sample.namespaces} ns + ${sample.configMaps} cm`);
+          console.log(
+            `round ${round + 1} ${variant.name} ${mode.padEnd(9)} sync ${r(sample.syncMs)} ms (CPU ${r(sample.cpuMs)} ms), RSS ${r(sample.rssAfterSyncMiB)} MiB (max ${r(sample.maxRssMiB)}), heap ${r(sample.heapUsedMiB)} MiB, ${sample.namespaces} ns + ${sample.configMaps} cm`,
+          );
         }
       }
     }
     const summary = VARIANTS.map((variant) => {
       const stats = (mode: string) => {
         const of = samples.filter((x) => x.variant === variant.name && x.mode === mode);
-        return { syncMsMedian: r(median(of.map((x) => x.syncMs))), cpuMsMedian: r(median(of.map((x) => x.cpuMs))), maxRssMiBMedian: r(median(of.map((x) => x.maxRssMiB)), 1), rssAfterSyncMiBMedian: r(median(of.map((x) => x.rssAfterSyncMiB)), 1), heapUsedMiBMedian: r(median(of.map((x) => x.heapUsedMiB)), 1), baselineRssMiBMedian: r(median(of.map((x) => x.baselineRssMiB)), 1) };
+        return {
+          syncMsMedian: r(median(of.map((x) => x.syncMs))),
+          cpuMsMedian: r(median(of.map((x) => x.cpuMs))),
+          maxRssMiBMedian: r(median(of.map((x) => x.maxRssMiB)), 1),
+          rssAfterSyncMiBMedian: r(median(of.map((x) => x.rssAfterSyncMiB)), 1),
+          heapUsedMiBMedian: r(median(of.map((x) => x.heapUsedMiB)), 1),
+          baselineRssMiBMedian: r(median(of.map((x) => x.baselineRssMiB)), 1),
+        };
       };
       const informers = stats('informers');
       const floor = stats('floor');
       const ratio = r(informers.syncMsMedian / floor.syncMsMedian, 2);
-      return { variant: variant.name, flags: variant.flags, informers, floor, syncRatio: ratio, cpuRatio: r(informers.cpuMsMedian / floor.cpuMsMedian, 2), met: { rss: informers.maxRssMiBMedian < 256, sync: ratio <= 1.5 } };
+      return {
+        variant: variant.name,
+        flags: variant.flags,
+        informers,
+        floor,
+        syncRatio: ratio,
+        cpuRatio: r(informers.cpuMsMedian / floor.cpuMsMedian, 2),
+        met: { rss: informers.maxRssMiBMedian < 256, sync: ratio <= 1.5 },
+      };
     });
     const result = {
       benchmark: 'informer-sync',
@@ -152,7 +201,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result.summary));
     if (scale === 1) {
       mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-      writeFileSync(join(repoRoot, 'bench', 'results', 'informer-sync.json'), JSON.stringify(result, null, 2) + '\n');
+      writeFileSync(join(repoRoot, 'bench', 'results', 'informer-sync.json'), `${JSON.stringify(result, null, 2)}\n`);
       writeDocs(result);
     } else {
       console.log('(scaled run: results not recorded)');
@@ -162,8 +211,23 @@ async function main(): Promise<void> {
   }
 }
 
-type Result = { rounds: number; date: string; machine: { cpus: number; cpuModel?: string; node: string }; objects: { namespaces: number; configMaps: number }; populateSeconds: number; samples: Sample[]; summary: Array<{ variant: string; informers: Stats; floor: Stats; syncRatio: number; cpuRatio: number; met: { rss: boolean; sync: boolean } }> };
-type Stats = { syncMsMedian: number; cpuMsMedian: number; maxRssMiBMedian: number; rssAfterSyncMiBMedian: number; heapUsedMiBMedian: number; baselineRssMiBMedian: number };
+type Result = {
+  rounds: number;
+  date: string;
+  machine: { cpus: number; cpuModel?: string; node: string };
+  objects: { namespaces: number; configMaps: number };
+  populateSeconds: number;
+  samples: Sample[];
+  summary: Array<{ variant: string; informers: Stats; floor: Stats; syncRatio: number; cpuRatio: number; met: { rss: boolean; sync: boolean } }>;
+};
+type Stats = {
+  syncMsMedian: number;
+  cpuMsMedian: number;
+  maxRssMiBMedian: number;
+  rssAfterSyncMiBMedian: number;
+  heapUsedMiBMedian: number;
+  baselineRssMiBMedian: number;
+};
 
 function writeDocs(result: Result): void {
   const file = join(repoRoot, 'docs', 'benchmarks.md');
@@ -171,13 +235,17 @@ function writeDocs(result: Result): void {
   const rows = result.summary.flatMap((v) =>
     (['informers', 'floor'] as const).map((mode) => {
       const s = v[mode];
-      const runs = result.samples.filter((x) => x.variant === v.variant && x.mode === mode).map((x) => r(x.syncMs)).join(' / ');
+      const runs = result.samples
+        .filter((x) => x.variant === v.variant && x.mode === mode)
+        .map((x) => r(x.syncMs))
+        .join(' / ');
       const what = mode === 'informers' ? 'runtime informers: cached, indexed' : 'floor: raw paginated list, pages dropped';
       return `| ${v.variant} | ${what} | ${s.syncMsMedian} | ${runs} | ${s.cpuMsMedian} | ${s.maxRssMiBMedian} | ${s.rssAfterSyncMiBMedian} | ${s.heapUsedMiBMedian} |`;
     }),
   );
   const verdicts = result.summary.map(
-    (v) => `- ${v.variant}: sync informers / floor **${v.syncRatio}×** (target ≤ 1.5×: ${v.met.sync ? 'met' : 'not met'}; client CPU ${v.cpuRatio}×); informer process max RSS **${v.informers.maxRssMiBMedian} MiB** (target < 256 MiB: ${v.met.rss ? 'met' : 'not met'}).`,
+    (v) =>
+      `- ${v.variant}: sync informers / floor **${v.syncRatio}×** (target ≤ 1.5×: ${v.met.sync ? 'met' : 'not met'}; client CPU ${v.cpuRatio}×); informer process max RSS **${v.informers.maxRssMiBMedian} MiB** (target < 256 MiB: ${v.met.rss ? 'met' : 'not met'}).`,
   );
   const informersHeap = result.summary[0]!.informers.heapUsedMiBMedian - result.summary[0]!.floor.heapUsedMiBMedian;
   const perObject = Math.round((informersHeap * 2 ** 20) / (result.objects.namespaces + result.objects.configMaps));
@@ -215,14 +283,16 @@ function writeDocs(result: Result): void {
     const next = doc.indexOf('\n## ', start + heading.length);
     doc = doc.slice(0, start) + section + (next >= 0 ? doc.slice(next + 1) : '');
   } else {
-    doc = doc.trimEnd() + '\n\n' + section;
+    doc = `${doc.trimEnd()}\n\n${section}`;
   }
   mkdirSync(join(repoRoot, 'docs'), { recursive: true });
   writeFileSync(file, doc);
 }
 
 /** `--docs-only`: re-render the docs section from the recorded results without measuring again. */
-const entry = process.argv.includes('--docs-only') ? async () => writeDocs(JSON.parse(readFileSync(join(repoRoot, 'bench', 'results', 'informer-sync.json'), 'utf8')) as Result) : main;
+const entry = process.argv.includes('--docs-only')
+  ? async () => writeDocs(JSON.parse(readFileSync(join(repoRoot, 'bench', 'results', 'informer-sync.json'), 'utf8')) as Result)
+  : main;
 
 entry().catch((err: unknown) => {
   console.error(err);

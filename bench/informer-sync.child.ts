@@ -78,7 +78,12 @@ function memory(): Record<string, number> {
   const cpu = process.cpuUsage(cpuAtStart);
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  return { cpuMs: (cpu.user + cpu.system) / 1000, rssAfterSyncMiB: usage.rss / 2 ** 20, heapUsedMiB: usage.heapUsed / 2 ** 20, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssAfterSyncMiB: usage.rss / 2 ** 20,
+    heapUsedMiB: usage.heapUsed / 2 ** 20,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;

@@ -20,7 +20,14 @@ const count = Number(countArg);
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 
-const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: process.env.BENCH_LOG ? pino({ level: process.env.BENCH_LOG }, pino.destination(2)) : silentLogger(), gracefulShutdownTimeoutMs: 5000 });
+const manager = new Manager({
+  kubeConfig,
+  leaderElection: false,
+  metricsPort: false,
+  healthPort: false,
+  logger: process.env.BENCH_LOG ? pino({ level: process.env.BENCH_LOG }, pino.destination(2)) : silentLogger(),
+  gracefulShutdownTimeoutMs: 5000,
+});
 register(manager);
 // BENCH_WEBHOOK_CERT_DIR (tls.crt, tls.key, ca.crt): also serve the mutating admission webhook, as a
 // production operator does, so logical clusters are created with their finalizer (the reconciler then
@@ -66,6 +73,17 @@ const maxRssMiB = process.resourceUsage().maxRSS / 1024;
 (globalThis as { gc?: () => void }).gc?.();
 const retained = { heapAfterGcMiB: process.memoryUsage().heapUsed / 2 ** 20, rssAfterGcMiB: process.memoryUsage().rss / 2 ** 20 };
 const cpu = process.cpuUsage(cpuAtSync);
-console.log(JSON.stringify({ event: 'done', doneAt, peakRssMiB: Math.max(peakRssMiB, maxRssMiB), maxRssMiB, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...retained, heapAtSyncMiB, samples }));
+console.log(
+  JSON.stringify({
+    event: 'done',
+    doneAt,
+    peakRssMiB: Math.max(peakRssMiB, maxRssMiB),
+    maxRssMiB,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    ...retained,
+    heapAtSyncMiB,
+    samples,
+  }),
+);
 await manager.stop();
 process.exit(0);

@@ -45,13 +45,22 @@ function panel(p: Panel, dx: number): string {
   const py = (y: number) => M.top + (1 - y / yTop) * (H - M.top - M.bottom);
   const out: string[] = [`<text x="${dx + W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`];
   for (let x = 0; x <= xTop + 1e-9; x += xStep) {
-    out.push(`<line x1="${px(x).toFixed(1)}" y1="${py(0).toFixed(1)}" x2="${px(x).toFixed(1)}" y2="${py(yTop).toFixed(1)}" stroke="#eee"/>`, `<text x="${px(x).toFixed(1)}" y="${(py(0) + 14).toFixed(1)}" text-anchor="middle">${+x.toFixed(2)}</text>`);
+    out.push(
+      `<line x1="${px(x).toFixed(1)}" y1="${py(0).toFixed(1)}" x2="${px(x).toFixed(1)}" y2="${py(yTop).toFixed(1)}" stroke="#eee"/>`,
+      `<text x="${px(x).toFixed(1)}" y="${(py(0) + 14).toFixed(1)}" text-anchor="middle">${+x.toFixed(2)}</text>`,
+    );
   }
   for (let y = 0; y <= yTop + 1e-9; y += yStep) {
-    out.push(`<line x1="${px(0).toFixed(1)}" y1="${py(y).toFixed(1)}" x2="${px(xTop).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#eee"/>`, `<text x="${(px(0) - 4).toFixed(1)}" y="${(py(y) + 4).toFixed(1)}" text-anchor="end">${+y.toFixed(2)}</text>`);
+    out.push(
+      `<line x1="${px(0).toFixed(1)}" y1="${py(y).toFixed(1)}" x2="${px(xTop).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#eee"/>`,
+      `<text x="${(px(0) - 4).toFixed(1)}" y="${(py(y) + 4).toFixed(1)}" text-anchor="end">${+y.toFixed(2)}</text>`,
+    );
   }
   out.push(`<text x="${dx + W / 2}" y="${py(0) + 30}" text-anchor="middle">seconds</text>`);
-  if (p.line !== undefined) out.push(`<line x1="${px(0).toFixed(1)}" y1="${py(p.line).toFixed(1)}" x2="${px(xTop).toFixed(1)}" y2="${py(p.line).toFixed(1)}" stroke="#999" stroke-dasharray="2,3"/>`);
+  if (p.line !== undefined)
+    out.push(
+      `<line x1="${px(0).toFixed(1)}" y1="${py(p.line).toFixed(1)}" x2="${px(xTop).toFixed(1)}" y2="${py(p.line).toFixed(1)}" stroke="#999" stroke-dasharray="2,3"/>`,
+    );
   p.series.forEach((s, i) => {
     const color = COLORS[(s.color ?? i) % COLORS.length];
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
@@ -59,7 +68,10 @@ function panel(p: Panel, dx: number): string {
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`);
     const lx = dx + 8 + (i % 3) * 150;
     const ly = H - 30 + Math.floor(i / 3) * 14;
-    out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 22}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`, `<text x="${lx + 26}" y="${ly}">${esc(s.label)}</text>`);
+    out.push(
+      `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 22}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<text x="${lx + 26}" y="${ly}">${esc(s.label)}</text>`,
+    );
   });
   return out.join('\n');
 }

@@ -77,8 +77,7 @@ const benchPolicy = policy(
     clusterSelector: { matchExpressions: [{ key: 'compliance/pci', operator: 'In', values: ['true'] }] },
     rules: [
       {
-        expression:
-          "object.metadata.labels.criticality == 'low' || cluster.metadata.labels['canopy.dev/onprem'] == 'true'",
+        expression: "object.metadata.labels.criticality == 'low' || cluster.metadata.labels['canopy.dev/onprem'] == 'true'",
         message: 'only criticality low may run outside on-prem clusters',
       },
     ],
@@ -175,7 +174,14 @@ pass(inputsFor(100, 500, 2), defaultRegistry());
 
 const rows: Row[] = [
   measure(`${OBJECTS.toLocaleString('en')} objects, six plugins`, 100, OBJECTS, SIX, SIX_NAMES.join(', '), 10),
-  measure(`${OBJECTS.toLocaleString('en')} objects, all default plugins`, 100, OBJECTS, defaultRegistry(), 'all defaults (8 filters + 5 scores, as enabled)', 20),
+  measure(
+    `${OBJECTS.toLocaleString('en')} objects, all default plugins`,
+    100,
+    OBJECTS,
+    defaultRegistry(),
+    'all defaults (8 filters + 5 scores, as enabled)',
+    20,
+  ),
   ...[10, 100, 1000].map((n) => measure(`scaling, ${SCALING_OBJECTS.toLocaleString('en')} objects`, n, SCALING_OBJECTS, SIX, 'six', 30 + n)),
 ];
 
@@ -194,7 +200,11 @@ const lines = rows.flatMap((r) =>
 );
 const table = [header, ...lines].join('\n');
 console.log(table);
-console.log(`\nload average at start ${loadAtStart.join(' ')}, at end ${loadavg().map((x) => round(x)).join(' ')} (${cpus().length} CPUs)`);
+console.log(
+  `\nload average at start ${loadAtStart.join(' ')}, at end ${loadavg()
+    .map((x) => round(x))
+    .join(' ')} (${cpus().length} CPUs)`,
+);
 
 const environment = {
   node: process.version,
@@ -208,5 +218,5 @@ const environment = {
 };
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'placement-engine.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ benchmark: 'placement-engine', environment, sixPlugins: SIX_NAMES, rows, table }, null, 2) + '\n');
+writeFileSync(out, `${JSON.stringify({ benchmark: 'placement-engine', environment, sixPlugins: SIX_NAMES, rows, table }, null, 2)}\n`);
 console.log(`\nwrote ${out}`);

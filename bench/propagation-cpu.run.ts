@@ -45,7 +45,11 @@ const WITH_FINALIZER = process.env.FINALIZER !== '0';
 async function pool(limit: number, tasks: Array<() => Promise<unknown>>): Promise<number> {
   let next = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: limit }, async () => { while (next < tasks.length) await tasks[next++]!(); }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) await tasks[next++]!();
+    }),
+  );
   return performance.now() - start;
 }
 
@@ -53,12 +57,24 @@ const env = await LocalEnvironment.start({ quiet: true, controllerManager: false
 const etcdPid = env.processIds.find((pid) => !env.clusters.some((c) => c.processIds.includes(pid)))!;
 const snapshot = (): Record<string, number> => {
   const self = process.cpuUsage();
-  return { etcd: treeCpuSeconds(etcdPid), host: treeCpuSeconds(env.host.processIds[0]!), ...Object.fromEntries(MEMBERS.map((m) => [m, treeCpuSeconds(env.cluster(m).processIds[0]!)])), thisProcess: (self.user + self.system) / 1e6 };
+  return {
+    etcd: treeCpuSeconds(etcdPid),
+    host: treeCpuSeconds(env.host.processIds[0]!),
+    ...Object.fromEntries(MEMBERS.map((m) => [m, treeCpuSeconds(env.cluster(m).processIds[0]!)])),
+    thisProcess: (self.user + self.system) / 1e6,
+  };
 };
 const since = (before: Record<string, number>): Record<string, number> => {
   const now = snapshot();
   const out = Object.fromEntries(Object.keys(before).map((k) => [k, Number((now[k]! - before[k]!).toFixed(2))]));
-  return { ...out, total: Number(Object.values(out).reduce((a, b) => a + b, 0).toFixed(2)) };
+  return {
+    ...out,
+    total: Number(
+      Object.values(out)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(2),
+    ),
+  };
 };
 try {
   await installCrds(env.host.kubeConfig(), join('config', 'crd'));
@@ -67,7 +83,15 @@ try {
   const clients = MEMBERS.map((m) => new ApiClient(env.cluster(m).kubeConfig()));
   for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'floor' } });
   const tasks: Array<() => Promise<unknown>> = [];
-  for (let i = 0; i < N; i++) for (const c of clients) tasks.push(() => apply(c, { ...deployment(`app-${i}`), metadata: { name: `app-${i}`, namespace: 'floor', labels: { app: `app-${i}` } } }, { resource: Resources.Deployment }));
+  for (let i = 0; i < N; i++)
+    for (const c of clients)
+      tasks.push(() =>
+        apply(
+          c,
+          { ...deployment(`app-${i}`), metadata: { name: `app-${i}`, namespace: 'floor', labels: { app: `app-${i}` } } },
+          { resource: Resources.Deployment },
+        ),
+      );
   let before = snapshot();
   const floorMs = await pool(WORKERS * MEMBERS.length, tasks);
   const floorCpu = since(before);
@@ -76,11 +100,30 @@ try {
   /** N PropagatedObjects as the syncer finds them (finalizer, placement written) and a watcher that resolves when all are Synced. */
   const prepare = async (namespace: string) => {
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
-    await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
-      const name = `app-${i}`;
-      await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace, ...(WITH_FINALIZER ? { finalizers: [FINALIZER] } : {}) }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject });
-      await host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' });
-    }));
+    await pool(
+      WORKERS,
+      Array.from({ length: N }, (_, i) => async () => {
+        const name = `app-${i}`;
+        await apply(
+          host,
+          {
+            apiVersion: 'canopy.dev/v1alpha1',
+            kind: 'PropagatedObject',
+            metadata: { name, namespace, ...(WITH_FINALIZER ? { finalizers: [FINALIZER] } : {}) },
+            spec: { template: deployment(name) },
+          } as KubeObject,
+          { resource: Resources.PropagatedObject },
+        );
+        await host.patch(
+          Resources.PropagatedObject,
+          name,
+          namespace,
+          { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } },
+          'merge',
+          { subresource: 'status' },
+        );
+      }),
+    );
     const watcher = new Informer<PO>(host, Resources.PropagatedObject, { namespace }, silentLogger());
     const synced = new Set<string>();
     let resolve!: () => void;
@@ -97,7 +140,13 @@ try {
   };
 
   const { watcher, done } = await prepare('bench');
-  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  const manager = new Manager({
+    kubeConfig: env.host.kubeConfig(),
+    leaderElection: false,
+    metricsPort: false,
+    healthPort: false,
+    logger: pino({ level: 'warn' }),
+  });
   registerPropagation(manager, { concurrency: WORKERS, generate: false });
   const session = process.env.PROFILE === '1' ? new Session() : undefined;
   if (session) {
@@ -121,31 +170,72 @@ try {
   for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'contract' } });
   before = snapshot();
   const contractStart = performance.now();
-  await pool(WORKERS, Array.from({ length: N }, (_, i) => async () => {
-    const name = `app-${i}`;
-    const stored = await Promise.all(clients.map((c) => apply(c, { ...deployment(name), metadata: { name, namespace: 'contract', labels: { app: name } } }, { resource: Resources.Deployment })));
-    const now = new Date().toISOString();
-    await apply(host, {
-      apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace: 'contract' },
-      status: {
-        clusters: MEMBERS.map((cluster, m) => ({ cluster, state: 'Synced', syncedGeneration: 1, observedGeneration: (stored[m] as KubeObject).metadata?.generation ?? 1, replicas: 1, readyReplicas: 0, availableReplicas: 0, lastSyncTime: now })),
-        replicas: MEMBERS.length, readyReplicas: 0,
-        conditions: [
-          { type: 'Synced', status: 'True', reason: 'Synced', message: `applied to ${MEMBERS.join(', ')}`, observedGeneration: 1, lastTransitionTime: now },
-          { type: 'Ready', status: 'False', reason: 'ReplicasNotReady', message: `0 of ${MEMBERS.length} replicas ready`, observedGeneration: 1, lastTransitionTime: now },
-        ],
-      },
-    } as KubeObject, { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER });
-  }));
+  await pool(
+    WORKERS,
+    Array.from({ length: N }, (_, i) => async () => {
+      const name = `app-${i}`;
+      const stored = await Promise.all(
+        clients.map((c) =>
+          apply(c, { ...deployment(name), metadata: { name, namespace: 'contract', labels: { app: name } } }, { resource: Resources.Deployment }),
+        ),
+      );
+      const now = new Date().toISOString();
+      await apply(
+        host,
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'PropagatedObject',
+          metadata: { name, namespace: 'contract' },
+          status: {
+            clusters: MEMBERS.map((cluster, m) => ({
+              cluster,
+              state: 'Synced',
+              syncedGeneration: 1,
+              observedGeneration: (stored[m] as KubeObject).metadata?.generation ?? 1,
+              replicas: 1,
+              readyReplicas: 0,
+              availableReplicas: 0,
+              lastSyncTime: now,
+            })),
+            replicas: MEMBERS.length,
+            readyReplicas: 0,
+            conditions: [
+              { type: 'Synced', status: 'True', reason: 'Synced', message: `applied to ${MEMBERS.join(', ')}`, observedGeneration: 1, lastTransitionTime: now },
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'ReplicasNotReady',
+                message: `0 of ${MEMBERS.length} replicas ready`,
+                observedGeneration: 1,
+                lastTransitionTime: now,
+              },
+            ],
+          },
+        } as KubeObject,
+        { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER },
+      );
+    }),
+  );
   await contract.done;
   const contractMs = performance.now() - contractStart;
   const contractCpu = since(before);
   await contract.watcher.stop();
 
   const result = JSON.stringify({
-    benchmark: 'propagation-cpu', date: new Date().toISOString(), cpus: cpus().length, objects: N, members: MEMBERS.length, createdWithFinalizer: WITH_FINALIZER,
+    benchmark: 'propagation-cpu',
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    objects: N,
+    members: MEMBERS.length,
+    createdWithFinalizer: WITH_FINALIZER,
     floor: { seconds: Number((floorMs / 1000).toFixed(2)), cpuSeconds: floorCpu, coresBusy: Number((floorCpu.total! / (floorMs / 1000)).toFixed(2)) },
-    contractFloor: { seconds: Number((contractMs / 1000).toFixed(2)), cpuSeconds: contractCpu, coresBusy: Number((contractCpu.total! / (contractMs / 1000)).toFixed(2)), ratio: Number((contractMs / floorMs).toFixed(2)), cpuRatio: Number((contractCpu.total! / floorCpu.total!).toFixed(2)) },
+    contractFloor: {
+      seconds: Number((contractMs / 1000).toFixed(2)),
+      cpuSeconds: contractCpu,
+      coresBusy: Number((contractCpu.total! / (contractMs / 1000)).toFixed(2)),
+      ratio: Number((contractMs / floorMs).toFixed(2)),
+      cpuRatio: Number((contractCpu.total! / floorCpu.total!).toFixed(2)),
+    },
     syncer: { seconds: Number((syncMs / 1000).toFixed(2)), cpuSeconds: syncCpu, coresBusy: Number((syncCpu.total! / (syncMs / 1000)).toFixed(2)) },
     ratio: Number((syncMs / floorMs).toFixed(2)),
     ratioToContractFloor: Number((syncMs / contractMs).toFixed(2)),
@@ -154,7 +244,7 @@ try {
   console.log(result);
   if (N === 1000) {
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync(`bench/results/propagation-cpu${WITH_FINALIZER ? '' : '-no-finalizer'}.json`, result + '\n');
+    writeFileSync(`bench/results/propagation-cpu${WITH_FINALIZER ? '' : '-no-finalizer'}.json`, `${result}\n`);
   }
   host.close();
   for (const c of clients) c.close();

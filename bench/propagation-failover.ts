@@ -50,9 +50,11 @@ const MOVE_FLOOR_NAMESPACE = 'move-floor';
 /** Runs work(0..count-1) with at most `limit` in flight. */
 async function pool(limit: number, count: number, work: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 const PROBE_SECONDS = 1;
 const FAILOVER_AFTER_SECONDS = 5;
@@ -67,7 +69,11 @@ export function deployment(name: string): KubeObject & Record<string, unknown> {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, labels: { app: name } },
-    spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+    },
   };
 }
 
@@ -75,8 +81,14 @@ export function deployment(name: string): KubeObject & Record<string, unknown> {
 async function dumpMetrics(manager: Manager, label: string): Promise<void> {
   if (!process.env.BENCH_METRICS) return;
   const text = await manager.metrics.registry.metrics();
-  const wanted = /^(controller_runtime_reconcile_total|controller_runtime_reconcile_time_seconds_(sum|count)|workqueue_adds_total|workqueue_retries_total|workqueue_queue_duration_seconds_(sum|count)|workqueue_work_duration_seconds_(sum|count))/;
-  console.error(`--- metrics: ${label}\n${text.split('\n').filter((l) => wanted.test(l)).join('\n')}`);
+  const wanted =
+    /^(controller_runtime_reconcile_total|controller_runtime_reconcile_time_seconds_(sum|count)|workqueue_adds_total|workqueue_retries_total|workqueue_queue_duration_seconds_(sum|count)|workqueue_work_duration_seconds_(sum|count))/;
+  console.error(
+    `--- metrics: ${label}\n${text
+      .split('\n')
+      .filter((l) => wanted.test(l))
+      .join('\n')}`,
+  );
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -102,13 +114,26 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
     metadata: { name: 'bench-failover' },
     spec: {
       resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'bench-failover' }],
-      replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'eu-2', weight: 1 }, { cluster: 'us-1', weight: 1 }] },
+      replicas: {
+        strategy: 'Divide',
+        weights: [
+          { cluster: 'eu-1', weight: 1 },
+          { cluster: 'eu-2', weight: 1 },
+          { cluster: 'us-1', weight: 1 },
+        ],
+      },
       failover: { enabled: true, tolerationSeconds: 0 },
     },
   } as KubeObject);
   const pos = new Informer<PO>(host, Resources.PropagatedObject, { namespace: NAMESPACE }, silentLogger());
   pos.start();
-  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  const manager = new Manager({
+    kubeConfig: env.host.kubeConfig(),
+    leaderElection: false,
+    metricsPort: false,
+    healthPort: false,
+    logger: pino({ level: 'warn' }),
+  });
   registerClusterHealth(manager);
   registerPlacement(manager);
   registerPropagation(manager, { concurrency: workers, generate: false });
@@ -117,20 +142,36 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   // earlier, they would be placed on the first member found Ready and then spread with make-before-break.
   const clusterList = new Informer<ClusterObject>(host, Resources.Cluster, {}, silentLogger());
   clusterList.start();
-  const everyMemberReady = () => ['eu-1', 'eu-2', 'us-1'].every((m) => clusterList.get(m)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const everyMemberReady = () =>
+    ['eu-1', 'eu-2', 'us-1'].every((m) => clusterList.get(m)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   if (!(await until(everyMemberReady, 60_000))) throw new Error('failover setup: the members were never probed Ready');
   await clusterList.stop();
 
   const placedStart = performance.now();
   await pool(workers, objects, (i) =>
-    apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `fo-${i}`, namespace: NAMESPACE }, spec: { template: deployment(`fo-${i}`) } } as KubeObject, { resource: Resources.PropagatedObject }),
+    apply(
+      host,
+      {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'PropagatedObject',
+        metadata: { name: `fo-${i}`, namespace: NAMESPACE },
+        spec: { template: deployment(`fo-${i}`) },
+      } as KubeObject,
+      { resource: Resources.PropagatedObject },
+    ),
   );
   const allSynced = () => pos.list().filter((p) => p.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')).length === objects;
   if (!(await until(allSynced, 600_000))) throw new Error('failover setup: not every PropagatedObject got Synced');
   const placedAndSyncedMs = performance.now() - placedStart;
   await dumpMetrics(manager, 'placed and synced');
 
-  await host.patch(Resources.Cluster, 'us-1', undefined, { spec: { probeIntervalSeconds: PROBE_SECONDS, failoverAfterSeconds: FAILOVER_AFTER_SECONDS } }, 'merge');
+  await host.patch(
+    Resources.Cluster,
+    'us-1',
+    undefined,
+    { spec: { probeIntervalSeconds: PROBE_SECONDS, failoverAfterSeconds: FAILOVER_AFTER_SECONDS } },
+    'merge',
+  );
   await new Promise((r) => setTimeout(r, 3 * PROBE_SECONDS * 1000)); // let the health reconciler pick the new interval up
 
   const remaining = ['eu-1', 'eu-2'].map((m) => {
@@ -143,7 +184,12 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   // Deployment replica changes applied to eu-1 by a plain client, as many in flight as the syncer has.
   const eu1 = new ApiClient(env.cluster('eu-1').kubeConfig());
   await apply(eu1, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MOVE_FLOOR_NAMESPACE } });
-  const floorDeployment = (i: number, replicas: number) => ({ ...deployment(`mf-${i}`), metadata: { name: `mf-${i}`, namespace: MOVE_FLOOR_NAMESPACE, labels: { app: `mf-${i}` } }, spec: { ...(deployment(`mf-${i}`)['spec'] as object), replicas } }) as KubeObject;
+  const floorDeployment = (i: number, replicas: number) =>
+    ({
+      ...deployment(`mf-${i}`),
+      metadata: { name: `mf-${i}`, namespace: MOVE_FLOOR_NAMESPACE, labels: { app: `mf-${i}` } },
+      spec: { ...(deployment(`mf-${i}`)['spec'] as object), replicas },
+    }) as KubeObject;
   await pool(workers, objects, (i) => apply(eu1, floorDeployment(i, 1), { resource: Resources.Deployment }));
   const movedAll = () => {
     for (let i = 0; i < objects; i++) {
@@ -153,7 +199,12 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
     return true;
   };
   // Milestones of the chain, for the breakdown: NotReady seen, taint set, every placement moved.
-  const clusters = new Informer<KubeObject & { spec?: { taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } }>(host, Resources.Cluster, { fieldSelector: 'metadata.name=us-1' }, silentLogger());
+  const clusters = new Informer<KubeObject & { spec?: { taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } }>(
+    host,
+    Resources.Cluster,
+    { fieldSelector: 'metadata.name=us-1' },
+    silentLogger(),
+  );
   const milestones: Record<string, number> = {};
   let start = 0;
   const mark = (name: string) => (milestones[name] ??= Math.round(performance.now() - start));
@@ -164,7 +215,8 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   });
   clusters.start();
   await clusters.waitForSync();
-  const placedOff = () => pos.list().every((p) => !((p as { status?: { placement?: Array<{ cluster: string }> } }).status?.placement ?? []).some((e) => e.cluster === 'us-1'));
+  const placedOff = () =>
+    pos.list().every((p) => !((p as { status?: { placement?: Array<{ cluster: string }> } }).status?.placement ?? []).some((e) => e.cluster === 'us-1'));
   // Per object: when its placement left us-1, and when eu-1 + eu-2 carried all its replicas (the syncer's share of the chain).
   const movedAt = new Map<string, number>();
   const appliedAt = new Map<string, number>();
@@ -185,7 +237,10 @@ export async function failover(env: LocalEnvironment, objects: number, workers: 
   const countsBefore = await Promise.all(counted.map((c) => requestCounts(c)));
   start = performance.now();
   // The clock runs from the stop signal; the apiserver's own graceful shutdown goes on meanwhile.
-  const stopped = env.cluster('us-1').stopApiServer().then(() => mark('stopped'));
+  const stopped = env
+    .cluster('us-1')
+    .stopApiServer()
+    .then(() => mark('stopped'));
   const watcher = (async () => {
     if (await until(placedOff, 600_000)) mark('placementMoved');
   })();

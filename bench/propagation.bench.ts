@@ -73,7 +73,10 @@ async function rawFloor(env: LocalEnvironment, namespace: string): Promise<numbe
   for (const c of clients) await apply(c, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const tasks: Array<() => Promise<unknown>> = [];
   for (let i = 0; i < N; i++) {
-    for (const c of clients) tasks.push(() => apply(c, { ...deployment(`app-${i}`), metadata: { name: `app-${i}`, namespace, labels: { app: `app-${i}` } } }, { resource: Resources.Deployment }));
+    for (const c of clients)
+      tasks.push(() =>
+        apply(c, { ...deployment(`app-${i}`), metadata: { name: `app-${i}`, namespace, labels: { app: `app-${i}` } } }, { resource: Resources.Deployment }),
+      );
   }
   const ms = await pool(WORKERS * MEMBERS.length, tasks);
   for (const c of clients) c.close();
@@ -92,9 +95,32 @@ async function createPropagatedObjects(env: LocalEnvironment, host: ApiClient, n
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': 'bench' } } });
   const names = Array.from({ length: N }, (_, i) => `app-${i}`);
   const cpu = controlPlaneCpu(env);
-  const ms = await pool(WORKERS, names.map((name) => () => apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace }, spec: { template: deployment(name) } } as KubeObject, { resource: Resources.PropagatedObject })));
+  const ms = await pool(
+    WORKERS,
+    names.map(
+      (name) => () =>
+        apply(
+          host,
+          { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name, namespace }, spec: { template: deployment(name) } } as KubeObject,
+          { resource: Resources.PropagatedObject },
+        ),
+    ),
+  );
   const controlPlaneCpuSeconds = controlPlaneCpu(env) - cpu;
-  await pool(WORKERS, names.map((name) => () => host.patch(Resources.PropagatedObject, name, namespace, { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } }, 'merge', { subresource: 'status' })));
+  await pool(
+    WORKERS,
+    names.map(
+      (name) => () =>
+        host.patch(
+          Resources.PropagatedObject,
+          name,
+          namespace,
+          { status: { placement: MEMBERS.map((cluster) => ({ cluster, replicas: 1, reason: 'bench' })) } },
+          'merge',
+          { subresource: 'status' },
+        ),
+    ),
+  );
   return { ms, controlPlaneCpuSeconds };
 }
 
@@ -105,7 +131,13 @@ async function createPropagatedObjects(env: LocalEnvironment, host: ApiClient, n
  * before the syncer starts, so its CPU is not in the syncer's time.
  */
 async function createThroughAdmission(env: LocalEnvironment, host: ApiClient, namespace: string): Promise<Creation> {
-  const webhook = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  const webhook = new Manager({
+    kubeConfig: env.host.kubeConfig(),
+    leaderElection: false,
+    metricsPort: false,
+    healthPort: false,
+    logger: pino({ level: 'warn' }),
+  });
   registerWebhooks(webhook, { port: 0, webhooks: [], mutatingWebhooks: ['finalizers'] });
   let creation: Creation;
   await webhook.start();
@@ -149,11 +181,21 @@ function allSynced(host: ApiClient, namespace: string): { done: Promise<void>; q
 }
 
 /** Starts an operator with the syncer only and waits until every PropagatedObject of the namespace is Synced. */
-async function syncRun(env: LocalEnvironment, host: ApiClient, namespace: string): Promise<{ manager: Manager; ms: number; cpuMs: number; requestsPerObject: Record<string, Record<string, number>> }> {
+async function syncRun(
+  env: LocalEnvironment,
+  host: ApiClient,
+  namespace: string,
+): Promise<{ manager: Manager; ms: number; cpuMs: number; requestsPerObject: Record<string, Record<string, number>> }> {
   const counted = [env.host, ...MEMBERS.map((m) => env.cluster(m))];
   const before = await Promise.all(counted.map((c) => requestCounts(c)));
   const watch = allSynced(host, namespace);
-  const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger: pino({ level: 'warn' }) });
+  const manager = new Manager({
+    kubeConfig: env.host.kubeConfig(),
+    leaderElection: false,
+    metricsPort: false,
+    healthPort: false,
+    logger: pino({ level: 'warn' }),
+  });
   registerPropagation(manager, { concurrency: WORKERS, generate: false });
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -176,7 +218,12 @@ async function driftRepair(env: LocalEnvironment, namespace: string): Promise<{ 
     const member = new ApiClient(env.cluster(MEMBERS[s % MEMBERS.length]!).kubeConfig());
     const name = `app-${(s * 7919) % N}`;
     const remove = s % 2 === 1;
-    const informer = new Informer<KubeObject & { spec?: { replicas?: number } }>(member, Resources.Deployment, { namespace, fieldSelector: `metadata.name=${name}` }, silentLogger());
+    const informer = new Informer<KubeObject & { spec?: { replicas?: number } }>(
+      member,
+      Resources.Deployment,
+      { namespace, fieldSelector: `metadata.name=${name}` },
+      silentLogger(),
+    );
     informer.start();
     await informer.waitForSync();
     const before = informer.get(name, namespace);
@@ -214,7 +261,9 @@ try {
   const run = await syncRun(env, host, namespace);
   manager = run.manager;
   const syncMs = run.ms;
-  console.error(`syncer: ${N} PropagatedObjects Synced on ${MEMBERS.length} members in ${round(syncMs / 1000, 2)} s (operator CPU ${round(run.cpuMs / 1000, 2)} s)`);
+  console.error(
+    `syncer: ${N} PropagatedObjects Synced on ${MEMBERS.length} members in ${round(syncMs / 1000, 2)} s (operator CPU ${round(run.cpuMs / 1000, 2)} s)`,
+  );
 
   const drift = await driftRepair(env, namespace);
   await manager.stop();
@@ -248,18 +297,75 @@ try {
   }
 
   const rows = [
-    ['raw floor: server-side applies (before / after the syncer runs)', `${N * MEMBERS.length}`, `${round(floorBeforeMs / 1000, 2)} s / ${round(floorAfterMs / 1000, 2)} s`, `${WORKERS * MEMBERS.length} in flight; ratios below use the faster`],
-    ['syncer: PropagatedObjects created through the admission webhook → all Synced', `${N} × ${MEMBERS.length}`, `${round(withFinalizer.ms / 1000, 2)} s`, `${round(withFinalizer.ms / floorMs, 2)}× the floor (target ≤ 1.3×); operator CPU ${round(withFinalizer.cpuMs / 1000, 1)} s`],
-    ['syncer: created without the webhook (the syncer adds its finalizer)', `${N} × ${MEMBERS.length}`, `${round(syncMs / 1000, 2)} s`, `${round(syncMs / floorMs, 2)}× the floor; operator CPU ${round(run.cpuMs / 1000, 1)} s`],
-    ['creating the PropagatedObjects (untimed above): through the webhook / without', `${N}`, `${round(createdThroughWebhook.ms / 1000, 2)} s / ${round(createdPlain.ms / 1000, 2)} s`, `control-plane CPU ${round(createdThroughWebhook.controlPlaneCpuSeconds, 1)} s / ${round(createdPlain.controlPlaneCpuSeconds, 1)} s: the webhook call the create now includes`],
+    [
+      'raw floor: server-side applies (before / after the syncer runs)',
+      `${N * MEMBERS.length}`,
+      `${round(floorBeforeMs / 1000, 2)} s / ${round(floorAfterMs / 1000, 2)} s`,
+      `${WORKERS * MEMBERS.length} in flight; ratios below use the faster`,
+    ],
+    [
+      'syncer: PropagatedObjects created through the admission webhook → all Synced',
+      `${N} × ${MEMBERS.length}`,
+      `${round(withFinalizer.ms / 1000, 2)} s`,
+      `${round(withFinalizer.ms / floorMs, 2)}× the floor (target ≤ 1.3×); operator CPU ${round(withFinalizer.cpuMs / 1000, 1)} s`,
+    ],
+    [
+      'syncer: created without the webhook (the syncer adds its finalizer)',
+      `${N} × ${MEMBERS.length}`,
+      `${round(syncMs / 1000, 2)} s`,
+      `${round(syncMs / floorMs, 2)}× the floor; operator CPU ${round(run.cpuMs / 1000, 1)} s`,
+    ],
+    [
+      'creating the PropagatedObjects (untimed above): through the webhook / without',
+      `${N}`,
+      `${round(createdThroughWebhook.ms / 1000, 2)} s / ${round(createdPlain.ms / 1000, 2)} s`,
+      `control-plane CPU ${round(createdThroughWebhook.controlPlaneCpuSeconds, 1)} s / ${round(createdPlain.controlPlaneCpuSeconds, 1)} s: the webhook call the create now includes`,
+    ],
     ['drift repair, edited copy', `${drift.edit.length}`, `p50 ${round(percentile(drift.edit, 50))} ms, p99 ${round(percentile(drift.edit, 99))} ms`, ''],
-    ['drift repair, deleted copy', `${drift.delete.length}`, `p50 ${round(percentile(drift.delete, 50))} ms, p99 ${round(percentile(drift.delete, 99))} ms`, ''],
-    ['placement + syncer: PropagatedObjects → all Synced', `${fo.objects} × ${MEMBERS.length}`, `${round(fo.placedAndSyncedMs / 1000, 2)} s`, 'Divide 1:1:1, with the placement and cluster reconcilers'],
-    ['failover: apiserver stop → replicas applied elsewhere', `${fo.objects}`, `${round(fo.ms / 1000, 2)} s`, `toleration ${fo.tolerationSeconds} s (probe 1 s + failoverAfterSeconds 5); target ≤ toleration + 5 s`],
-    ['failover breakdown (s after the stop)', '', Object.entries(fo.milestonesMs).map(([k, v]) => `${k} ${round(v / 1000, 2)}`).join(', '), ''],
-    ['failover, per object: taint → replicas applied', `${fo.taintToAppliedMs.samples}`, `p50 ${fo.taintToAppliedMs.p50} ms, p99 ${fo.taintToAppliedMs.p99} ms, last ${fo.taintToAppliedMs.max} ms`, 'decided and moved before the decision is written'],
-    ['failover, move floor: the same replica changes on eu-1 by a plain client', `${fo.objects}`, `${round(fo.moveFloorMs / 1000, 2)} s`, `taint → last move is ${round(fo.taintToAppliedMs.max / fo.moveFloorMs, 2)}× this`],
-    ['failover, per object: replicas applied → placement recorded in status', `${fo.appliedToRecordedMs.samples}`, `p50 ${fo.appliedToRecordedMs.p50} ms, p99 ${fo.appliedToRecordedMs.p99} ms`, 'status writes trail the moves'],
+    [
+      'drift repair, deleted copy',
+      `${drift.delete.length}`,
+      `p50 ${round(percentile(drift.delete, 50))} ms, p99 ${round(percentile(drift.delete, 99))} ms`,
+      '',
+    ],
+    [
+      'placement + syncer: PropagatedObjects → all Synced',
+      `${fo.objects} × ${MEMBERS.length}`,
+      `${round(fo.placedAndSyncedMs / 1000, 2)} s`,
+      'Divide 1:1:1, with the placement and cluster reconcilers',
+    ],
+    [
+      'failover: apiserver stop → replicas applied elsewhere',
+      `${fo.objects}`,
+      `${round(fo.ms / 1000, 2)} s`,
+      `toleration ${fo.tolerationSeconds} s (probe 1 s + failoverAfterSeconds 5); target ≤ toleration + 5 s`,
+    ],
+    [
+      'failover breakdown (s after the stop)',
+      '',
+      Object.entries(fo.milestonesMs)
+        .map(([k, v]) => `${k} ${round(v / 1000, 2)}`)
+        .join(', '),
+      '',
+    ],
+    [
+      'failover, per object: taint → replicas applied',
+      `${fo.taintToAppliedMs.samples}`,
+      `p50 ${fo.taintToAppliedMs.p50} ms, p99 ${fo.taintToAppliedMs.p99} ms, last ${fo.taintToAppliedMs.max} ms`,
+      'decided and moved before the decision is written',
+    ],
+    [
+      'failover, move floor: the same replica changes on eu-1 by a plain client',
+      `${fo.objects}`,
+      `${round(fo.moveFloorMs / 1000, 2)} s`,
+      `taint → last move is ${round(fo.taintToAppliedMs.max / fo.moveFloorMs, 2)}× this`,
+    ],
+    [
+      'failover, per object: replicas applied → placement recorded in status',
+      `${fo.appliedToRecordedMs.samples}`,
+      `p50 ${fo.appliedToRecordedMs.p50} ms, p99 ${fo.appliedToRecordedMs.p99} ms`,
+      'status writes trail the moves',
+    ],
   ];
   const table = ['| measurement | n | result | note |', '| --- | --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   console.log(table);
@@ -270,10 +376,18 @@ try {
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(
     join(here, 'results', 'propagation.json'),
-    JSON.stringify(
+    `${JSON.stringify(
       {
         benchmark: 'propagation',
-        environment: { node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, date: new Date().toISOString(), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd, quick },
+        environment: {
+          node: process.version,
+          cpu: cpus()[0]?.model,
+          cpus: cpus().length,
+          date: new Date().toISOString(),
+          loadAverageAtStart: loadAtStart,
+          loadAverageAtEnd: loadAtEnd,
+          quick,
+        },
         objects: N,
         members: MEMBERS.length,
         workers: WORKERS,
@@ -296,7 +410,7 @@ try {
       },
       null,
       2,
-    ) + '\n',
+    )}\n`,
   );
   host.close();
 } finally {

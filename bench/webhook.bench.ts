@@ -56,11 +56,34 @@ interface Sample {
   answeringSeconds: number;
 }
 
-
 async function compileChild(): Promise<string> {
   const outDir = join(repoRoot, 'bench', 'results', 'raw', 'build-webhook');
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '--ignoreConfig', join(repoRoot, 'bench', 'webhook.child.ts'), '--outDir', outDir, '--rootDir', repoRoot, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--lib', 'es2023', '--skipLibCheck', '--types', 'node', '--esModuleInterop'], { cwd: repoRoot });
+  await run(
+    process.execPath,
+    [
+      tsc,
+      '--ignoreConfig',
+      join(repoRoot, 'bench', 'webhook.child.ts'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      repoRoot,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2023',
+      '--lib',
+      'es2023',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--esModuleInterop',
+    ],
+    { cwd: repoRoot },
+  );
   return join(outDir, 'bench', 'webhook.child.js');
 }
 
@@ -71,12 +94,19 @@ const tenantNs = (i: number) => `tenant-${i}`;
 
 async function buildWorld(client: ApiClient): Promise<void> {
   const create = (object: KubeObject) => client.create(knownResource(object.apiVersion!, object.kind!)!, object);
-  const ws = (name: string, spec: Record<string, unknown>) => create({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec } as KubeObject);
+  const ws = (name: string, spec: Record<string, unknown>) =>
+    create({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec } as KubeObject);
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'canopy-system' } });
   for (let o = 0; o < ORGS; o++) {
     await ws(org(o), {
       owners: [{ kind: 'User', name: `owner-${o}` }],
-      constraints: { regions: ['eu-1', 'eu-2'], maxLogicalClusters: 1000, quota: { hard: { cpu: '1000', memory: '4Ti' } }, podSecurity: 'baseline', allowedRegistries: ['registry.example.com', 'docker.io/library'] },
+      constraints: {
+        regions: ['eu-1', 'eu-2'],
+        maxLogicalClusters: 1000,
+        quota: { hard: { cpu: '1000', memory: '4Ti' } },
+        podSecurity: 'baseline',
+        allowedRegistries: ['registry.example.com', 'docker.io/library'],
+      },
     });
     for (let t = 0; t < TEAMS; t++) {
       await ws(team(o, t), { parent: org(o), owners: [{ kind: 'Group', name: `team-${o}-${t}` }] });
@@ -87,20 +117,56 @@ async function buildWorld(client: ApiClient): Promise<void> {
   for (let i = 0; i < LOGICAL_CLUSTERS; i++) {
     const o = i % ORGS;
     const t = Math.floor(i / ORGS) % TEAMS;
-    work.push(create({ apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: `lc-${i}` }, spec: { workspace: team(o, t), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } } } as KubeObject));
+    work.push(
+      create({
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'LogicalCluster',
+        metadata: { name: `lc-${i}` },
+        spec: { workspace: team(o, t), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } },
+      } as KubeObject),
+    );
   }
   await Promise.all(work);
   for (let i = 0; i < TENANT_NAMESPACES; i++) {
     const o = i % ORGS;
-    await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: tenantNs(i), labels: { 'canopy.dev/workspace': team(o, 0), 'canopy.dev/logical-cluster': `lc-${i}`, [`${org(o)}.tree.canopy.dev/depth`]: '1' } } });
+    await create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: tenantNs(i),
+        labels: { 'canopy.dev/workspace': team(o, 0), 'canopy.dev/logical-cluster': `lc-${i}`, [`${org(o)}.tree.canopy.dev/depth`]: '1' },
+      },
+    });
     // No controller manager runs here: give each namespace the ServiceAccount pods default to.
     await create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: tenantNs(i) } });
   }
-  for (const [name, region] of [['eu-1', 'eu-1'], ['eu-2', 'eu-2'], ['us-1', 'us-1']] as const) {
-    await create({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Cluster', metadata: { name, labels: { 'topology.kubernetes.io/region': region } }, spec: { region, kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'canopy-system', key: 'kubeconfig' }, pricing: { cpuHour: 0.04, memoryGiBHour: 0.005, loadBalancerHour: 0.025 } } } as KubeObject);
+  for (const [name, region] of [
+    ['eu-1', 'eu-1'],
+    ['eu-2', 'eu-2'],
+    ['us-1', 'us-1'],
+  ] as const) {
+    await create({
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name, labels: { 'topology.kubernetes.io/region': region } },
+      spec: {
+        region,
+        kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: 'canopy-system', key: 'kubeconfig' },
+        pricing: { cpuHour: 0.04, memoryGiBHour: 0.005, loadBalancerHour: 0.025 },
+      },
+    } as KubeObject);
   }
   for (let p = 0; p < 10; p++) {
-    await create({ apiVersion: 'canopy.dev/v1alpha1', kind: 'PlacementPolicy', metadata: { name: `policy-${p}` }, spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: org(p % ORGS) }], priority: p, rules: [{ expression: "cluster.metadata.labels['topology.kubernetes.io/region'] != 'us-1'" }] } } as KubeObject);
+    await create({
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PlacementPolicy',
+      metadata: { name: `policy-${p}` },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: org(p % ORGS) }],
+        priority: p,
+        rules: [{ expression: "cluster.metadata.labels['topology.kubernetes.io/region'] != 'us-1'" }],
+      },
+    } as KubeObject);
   }
 }
 
@@ -115,7 +181,7 @@ function review(webhook: string, kind: string, object: unknown, user: { username
   const request = {
     uid: '00000000-0000-0000-0000-000000000000',
     kind: { group: kind === 'Pod' || kind === 'ConfigMap' ? '' : 'canopy.dev', version: kind === 'Pod' || kind === 'ConfigMap' ? 'v1' : 'v1alpha1', kind },
-    resource: { group: '', version: 'v1', resource: kind.toLowerCase() + 's' },
+    resource: { group: '', version: 'v1', resource: `${kind.toLowerCase()}s` },
     operation: oldObject ? 'UPDATE' : 'CREATE',
     userInfo: user,
     object,
@@ -138,13 +204,69 @@ function corpus(): Review[] {
     const wsObj = (spec: Record<string, unknown>) => ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: `new-${i}` }, spec });
     out.push(review('workspaces', 'Workspace', wsObj({ parent: team(o, t), constraints: { regions: ['eu-1'] } }), teamMember(o, t)));
     out.push(review('workspaces', 'Workspace', wsObj({ parent: org(o), constraints: { regions: ['us-1'] } }), owner(o)));
-    out.push(review('workspaces', 'Workspace', { ...wsObj({ parent: app(o, t, 0) }), metadata: { name: org(o) } }, admin, undefined, { ...wsObj({}), metadata: { name: org(o) } }));
-    out.push(review('logicalclusters', 'LogicalCluster', { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: `new-lc-${i}` }, spec: { workspace: app(o, t, i % APPS), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } } }, teamMember(o, t)));
-    out.push(review('placementpolicies', 'PlacementPolicy', { apiVersion: 'canopy.dev/v1alpha1', kind: 'PlacementPolicy', metadata: { name: `p-${i}` }, spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], rules: [{ expression: `object.metadata.labels['tier'] == 'gold-${i % 7}'` }] } }, admin));
-    const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: ns }, spec: { containers: [{ name: 'app', image: 'registry.example.com/shop/app:1' }], ...spec } });
+    out.push(
+      review('workspaces', 'Workspace', { ...wsObj({ parent: app(o, t, 0) }), metadata: { name: org(o) } }, admin, undefined, {
+        ...wsObj({}),
+        metadata: { name: org(o) },
+      }),
+    );
+    out.push(
+      review(
+        'logicalclusters',
+        'LogicalCluster',
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'LogicalCluster',
+          metadata: { name: `new-lc-${i}` },
+          spec: { workspace: app(o, t, i % APPS), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } },
+        },
+        teamMember(o, t),
+      ),
+    );
+    out.push(
+      review(
+        'placementpolicies',
+        'PlacementPolicy',
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'PlacementPolicy',
+          metadata: { name: `p-${i}` },
+          spec: {
+            resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }],
+            rules: [{ expression: `object.metadata.labels['tier'] == 'gold-${i % 7}'` }],
+          },
+        },
+        admin,
+      ),
+    );
+    const pod = (spec: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p-${i}`, namespace: ns },
+      spec: { containers: [{ name: 'app', image: 'registry.example.com/shop/app:1' }], ...spec },
+    });
     for (let k = 0; k < 4; k++) out.push(review('pods', 'Pod', pod({}), teamMember(o, 0), ns));
     out.push(review('pods', 'Pod', pod({ hostNetwork: true }), teamMember(o, 0), ns));
-    out.push(review('propagatedobjects', 'PropagatedObject', { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: `po-${i}`, namespace: ns }, spec: { template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', annotations: { 'placement.canopy.dev/clusters': i % 2 ? 'eu-1' : 'us-1' } } } } }, teamMember(o, 0), ns));
+    out.push(
+      review(
+        'propagatedobjects',
+        'PropagatedObject',
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'PropagatedObject',
+          metadata: { name: `po-${i}`, namespace: ns },
+          spec: {
+            template: {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'c', annotations: { 'placement.canopy.dev/clusters': i % 2 ? 'eu-1' : 'us-1' } },
+            },
+          },
+        },
+        teamMember(o, 0),
+        ns,
+      ),
+    );
   }
   return out;
 }
@@ -156,10 +278,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-
 function summarize(latencies: number[]): PhaseResult['latencyMs'] {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? 0) };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
 }
 
 type Outcome = 'allowed' | 'denied' | 'error';
@@ -171,7 +297,14 @@ interface Tally {
 }
 
 /** Sends `send(i)` every 1000/rate ms for `seconds`, without waiting for answers (open loop). */
-async function openLoop(rate: number, seconds: number, first: number, send: (i: number) => Promise<Outcome>, onLatency: (i: number, ms: number) => void, tally: Tally): Promise<void> {
+async function openLoop(
+  rate: number,
+  seconds: number,
+  first: number,
+  send: (i: number) => Promise<Outcome>,
+  onLatency: (i: number, ms: number) => void,
+  tally: Tally,
+): Promise<void> {
   const total = rate * seconds;
   const interval = 1000 / rate;
   const start = performance.now();
@@ -223,9 +356,27 @@ function apiserverSender(client: ApiClient, skip: boolean): (i: number) => Promi
     const t = Math.floor(i / ORGS) % TEAMS;
     const kind = i % 10;
     let object: KubeObject;
-    if (kind < 3) object = { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: `dry-${i}`, labels }, spec: { parent: team(o, t), constraints: { regions: [kind === 2 ? 'us-1' : 'eu-1'] } } } as KubeObject;
-    else if (kind < 5) object = { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: `dry-lc-${i}`, labels }, spec: { workspace: app(o, t, 0), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } } } as KubeObject;
-    else object = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `dry-${i}`, namespace: tenantNs(i % TENANT_NAMESPACES), labels }, spec: { containers: [{ name: 'app', image: kind === 9 ? 'quay.io/x/y:1' : 'registry.example.com/app:1' }] } } as KubeObject;
+    if (kind < 3)
+      object = {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name: `dry-${i}`, labels },
+        spec: { parent: team(o, t), constraints: { regions: [kind === 2 ? 'us-1' : 'eu-1'] } },
+      } as KubeObject;
+    else if (kind < 5)
+      object = {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'LogicalCluster',
+        metadata: { name: `dry-lc-${i}`, labels },
+        spec: { workspace: app(o, t, 0), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } },
+      } as KubeObject;
+    else
+      object = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `dry-${i}`, namespace: tenantNs(i % TENANT_NAMESPACES), labels },
+        spec: { containers: [{ name: 'app', image: kind === 9 ? 'quay.io/x/y:1' : 'registry.example.com/app:1' }] },
+      } as KubeObject;
     const resource = knownResource(object.apiVersion!, object.kind!)!;
     try {
       await client.request('POST', resourcePath(resource, object.metadata?.namespace), { body: object, query: { dryRun: 'All' } });
@@ -245,7 +396,11 @@ interface ChildHandle {
 }
 
 async function startChild(file: string, kubeconfigPath: string): Promise<ChildHandle> {
-  const proc = spawn(process.execPath, [file, SKIP_LABEL], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfigPath }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [file, SKIP_LABEL], {
+    cwd: repoRoot,
+    env: { ...process.env, KUBECONFIG: kubeconfigPath },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const samples: Sample[] = [];
   const lines = createInterface({ input: proc.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
@@ -282,21 +437,38 @@ async function phase(name: string, child: ChildHandle, send: (i: number) => Prom
   const perWebhook = new Map<string, number[]>();
   const from = Date.now();
   const tally: Tally = { sent: 0, allowed: 0, denied: 0, errors: 0 };
-  await openLoop(RATE, SECONDS, 0, send, (i, ms) => {
-    latencies.push(ms);
-    if (webhookOf) {
-      const w = webhookOf(i);
-      perWebhook.set(w, [...(perWebhook.get(w) ?? []), ms]);
-    }
-  }, tally);
+  await openLoop(
+    RATE,
+    SECONDS,
+    0,
+    send,
+    (i, ms) => {
+      latencies.push(ms);
+      if (webhookOf) {
+        const w = webhookOf(i);
+        perWebhook.set(w, [...(perWebhook.get(w) ?? []), ms]);
+      }
+    },
+    tally,
+  );
   const to = Date.now();
   const byWebhook = webhookOf
-    ? Object.fromEntries([...perWebhook].map(([w, xs]) => {
-        const s = summarize(xs);
-        return [w, { n: xs.length, p50: s.p50, p99: s.p99 }];
-      }))
+    ? Object.fromEntries(
+        [...perWebhook].map(([w, xs]) => {
+          const s = summarize(xs);
+          return [w, { n: xs.length, p50: s.p50, p99: s.p99 }];
+        }),
+      )
     : undefined;
-  const result: PhaseResult = { phase: name, rate: RATE, seconds: SECONDS, ...tally, latencyMs: summarize(latencies), ...(byWebhook ? { byWebhook } : {}), ...usageDuring(child.samples, from, to) };
+  const result: PhaseResult = {
+    phase: name,
+    rate: RATE,
+    seconds: SECONDS,
+    ...tally,
+    latencyMs: summarize(latencies),
+    ...(byWebhook ? { byWebhook } : {}),
+    ...usageDuring(child.samples, from, to),
+  };
   console.error(`${name}: ${JSON.stringify(result)}`);
   return result;
 }
@@ -310,8 +482,20 @@ const BLOCK_SECONDS = 10;
  */
 async function alternating(child: ChildHandle, client: ApiClient, rate: number): Promise<PhaseResult[]> {
   const modes = [
-    { name: 'apiserver (dry-run creates, through the webhook)', send: apiserverSender(client, false), latencies: [] as number[], tally: { sent: 0, allowed: 0, denied: 0, errors: 0 }, windows: [] as [number, number][] },
-    { name: 'apiserver (same requests, webhook skipped: baseline)', send: apiserverSender(client, true), latencies: [] as number[], tally: { sent: 0, allowed: 0, denied: 0, errors: 0 }, windows: [] as [number, number][] },
+    {
+      name: 'apiserver (dry-run creates, through the webhook)',
+      send: apiserverSender(client, false),
+      latencies: [] as number[],
+      tally: { sent: 0, allowed: 0, denied: 0, errors: 0 },
+      windows: [] as [number, number][],
+    },
+    {
+      name: 'apiserver (same requests, webhook skipped: baseline)',
+      send: apiserverSender(client, true),
+      latencies: [] as number[],
+      tally: { sent: 0, allowed: 0, denied: 0, errors: 0 },
+      windows: [] as [number, number][],
+    },
   ];
   const blocks = Math.max(1, Math.round(SECONDS / BLOCK_SECONDS));
   for (let b = 0; b < blocks; b++) {
@@ -323,7 +507,14 @@ async function alternating(child: ChildHandle, client: ApiClient, rate: number):
   }
   return modes.map((mode) => {
     const samples = mode.windows.flatMap(([from, to]) => child.samples.filter((s) => s.at >= from && s.at <= to));
-    const result: PhaseResult = { phase: mode.name, rate, seconds: blocks * Math.min(BLOCK_SECONDS, SECONDS), ...mode.tally, latencyMs: summarize(mode.latencies), ...usageDuring(samples, 0, Number.MAX_SAFE_INTEGER) };
+    const result: PhaseResult = {
+      phase: mode.name,
+      rate,
+      seconds: blocks * Math.min(BLOCK_SECONDS, SECONDS),
+      ...mode.tally,
+      latencyMs: summarize(mode.latencies),
+      ...usageDuring(samples, 0, Number.MAX_SAFE_INTEGER),
+    };
     console.error(`${mode.name}: ${JSON.stringify(result)}`);
     return result;
   });
@@ -374,8 +565,20 @@ async function main(): Promise<void> {
 
     const output = {
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAvg: loadavg().map((l) => round(l, 1)) },
-      world: { workspaces: ORGS * (1 + TEAMS * (1 + APPS)), logicalClusters: LOGICAL_CLUSTERS, placementPolicies: 10, clusters: 3, tenantNamespaces: TENANT_NAMESPACES },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGiB: round(totalmem() / 2 ** 30, 1),
+        node: process.version,
+        loadAvg: loadavg().map((l) => round(l, 1)),
+      },
+      world: {
+        workspaces: ORGS * (1 + TEAMS * (1 + APPS)),
+        logicalClusters: LOGICAL_CLUSTERS,
+        placementPolicies: 10,
+        clusters: 3,
+        tenantNamespaces: TENANT_NAMESPACES,
+      },
       idle,
       sequential: oneAtATime,
       results,
@@ -386,7 +589,7 @@ async function main(): Promise<void> {
       return;
     }
     mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(repoRoot, 'bench', 'results', 'webhook.json'), JSON.stringify(output, null, 2) + '\n');
+    writeFileSync(join(repoRoot, 'bench', 'results', 'webhook.json'), `${JSON.stringify(output, null, 2)}\n`);
     writeSection({ ...output.machine, loadAvg: output.loadAvgAfter }, idle, oneAtATime, results);
   } finally {
     child?.proc.stdin?.end();

@@ -15,7 +15,14 @@ const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const skipLabel = process.argv[2];
 
-const manager = new Manager({ kubeConfig, leaderElection: false, metricsPort: false, healthPort: false, logger: silentLogger(), gracefulShutdownTimeoutMs: 5000 });
+const manager = new Manager({
+  kubeConfig,
+  leaderElection: false,
+  metricsPort: false,
+  healthPort: false,
+  logger: silentLogger(),
+  gracefulShutdownTimeoutMs: 5000,
+});
 const webhook = register(manager, {
   port: 0,
   configurationName: 'canopy-validating-bench',
@@ -48,7 +55,17 @@ const timer = setInterval(async () => {
   const memory = process.memoryUsage();
   last = now;
   const answered = await handled();
-  console.log(JSON.stringify({ event: 'sample', at: Date.now(), cpuPercent: (100 * cpuMs) / elapsedMs, rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20, answered: answered.count, answeringSeconds: answered.seconds }));
+  console.log(
+    JSON.stringify({
+      event: 'sample',
+      at: Date.now(),
+      cpuPercent: (100 * cpuMs) / elapsedMs,
+      rssMiB: memory.rss / 2 ** 20,
+      heapMiB: memory.heapUsed / 2 ** 20,
+      answered: answered.count,
+      answeringSeconds: answered.seconds,
+    }),
+  );
 }, 1000);
 
 process.stdin.resume();

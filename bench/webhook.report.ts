@@ -100,7 +100,7 @@ export function writeSection(
     '',
     ...reading.flatMap((r) => [r, '']),
     'Tails: the p99 and max of every row include time the machine gave to other',
-    'processes (the load average above, on two vCPUs); the webhook\'s own cost is',
+    "processes (the load average above, on two vCPUs); the webhook's own cost is",
     'its time per review and its CPU share. Through the apiserver at 200/s the',
     'p90 grows while the webhook still answers in about a millisecond: calling a',
     'webhook costs the apiserver work of its own (the object encoded into an',
@@ -119,10 +119,9 @@ export function writeSection(
   const start = doc.indexOf(heading);
   if (start >= 0) {
     const next = doc.indexOf('\n## ', start + heading.length);
-    doc = doc.slice(0, start) + section + (next >= 0 ? '\n' + doc.slice(next + 1) : '');
+    doc = doc.slice(0, start) + section + (next >= 0 ? `\n${doc.slice(next + 1)}` : '');
   } else {
-    doc = doc.trimEnd() + '\n\n' + section;
+    doc = `${doc.trimEnd()}\n\n${section}`;
   }
   writeFileSync(file, doc);
 }
-

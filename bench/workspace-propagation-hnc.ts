@@ -46,7 +46,7 @@ export function buildHnc(timeoutMs = 15 * 60_000): HncBuild {
     return { ok: true, binary, source, seconds: Math.round((Date.now() - started) / 1000), cached: false };
   } catch (err) {
     const e = err as { stderr?: Buffer | string; message?: string };
-    const detail = (e.stderr ? String(e.stderr) : e.message ?? String(err)).trim().split('\n').slice(-8).join('\n');
+    const detail = (e.stderr ? String(e.stderr) : (e.message ?? String(err))).trim().split('\n').slice(-8).join('\n');
     return { ok: false, error: detail, seconds: Math.round((Date.now() - started) / 1000) };
   }
 }
@@ -57,7 +57,11 @@ export interface HncRun {
 }
 
 /** Installs HNC's CRDs and starts its manager (webhooks off) against `host`. */
-export async function startHnc(host: ClusterHandle, build: Extract<HncBuild, { ok: true }>, options: { maxReconciles: number; logFile: string }): Promise<HncRun> {
+export async function startHnc(
+  host: ClusterHandle,
+  build: Extract<HncBuild, { ok: true }>,
+  options: { maxReconciles: number; logFile: string },
+): Promise<HncRun> {
   const admin = host.kubeConfig();
   await installCrds(admin, join(build.source, 'config', 'crd', 'bases'));
   const client = new ApiClient(admin);
@@ -78,7 +82,13 @@ export async function startHnc(host: ClusterHandle, build: Extract<HncBuild, { o
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const up = await waitUntil(60_000, 250, async () => (await client.tryGet({ apiVersion: 'hnc.x-k8s.io/v1alpha2', kind: 'HNCConfiguration', plural: 'hncconfigurations', namespaced: false }, 'config')) !== undefined);
+  const up = await waitUntil(
+    60_000,
+    250,
+    async () =>
+      (await client.tryGet({ apiVersion: 'hnc.x-k8s.io/v1alpha2', kind: 'HNCConfiguration', plural: 'hncconfigurations', namespaced: false }, 'config')) !==
+      undefined,
+  );
   if (!up) {
     child.kill('SIGKILL');
     throw new Error(`hnc-manager did not create its HNCConfiguration within 60 s (log: ${options.logFile})`);
@@ -95,8 +105,18 @@ export async function startHnc(host: ClusterHandle, build: Extract<HncBuild, { o
 }
 
 /** Namespaces for `edges` (parents first), each child pointing at its parent through a HierarchyConfiguration. */
-export async function buildHncTree(client: ApiClient, edges: ReadonlyArray<[string, string]>, pool: (tasks: Array<() => Promise<unknown>>) => Promise<unknown>): Promise<void> {
-  await pool(edges.map(([ns]) => () => client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })));
+export async function buildHncTree(
+  client: ApiClient,
+  edges: ReadonlyArray<[string, string]>,
+  pool: (tasks: Array<() => Promise<unknown>>) => Promise<unknown>,
+): Promise<void> {
+  await pool(
+    edges.map(
+      ([ns]) =>
+        () =>
+          client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
+    ),
+  );
   await pool(
     edges
       .filter(([, parent]) => parent !== '')

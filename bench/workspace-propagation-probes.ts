@@ -6,7 +6,7 @@
  */
 import { connect as connectHttp2 } from 'node:http2';
 import type { LocalEnvironment } from '../controlplane/launcher/index.js';
-import { ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
+import { type ApiClient, Informer, Resources, silentLogger, type KubeObject } from '../src/runtime/index.js';
 import { LABEL_INHERITED_FROM, LABEL_MANAGED_BY } from '../src/crds/labels.js';
 
 /** Requests in flight: the operator's write pool and every floor. */
@@ -14,9 +14,11 @@ export const CONCURRENCY = 32;
 
 export async function pool(tasks: Array<() => Promise<unknown>>, limit = CONCURRENCY): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) await tasks[next++]!();
+    }),
+  );
 }
 
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -45,8 +47,17 @@ export function roleBinding(name: string, namespace: string, labels: Record<stri
  * A watch on RoleBindings named `name` (any namespace): resolves `created`
  * when every namespace in `targets` has one, `deleted` when none has.
  */
-export async function countingWatch(client: ApiClient, name: string, targets: ReadonlySet<string>): Promise<{ created: Promise<number>; deleted: () => Promise<number>; stop: () => Promise<void> }> {
-  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace } }) }, silentLogger());
+export async function countingWatch(
+  client: ApiClient,
+  name: string,
+  targets: ReadonlySet<string>,
+): Promise<{ created: Promise<number>; deleted: () => Promise<number>; stop: () => Promise<void> }> {
+  const informer = new Informer(
+    client,
+    Resources.RoleBinding,
+    { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace } }) },
+    silentLogger(),
+  );
   const present = new Set<string>();
   let onCreated: (t: number) => void = () => {};
   let onDeleted: ((t: number) => void) | undefined;
@@ -69,8 +80,19 @@ export async function countingWatch(client: ApiClient, name: string, targets: Re
 }
 
 /** Resolves with the time at which every target's RoleBinding `name` was inherited from `from` (or, for undefined, none had one). */
-export async function watchUntil(client: ApiClient, name: string, targets: readonly string[], labelKey: string, from: string | undefined): Promise<{ reached: Promise<number>; stop: () => Promise<void> }> {
-  const informer = new Informer(client, Resources.RoleBinding, { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { namespace: o.metadata?.namespace, labels: o.metadata?.labels } }) }, silentLogger());
+export async function watchUntil(
+  client: ApiClient,
+  name: string,
+  targets: readonly string[],
+  labelKey: string,
+  from: string | undefined,
+): Promise<{ reached: Promise<number>; stop: () => Promise<void> }> {
+  const informer = new Informer(
+    client,
+    Resources.RoleBinding,
+    { fieldSelector: `metadata.name=${name}`, transform: (o) => ({ metadata: { namespace: o.metadata?.namespace, labels: o.metadata?.labels } }) },
+    silentLogger(),
+  );
   const wanted = new Set(targets);
   const state = new Map<string, string | undefined>();
   let resolve: (t: number) => void = () => {};
@@ -91,9 +113,12 @@ export async function watchUntil(client: ApiClient, name: string, targets: reado
   return { reached, stop: () => informer.stop() };
 }
 
-
 /** Wall time of each phase, and this process's CPU time while copies were being created (operator and watch, or client and watch). */
-export interface Timing { createMs: number; deleteMs: number; createCpuMs: number }
+export interface Timing {
+  createMs: number;
+  deleteMs: number;
+  createCpuMs: number;
+}
 
 export async function floorRound(client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<Timing> {
   const targets = new Set(floorNamespaces);
@@ -120,10 +145,20 @@ export async function floorRound(client: ApiClient, floorNamespaces: readonly st
 export async function http2Floor(env: LocalEnvironment, client: ApiClient, floorNamespaces: readonly string[], name: string, root: string): Promise<number> {
   const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; headers?: Record<string, string> } = {};
   await env.host.kubeConfig().applyToHTTPSOptions(tls as never);
-  const session = connectHttp2(env.host.server, { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) });
+  const session = connectHttp2(env.host.server, {
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+  });
   const send = (method: string, path: string, body?: unknown) =>
     new Promise<void>((resolve, reject) => {
-      const request = session.request({ ':method': method, ':path': path, 'content-type': 'application/json', accept: 'application/json', ...(tls.headers ?? {}) });
+      const request = session.request({
+        ':method': method,
+        ':path': path,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(tls.headers ?? {}),
+      });
       request.on('response', (headers) => {
         const status = Number(headers[':status']);
         if (status >= 300) reject(new Error(`${method} ${path}: ${status}`));
@@ -136,7 +171,9 @@ export async function http2Floor(env: LocalEnvironment, client: ApiClient, floor
   const labels = { [LABEL_INHERITED_FROM]: root, [LABEL_MANAGED_BY]: 'canopy' };
   const watch = await countingWatch(client, name, new Set(floorNamespaces));
   const t0 = performance.now();
-  await pool(floorNamespaces.map((ns) => () => send('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, roleBinding(name, ns, labels))));
+  await pool(
+    floorNamespaces.map((ns) => () => send('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, roleBinding(name, ns, labels))),
+  );
   const t1 = await watch.created;
   await pool(floorNamespaces.map((ns) => () => send('DELETE', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/${name}`)));
   await watch.deleted();

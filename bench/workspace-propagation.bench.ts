@@ -38,7 +38,20 @@ import { installCrds } from '../src/dev/manifests.js';
 import { LABEL_INHERITED_FROM, treeLabel } from '../src/crds/labels.js';
 import { strip } from '../src/reconcilers/inheritance/content.js';
 import { register as registerWorkspace, type WorkspaceFeature } from '../src/reconcilers/workspace/index.js';
-import { CONCURRENCY, countingWatch, floorRound, http2Floor, median, pool, roleBinding, round, sleep, waitFor, watchUntil, type Timing } from './workspace-propagation-probes.js';
+import {
+  CONCURRENCY,
+  countingWatch,
+  floorRound,
+  http2Floor,
+  median,
+  pool,
+  roleBinding,
+  round,
+  sleep,
+  waitFor,
+  watchUntil,
+  type Timing,
+} from './workspace-propagation-probes.js';
 import { buildHnc, buildHncTree, HIERARCHY, HNC_INHERITED_FROM, HNC_VERSION, hncTreeLabel, startHnc, type HncBuild } from './workspace-propagation-hnc.js';
 
 const quick = process.argv.includes('--quick');
@@ -75,7 +88,10 @@ function tree(prefix: string, fanOut: number, depth: number): Shape {
     }
     level = next;
   }
-  const move = depth >= 2 ? { node: `${prefix}-0-0`, from: `${prefix}-0`, to: `${prefix}-1`, sources: [`${prefix}-0`, `${prefix}-1`], there: `${prefix}-1`, back: `${prefix}-0` } : undefined;
+  const move =
+    depth >= 2
+      ? { node: `${prefix}-0-0`, from: `${prefix}-0`, to: `${prefix}-1`, sources: [`${prefix}-0`, `${prefix}-1`], there: `${prefix}-1`, back: `${prefix}-0` }
+      : undefined;
   return { name: `tree ${edges.length}`, prefix, edges, ...(move ? { move } : {}) };
 }
 
@@ -84,7 +100,17 @@ function chain(prefix: string, length: number): Shape {
   for (let i = 1; i < length; i++) edges.push([`${prefix}-${i}`, `${prefix}-${i - 1}`]);
   // The middle of the chain moves up past the source: its half of the chain loses those copies, then regains them.
   const m = Math.floor(length / 2);
-  const move = length >= 10 ? { node: `${prefix}-${m}`, from: `${prefix}-${m - 1}`, to: `${prefix}-${Math.floor(m / 5)}`, sources: [`${prefix}-${m - 2}`], there: undefined, back: `${prefix}-${m - 2}` } : undefined;
+  const move =
+    length >= 10
+      ? {
+          node: `${prefix}-${m}`,
+          from: `${prefix}-${m - 1}`,
+          to: `${prefix}-${Math.floor(m / 5)}`,
+          sources: [`${prefix}-${m - 2}`],
+          there: undefined,
+          back: `${prefix}-${m - 2}`,
+        }
+      : undefined;
   return { name: `chain ${length}`, prefix, edges, ...(move ? { move } : {}) };
 }
 
@@ -95,7 +121,16 @@ function renamed(shape: Shape, rename: (name: string) => string): Shape {
     ...shape,
     edges: shape.edges.map(([ns, parent]) => [rename(ns), parent ? rename(parent) : '']),
     ...(move
-      ? { move: { node: rename(move.node), from: rename(move.from), to: rename(move.to), sources: move.sources.map(rename), there: move.there && rename(move.there), back: move.back && rename(move.back) } }
+      ? {
+          move: {
+            node: rename(move.node),
+            from: rename(move.from),
+            to: rename(move.to),
+            sources: move.sources.map(rename),
+            there: move.there && rename(move.there),
+            back: move.back && rename(move.back),
+          },
+        }
       : {}),
   };
 }
@@ -107,7 +142,13 @@ function subtreeOf(edges: ReadonlyArray<[string, string]>, node: string): string
 }
 
 /** Moves shape.move.node there and back ROUNDS times; the times until the copies in its subtree were right. */
-async function moveRounds(client: ApiClient, shape: Shape, labelKey: string, setParent: (node: string, parent: string) => Promise<unknown>, settle: () => Promise<void>): Promise<{ thereMs: number; backMs: number; namespaces: number } | undefined> {
+async function moveRounds(
+  client: ApiClient,
+  shape: Shape,
+  labelKey: string,
+  setParent: (node: string, parent: string) => Promise<unknown>,
+  settle: () => Promise<void>,
+): Promise<{ thereMs: number; backMs: number; namespaces: number } | undefined> {
   const move = shape.move;
   if (!move) return undefined;
   const targets = subtreeOf(shape.edges, move.node);
@@ -119,7 +160,10 @@ async function moveRounds(client: ApiClient, shape: Shape, labelKey: string, set
   const there: number[] = [];
   const back: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [parent, from, out] of [[move.to, move.there, there], [move.from, move.back, back]] as const) {
+    for (const [parent, from, out] of [
+      [move.to, move.there, there],
+      [move.from, move.back, back],
+    ] as const) {
       const watch = await watchUntil(client, 'branch', targets, labelKey, from);
       const t0 = performance.now();
       if (process.env.BENCH_DEBUG) console.log(`move ${move.node} under ${parent} at ${new Date().toISOString()}`);
@@ -135,10 +179,15 @@ async function moveRounds(client: ApiClient, shape: Shape, labelKey: string, set
 async function idle(feature: WorkspaceFeature): Promise<void> {
   const { workspace, treeLabels, propagation } = feature.controllers;
   let quietSince = Date.now();
-  await waitFor('the operator to go idle', () => {
-    if (workspace.queueLength + treeLabels.queueLength + propagation.queueLength > 0) quietSince = Date.now();
-    return Date.now() - quietSince > 1500;
-  }, 600_000, 50);
+  await waitFor(
+    'the operator to go idle',
+    () => {
+      if (workspace.queueLength + treeLabels.queueLength + propagation.queueLength > 0) quietSince = Date.now();
+      return Date.now() - quietSince > 1500;
+    },
+    600_000,
+    50,
+  );
 }
 
 async function operatorRound(client: ApiClient, shape: Shape, name: string, feature: WorkspaceFeature): Promise<Timing & { visited: number }> {
@@ -166,12 +215,21 @@ async function operatorRound(client: ApiClient, shape: Shape, name: string, feat
 async function main(): Promise<void> {
   const started = Date.now();
   const env = await LocalEnvironment.start({ members: [], controllerManager: false, quiet: true });
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, concurrency: CONCURRENCY, rounds: ROUNDS };
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    concurrency: CONCURRENCY,
+    rounds: ROUNDS,
+  };
   try {
     const admin = env.host.kubeConfig();
     await installCrds(admin, join(repoRoot, 'config', 'crd'));
     const client = new ApiClient(admin);
-    const logger = process.env.BENCH_DEBUG ? pino({ level: 'debug', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(repoRoot, '.canopy', 'bench-workspace.log'))) : silentLogger();
+    const logger = process.env.BENCH_DEBUG
+      ? pino({ level: 'debug', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(repoRoot, '.canopy', 'bench-workspace.log')))
+      : silentLogger();
     const manager = new Manager({ kubeConfig: env.host.kubeConfig(), leaderElection: false, metricsPort: false, healthPort: false, logger });
     const feature = registerWorkspace(manager, { writeConcurrency: CONCURRENCY });
     await manager.start();
@@ -184,10 +242,26 @@ async function main(): Promise<void> {
     for (const shape of shapes) {
       const t0 = Date.now();
       for (const depthGroup of groupByDepth(shape.edges)) {
-        await pool(depthGroup.map(([ws, parent]) => () => client.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: ws }, spec: parent ? { parent } : {} } as KubeObject)));
+        await pool(
+          depthGroup.map(
+            ([ws, parent]) =>
+              () =>
+                client.create(Resources.Workspace, {
+                  apiVersion: 'canopy.dev/v1alpha1',
+                  kind: 'Workspace',
+                  metadata: { name: ws },
+                  spec: parent ? { parent } : {},
+                } as KubeObject),
+          ),
+        );
       }
       const root = shape.edges[0]![0];
-      await waitFor(`${shape.name}: every home namespace labelled`, async () => (await client.listAll(Resources.Namespace, { labelSelector: treeLabel(root) })).length === shape.edges.length, 600_000, 500);
+      await waitFor(
+        `${shape.name}: every home namespace labelled`,
+        async () => (await client.listAll(Resources.Namespace, { labelSelector: treeLabel(root) })).length === shape.edges.length,
+        600_000,
+        500,
+      );
       const floorNamespaces = shape.edges.slice(1).map(([ns]) => `floor-${ns}`);
       await pool(floorNamespaces.map((ns) => () => client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })));
       await idle(feature);
@@ -208,7 +282,13 @@ async function main(): Promise<void> {
           floor.push(await floorRound(client, floorNamespaces, `floor-${r}`, root));
         }
       }
-      const moved = await moveRounds(client, shape, LABEL_INHERITED_FROM, (node, parent) => client.patch(Resources.Workspace, node, undefined, { spec: { parent } }, 'merge'), () => idle(feature));
+      const moved = await moveRounds(
+        client,
+        shape,
+        LABEL_INHERITED_FROM,
+        (node, parent) => client.patch(Resources.Workspace, node, undefined, { spec: { parent } }, 'merge'),
+        () => idle(feature),
+      );
       const descendants = shape.edges.length - 1;
       const row = {
         shape: shape.name,
@@ -239,7 +319,12 @@ async function main(): Promise<void> {
     const largest = shapes[shapes.length - 1]!;
     const big = shapes.find((s) => s.edges.length >= 1000) ?? largest;
     await client.create(Resources.RoleBinding, roleBinding('memory-probe', big.edges[0]![0]));
-    await waitFor('copies for the memory probe', async () => (await client.listAll(Resources.RoleBinding, { labelSelector: LABEL_INHERITED_FROM })).length >= big.edges.length - 1, 600_000, 200);
+    await waitFor(
+      'copies for the memory probe',
+      async () => (await client.listAll(Resources.RoleBinding, { labelSelector: LABEL_INHERITED_FROM })).length >= big.edges.length - 1,
+      600_000,
+      200,
+    );
     await idle(feature);
     // What the cache keeps per object, measured on objects parsed one by one as a watch delivers them:
     // the cluster's RoleBindings (1,110 of them copies), kept whole or stripped; and, since ConfigMaps
@@ -250,7 +335,13 @@ async function main(): Promise<void> {
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: `settings-${i}`, namespace: `ns-${i}`, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i), labels: { app: 'web' } },
+        metadata: {
+          name: `settings-${i}`,
+          namespace: `ns-${i}`,
+          uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+          resourceVersion: String(1000 + i),
+          labels: { app: 'web' },
+        },
         data: { 'settings.yaml': 'x'.repeat(1024) },
       }),
     );
@@ -282,7 +373,7 @@ async function main(): Promise<void> {
     await env.stop();
   }
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'workspace-propagation.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(here, 'results', 'workspace-propagation.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTables(results);
 }
 
@@ -310,7 +401,12 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
       const root = hshape.edges[0]![0];
       const t0 = Date.now();
       await buildHncTree(hnc.client, hshape.edges, (tasks) => pool(tasks));
-      await waitFor(`HNC ${shape.name}: tree labels`, async () => (await hnc.client.listAll(Resources.Namespace, { labelSelector: hncTreeLabel(root) })).length === hshape.edges.length, 900_000, 500);
+      await waitFor(
+        `HNC ${shape.name}: tree labels`,
+        async () => (await hnc.client.listAll(Resources.Namespace, { labelSelector: hncTreeLabel(root) })).length === hshape.edges.length,
+        900_000,
+        500,
+      );
       const buildSeconds = round((Date.now() - t0) / 1000, 1);
       await sleep(3000);
       const targets = new Set(hshape.edges.slice(1).map(([ns]) => ns));
@@ -339,7 +435,13 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
       const row = {
         shape: shape.name,
         buildSeconds,
-        ...(moved ? { moveThereMs: moved.thereMs, moveBackMs: moved.backMs, moveOverCanopy: round((moved.thereMs + moved.backMs) / (Number(ourRow.moveThereMs) + Number(ourRow.moveBackMs)), 2) } : {}),
+        ...(moved
+          ? {
+              moveThereMs: moved.thereMs,
+              moveBackMs: moved.backMs,
+              moveOverCanopy: round((moved.thereMs + moved.backMs) / (Number(ourRow.moveThereMs) + Number(ourRow.moveBackMs)), 2),
+            }
+          : {}),
         hncCreateMs: round(median(creates)),
         allHncCreateMs: creates.map((c) => round(c)).join('/'),
         hncOverFloor: round(median(creates) / Number(ourRow.floorCreateMs), 2),
@@ -359,16 +461,25 @@ async function runHnc(env: LocalEnvironment, shapes: readonly Shape[], ours: Rea
 function printTables(results: Record<string, unknown>): void {
   const shapes = results.shapes as Array<Record<string, number | string>> | undefined;
   if (!shapes) return;
-  console.log('\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | floor over HTTP/2 (ms) | operator delete (ms) | floor delete (ms) | ratio | ms per copy | move there / back (ms) |');
+  console.log(
+    '\n| shape | descendants | visited per change | operator create (ms) | floor create (ms) | ratio | floor over HTTP/2 (ms) | operator delete (ms) | floor delete (ms) | ratio | ms per copy | move there / back (ms) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of shapes) {
-    console.log(`| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.floorHttp2CreateMs} | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} |`);
+    console.log(
+      `| ${r.shape} | ${r.descendants} | ${r.visitedPerChange} | ${r.operatorCreateMs} | ${r.floorCreateMs} | ${r.createRatio}× | ${r.floorHttp2CreateMs} | ${r.operatorDeleteMs} | ${r.floorDeleteMs} | ${r.deleteRatio}× | ${r.operatorMsPerCopy} | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} |`,
+    );
   }
   const hnc = results.hnc as { shapes?: Array<Record<string, number | string>>; built?: boolean; error?: string } | undefined;
   if (hnc?.shapes) {
-    console.log('\n| shape | HNC build (s) | HNC create (ms) | HNC / floor | HNC / HTTP/2 floor | HNC / Canopy | HNC move there / back (ms) | HNC / Canopy (moves) |');
+    console.log(
+      '\n| shape | HNC build (s) | HNC create (ms) | HNC / floor | HNC / HTTP/2 floor | HNC / Canopy | HNC move there / back (ms) | HNC / Canopy (moves) |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of hnc.shapes) console.log(`| ${r.shape} | ${r.buildSeconds} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverHttp2Floor}× | ${r.hncOverCanopy}× | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} | ${r.moveOverCanopy ?? '–'}× |`);
+    for (const r of hnc.shapes)
+      console.log(
+        `| ${r.shape} | ${r.buildSeconds} | ${r.hncCreateMs} | ${r.hncOverFloor}× | ${r.hncOverHttp2Floor}× | ${r.hncOverCanopy}× | ${r.moveThereMs ?? '–'} / ${r.moveBackMs ?? '–'} | ${r.moveOverCanopy ?? '–'}× |`,
+      );
   } else if (hnc?.built === false) console.log(`\nHNC not built: ${hnc.error}`);
   console.log(`\nmemory: ${JSON.stringify(results.memory)}; load ${JSON.stringify(results.loadAverage)}`);
 }

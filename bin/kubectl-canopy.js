@@ -11,6 +11,10 @@ if (major < 22 || (major === 22 && minor < 12)) {
 const entry = new URL('../dist/cli/src/cli/run.js', import.meta.url);
 import(entry.href).catch((err) => {
   const missing = err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/src/cli/run.js');
-  process.stderr.write(missing ? `kubectl-canopy is not built: run npm install (or npm run build:cli) in ${new URL('..', import.meta.url).pathname}\n` : `error: ${err && err.message}\n`);
+  process.stderr.write(
+    missing
+      ? `kubectl-canopy is not built: run npm install (or npm run build:cli) in ${new URL('..', import.meta.url).pathname}\n`
+      : `error: ${err?.message}\n`,
+  );
   process.exit(1);
 });

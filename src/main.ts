@@ -46,12 +46,32 @@ const program = new Command('canopy-operator')
   .addOption(new Option('--leader-elect <bool>', 'elect a leader among replicas').env('CANOPY_LEADER_ELECT').argParser(bool).default(true))
   .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('CANOPY_LEADER_ELECTION_ID').default('canopy-leader'))
   .addOption(new Option('--lease-duration <d>', 'lease validity').env('CANOPY_LEASE_DURATION').argParser(duration).default(15_000, '15s'))
-  .addOption(new Option('--renew-deadline <d>', 'leader gives up after failing to renew this long').env('CANOPY_RENEW_DEADLINE').argParser(duration).default(10_000, '10s'))
+  .addOption(
+    new Option('--renew-deadline <d>', 'leader gives up after failing to renew this long')
+      .env('CANOPY_RENEW_DEADLINE')
+      .argParser(duration)
+      .default(10_000, '10s'),
+  )
   .addOption(new Option('--retry-period <d>', 'interval of lease attempts').env('CANOPY_RETRY_PERIOD').argParser(duration).default(2_000, '2s'))
-  .addOption(new Option('--graceful-shutdown-timeout <d>', 'time for in-flight reconciles on shutdown').env('CANOPY_GRACEFUL_SHUTDOWN_TIMEOUT').argParser(duration).default(30_000, '30s'))
-  .addOption(new Option('--webhook <bool>', 'serve the admission webhook (configured by CANOPY_WEBHOOK_* variables)').env('CANOPY_WEBHOOK').argParser(bool).default(true))
+  .addOption(
+    new Option('--graceful-shutdown-timeout <d>', 'time for in-flight reconciles on shutdown')
+      .env('CANOPY_GRACEFUL_SHUTDOWN_TIMEOUT')
+      .argParser(duration)
+      .default(30_000, '30s'),
+  )
+  .addOption(
+    new Option('--webhook <bool>', 'serve the admission webhook (configured by CANOPY_WEBHOOK_* variables)')
+      .env('CANOPY_WEBHOOK')
+      .argParser(bool)
+      .default(true),
+  )
   .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64))
-  .addOption(new Option('--finalizer-timeout <seconds>', 'a deletion waiting for unreachable member clusters releases its finalizer after this long').env('CANOPY_FINALIZER_TIMEOUT_SECONDS').argParser(finalizerTimeout).default(DEFAULT_FINALIZER_TIMEOUT_MS, '600'))
+  .addOption(
+    new Option('--finalizer-timeout <seconds>', 'a deletion waiting for unreachable member clusters releases its finalizer after this long')
+      .env('CANOPY_FINALIZER_TIMEOUT_SECONDS')
+      .argParser(finalizerTimeout)
+      .default(DEFAULT_FINALIZER_TIMEOUT_MS, '600'),
+  )
   .addOption(
     new Option('--allow-member-kubeconfig-plugins <bool>', 'accept member kubeconfigs that run exec/auth-provider plugins or read files')
       .env('CANOPY_ALLOW_MEMBER_KUBECONFIG_PLUGINS')

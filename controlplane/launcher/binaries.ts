@@ -63,7 +63,10 @@ function runBuildScript(targets: readonly string[], quiet: boolean): Promise<str
     child.on('error', (err) => reject(new LaunchError(`cannot run controlplane/build.sh: ${err.message}; is bash installed?`)));
     child.on('exit', (code) => {
       if (code === 0) return resolvePromise(stdout.trim().split('\n').pop() ?? '');
-      const firstCanopyLine = stderrTail.split('\n').reverse().find((l) => l.startsWith('canopy:'));
+      const firstCanopyLine = stderrTail
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('canopy:'));
       reject(new LaunchError(firstCanopyLine?.replace(/^canopy: /, '') ?? `controlplane/build.sh exited with ${code}: ${stderrTail.trim().split('\n').pop()}`));
     });
   });

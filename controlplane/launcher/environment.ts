@@ -295,7 +295,12 @@ export class ClusterHandle {
       try {
         const probe = await httpsGet(`${this.server}/readyz`, { ca: this.caPem, token: this.adminToken });
         if (probe.status === 200) return true;
-        lastError = `/readyz answered ${probe.status}: ${probe.body.split('\n').filter((l) => l.includes('[-]')).join(' ') || probe.body.slice(0, 200)}`;
+        lastError = `/readyz answered ${probe.status}: ${
+          probe.body
+            .split('\n')
+            .filter((l) => l.includes('[-]'))
+            .join(' ') || probe.body.slice(0, 200)
+        }`;
       } catch (err) {
         lastError = (err as Error).message;
       }
@@ -307,7 +312,9 @@ export class ClusterHandle {
       throw new LaunchError(`kube-apiserver for cluster ${this.name} exited during start: ${cause} (log: ${join(this.dir, 'kube-apiserver.log')})`);
     }
     if (!ready) {
-      throw new LaunchError(`cluster ${this.name} did not become ready within ${this.shared.readyTimeoutMs / 1000}s: ${lastError} (log: ${join(this.dir, 'kube-apiserver.log')})`);
+      throw new LaunchError(
+        `cluster ${this.name} did not become ready within ${this.shared.readyTimeoutMs / 1000}s: ${lastError} (log: ${join(this.dir, 'kube-apiserver.log')})`,
+      );
     }
   }
 }
@@ -355,18 +362,23 @@ export class LocalEnvironment {
     const tokens = new Map<string, string>([['admin', randomBytes(24).toString('hex')]]);
     for (const user of TEST_USERS) tokens.set(user, randomBytes(24).toString('hex'));
     const tokensFile = join(stateDir, 'tokens.csv');
-    writeFileSync(
-      tokensFile,
-      [...tokens].map(([user, token]) => `${token},${user},${user}${user === 'admin' ? ',"system:masters"' : ''}`).join('\n') + '\n',
-      { mode: 0o600 },
-    );
+    writeFileSync(tokensFile, `${[...tokens].map(([user, token]) => `${token},${user},${user}${user === 'admin' ? ',"system:masters"' : ''}`).join('\n')}\n`, {
+      mode: 0o600,
+    });
 
     const progress = options.progress ?? (() => undefined);
     const began = Date.now();
     const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
     const etcd = await startEtcd(binDir, stateDir);
     progress(`etcd ready (${elapsed()})`);
-    const shared: SharedFiles = { binDir, tokensFile, tokens, etcdUrl: etcd.url, readyTimeoutMs: options.readyTimeoutMs ?? 120_000, apiServerArgs: options.apiServerArgs ?? [] };
+    const shared: SharedFiles = {
+      binDir,
+      tokensFile,
+      tokens,
+      etcdUrl: etcd.url,
+      readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+      apiServerArgs: options.apiServerArgs ?? [],
+    };
     const withKcm = options.controllerManager ?? true;
     const withNodes = options.nodes ?? true;
     const makeCluster = async (name: string, role: 'host' | 'member', member?: MemberSpec) => {
@@ -380,10 +392,12 @@ export class LocalEnvironment {
     for (const spec of options.members ?? DEFAULT_MEMBERS) members.push(await makeCluster(spec.name, 'member', spec));
     const env = new LocalEnvironment(host, members, binDir, stateDir, etcd.process, removeStateOnStop);
     try {
-      await Promise.all(env.clusters.map(async (c) => {
-        await c.startApiServer();
-        progress(`${c.name}: ${c.components} ready (${elapsed()})`);
-      }));
+      await Promise.all(
+        env.clusters.map(async (c) => {
+          await c.startApiServer();
+          progress(`${c.name}: ${c.components} ready (${elapsed()})`);
+        }),
+      );
       if (options.kubeconfigDir) {
         mkdirSync(options.kubeconfigDir, { recursive: true });
         for (const c of env.clusters) writeFileSync(join(options.kubeconfigDir, `${c.name}.kubeconfig`), c.kubeconfigYaml(), { mode: 0o600 });

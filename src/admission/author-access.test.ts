@@ -7,18 +7,32 @@ describe('author access checks', () => {
   it('asks for create on the resource in the namespace', () => {
     const checks = placementAccessChecks({ field: 'spec.template', group: 'apps', kind: 'Deployment', resource: 'deployments' }, 'shop');
     expect(checks.map((c) => c.attributes)).to.deep.equal([{ verb: 'create', group: 'apps', resource: 'deployments', namespace: 'shop' }]);
-    expect(checks[0]!.refusal(alice)).to.equal('user "alice" may not create deployments.apps in namespace "shop", so a PropagatedObject may not place one there either');
+    expect(checks[0]!.refusal(alice)).to.equal(
+      'user "alice" may not create deployments.apps in namespace "shop", so a PropagatedObject may not place one there either',
+    );
   });
 
   it('asks for bind on the role a RoleBinding refers to', () => {
     const object = { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } };
-    const checks = placementAccessChecks({ field: 'spec.template', group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', resource: 'rolebindings', object }, 'shop');
+    const checks = placementAccessChecks(
+      { field: 'spec.template', group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', resource: 'rolebindings', object },
+      'shop',
+    );
     expect(checks.map((c) => [c.rule, c.attributes])).to.deep.equal([
       [AccessRules.create, { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'rolebindings', namespace: 'shop' }],
       [AccessRules.bind, { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace: 'shop', name: 'cluster-admin' }],
     ]);
     expect(checks[1]!.field).to.equal('spec.template.roleRef');
-    const toRole = placementAccessChecks({ field: 'spec.template', group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', resource: 'rolebindings', object: { roleRef: { kind: 'Role', name: 'reader' } } }, 'shop');
+    const toRole = placementAccessChecks(
+      {
+        field: 'spec.template',
+        group: 'rbac.authorization.k8s.io',
+        kind: 'RoleBinding',
+        resource: 'rolebindings',
+        object: { roleRef: { kind: 'Role', name: 'reader' } },
+      },
+      'shop',
+    );
     expect(toRole[1]!.attributes).to.deep.equal({ verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'roles', namespace: 'shop', name: 'reader' });
   });
 

@@ -170,12 +170,25 @@ export function guessPlural(kind: string): string {
 }
 
 /** A stable cache key for one question by one requester. */
-export function accessKey(requester: Pick<Requester, 'username' | 'groups'> & { readonly uid?: string; readonly extra?: Readonly<Record<string, readonly string[]>> }, a: AccessAttributes): string {
+export function accessKey(
+  requester: Pick<Requester, 'username' | 'groups'> & { readonly uid?: string; readonly extra?: Readonly<Record<string, readonly string[]>> },
+  a: AccessAttributes,
+): string {
   const extra = requester.extra
     ? Object.keys(requester.extra)
         .sort()
         .map((k) => `${k}=${[...(requester.extra?.[k] ?? [])].sort().join(',')}`)
         .join(';')
     : '';
-  return [requester.username, requester.uid ?? '', [...requester.groups].sort().join(','), extra, a.verb, a.group, a.resource, a.namespace ?? '', a.name ?? ''].join('\u0000');
+  return [
+    requester.username,
+    requester.uid ?? '',
+    [...requester.groups].sort().join(','),
+    extra,
+    a.verb,
+    a.group,
+    a.resource,
+    a.namespace ?? '',
+    a.name ?? '',
+  ].join('\u0000');
 }

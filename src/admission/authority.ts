@@ -62,9 +62,6 @@ export function describeRequester(requester: Pick<Requester, 'username'>): strin
  * of the workspace or of any workspace above it. A missing workspace grants
  * nothing but admins (the caller reports the missing workspace itself).
  */
-export function hasAuthority(
-  chainFromWorkspace: readonly OwnedNode[],
-  requester: Requester,
-): boolean {
+export function hasAuthority(chainFromWorkspace: readonly OwnedNode[], requester: Requester): boolean {
   return requester.admin || owningAncestor(chainFromWorkspace, requester) !== undefined;
 }

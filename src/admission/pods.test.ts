@@ -9,7 +9,9 @@ const requester = { username: 'tenant', groups: [], admin: false };
 function view(opts: { podSecurity?: string; lcPodSecurity?: string } = {}): MemoryTreeView {
   return new MemoryTreeView({
     workspaces: [
-      ws('acme', { constraints: { allowedRegistries: ['registry.acme.io', 'docker.io/library'], ...(opts.podSecurity ? { podSecurity: opts.podSecurity } : {}) } }),
+      ws('acme', {
+        constraints: { allowedRegistries: ['registry.acme.io', 'docker.io/library'], ...(opts.podSecurity ? { podSecurity: opts.podSecurity } : {}) },
+      }),
       ws('team-a', { parent: 'acme' }),
     ],
     logicalClusters: [lc('shop', { workspace: 'team-a', constraints: opts.lcPodSecurity ? { podSecurity: opts.lcPodSecurity } : {} })],
@@ -22,7 +24,12 @@ function view(opts: { podSecurity?: string; lcPodSecurity?: string } = {}): Memo
 }
 
 function pod(spec: Record<string, unknown>, namespace = 'shop'): AdmissionInput<WorkloadLike> {
-  const object = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace }, spec: { containers: [{ name: 'app', image: 'registry.acme.io/app:1' }], ...spec } };
+  const object = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace },
+    spec: { containers: [{ name: 'app', image: 'registry.acme.io/app:1' }], ...spec },
+  };
   return { operation: 'CREATE', object, oldObject: undefined, requester, namespace };
 }
 
@@ -68,7 +75,9 @@ describe('pod validator', () => {
   }
 
   it('lets a privileged level through (registries still apply)', () => {
-    expect(validateWorkload(pod({ hostNetwork: true, ...container({ securityContext: { privileged: true } }) }), view({ podSecurity: 'privileged' })).allowed).to.equal(true);
+    expect(
+      validateWorkload(pod({ hostNetwork: true, ...container({ securityContext: { privileged: true } }) }), view({ podSecurity: 'privileged' })).allowed,
+    ).to.equal(true);
     expect(message(validateWorkload(pod(container({ image: 'quay.io/x/y:1' })), view({ podSecurity: 'privileged' })))).to.contain('image "quay.io/x/y:1"');
   });
 
@@ -94,7 +103,11 @@ describe('pod validator', () => {
   });
 
   it('finds pod templates in workload kinds', () => {
-    const deployment: WorkloadLike = { kind: 'Deployment', metadata: { name: 'd', namespace: 'shop' }, spec: { template: { spec: { hostNetwork: true, containers: [] } } } };
+    const deployment: WorkloadLike = {
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'shop' },
+      spec: { template: { spec: { hostNetwork: true, containers: [] } } },
+    };
     const input = { operation: 'CREATE' as const, object: deployment, oldObject: undefined, requester };
     expect(message(validateWorkload(input, view()))).to.match(/^spec\.template\.spec\.hostNetwork:/);
     const cron: WorkloadLike = {
@@ -106,7 +119,11 @@ describe('pod validator', () => {
   });
 
   it('does not re-judge an unchanged pod spec on update (scaling, labels)', () => {
-    const old: WorkloadLike = { kind: 'Deployment', metadata: { name: 'd', namespace: 'shop' }, spec: { replicas: 1, template: { spec: { hostNetwork: true, containers: [] } } } };
+    const old: WorkloadLike = {
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'shop' },
+      spec: { replicas: 1, template: { spec: { hostNetwork: true, containers: [] } } },
+    };
     const scaled: WorkloadLike = { ...old, spec: { replicas: 3, template: { spec: { hostNetwork: true, containers: [] } } } };
     expect(validateWorkload({ operation: 'UPDATE', object: scaled, oldObject: old, requester }, view()).allowed).to.equal(true);
     const changed: WorkloadLike = { ...old, spec: { replicas: 1, template: { spec: { hostNetwork: true, hostPID: true, containers: [] } } } };
@@ -123,12 +140,16 @@ describe('pod validator', () => {
     expect(imageAllowed('registry.acme.io/team-ab/app', ['registry.acme.io/team-a'])).to.equal(false);
   });
 
-  it('applies the workspace\'s effective limits in its home namespace, with the same default level', () => {
+  it("applies the workspace's effective limits in its home namespace, with the same default level", () => {
     expect(message(validateWorkload(pod({ hostPID: true }, 'team-a'), view()))).to.equal(
       'spec.hostPID: hostPID: true is not allowed in the home namespace of workspace "team-a" (pod security level baseline, set by the default)',
     );
-    expect(message(validateWorkload(pod(container({ image: 'evil.io/miner:1' }), 'team-a'), view()))).to.contain('allowed: registry.acme.io, docker.io/library, set by workspace acme');
-    expect(message(validateWorkload(pod({}, 'team-a'), view({ podSecurity: 'restricted' })))).to.contain('pod security level restricted, set by workspace acme');
+    expect(message(validateWorkload(pod(container({ image: 'evil.io/miner:1' }), 'team-a'), view()))).to.contain(
+      'allowed: registry.acme.io, docker.io/library, set by workspace acme',
+    );
+    expect(message(validateWorkload(pod({}, 'team-a'), view({ podSecurity: 'restricted' })))).to.contain(
+      'pod security level restricted, set by workspace acme',
+    );
     // A logical cluster's own constraints never leak into the home namespace.
     expect(validateWorkload(pod({}, 'team-a'), view({ lcPodSecurity: 'restricted' })).allowed).to.equal(true);
   });

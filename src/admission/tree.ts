@@ -4,11 +4,7 @@
  * and the tree walks every validator needs. Walks are O(depth) and stop at a
  * cycle, so a broken tree can never hang a request.
  */
-import {
-  effectiveConstraints,
-  type ConstraintLevel,
-  type EffectiveConstraints,
-} from '../hierarchy/constraints.js';
+import { effectiveConstraints, type ConstraintLevel, type EffectiveConstraints } from '../hierarchy/constraints.js';
 import type { LogicalClusterSpec, LogicalClusterStatus } from '../hierarchy/logical-cluster.js';
 import type { OwnerSubject, WorkspaceConstraints } from '../hierarchy/types.js';
 
@@ -54,7 +50,9 @@ export interface ClusterLike {
     readonly capacity?: Readonly<Record<string, string | number>>;
     readonly pricing?: { readonly cpuHour?: number | string; readonly memoryGiBHour?: number | string; readonly loadBalancerHour?: number | string };
   };
-  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[] };
+  readonly status?: {
+    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
+  };
 }
 
 /** Lookups over the tree. Implementations must answer from memory (no I/O). */
@@ -109,9 +107,7 @@ export function ancestry(view: Pick<TreeView, 'workspace'>, start: string): Chai
 
 /** Effective constraints of the workspaces in a chain (fold from the root down). */
 export function chainEffective(chain: Chain): EffectiveConstraints {
-  const levels: ConstraintLevel[] = chain.nodes
-    .map((n) => ({ workspace: n.name, constraints: n.workspace.spec?.constraints }))
-    .reverse();
+  const levels: ConstraintLevel[] = chain.nodes.map((n) => ({ workspace: n.name, constraints: n.workspace.spec?.constraints })).reverse();
   return effectiveConstraints(levels);
 }
 

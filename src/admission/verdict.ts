@@ -16,9 +16,7 @@ export interface Denial {
   readonly reason: string;
 }
 
-export type Verdict =
-  | { readonly allowed: true; readonly warnings?: readonly string[] }
-  | { readonly allowed: false; readonly denial: Denial };
+export type Verdict = { readonly allowed: true; readonly warnings?: readonly string[] } | { readonly allowed: false; readonly denial: Denial };
 
 export const ALLOW: Verdict = { allowed: true };
 

@@ -9,7 +9,13 @@ import { schedule } from '../reconcilers/placement/engine.js';
 import { treeData } from './tree-command.js';
 
 const ready = [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
-const ws = (name: string, parent?: string, extra: object = {}) => ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { ...(parent ? { parent } : {}), ...extra }, status: { conditions: ready } });
+const ws = (name: string, parent?: string, extra: object = {}) => ({
+  apiVersion: 'canopy.dev/v1alpha1',
+  kind: 'Workspace',
+  metadata: { name },
+  spec: { ...(parent ? { parent } : {}), ...extra },
+  status: { conditions: ready },
+});
 const cluster = (name: string, region: string, labels: Record<string, string>) => ({
   apiVersion: 'canopy.dev/v1alpha1',
   kind: 'Cluster',
@@ -20,14 +26,19 @@ const cluster = (name: string, region: string, labels: Record<string, string>) =
 
 const snapshot = {
   workspaces: [ws('acme'), ws('team-a', 'acme'), ws('team-b', 'acme'), ws('lost', 'nowhere')],
-  logicalClusters: [{ apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'shop' }, spec: { workspace: 'team-a' }, status: { phase: 'Ready' } }],
+  logicalClusters: [
+    { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'shop' }, spec: { workspace: 'team-a' }, status: { phase: 'Ready' } },
+  ],
   clusters: [cluster('eu-1', 'eu-1', { 'compliance/pci': 'true' }), cluster('eu-2', 'eu-2', {})],
   policies: [
     {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: 'pci' },
-      spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'acme' }], clusterSelector: { matchLabels: { 'compliance/pci': 'true' } } },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'acme' }],
+        clusterSelector: { matchLabels: { 'compliance/pci': 'true' } },
+      },
     },
   ],
   objects: [
@@ -44,14 +55,27 @@ const snapshot = {
       },
     },
   ],
-  namespaces: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'acme.tree.canopy.dev/depth': '2' } } }],
+  namespaces: [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'acme.tree.canopy.dev/depth': '2' } } },
+  ],
   unreadable: [],
 } as unknown as Snapshot;
 
 describe('kubectl-canopy', () => {
   it('tree: prints the hierarchy with logical clusters, and lists unreachable workspaces apart', () => {
     const text = renderTree(snapshot);
-    expect(text).to.equal(['acme', '├── team-a', '│   └── (lc) shop Ready', '└── team-b', '', 'not reachable from a root (missing parent or cycle):', '  lost → parent nowhere', ''].join('\n'));
+    expect(text).to.equal(
+      [
+        'acme',
+        '├── team-a',
+        '│   └── (lc) shop Ready',
+        '└── team-b',
+        '',
+        'not reachable from a root (missing parent or cycle):',
+        '  lost → parent nowhere',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('tree from a workspace prints only its subtree', () => {
@@ -68,18 +92,33 @@ describe('kubectl-canopy', () => {
   });
 
   it("explain takes kubectl's KIND/NAME form: a plain object's kind, or the PropagatedObject itself", () => {
-    for (const target of ['deployment/web', 'deployments/web', 'Deployment/web', 'deployments.apps/web', 'propagatedobject/web-deployment', 'pobj/web-deployment']) {
+    for (const target of [
+      'deployment/web',
+      'deployments/web',
+      'Deployment/web',
+      'deployments.apps/web',
+      'propagatedobject/web-deployment',
+      'pobj/web-deployment',
+    ]) {
       expect(findExplainTarget(snapshot, 'shop', target)?.metadata.name, target).to.equal('web-deployment');
     }
     expect(findExplainTarget(snapshot, 'shop', 'configmap/web')).to.equal(undefined);
-    const ingress = { ...snapshot.objects[0]!, metadata: { name: 'edge-ingress', namespace: 'shop' }, spec: { template: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'edge' } } } };
+    const ingress = {
+      ...snapshot.objects[0]!,
+      metadata: { name: 'edge-ingress', namespace: 'shop' },
+      spec: { template: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'edge' } } },
+    };
     const withIngress = { ...snapshot, objects: [...snapshot.objects, ingress] } as Snapshot;
-    for (const target of ['ingress/edge', 'ingresses/edge', 'ingresses.networking.k8s.io/edge']) expect(findExplainTarget(withIngress, 'shop', target)?.metadata.name, target).to.equal('edge-ingress');
+    for (const target of ['ingress/edge', 'ingresses/edge', 'ingresses.networking.k8s.io/edge'])
+      expect(findExplainTarget(withIngress, 'shop', target)?.metadata.name, target).to.equal('edge-ingress');
     expect(findExplainTarget(snapshot, 'shop', 'propagatedobject/web')).to.equal(undefined);
   });
 
   it('explain adds policy priority and cluster health when it may read them, and says so in one line when it may not', () => {
-    const notReady = { ...snapshot.clusters[0]!, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Unreachable', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }] } };
+    const notReady = {
+      ...snapshot.clusters[0]!,
+      status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Unreachable', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+    };
     const text = renderExplain(snapshot.objects[0]!, { clusters: [notReady] as Snapshot['clusters'], policies: snapshot.policies });
     expect(text).to.contain('policy: pci (priority 0)');
     expect(text).to.contain('eu-1 2 replica(s): passed all filters [cluster NotReady: Unreachable]');
@@ -137,12 +176,16 @@ describe('kubectl-canopy', () => {
 
   it('tree wide: each logical cluster with its namespaces', () => {
     const lc = { ...snapshot.logicalClusters[0]!, status: { phase: 'Ready', namespaces: ['shop', 'shop-db'] } };
-    expect(renderTree({ ...snapshot, logicalClusters: [lc] } as unknown as Snapshot, 'team-a', true)).to.equal('team-a\n└── (lc) shop Ready (namespaces shop, shop-db)\n');
+    expect(renderTree({ ...snapshot, logicalClusters: [lc] } as unknown as Snapshot, 'team-a', true)).to.equal(
+      'team-a\n└── (lc) shop Ready (namespaces shop, shop-db)\n',
+    );
   });
 
   it('who-runs-where: objects on clusters matching a selector, with their workspace', () => {
     const rows = whoRunsWhere(snapshot, { labelSelector: { matchLabels: { 'compliance/pci': 'true' } } });
-    expect(rows.map((r) => [r.workspace, r.object.kind, r.object.namespace, r.object.name, r.clusters])).to.deep.equal([['team-a', 'Deployment', 'shop', 'web', [{ cluster: 'eu-1', replicas: 2 }]]]);
+    expect(rows.map((r) => [r.workspace, r.object.kind, r.object.namespace, r.object.name, r.clusters])).to.deep.equal([
+      ['team-a', 'Deployment', 'shop', 'web', [{ cluster: 'eu-1', replicas: 2 }]],
+    ]);
     expect(whoRunsWhere(snapshot, { labelSelector: { matchExpressions: [{ key: 'compliance/pci', operator: 'NotIn', values: ['true'] }] } })).to.deep.equal([]);
     expect(whoRunsWhere(snapshot, { regions: ['eu-2'] })).to.deep.equal([]);
   });

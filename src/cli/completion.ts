@@ -52,7 +52,12 @@ export function commandSpecs(program: Command): { globals: readonly FlagSpec[]; 
   const walk = (command: Command, prefix: string) => {
     for (const sub of command.commands) {
       const name = `${prefix}${sub.name()}`;
-      commands.push({ name, description: sub.description(), flags: [...sub.options.map(flag), HELP], values: sub.name() === 'completion' ? [...SHELLS] : sub.commands.map((c) => c.name()) });
+      commands.push({
+        name,
+        description: sub.description(),
+        flags: [...sub.options.map(flag), HELP],
+        values: sub.name() === 'completion' ? [...SHELLS] : sub.commands.map((c) => c.name()),
+      });
       walk(sub, `${name} `);
     }
   };
@@ -105,7 +110,9 @@ function bashScript(bin: string, { globals, commands }: ReturnType<typeof comman
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
     '    case "${COMP_WORDS[i]}" in',
     `      ${top.map((c) => c.name).join('|')}) [ -z "$cmd" ] && cmd="\${COMP_WORDS[i]}" ;;`,
-    ...commands.filter((c) => c.name.includes(' ')).map((c) => `      ${c.name.split(' ').pop()}) [ "$cmd" = "${c.name.split(' ').slice(0, -1).join(' ')}" ] && cmd="${c.name}" ;;`),
+    ...commands
+      .filter((c) => c.name.includes(' '))
+      .map((c) => `      ${c.name.split(' ').pop()}) [ "$cmd" = "${c.name.split(' ').slice(0, -1).join(' ')}" ] && cmd="${c.name}" ;;`),
     '    esac',
     '  done',
     '  case "$prev" in',
@@ -147,7 +154,9 @@ function zshScript(bin: string, { globals, commands }: ReturnType<typeof command
     '  for w in ${words[2,CURRENT-1]}; do',
     '    case $w in',
     `      ${top.map((c) => c.name).join('|')}) [[ -z $cmd ]] && cmd=$w ;;`,
-    ...commands.filter((c) => c.name.includes(' ')).map((c) => `      ${c.name.split(' ').pop()}) [[ $cmd == "${c.name.split(' ').slice(0, -1).join(' ')}" ]] && cmd="${c.name}" ;;`),
+    ...commands
+      .filter((c) => c.name.includes(' '))
+      .map((c) => `      ${c.name.split(' ').pop()}) [[ $cmd == "${c.name.split(' ').slice(0, -1).join(' ')}" ]] && cmd="${c.name}" ;;`),
     '    esac',
     '  done',
     // _arguments numbers positional words from the command line's start: drop everything up to the command word.

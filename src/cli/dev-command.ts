@@ -8,7 +8,8 @@ import { packageRoot } from './version.js';
 export function runDevScript(script: string, args: string[]): Promise<void> {
   const root = packageRoot();
   const source = join(root, 'src', 'dev', script);
-  if (!existsSync(source) || !existsSync(join(root, 'node_modules', 'tsx'))) throw new CliError('dev up/down need a source checkout with its development dependencies (npm install in the repository)');
+  if (!existsSync(source) || !existsSync(join(root, 'node_modules', 'tsx')))
+    throw new CliError('dev up/down need a source checkout with its development dependencies (npm install in the repository)');
   return new Promise((resolve, reject) => {
     // From the root, so that --import tsx resolves to the checkout's own tsx.
     const child = spawn(process.execPath, ['--import', 'tsx', source, ...args], { stdio: 'inherit', cwd: root });

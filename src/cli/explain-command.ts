@@ -22,7 +22,10 @@ export function findExplainTarget(snapshot: Snapshot, namespace: string, target:
   const typed = slash > 0 ? target.slice(0, slash).toLowerCase() : undefined;
   const name = slash > 0 ? target.slice(slash + 1) : target;
   if (typed && PROPAGATED_OBJECT_NAMES.has(typed)) return snapshot.objects.find((o) => o.metadata.namespace === namespace && o.metadata.name === name);
-  if (typed) return kindsFor(typed).map((k) => findPropagatedObject(snapshot, namespace, name, k)).find((o) => o !== undefined);
+  if (typed)
+    return kindsFor(typed)
+      .map((k) => findPropagatedObject(snapshot, namespace, name, k))
+      .find((o) => o !== undefined);
   return findPropagatedObject(snapshot, namespace, name, kind);
 }
 
@@ -49,7 +52,11 @@ export function degradedNote(unreadable: readonly string[]): string | undefined 
  */
 export async function runExplain(options: GlobalOptions, target: string, kind: string | undefined, output: string): Promise<{ text: string; note?: string }> {
   return withSession(options, async (session) => {
-    const snapshot = await loadSnapshot(session.client, { namespace: session.namespace, parts: ['objects', 'clusters', 'policies'], optional: ['clusters', 'policies'] });
+    const snapshot = await loadSnapshot(session.client, {
+      namespace: session.namespace,
+      parts: ['objects', 'clusters', 'policies'],
+      optional: ['clusters', 'policies'],
+    });
     const po = findExplainTarget(snapshot, session.namespace, target, kind);
     if (!po) throw new CliError(notPlacedMessage(session.namespace, target));
     const note = degradedNote(snapshot.unreadable);

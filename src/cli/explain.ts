@@ -27,7 +27,9 @@ function clusterHealth(context: Context, name: string): string {
 /** `kubectl-canopy explain`: where an object runs and why, where it does not and why. */
 export function renderExplain(po: PO, context: Context = {}): string {
   const template = po.spec.template as { apiVersion?: string; kind?: string; metadata?: { name?: string } } | undefined;
-  const lines = [`${template?.kind ?? 'object'} ${po.metadata.namespace}/${template?.metadata?.name ?? po.metadata.name} (PropagatedObject ${po.metadata.name})`];
+  const lines = [
+    `${template?.kind ?? 'object'} ${po.metadata.namespace}/${template?.metadata?.name ?? po.metadata.name} (PropagatedObject ${po.metadata.name})`,
+  ];
   const policy = context.policies?.find((p) => p.metadata.name === po.status?.policy);
   lines.push(`policy: ${po.status?.policy ?? '(none)'}${policy ? ` (priority ${policy.spec.priority ?? 0})` : ''}`);
   for (const type of ['Scheduled', 'Synced', 'Ready']) {
@@ -46,7 +48,7 @@ export function renderExplain(po: PO, context: Context = {}): string {
   lines.push('', 'not on:');
   if ((po.status?.excluded ?? []).length === 0) lines.push('  (no cluster excluded)');
   for (const e of po.status?.excluded ?? []) lines.push(`  ${e.cluster}: ${e.plugin ? `[${e.plugin}] ` : ''}${e.reason}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The same answer as data, for `-o json|yaml`. */

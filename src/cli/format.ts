@@ -21,7 +21,14 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
   const shown = columns.filter((c) => wide || !c.wide);
   const cells = [shown.map((c) => c.header), ...rows.map((r) => shown.map((c) => clean(c.value(r))))];
   const widths = shown.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  return cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  return `${cells
+    .map((line) =>
+      line
+        .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 /** A cell is one line: tabs and newlines would break the columns. */
@@ -31,12 +38,12 @@ function clean(cell: string): string {
 
 /** The data as `-o json|yaml` asks, or the table for `table|wide`. */
 export function render<T>(format: OutputFormat, columns: readonly Column<T>[], rows: readonly T[], data: unknown = rows): string {
-  if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
+  if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
   if (format === 'yaml') return stringify(data);
   return renderTable(columns, rows, format === 'wide');
 }
 
 /** Data as JSON or YAML, for commands whose text form is not a table. */
 export function renderData(format: 'json' | 'yaml', data: unknown): string {
-  return format === 'json' ? JSON.stringify(data, null, 2) + '\n' : stringify(data);
+  return format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : stringify(data);
 }

@@ -27,7 +27,14 @@ export async function runJoin(options: GlobalOptions, name: string, flags: JoinF
   } catch {
     throw new CliError(`--kubeconfig-file ${flags.kubeconfigFile} cannot be read`);
   }
-  const { secret, cluster } = joinObjects({ name, kubeconfig: text, region: flags.region, provider: flags.provider, labels: flags.labels, context: flags.clusterContext });
+  const { secret, cluster } = joinObjects({
+    name,
+    kubeconfig: text,
+    region: flags.region,
+    provider: flags.provider,
+    labels: flags.labels,
+    context: flags.clusterContext,
+  });
   return withSession(options, async (session) => {
     if (await session.client.tryGet(Resources.Cluster, name)) throw new CliError(`cluster ${name} is already registered`);
     if (await session.client.tryGet(Resources.Secret, secret.metadata!.name!, SYSTEM_NAMESPACE)) {

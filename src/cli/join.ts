@@ -60,9 +60,11 @@ export function memberKubeconfig(text: string, context?: string): string {
 
 /** The Secret and the Cluster that register the member; both labelled as Canopy's (unjoin removes only those). */
 export function joinObjects(request: JoinRequest): { secret: KubeObject; cluster: KubeObject } {
-  if (!DNS_LABEL.test(request.name) || request.name.length > 63) throw new CliError(`cluster name "${request.name}" must be a DNS label: lower-case letters, digits and '-', at most 63 characters`);
+  if (!DNS_LABEL.test(request.name) || request.name.length > 63)
+    throw new CliError(`cluster name "${request.name}" must be a DNS label: lower-case letters, digits and '-', at most 63 characters`);
   if (!DNS_LABEL.test(request.region) || request.region.length > 63) throw new CliError(`--region "${request.region}" must be a DNS label (e.g. eu-3)`);
-  if (request.provider !== undefined && !DNS_LABEL.test(request.provider)) throw new CliError(`--provider "${request.provider}" must be a DNS label (e.g. onprem, aws)`);
+  if (request.provider !== undefined && !DNS_LABEL.test(request.provider))
+    throw new CliError(`--provider "${request.provider}" must be a DNS label (e.g. onprem, aws)`);
   const labels = request.labels ? parseLabelAssignments(request.labels, '--labels') : {};
   const managed = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
   const secretName = kubeconfigSecretName(request.name);

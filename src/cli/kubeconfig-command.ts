@@ -38,7 +38,8 @@ export async function runKubeconfig(options: GlobalOptions, name: string, file: 
     try {
       secret = await session.client.get(Resources.Secret, ref.name, ref.namespace);
     } catch (err) {
-      if (isNotFoundError(err)) throw new CliError(`logical cluster ${name} names Secret ${ref.namespace}/${ref.name}, which does not exist (yet): try again in a moment`);
+      if (isNotFoundError(err))
+        throw new CliError(`logical cluster ${name} names Secret ${ref.namespace}/${ref.name}, which does not exist (yet): try again in a moment`);
       throw err;
     }
     const encoded = secret.data?.[key];

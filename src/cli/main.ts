@@ -9,7 +9,10 @@ import { packageVersion } from './version.js';
  * the placement engine, the YAML printer) when it runs, so `--help`,
  * `--version` and `completion` start in tens of milliseconds.
  */
-export function buildProgram(out: (text: string) => void = (t) => process.stdout.write(t), err: (text: string) => void = (t) => process.stderr.write(t)): Command {
+export function buildProgram(
+  out: (text: string) => void = (t) => process.stdout.write(t),
+  err: (text: string) => void = (t) => process.stderr.write(t),
+): Command {
   const program = new Command('kubectl-canopy')
     .description('Canopy: workspace trees, logical clusters, member clusters and where things run')
     .version(packageVersion(), '--version', 'print the version of the plugin')
@@ -35,7 +38,9 @@ export function buildProgram(out: (text: string) => void = (t) => process.stdout
 
   program
     .command('explain <target>')
-    .description('where an object runs and why, and where it does not and why: NAME or KIND/NAME of a plain object (deployment/web), or of the PropagatedObject itself (propagatedobject/web-deployment)')
+    .description(
+      'where an object runs and why, and where it does not and why: NAME or KIND/NAME of a plain object (deployment/web), or of the PropagatedObject itself (propagatedobject/web-deployment)',
+    )
     .option('--kind <kind>', 'kind of the plain object, when names are ambiguous')
     .addOption(output(['text', 'json', 'yaml']))
     .action(async (target: string, options: { kind?: string; output: string }, command: Command) => {
@@ -84,7 +89,7 @@ export function buildProgram(out: (text: string) => void = (t) => process.stdout
 
   program
     .command('kubeconfig <logical-cluster>')
-    .description("the tenant kubeconfig of a Ready logical cluster (from the Secret its status names): printed, or written to a file")
+    .description('the tenant kubeconfig of a Ready logical cluster (from the Secret its status names): printed, or written to a file')
     .option('--write <file>', 'write it to this file (mode 0600) instead of printing it')
     .action(async (name: string, options: { write?: string }, command: Command) => {
       const { runKubeconfig } = await import('./kubeconfig-command.js');
@@ -110,7 +115,9 @@ export function buildProgram(out: (text: string) => void = (t) => process.stdout
 
   program
     .command('unjoin <cluster>')
-    .description('unregister a member cluster: deletes the Cluster and the kubeconfig Secret join created (objects placed there are moved or removed by the operator)')
+    .description(
+      'unregister a member cluster: deletes the Cluster and the kubeconfig Secret join created (objects placed there are moved or removed by the operator)',
+    )
     .action(async (name: string, _options: unknown, command: Command) => {
       const { runUnjoin } = await import('./join-command.js');
       out(await runUnjoin(globals(command), name));
@@ -125,8 +132,14 @@ export function buildProgram(out: (text: string) => void = (t) => process.stdout
     });
 
   const dev = program.command('dev').description('the local environment of a source checkout (host + three members on loopback)');
-  dev.command('up').description('start it without the operator (npm run dev:up)').action(async () => (await import('./dev-command.js')).runDevScript('start.ts', ['--no-operator']));
-  dev.command('down').description('stop what npm start / dev up started (npm run dev:down)').action(async () => (await import('./dev-command.js')).runDevScript('down.ts', []));
+  dev
+    .command('up')
+    .description('start it without the operator (npm run dev:up)')
+    .action(async () => (await import('./dev-command.js')).runDevScript('start.ts', ['--no-operator']));
+  dev
+    .command('down')
+    .description('stop what npm start / dev up started (npm run dev:down)')
+    .action(async () => (await import('./dev-command.js')).runDevScript('down.ts', []));
   return program;
 }
 

@@ -36,7 +36,8 @@ describe('kubectl-canopy parsing and output', () => {
     expect(matches('tier in (gold, silver),zone notin (z1)', { tier: 'silver', zone: 'z1' })).to.equal(false);
     expect(matches('gpu,!spot', { gpu: '' })).to.equal(true);
     expect(matches('gpu,!spot', { gpu: '', spot: 'true' })).to.equal(false);
-    for (const bad of ['a=b=c', 'a in (x', 'a >< b', '=b', 'a in ()']) expect(() => parseClusterSelector(bad), bad).to.throw(CliError, /^--selector: invalid selector/);
+    for (const bad of ['a=b=c', 'a in (x', 'a >< b', '=b', 'a in ()'])
+      expect(() => parseClusterSelector(bad), bad).to.throw(CliError, /^--selector: invalid selector/);
   });
 
   it('label assignments are key=value only', () => {
@@ -50,7 +51,10 @@ describe('kubectl-canopy parsing and output', () => {
       { header: 'WORKSPACE', value: (r: { n: string; w: string }) => r.w },
       { header: 'EXTRA', value: () => 'x', wide: true },
     ];
-    const rows = [{ n: 'web', w: 'team-a' }, { n: 'database', w: '' }];
+    const rows = [
+      { n: 'web', w: 'team-a' },
+      { n: 'database', w: '' },
+    ];
     expect(renderTable(columns, rows)).to.equal(['NAME       WORKSPACE', 'web        team-a', 'database   <none>', ''].join('\n'));
     expect(renderTable(columns, rows, true).split('\n')[0]).to.equal('NAME       WORKSPACE   EXTRA');
     expect(JSON.parse(render('json', columns, rows))).to.deep.equal(rows);
@@ -58,7 +62,9 @@ describe('kubectl-canopy parsing and output', () => {
   });
 
   it('errors are one line: the apiserver words, or a hint for an apiserver that cannot be reached', () => {
-    expect(describeError({ code: 404, body: { reason: 'NotFound', message: 'clusters.canopy.dev "x" not found' } })).to.equal('Error from server (NotFound): clusters.canopy.dev "x" not found');
+    expect(describeError({ code: 404, body: { reason: 'NotFound', message: 'clusters.canopy.dev "x" not found' } })).to.equal(
+      'Error from server (NotFound): clusters.canopy.dev "x" not found',
+    );
     expect(describeError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'https://127.0.0.1:1')).to.equal(
       'cannot reach the apiserver at https://127.0.0.1:1 (ECONNREFUSED): is the cluster running, and are the kubeconfig and context right?',
     );
@@ -75,15 +81,27 @@ describe('kubectl-canopy parsing and output', () => {
 
   it("a tenant's who-runs-where says in one line what it could not read", () => {
     expect(unreadableNote([])).to.equal(undefined);
-    expect(unreadableNote(['clusters', 'namespaces'])).to.equal("note: this kubeconfig may not list clusters or namespaces, so this comes from the PropagatedObjects' own status (without workspaces)");
+    expect(unreadableNote(['clusters', 'namespaces'])).to.equal(
+      "note: this kubeconfig may not list clusters or namespaces, so this comes from the PropagatedObjects' own status (without workspaces)",
+    );
   });
 
   it('join builds the Secret and the Cluster, labelled as Canopy objects', () => {
-    const { secret, cluster } = joinObjects({ name: 'eu-3', kubeconfig: memberKubeconfigText({ token: 't' }), region: 'eu-3', provider: 'onprem', labels: 'compliance/pci=true' });
+    const { secret, cluster } = joinObjects({
+      name: 'eu-3',
+      kubeconfig: memberKubeconfigText({ token: 't' }),
+      region: 'eu-3',
+      provider: 'onprem',
+      labels: 'compliance/pci=true',
+    });
     expect(secret.metadata).to.deep.equal({ name: 'eu-3-kubeconfig', namespace: 'canopy-system', labels: { 'canopy.dev/managed-by': 'canopy' } });
     expect(cluster).to.deep.include({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Cluster' });
     expect(cluster.metadata?.labels).to.deep.equal({ 'compliance/pci': 'true', 'canopy.dev/managed-by': 'canopy' });
-    expect((cluster as unknown as { spec: unknown }).spec).to.deep.equal({ kubeconfigSecretRef: { name: 'eu-3-kubeconfig', namespace: 'canopy-system', key: 'kubeconfig' }, region: 'eu-3', provider: 'onprem' });
+    expect((cluster as unknown as { spec: unknown }).spec).to.deep.equal({
+      kubeconfigSecretRef: { name: 'eu-3-kubeconfig', namespace: 'canopy-system', key: 'kubeconfig' },
+      region: 'eu-3',
+      provider: 'onprem',
+    });
   });
 
   it('join refuses a member kubeconfig that runs a program or reads a file, and bad names, before anything is sent', () => {
@@ -97,18 +115,31 @@ describe('kubectl-canopy parsing and output', () => {
   });
 
   it('kubeconfig says why a logical cluster has none yet', () => {
-    const lc = (status: object) => ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'shop' }, spec: { workspace: 'w' }, status }) as never;
+    const lc = (status: object) =>
+      ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'shop' }, spec: { workspace: 'w' }, status }) as never;
     expect(notReadyReason(lc({ phase: 'Ready', kubeconfigSecretRef: { name: 's', namespace: 'shop', key: 'kubeconfig' } }))).to.equal(undefined);
-    expect(notReadyReason(lc({ phase: 'Initializing', conditions: [{ type: 'Ready', status: 'False', reason: 'Materializing', message: 'creating namespaces' }] }))).to.equal(
-      'logical cluster shop is Initializing, not Ready: Materializing (creating namespaces); its kubeconfig is issued once it is Ready',
-    );
+    expect(
+      notReadyReason(lc({ phase: 'Initializing', conditions: [{ type: 'Ready', status: 'False', reason: 'Materializing', message: 'creating namespaces' }] })),
+    ).to.equal('logical cluster shop is Initializing, not Ready: Materializing (creating namespaces); its kubeconfig is issued once it is Ready');
     expect(notReadyReason(lc({}))).to.contain('is Pending, not Ready');
   });
 
   it('completion lists every command and its flags, for each shell', () => {
     const program = buildProgram();
     const { commands, globals } = commandSpecs(program);
-    expect(commands.map((c) => c.name)).to.include.members(['tree', 'explain', 'who-runs-where', 'what-if', 'kubeconfig', 'join', 'unjoin', 'completion', 'dev', 'dev up', 'dev down']);
+    expect(commands.map((c) => c.name)).to.include.members([
+      'tree',
+      'explain',
+      'who-runs-where',
+      'what-if',
+      'kubeconfig',
+      'join',
+      'unjoin',
+      'completion',
+      'dev',
+      'dev up',
+      'dev down',
+    ]);
     expect(globals.flatMap((f) => [f.short, f.long])).to.include.members(['--kubeconfig', '--context', '-n', '--namespace']);
     const bash = completionScript('bash', program);
     expect(bash).to.contain('complete -o default -F _kubectl_canopy kubectl-canopy');

@@ -19,7 +19,12 @@ function records(snapshot: Snapshot): ObjectPlacementRecord[] {
     const template = po.spec.template as { apiVersion?: string; kind?: string; metadata?: { name?: string } } | undefined;
     const workspace = workspaceOf(snapshot, po.metadata.namespace);
     return {
-      object: { apiVersion: template?.apiVersion ?? '', kind: template?.kind ?? '', namespace: po.metadata.namespace, name: template?.metadata?.name ?? po.metadata.name! },
+      object: {
+        apiVersion: template?.apiVersion ?? '',
+        kind: template?.kind ?? '',
+        namespace: po.metadata.namespace,
+        name: template?.metadata?.name ?? po.metadata.name!,
+      },
       placement: (po.status?.placement ?? []).map((p) => ({ cluster: p.cluster, replicas: p.replicas })),
       ...(workspace ? { workspace } : {}),
     };
@@ -50,7 +55,10 @@ export function scheduleInputs(snapshot: Snapshot): ScheduleInputs {
   for (const po of snapshot.objects) {
     const template = po.spec.template as PlacedObject | undefined;
     if (!template?.kind) continue;
-    const object: PlacedObject = { ...template, metadata: { ...template.metadata, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
+    const object: PlacedObject = {
+      ...template,
+      metadata: { ...template.metadata, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace },
+    };
     const labels = namespaceLabels(snapshot, po.metadata.namespace);
     const pinned = po.spec.placementRef?.name;
     const policy = pinned ? policies.find((p) => p.metadata.name === pinned) : selectPolicy(object, policies, { name: po.metadata.namespace!, labels })?.policy;

@@ -16,7 +16,10 @@ export function parseClusterSelector(text: string): LabelSelector {
 /** `k=v[,k=v]` for labels to set (not a selector: only `=` and plain values). */
 export function parseLabelAssignments(text: string, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?)=(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/.exec(part);
     if (!match) throw new CliError(`${flag}: "${part}" is not key=value (a label key, "=", a label value)`);
     out[match[1]!] = match[3]!;

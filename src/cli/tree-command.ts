@@ -40,6 +40,11 @@ export function treeData(snapshot: Snapshot, root?: string): TreeNode[] {
     };
   };
   const seen = new Set<string>();
-  const roots = root ? [root] : snapshot.workspaces.filter((w) => !w.spec.parent).map((w) => w.metadata.name!).sort();
+  const roots = root
+    ? [root]
+    : snapshot.workspaces
+        .filter((w) => !w.spec.parent)
+        .map((w) => w.metadata.name!)
+        .sort();
   return roots.map((r) => node(r, seen));
 }

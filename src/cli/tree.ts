@@ -28,7 +28,10 @@ export function renderTree(snapshot: Snapshot, root?: string, wide = false): str
     const state = ready ? (ready.status === 'True' ? '' : ` [${ready.reason}]`) : ' [not reconciled yet]';
     lines.push(`${prefix}${top ? '' : last ? '└── ' : '├── '}${name}${state}`);
     const next = prefix + (top ? '' : last ? '    ' : '│   ');
-    const kids = [...(children.get(name) ?? []).map((k) => ({ kind: 'ws' as const, name: k })), ...(lcsOf.get(name) ?? []).map((l) => ({ kind: 'lc' as const, name: l }))];
+    const kids = [
+      ...(children.get(name) ?? []).map((k) => ({ kind: 'ws' as const, name: k })),
+      ...(lcsOf.get(name) ?? []).map((l) => ({ kind: 'lc' as const, name: l })),
+    ];
     kids.forEach((kid, i) => {
       const isLast = i === kids.length - 1;
       if (kid.kind === 'ws') walk(kid.name, next, isLast, false);
@@ -45,7 +48,10 @@ export function renderTree(snapshot: Snapshot, root?: string, wide = false): str
     walk(root, '', true, true);
   } else {
     for (const top of children.get('') ?? []) walk(top, '', true, true);
-    const orphans = snapshot.workspaces.map((w) => w.metadata.name!).filter((n) => !printed.has(n)).sort();
+    const orphans = snapshot.workspaces
+      .map((w) => w.metadata.name!)
+      .filter((n) => !printed.has(n))
+      .sort();
     if (orphans.length > 0) {
       lines.push('', 'not reachable from a root (missing parent or cycle):');
       for (const name of orphans) {
@@ -55,5 +61,5 @@ export function renderTree(snapshot: Snapshot, root?: string, wide = false): str
       }
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -26,7 +26,8 @@ export function changesFromFlags(flags: Omit<WhatIfFlags, 'output' | 'allNamespa
   if (onCluster.length > 0 && !flags.cluster) throw new CliError('--set-label, --remove-label, --taint and --price need --cluster');
   if (flags.cluster && onCluster.length === 0) throw new CliError('--cluster needs a change: --set-label, --remove-label, --taint or --price');
   const cluster = flags.cluster ?? '';
-  for (const text of flags.setLabel ?? []) for (const [key, value] of Object.entries(parseLabelAssignments(text, '--set-label'))) changes.push({ kind: 'set-label', cluster, key, value });
+  for (const text of flags.setLabel ?? [])
+    for (const [key, value] of Object.entries(parseLabelAssignments(text, '--set-label'))) changes.push({ kind: 'set-label', cluster, key, value });
   for (const key of flags.removeLabel ?? []) {
     if (!/^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/.test(key)) throw new CliError(`--remove-label: "${key}" is not a label key`);
     changes.push({ kind: 'remove-label', cluster, key });
@@ -45,7 +46,8 @@ export async function runWhatIf(options: GlobalOptions, flags: WhatIfFlags): Pro
     const namespace = listScope(session, flags.allNamespaces);
     const snapshot = await loadSnapshot(session.client, { namespace });
     const { inputs, externallyDecided } = scheduleInputs(snapshot);
-    for (const change of changes) if (!snapshot.clusters.some((c) => c.metadata.name === change.cluster)) throw new CliError(`cluster ${change.cluster} not found`);
+    for (const change of changes)
+      if (!snapshot.clusters.some((c) => c.metadata.name === change.cluster)) throw new CliError(`cluster ${change.cluster} not found`);
     const rows = whatIf(inputs, changes, (ns) => workspaceOf(snapshot, ns));
     const format = flags.output as OutputFormat;
     const notes = [

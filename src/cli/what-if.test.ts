@@ -5,7 +5,11 @@ import { CliError } from './errors.js';
 import { changesFromFlags } from './what-if-command.js';
 import { applyChanges, clusterList, parsePricing, parseTaint, whatIf } from './what-if.js';
 
-const clusters = [cluster('eu-1', { region: 'eu-1', labels: { tier: 'gold' } }), cluster('eu-2', { region: 'eu-2', labels: {} }), cluster('us-1', { region: 'us-1', labels: {} })];
+const clusters = [
+  cluster('eu-1', { region: 'eu-1', labels: { tier: 'gold' } }),
+  cluster('eu-2', { region: 'eu-2', labels: {} }),
+  cluster('us-1', { region: 'us-1', labels: {} }),
+];
 const input = (name: string, spec: Parameters<typeof policy>[0], currentPlacement?: ScheduleInput['currentPlacement']): ScheduleInput => ({
   object: deployment(name, { replicas: 2 }),
   policy: policy(spec),
@@ -39,13 +43,20 @@ describe('kubectl-canopy what-if', () => {
     const rows = whatIf([input('eu', { regions: ['eu-1'] })], [{ kind: 'taint', cluster: 'eu-1', taint: { key: 'maintenance', effect: 'NoSchedule' } }]);
     expect(rows[0]).to.deep.include({ outcome: 'Unschedulable' });
     expect(rows[0]!.message).to.contain('maintenance');
-    const tolerated = whatIf([input('eu', { regions: ['eu-1'], tolerations: [{ key: 'maintenance', operator: 'Exists' }] })], [{ kind: 'taint', cluster: 'eu-1', taint: { key: 'maintenance', effect: 'NoSchedule' } }]);
+    const tolerated = whatIf(
+      [input('eu', { regions: ['eu-1'], tolerations: [{ key: 'maintenance', operator: 'Exists' }] })],
+      [{ kind: 'taint', cluster: 'eu-1', taint: { key: 'maintenance', effect: 'NoSchedule' } }],
+    );
     expect(tolerated).to.deep.equal([]);
   });
 
   it('a price change moves a LowestFirst object to the now cheaper cluster', () => {
     const priced = [cluster('a', { pricing: { cpuHour: 0.01, memoryGiBHour: 0.001 } }), cluster('b', { pricing: { cpuHour: 0.02, memoryGiBHour: 0.002 } })];
-    const cheap: ScheduleInput = { object: deployment('web', { replicas: 1, cpu: '1', memory: '1Gi' }), policy: policy({ cost: 'LowestFirst', maxClusters: 1 }), clusters: priced };
+    const cheap: ScheduleInput = {
+      object: deployment('web', { replicas: 1, cpu: '1', memory: '1Gi' }),
+      policy: policy({ cost: 'LowestFirst', maxClusters: 1 }),
+      clusters: priced,
+    };
     const rows = whatIf([cheap], [{ kind: 'price', cluster: 'a', pricing: { cpuHour: 0.5, memoryGiBHour: 0.05 } }]);
     expect(rows).to.have.length(1);
     expect(rows[0]).to.deep.include({ outcome: 'Moves', message: 'leaves a to b' });
@@ -68,14 +79,11 @@ describe('kubectl-canopy what-if', () => {
   });
 
   it('turns flags into changes, refusing a change without a cluster and a cluster without a change', () => {
-    expect(changesFromFlags({ cluster: 'eu-1', setLabel: ['a=b,c=d'], removeLabel: ['x'], taint: ['k:NoSchedule'], price: 'cpuHour=1', loseCluster: ['us-1'] }).map((c) => c.kind)).to.deep.equal([
-      'set-label',
-      'set-label',
-      'remove-label',
-      'taint',
-      'price',
-      'lose',
-    ]);
+    expect(
+      changesFromFlags({ cluster: 'eu-1', setLabel: ['a=b,c=d'], removeLabel: ['x'], taint: ['k:NoSchedule'], price: 'cpuHour=1', loseCluster: ['us-1'] }).map(
+        (c) => c.kind,
+      ),
+    ).to.deep.equal(['set-label', 'set-label', 'remove-label', 'taint', 'price', 'lose']);
     expect(() => changesFromFlags({ setLabel: ['a=b'] })).to.throw(CliError, 'need --cluster');
     expect(() => changesFromFlags({ cluster: 'eu-1' })).to.throw(CliError, '--cluster needs a change');
     expect(() => changesFromFlags({})).to.throw(CliError, 'what-if needs a change');

@@ -39,7 +39,9 @@ export function describeChange(change: ClusterChange): string {
     case 'taint':
       return `${change.cluster} gets taint ${change.taint.key}${change.taint.value ? `=${change.taint.value}` : ''}:${change.taint.effect}`;
     case 'price':
-      return `${change.cluster} is priced ${Object.entries(change.pricing).map(([k, v]) => `${k}=${v}`).join(',')}`;
+      return `${change.cluster} is priced ${Object.entries(change.pricing)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`;
     case 'lose':
       return `${change.cluster} is lost`;
   }
@@ -50,9 +52,7 @@ export function applyChanges(clusters: readonly Cluster[], changes: readonly Clu
   const names = new Set(clusters.map((c) => c.metadata.name));
   for (const change of changes) if (!names.has(change.cluster)) throw new CliError(`cluster ${change.cluster} not found`);
   const lost = new Set(changes.filter((c) => c.kind === 'lose').map((c) => c.cluster));
-  return clusters
-    .filter((c) => !lost.has(c.metadata.name!))
-    .map((c) => changes.filter((ch) => ch.cluster === c.metadata.name).reduce(applyOne, c));
+  return clusters.filter((c) => !lost.has(c.metadata.name!)).map((c) => changes.filter((ch) => ch.cluster === c.metadata.name).reduce(applyOne, c));
 }
 
 function applyOne(c: Cluster, change: ClusterChange): Cluster {
@@ -76,7 +76,11 @@ function applyOne(c: Cluster, change: ClusterChange): Cluster {
 }
 
 /** Objects whose placement the changes would alter, sorted by namespace, name and kind. */
-export function whatIf(inputs: readonly ScheduleInput[], changes: readonly ClusterChange[], workspaceOf: (namespace: string) => string | undefined = () => undefined): WhatIfRow[] {
+export function whatIf(
+  inputs: readonly ScheduleInput[],
+  changes: readonly ClusterChange[],
+  workspaceOf: (namespace: string) => string | undefined = () => undefined,
+): WhatIfRow[] {
   const cache = new Map<readonly Cluster[], Cluster[]>();
   const changed = (clusters: readonly Cluster[]): Cluster[] => {
     let after = cache.get(clusters);
@@ -91,7 +95,15 @@ export function whatIf(inputs: readonly ScheduleInput[], changes: readonly Clust
     if (!row) continue;
     const namespace = input.object.metadata.namespace ?? '';
     const workspace = workspaceOf(namespace);
-    rows.push({ kind: input.object.kind, namespace, name: input.object.metadata.name, ...(workspace ? { workspace } : {}), before: before.placement, after: after.placement, ...row });
+    rows.push({
+      kind: input.object.kind,
+      namespace,
+      name: input.object.metadata.name,
+      ...(workspace ? { workspace } : {}),
+      before: before.placement,
+      after: after.placement,
+      ...row,
+    });
   }
   return rows.sort((a, b) => `${a.namespace}/${a.name}/${a.kind}`.localeCompare(`${b.namespace}/${b.name}/${b.kind}`));
 }
@@ -111,10 +123,14 @@ function compare(
   const leaves = [...was].filter((c) => !is.has(c)).sort();
   const joins = [...is].filter((c) => !was.has(c)).sort();
   if (leaves.length > 0 || joins.length > 0) {
-    return { outcome: 'Moves', message: [leaves.length ? `leaves ${leaves.join(', ')}` : '', joins.length ? `to ${joins.join(', ')}` : ''].filter(Boolean).join(' ') };
+    return {
+      outcome: 'Moves',
+      message: [leaves.length ? `leaves ${leaves.join(', ')}` : '', joins.length ? `to ${joins.join(', ')}` : ''].filter(Boolean).join(' '),
+    };
   }
   const replicas = new Map(before.map((p) => [p.cluster, p.replicas]));
-  if (after.some((p) => replicas.get(p.cluster) !== p.replicas)) return { outcome: 'Rebalances', message: `replicas ${clusterList(before)} → ${clusterList(after)}` };
+  if (after.some((p) => replicas.get(p.cluster) !== p.replicas))
+    return { outcome: 'Rebalances', message: `replicas ${clusterList(before)} → ${clusterList(after)}` };
   return undefined;
 }
 
@@ -138,10 +154,20 @@ const PRICE_KEYS = ['cpuHour', 'memoryGiBHour', 'loadBalancerHour'] as const;
 /** `cpuHour=0.04[,memoryGiBHour=0.005][,loadBalancerHour=0.02]`. */
 export function parsePricing(text: string): Pricing {
   const pricing: Record<string, number> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value, extra] = part.split('=');
     const amount = Number(value);
-    if (extra !== undefined || !(PRICE_KEYS as readonly string[]).includes(key!) || value === undefined || value === '' || !Number.isFinite(amount) || amount < 0) {
+    if (
+      extra !== undefined ||
+      !(PRICE_KEYS as readonly string[]).includes(key!) ||
+      value === undefined ||
+      value === '' ||
+      !Number.isFinite(amount) ||
+      amount < 0
+    ) {
       throw new CliError(`--price: "${part}" is not ${PRICE_KEYS.join('|')}=<non-negative number>`);
     }
     pricing[key!] = amount;

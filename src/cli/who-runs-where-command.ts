@@ -23,10 +23,21 @@ const COLUMNS: readonly Column<ObjectOnClusters>[] = [
 export async function runWhoRunsWhere(options: GlobalOptions, flags: WhoRunsWhereFlags): Promise<{ text: string; note?: string }> {
   if (flags.ifCluster || flags.losesLabel) {
     if (!flags.ifCluster || !flags.losesLabel) throw new CliError('--if-cluster and --loses-label go together');
-    return runWhatIf(options, { cluster: flags.ifCluster, removeLabel: [flags.losesLabel], ...(flags.allNamespaces ? { allNamespaces: true } : {}), output: flags.output });
+    return runWhatIf(options, {
+      cluster: flags.ifCluster,
+      removeLabel: [flags.losesLabel],
+      ...(flags.allNamespaces ? { allNamespaces: true } : {}),
+      output: flags.output,
+    });
   }
   const labelSelector = flags.selector ? parseClusterSelector(flags.selector) : undefined;
-  const split = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+  const split = (v: string | undefined) =>
+    v
+      ? v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
   return withSession(options, async (session) => {
     const namespace = listScope(session, flags.allNamespaces, flags.workspace);
     const regions = split(flags.region);
@@ -35,12 +46,17 @@ export async function runWhoRunsWhere(options: GlobalOptions, flags: WhoRunsWher
     const asksAboutClusters = Object.keys(query).length > 0;
     // A tenant may read its PropagatedObjects but not Clusters or Namespaces: without a cluster
     // query the placements alone answer, so those lists are optional then.
-    const snapshot = await loadSnapshot(session.client, { namespace, parts: ['objects', 'clusters', 'namespaces'], optional: asksAboutClusters ? ['namespaces'] : ['clusters', 'namespaces'] });
+    const snapshot = await loadSnapshot(session.client, {
+      namespace,
+      parts: ['objects', 'clusters', 'namespaces'],
+      optional: asksAboutClusters ? ['namespaces'] : ['clusters', 'namespaces'],
+    });
     const readable = snapshot.unreadable.includes('clusters') ? { ...snapshot, clusters: placedClusters(snapshot) } : snapshot;
     const rows = whoRunsWhere(readable, query, flags.workspace);
     const format = flags.output as OutputFormat;
     const note = unreadableNote(snapshot.unreadable);
-    if (rows.length === 0 && (format === 'table' || format === 'wide')) return { text: '', note: [note, nothingFound(namespace, 'objects on matching clusters')].filter(Boolean).join('\n') };
+    if (rows.length === 0 && (format === 'table' || format === 'wide'))
+      return { text: '', note: [note, nothingFound(namespace, 'objects on matching clusters')].filter(Boolean).join('\n') };
     return { text: render(format, COLUMNS, rows), ...(note ? { note } : {}) };
   });
 }

@@ -34,8 +34,7 @@ export const DEFAULT_PROBE_INTERVAL_SECONDS = 10;
 /** The Secret key read when spec.kubeconfigSecretRef.key is not set. */
 export const DEFAULT_KUBECONFIG_KEY = 'kubeconfig';
 
-const price = (what: string) =>
-  Type.Optional(Type.Number({ description: `Price per ${what}, in the cluster's currency.`, minimum: 0 }));
+const price = (what: string) => Type.Optional(Type.Number({ description: `Price per ${what}, in the cluster's currency.`, minimum: 0 }));
 
 export const ClusterPricingSchema = Type.Object(
   {
@@ -108,11 +107,9 @@ export type ClusterScore = Static<typeof ClusterScoreSchema>;
 
 export const ClusterStatusSchema = Type.Object(
   {
-    kubernetesVersion: Type.Optional(Type.String({ description: 'Version reported by the cluster\'s /version.' })),
+    kubernetesVersion: Type.Optional(Type.String({ description: "Version reported by the cluster's /version." })),
     allocatable: Type.Optional(ResourceListSchema('Resources still free for placement.')),
-    allocated: Type.Optional(
-      ResourceListSchema('Requests already placed, when the cluster reports them apart from allocatable.'),
-    ),
+    allocated: Type.Optional(ResourceListSchema('Requests already placed, when the cluster reports them apart from allocatable.')),
     lastProbeTime: Type.Optional(Timestamp({ description: 'When /readyz was last probed.' })),
     apiEnablements: Type.Optional(
       Type.Array(ApiEnablementSchema, {

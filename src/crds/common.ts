@@ -5,17 +5,7 @@
  */
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 import type { V1ListMeta } from '@kubernetes/client-node';
-import {
-  DnsLabel,
-  DnsSubdomain,
-  MapOf,
-  QUALIFIED_NAME_PATTERN,
-  QuantitySchema,
-  StringEnum,
-  StringMap,
-  Timestamp,
-  validations,
-} from './schema.js';
+import { DnsLabel, DnsSubdomain, MapOf, QUALIFIED_NAME_PATTERN, QuantitySchema, StringEnum, StringMap, Timestamp, validations } from './schema.js';
 
 export const GROUP = 'canopy.dev';
 export const VERSION = 'v1alpha1';
@@ -36,9 +26,7 @@ export const ConditionSchema = Type.Object(
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
     status: StringEnum(CONDITION_STATUSES, { description: 'True, False or Unknown.' }),
-    observedGeneration: Type.Optional(
-      Type.Integer({ description: 'The .metadata.generation the condition was set from.', format: 'int64', minimum: 0 }),
-    ),
+    observedGeneration: Type.Optional(Type.Integer({ description: 'The .metadata.generation the condition was set from.', format: 'int64', minimum: 0 })),
     lastTransitionTime: Timestamp({ description: 'When the condition last changed status.' }),
     reason: Type.String({
       description: 'Machine-readable CamelCase reason for the last transition.',
@@ -107,12 +95,8 @@ export interface LabelSelectorRequirement {
 export function LabelSelectorSchema(description = 'A label selector (metav1.LabelSelector); empty matches everything.') {
   return Type.Object(
     {
-      matchLabels: Type.Optional(
-        StringMap({ description: 'Labels that must all be present with these values.', maxProperties: 64 }),
-      ),
-      matchExpressions: Type.Optional(
-        Type.Array(LabelSelectorRequirementSchema, { description: 'Requirements that must all hold.', maxItems: 32 }),
-      ),
+      matchLabels: Type.Optional(StringMap({ description: 'Labels that must all be present with these values.', maxProperties: 64 })),
+      matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema, { description: 'Requirements that must all hold.', maxItems: 32 })),
     },
     { description, 'x-kubernetes-map-type': 'atomic' },
   );
@@ -153,16 +137,10 @@ export const TOLERATION_OPERATORS = ['Exists', 'Equal'] as const;
 /** corev1.Toleration: which Cluster taints a PlacementPolicy accepts. */
 export const TolerationSchema = Type.Object(
   {
-    key: Type.Optional(
-      Type.String({ description: 'Taint key; empty with operator Exists tolerates every taint.', maxLength: 316 }),
-    ),
-    operator: Type.Optional(
-      StringEnum(TOLERATION_OPERATORS, { description: 'Exists or Equal (default Equal).', default: 'Equal' }),
-    ),
+    key: Type.Optional(Type.String({ description: 'Taint key; empty with operator Exists tolerates every taint.', maxLength: 316 })),
+    operator: Type.Optional(StringEnum(TOLERATION_OPERATORS, { description: 'Exists or Equal (default Equal).', default: 'Equal' })),
     value: Type.Optional(Type.String({ description: 'Taint value to match with operator Equal.', maxLength: 63 })),
-    effect: Type.Optional(
-      StringEnum(['', ...TAINT_EFFECTS] as const, { description: 'Effect to match; empty matches all effects.' }),
-    ),
+    effect: Type.Optional(StringEnum(['', ...TAINT_EFFECTS] as const, { description: 'Effect to match; empty matches all effects.' })),
     tolerationSeconds: Type.Optional(
       Type.Integer({
         description: 'For NoExecute: how long placement stays on a tainted cluster before moving.',
@@ -213,9 +191,7 @@ export const SubjectsSchema = Type.Array(SubjectSchema, { maxItems: 64 });
 
 /** rbac/v1 PolicyRule restricted to resource rules. */
 export const PolicyRuleSchema = Type.Object({
-  apiGroups: Type.Optional(
-    Type.Array(Type.String({ maxLength: 253 }), { description: 'API groups; "" is the core group.', maxItems: 32 }),
-  ),
+  apiGroups: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { description: 'API groups; "" is the core group.', maxItems: 32 })),
   resources: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
     description: 'Resources, e.g. deployments or pods/log; "*" is all.',
     minItems: 1,
@@ -226,9 +202,7 @@ export const PolicyRuleSchema = Type.Object({
     minItems: 1,
     maxItems: 16,
   }),
-  resourceNames: Type.Optional(
-    Type.Array(Type.String({ maxLength: 253 }), { description: 'Restrict to these object names.', maxItems: 64 }),
-  ),
+  resourceNames: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { description: 'Restrict to these object names.', maxItems: 64 })),
 });
 export type PolicyRule = Static<typeof PolicyRuleSchema>;
 
@@ -286,21 +260,15 @@ export const ConstraintsSchema = Type.Object(
       }),
     ),
     clusterSelector: Type.Optional(LabelSelectorSchema('Labels a Cluster must match to run workloads of this subtree.')),
-    maxLogicalClusters: Type.Optional(
-      Type.Integer({ description: 'Most LogicalClusters allowed in the subtree.', format: 'int32', minimum: 0 }),
-    ),
+    maxLogicalClusters: Type.Optional(Type.Integer({ description: 'Most LogicalClusters allowed in the subtree.', format: 'int32', minimum: 0 })),
     quota: Type.Optional(
       Type.Object(
         { hard: Type.Optional(ResourceListSchema('Limits summed over the whole subtree (hierarchical quota).')) },
         { description: 'Hierarchical resource quota.' },
       ),
     ),
-    podSecurity: Type.Optional(
-      StringEnum(POD_SECURITY_LEVELS, { description: 'Pod Security Standard level: privileged, baseline or restricted.' }),
-    ),
-    costBudget: Type.Optional(
-      Type.Number({ description: 'Monthly budget, in the currency of the clusters\' pricing.', minimum: 0 }),
-    ),
+    podSecurity: Type.Optional(StringEnum(POD_SECURITY_LEVELS, { description: 'Pod Security Standard level: privileged, baseline or restricted.' })),
+    costBudget: Type.Optional(Type.Number({ description: "Monthly budget, in the currency of the clusters' pricing.", minimum: 0 })),
     allowedRegistries: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
         description: 'Image registry prefixes containers may pull from, e.g. registry.example.com/team-a; empty means any.',

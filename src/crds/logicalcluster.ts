@@ -59,13 +59,10 @@ export const LogicalClusterSpecSchema = Type.Object(
         ...validations(immutable('spec.mode')),
       }),
     ),
-    clusterSelector: Type.Optional(
-      LabelSelectorSchema('Mode Cluster only: labels of the Cluster to bind, within the workspace\'s constraints.'),
-    ),
+    clusterSelector: Type.Optional(LabelSelectorSchema("Mode Cluster only: labels of the Cluster to bind, within the workspace's constraints.")),
     namespaces: Type.Optional(
       Type.Array(DnsLabel({ maxLength: 62 }), {
-        description:
-          'Namespace suffixes; each becomes <name>-<suffix>. Absent or empty: one namespace named after the logical cluster.',
+        description: 'Namespace suffixes; each becomes <name>-<suffix>. Absent or empty: one namespace named after the logical cluster.',
         maxItems: 32,
         'x-kubernetes-list-type': 'set',
       }),
@@ -74,16 +71,14 @@ export const LogicalClusterSpecSchema = Type.Object(
       Type.Object(
         {
           preset: Type.Optional(StringEnum(CAPABILITY_PRESETS, { description: 'viewer, developer or admin.' })),
-          rules: Type.Optional(
-            Type.Array(PolicyRuleSchema, { description: 'Extra RBAC rules granted inside the namespaces.', maxItems: 64 }),
-          ),
+          rules: Type.Optional(Type.Array(PolicyRuleSchema, { description: 'Extra RBAC rules granted inside the namespaces.', maxItems: 64 })),
         },
         { description: 'APIs the tenant may use inside the logical cluster; never more than the workspace allows.' },
       ),
     ),
     constraints: Type.Optional({
       ...ConstraintsSchema,
-      description: 'Constraints of this logical cluster; must fit inside the workspace\'s effective constraints.',
+      description: "Constraints of this logical cluster; must fit inside the workspace's effective constraints.",
     }),
     owners: Type.Optional({ ...SubjectsSchema, description: 'Subjects who get the tenant role.' }),
     kubeconfig: Type.Optional(
@@ -115,21 +110,17 @@ export type LogicalClusterSpec = Static<typeof LogicalClusterSpecSchema>;
 
 export const LogicalClusterStatusSchema = Type.Object(
   {
-    phase: Type.Optional(
-      StringEnum(LOGICAL_CLUSTER_PHASES, { description: 'Pending, Initializing, Ready, Failed or Terminating.' }),
-    ),
-    namespaces: Type.Optional(
-      Type.Array(Type.String(), { description: 'Materialized namespace names.', 'x-kubernetes-list-type': 'set' }),
-    ),
+    phase: Type.Optional(StringEnum(LOGICAL_CLUSTER_PHASES, { description: 'Pending, Initializing, Ready, Failed or Terminating.' })),
+    namespaces: Type.Optional(Type.Array(Type.String(), { description: 'Materialized namespace names.', 'x-kubernetes-list-type': 'set' })),
     cluster: Type.Optional(Type.String({ description: 'Mode Cluster: the Cluster this logical cluster is bound to.' })),
     kubeconfigSecretRef: Type.Optional({
       ...SecretKeyReferenceSchema,
-      description: 'Where the tenant\'s kubeconfig is.',
+      description: "Where the tenant's kubeconfig is.",
     }),
     initializers: Type.Optional(
       Type.Array(InitializerNameSchema(), {
         description:
-          'Initializers still to run, set once when the logical cluster is created from its workspaces\' spec.initializers. ' +
+          "Initializers still to run, set once when the logical cluster is created from its workspaces' spec.initializers. " +
           'Each initializer removes its own name when done; the kubeconfig is issued once the list is empty. ' +
           'Only the operator may add to it; anyone else may only remove entries.',
         maxItems: MAX_LOGICAL_CLUSTER_INITIALIZERS,
@@ -157,7 +148,7 @@ export const logicalClusterCustomResourceDefinition = customResourceDefinition({
   singular: 'logicalcluster',
   shortNames: ['lc'],
   scope: 'Cluster',
-  description: 'A tenant\'s cluster-shaped sandbox; creating one yields a kubeconfig Secret <name>-kubeconfig.',
+  description: "A tenant's cluster-shaped sandbox; creating one yields a kubeconfig Secret <name>-kubeconfig.",
   spec: LogicalClusterSpecSchema,
   status: LogicalClusterStatusSchema,
   specRequired: true,

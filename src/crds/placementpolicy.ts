@@ -48,10 +48,8 @@ export const ResourceSelectorSchema = Type.Object({
   apiVersion: TypeReferenceSchema.properties.apiVersion,
   kind: TypeReferenceSchema.properties.kind,
   labelSelector: Type.Optional(LabelSelectorSchema('Only objects with these labels.')),
-  namespaces: Type.Optional(
-    Type.Array(DnsLabel(), { description: 'Only objects in these namespaces.', maxItems: 64, 'x-kubernetes-list-type': 'set' }),
-  ),
-  workspace: Type.Optional(DnsLabel({ description: 'Only objects in a namespace of this Workspace\'s subtree.' })),
+  namespaces: Type.Optional(Type.Array(DnsLabel(), { description: 'Only objects in these namespaces.', maxItems: 64, 'x-kubernetes-list-type': 'set' })),
+  workspace: Type.Optional(DnsLabel({ description: "Only objects in a namespace of this Workspace's subtree." })),
 });
 export type ResourceSelector = Static<typeof ResourceSelectorSchema>;
 
@@ -110,13 +108,10 @@ export const ReplicasSchema = Type.Object(
     ),
     byCapacity: Type.Optional(
       Type.Boolean({
-        description:
-          'Divide only: split in proportion to free capacity. With weights, weights only choose which clusters take part.',
+        description: 'Divide only: split in proportion to free capacity. With weights, weights only choose which clusters take part.',
       }),
     ),
-    minPerCluster: Type.Optional(
-      Type.Integer({ description: 'Divide only: fewest replicas a chosen cluster gets.', format: 'int32', minimum: 0 }),
-    ),
+    minPerCluster: Type.Optional(Type.Integer({ description: 'Divide only: fewest replicas a chosen cluster gets.', format: 'int32', minimum: 0 })),
     maxClusters: Type.Optional(Type.Integer({ description: 'Most clusters to choose.', format: 'int32', minimum: 1 })),
   },
   {
@@ -177,13 +172,19 @@ export const PluginSchema = Type.Object(
     }),
     url: Type.String({
       description:
-        'https endpoint that is POSTed {input: {object, clusters, workspace}} (the policy engine\'s request). The operator refuses loopback, link-local (cloud metadata) and unspecified addresses, also after DNS resolution.',
+        "https endpoint that is POSTed {input: {object, clusters, workspace}} (the policy engine's request). The operator refuses loopback, link-local (cloud metadata) and unspecified addresses, also after DNS resolution.",
       maxLength: 2048,
       ...validations({ rule: "isURL(self) && url(self).getScheme() == 'https'", message: 'plugins[].url must be an https:// URL' }),
     }),
-    caBundle: Type.Optional(Type.String({ description: 'PEM CA bundle to verify the endpoint, base64; the system roots when absent.', format: 'byte', maxLength: 65536 })),
+    caBundle: Type.Optional(
+      Type.String({ description: 'PEM CA bundle to verify the endpoint, base64; the system roots when absent.', format: 'byte', maxLength: 65536 }),
+    ),
     weight: Type.Optional(
-      Type.Integer({ description: `Score only: relative importance next to the built-in scores, 1-100 (default ${DEFAULT_PLUGIN_WEIGHT}).`, minimum: 1, maximum: 100 }),
+      Type.Integer({
+        description: `Score only: relative importance next to the built-in scores, 1-100 (default ${DEFAULT_PLUGIN_WEIGHT}).`,
+        minimum: 1,
+        maximum: 100,
+      }),
     ),
     timeoutSeconds: Type.Optional(
       Type.Integer({
@@ -237,9 +238,7 @@ export const MAX_DESELECTION_GRACE_SECONDS = 86_400;
 export const FailoverSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'Move workloads off clusters that become unreachable.', default: true })),
-    tolerationSeconds: Type.Optional(
-      Type.Integer({ description: 'Wait this long after the unreachable taint before moving.', format: 'int64', minimum: 0 }),
-    ),
+    tolerationSeconds: Type.Optional(Type.Integer({ description: 'Wait this long after the unreachable taint before moving.', format: 'int64', minimum: 0 })),
   },
   { description: 'What happens when a chosen cluster becomes unreachable.', default: {} },
 );
@@ -262,18 +261,10 @@ export const PlacementPolicySpecSchema = Type.Object(
       }),
     ),
     clusterSelector: Type.Optional(LabelSelectorSchema('Filter: labels a Cluster must have.')),
-    regions: Type.Optional(
-      Type.Array(DnsLabel(), { description: 'Filter: allowed regions.', maxItems: 64, 'x-kubernetes-list-type': 'set' }),
-    ),
-    tolerations: Type.Optional(
-      Type.Array(TolerationSchema, { description: 'Filter: Cluster taints accepted.', maxItems: 32 }),
-    ),
-    rules: Type.Optional(
-      Type.Array(PlacementRuleSchema, { description: 'Filter: CEL rules that must all be true for a cluster.', maxItems: 16 }),
-    ),
-    preferences: Type.Optional(
-      Type.Array(PreferenceSchema, { description: 'Score: weights added to clusters matching selectors.', maxItems: 32 }),
-    ),
+    regions: Type.Optional(Type.Array(DnsLabel(), { description: 'Filter: allowed regions.', maxItems: 64, 'x-kubernetes-list-type': 'set' })),
+    tolerations: Type.Optional(Type.Array(TolerationSchema, { description: 'Filter: Cluster taints accepted.', maxItems: 32 })),
+    rules: Type.Optional(Type.Array(PlacementRuleSchema, { description: 'Filter: CEL rules that must all be true for a cluster.', maxItems: 16 })),
+    preferences: Type.Optional(Type.Array(PreferenceSchema, { description: 'Score: weights added to clusters matching selectors.', maxItems: 32 })),
     cost: Type.Optional(StringEnum(COST_STRATEGIES, { description: 'Score: LowestFirst prefers cheaper clusters.' })),
     spread: Type.Optional(SpreadSchema),
     replicas: Type.Optional(ReplicasSchema),

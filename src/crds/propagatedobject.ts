@@ -73,20 +73,16 @@ export const JsonPatchOperationSchema = Type.Object(
   },
   // Whether `value` is present cannot be a CEL rule: the apiserver hides untyped
   // (preserve-unknown-fields) fields from CEL, so admission checks that instead.
-  validations(
-    {
-      rule: `!(self.path in ${JSON.stringify(IDENTITY_PATHS).replaceAll('"', "'").replaceAll(',', ', ')})`,
-      message: 'overrides cannot change apiVersion, kind, metadata.name or metadata.namespace',
-    },
-  ),
+  validations({
+    rule: `!(self.path in ${JSON.stringify(IDENTITY_PATHS).replaceAll('"', "'").replaceAll(',', ', ')})`,
+    message: 'overrides cannot change apiVersion, kind, metadata.name or metadata.namespace',
+  }),
 );
 export type JsonPatchOperation = Static<typeof JsonPatchOperationSchema>;
 
 export const OverrideSchema = Type.Object({
   clusterSelector: Type.Optional(LabelSelectorSchema('Clusters this override applies to; empty or absent means all.')),
-  clusters: Type.Optional(
-    Type.Array(DnsLabel(), { description: 'Or name the clusters directly.', maxItems: 64, 'x-kubernetes-list-type': 'set' }),
-  ),
+  clusters: Type.Optional(Type.Array(DnsLabel(), { description: 'Or name the clusters directly.', maxItems: 64, 'x-kubernetes-list-type': 'set' })),
   patches: Type.Array(JsonPatchOperationSchema, {
     description: 'JSON patches applied to the template for those clusters.',
     minItems: 1,
@@ -124,9 +120,7 @@ export const PropagatedObjectSpecSchema = Type.Object(
       description: 'Set by Canopy: the plain object in this namespace that is placed (immutable).',
       ...validations({ rule: 'self == oldSelf', message: 'spec.sourceRef is immutable' }),
     }),
-    overrides: Type.Optional(
-      Type.Array(OverrideSchema, { description: 'Per-cluster changes, applied in order.', maxItems: 32 }),
-    ),
+    overrides: Type.Optional(Type.Array(OverrideSchema, { description: 'Per-cluster changes, applied in order.', maxItems: 32 })),
     placementRef: Type.Optional({
       ...LocalObjectReferenceSchema,
       description: 'Pin this PlacementPolicy instead of the highest-priority match.',
@@ -162,17 +156,11 @@ export type ClusterSyncState = (typeof CLUSTER_SYNC_STATES)[number];
 export const ClusterSyncStatusSchema = Type.Object({
   cluster: Type.String({ description: 'Member cluster.' }),
   state: Type.Optional(StringEnum(CLUSTER_SYNC_STATES, { description: 'Pending, Synced, Failed or Deleting.' })),
-  syncedGeneration: Type.Optional(
-    Type.Integer({ description: 'The PropagatedObject generation last applied there.', format: 'int64', minimum: 0 }),
-  ),
-  observedGeneration: Type.Optional(
-    Type.Integer({ description: 'The member object\'s generation its status describes.', format: 'int64', minimum: 0 }),
-  ),
+  syncedGeneration: Type.Optional(Type.Integer({ description: 'The PropagatedObject generation last applied there.', format: 'int64', minimum: 0 })),
+  observedGeneration: Type.Optional(Type.Integer({ description: "The member object's generation its status describes.", format: 'int64', minimum: 0 })),
   replicas: Type.Optional(Type.Integer({ description: 'Workloads: desired replicas there.', format: 'int32', minimum: 0 })),
   readyReplicas: Type.Optional(Type.Integer({ description: 'Workloads: ready replicas there.', format: 'int32', minimum: 0 })),
-  availableReplicas: Type.Optional(
-    Type.Integer({ description: 'Workloads: available replicas there.', format: 'int32', minimum: 0 }),
-  ),
+  availableReplicas: Type.Optional(Type.Integer({ description: 'Workloads: available replicas there.', format: 'int32', minimum: 0 })),
   message: Type.Optional(Type.String({ description: 'Last error or a status summary.' })),
   lastSyncTime: Type.Optional(Timestamp({ description: 'When the object was last applied there.' })),
 });

@@ -43,8 +43,7 @@ export const WorkspaceConditions = {
  * subdomain and a slash (`cost-center`, `acme.example.com/cost-center`), the
  * shape of finalizer names, so teams can keep theirs apart by domain.
  */
-export const INITIALIZER_NAME_PATTERN =
-  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const INITIALIZER_NAME_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A 253-character domain, a slash and a 63-character name. */
 export const INITIALIZER_NAME_MAX_LENGTH = 317;
 /** Initializers one Workspace may list; a logical cluster gets the union over its workspace and every ancestor. */
@@ -86,7 +85,7 @@ export const WorkspaceSpecSchema = Type.Object(
       Type.Array(InitializerNameSchema(), {
         description:
           'Initializers every LogicalCluster created in this workspace or below it must pass before its kubeconfig is issued ' +
-          '(a logical cluster gets the union of its workspace\'s and every ancestor\'s). Names are a DNS label, optionally ' +
+          "(a logical cluster gets the union of its workspace's and every ancestor's). Names are a DNS label, optionally " +
           'prefixed by a domain and a slash (acme.example.com/cost-center). Changing the list does not affect existing logical clusters.',
         maxItems: MAX_WORKSPACE_INITIALIZERS,
         'x-kubernetes-list-type': 'set',
@@ -101,15 +100,11 @@ export const WorkspaceStatusSchema = Type.Object(
   {
     path: Type.Optional(Type.String({ description: 'Path from the root, e.g. root:acme:team-a.' })),
     depth: Type.Optional(Type.Integer({ description: 'Distance from the root (a root is 0).', minimum: 0 })),
-    children: Type.Optional(
-      Type.Array(Type.String(), { description: 'Names of the child Workspaces.', 'x-kubernetes-list-type': 'set' }),
-    ),
-    logicalClusters: Type.Optional(
-      Type.Integer({ description: 'Number of LogicalClusters in this workspace (not its subtree).', minimum: 0 }),
-    ),
+    children: Type.Optional(Type.Array(Type.String(), { description: 'Names of the child Workspaces.', 'x-kubernetes-list-type': 'set' })),
+    logicalClusters: Type.Optional(Type.Integer({ description: 'Number of LogicalClusters in this workspace (not its subtree).', minimum: 0 })),
     effectiveConstraints: Type.Optional({
       ...ConstraintsSchema,
-      description: 'This workspace\'s constraints intersected with every ancestor\'s.',
+      description: "This workspace's constraints intersected with every ancestor's.",
     }),
     quotaUsed: Type.Optional(ResourceListSchema('Usage summed over the subtree, for the resources in quota.hard.')),
     conditions: Type.Optional(ConditionsSchema),

@@ -51,7 +51,10 @@ function validation(s: JSONSchemaProps): string[] {
   range(s.minProperties, s.maxProperties, 'entries');
   if (s.pattern) out.push(`matches ${code(String(s.pattern))}`);
   if (s.uniqueItems) out.push('unique items');
-  if (s['x-kubernetes-list-type']) out.push(`list type ${code(String(s['x-kubernetes-list-type']))}${s['x-kubernetes-list-map-keys'] ? ` keyed by ${(s['x-kubernetes-list-map-keys'] as string[]).map(code).join(', ')}` : ''}`);
+  if (s['x-kubernetes-list-type'])
+    out.push(
+      `list type ${code(String(s['x-kubernetes-list-type']))}${s['x-kubernetes-list-map-keys'] ? ` keyed by ${(s['x-kubernetes-list-map-keys'] as string[]).map(code).join(', ')}` : ''}`,
+    );
   for (const rule of s['x-kubernetes-validations'] ?? []) out.push(`${code(rule.rule)}${rule.message ? `: ${prose(rule.message)}` : ''}`);
   return out;
 }
@@ -67,7 +70,8 @@ function* walk(schema: JSONSchemaProps, path: string, required: boolean): Genera
     if (items.items) yield* walk(items.items, `${path}[][]`, true);
   }
   // Scalar list items and map values get a row of their own when they carry validation.
-  if (schema.items && !schema.items.properties && !schema.items.items && validation(schema.items).length > 0) yield { path: `${path}[]`, schema: schema.items, required: false };
+  if (schema.items && !schema.items.properties && !schema.items.items && validation(schema.items).length > 0)
+    yield { path: `${path}[]`, schema: schema.items, required: false };
   const values = schema.additionalProperties;
   if (values && typeof values === 'object' && !values.properties && validation(values).length > 0) yield { path: `${path}.*`, schema: values, required: false };
   if (values && typeof values === 'object' && values.properties) {
@@ -85,7 +89,9 @@ function kindSection(crd: CustomResourceDefinitionManifest): string {
   lines.push(prose(root.description), '');
   lines.push(`- API: \`${group}/${version.name}\`, resource \`${crd.metadata.name}\`, ${scope === 'Cluster' ? 'cluster-scoped' : 'namespaced'}`);
   lines.push(`- Names: ${[names.plural, names.singular, ...names.shortNames].map(code).join(', ')}; categories ${names.categories.map(code).join(', ')}`);
-  lines.push(`- \`kubectl get\` columns: ${version.additionalPrinterColumns.map((c) => `${c.name} (${code(c.jsonPath)}${c.priority ? ', -o wide' : ''})`).join(', ')}`);
+  lines.push(
+    `- \`kubectl get\` columns: ${version.additionalPrinterColumns.map((c) => `${c.name} (${code(c.jsonPath)}${c.priority ? ', -o wide' : ''})`).join(', ')}`,
+  );
   const objectRules = validation({ 'x-kubernetes-validations': root['x-kubernetes-validations'] });
   if (objectRules.length > 0) lines.push(`- Rules on the whole object: ${objectRules.join('; ')}`);
   lines.push('', '| Field | Type | Required | Default | Validation | Description |', '| --- | --- | --- | --- | --- | --- |');

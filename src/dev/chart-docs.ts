@@ -75,8 +75,8 @@ function lookup(values: Record<string, unknown>, path: readonly string[]): unkno
 
 /** Every CANOPY_* setting the operator reads, and how the chart sets it. */
 export const OPERATOR_SETTINGS: readonly { readonly name: string; readonly value?: string; readonly note: string }[] = [
-  { name: 'CANOPY_NAMESPACE', note: 'the pod\'s namespace (the release namespace)' },
-  { name: 'CANOPY_POD_NAME', note: 'the pod\'s name' },
+  { name: 'CANOPY_NAMESPACE', note: "the pod's namespace (the release namespace)" },
+  { name: 'CANOPY_POD_NAME', note: "the pod's name" },
   { name: 'CANOPY_LOG_LEVEL', value: 'logLevel', note: '' },
   { name: 'CANOPY_METRICS_PORT', value: 'metrics.port', note: '' },
   { name: 'CANOPY_HEALTH_PORT', value: 'health.port', note: '' },
@@ -90,10 +90,13 @@ export const OPERATOR_SETTINGS: readonly { readonly name: string; readonly value
   { name: 'CANOPY_MAX_MEMBER_CLUSTERS', value: 'maxMemberClusters', note: '' },
   { name: 'CANOPY_ALLOW_MEMBER_KUBECONFIG_PLUGINS', value: 'memberKubeconfigs.allowPlugins', note: '' },
   { name: 'CANOPY_FINALIZER_TIMEOUT_SECONDS', value: 'finalizerTimeoutSeconds', note: '' },
-  { name: 'CANOPY_PLACEMENT_PLUGINS_ALLOW_LOOPBACK', note: 'not set: `true` lets PlacementPolicy plugins sit on loopback addresses, for development with the plugin on the operator\'s host' },
+  {
+    name: 'CANOPY_PLACEMENT_PLUGINS_ALLOW_LOOPBACK',
+    note: "not set: `true` lets PlacementPolicy plugins sit on loopback addresses, for development with the plugin on the operator's host",
+  },
   { name: 'CANOPY_RESERVED_NAMESPACES', value: 'reservedNamespaces', note: 'comma-separated' },
   { name: 'CANOPY_WEBHOOK', value: 'webhook.enabled', note: '' },
-  { name: 'CANOPY_WEBHOOK_HOST', value: 'bindAddress', note: 'the webhook server\'s listen address' },
+  { name: 'CANOPY_WEBHOOK_HOST', value: 'bindAddress', note: "the webhook server's listen address" },
   { name: 'CANOPY_WEBHOOK_PORT', value: 'webhook.port', note: '' },
   { name: 'CANOPY_WEBHOOK_TIMEOUT_SECONDS', value: 'webhook.timeoutSeconds', note: '' },
   { name: 'CANOPY_WEBHOOK_CONFIGURATION_NAME', value: 'webhook.validatingConfigurationName', note: 'default `<fullname>-validating`' },
@@ -104,11 +107,19 @@ export const OPERATOR_SETTINGS: readonly { readonly name: string; readonly value
   { name: 'CANOPY_WEBHOOK_SERVICE_PORT', note: 'not set: the webhook Service listens on 443' },
   { name: 'CANOPY_WEBHOOK_URL', note: 'not set: for an operator outside the cluster, which the apiserver calls by URL instead of a Service' },
   { name: 'CANOPY_OWNER_CLUSTERROLE', note: 'set by the chart: `<fullname>-operator`, so `helm uninstall` garbage-collects what the operator wrote' },
-  { name: 'CANOPY_WEBHOOK_CERT_DIR', value: 'webhook.existingSecret', note: 'or `webhook.certManager.enabled`: the Secret is mounted at /etc/canopy/webhook-certs' },
-  { name: 'CANOPY_WEBHOOK_CERT_FILE', note: 'not set: CANOPY_WEBHOOK_CERT_DIR points at the mounted Secret\'s tls.crt (outside the chart: a file path)' },
-  { name: 'CANOPY_WEBHOOK_KEY_FILE', note: 'not set: the mounted Secret\'s tls.key' },
-  { name: 'CANOPY_WEBHOOK_CA_FILE', note: 'not set: the mounted Secret\'s ca.crt, when present' },
-  { name: 'CANOPY_WEBHOOK_CERT_SECRET', value: 'webhook.generatedCertificate.secretName', note: 'default `<fullname>-webhook-tls`; only without a provided certificate' },
+  {
+    name: 'CANOPY_WEBHOOK_CERT_DIR',
+    value: 'webhook.existingSecret',
+    note: 'or `webhook.certManager.enabled`: the Secret is mounted at /etc/canopy/webhook-certs',
+  },
+  { name: 'CANOPY_WEBHOOK_CERT_FILE', note: "not set: CANOPY_WEBHOOK_CERT_DIR points at the mounted Secret's tls.crt (outside the chart: a file path)" },
+  { name: 'CANOPY_WEBHOOK_KEY_FILE', note: "not set: the mounted Secret's tls.key" },
+  { name: 'CANOPY_WEBHOOK_CA_FILE', note: "not set: the mounted Secret's ca.crt, when present" },
+  {
+    name: 'CANOPY_WEBHOOK_CERT_SECRET',
+    value: 'webhook.generatedCertificate.secretName',
+    note: 'default `<fullname>-webhook-tls`; only without a provided certificate',
+  },
   { name: 'CANOPY_WEBHOOK_CERT_VALIDITY_HOURS', value: 'webhook.generatedCertificate.validityHours', note: 'only without a provided certificate' },
 ];
 

@@ -5,7 +5,15 @@ const line = (record: Record<string, unknown>) => JSON.stringify(record);
 
 describe('operator log summary (npm start)', () => {
   it('turns a reconcile error into one line: controller, key, message and cause', () => {
-    const summary = summarizeLogLine(line({ level: 'error', controller: 'placement', key: 'apps/web', msg: 'reconcile failed; will retry', err: { message: 'policy team-a not found\n    at x (y.ts:1)' } }));
+    const summary = summarizeLogLine(
+      line({
+        level: 'error',
+        controller: 'placement',
+        key: 'apps/web',
+        msg: 'reconcile failed; will retry',
+        err: { message: 'policy team-a not found\n    at x (y.ts:1)' },
+      }),
+    );
     expect(summary?.text).to.equal('placement apps/web: reconcile failed; will retry: policy team-a not found');
   });
 
@@ -19,11 +27,15 @@ describe('operator log summary (npm start)', () => {
   it('shows a key that keeps failing once, and again when the message changes; lines may arrive in pieces', () => {
     const printed: string[] = [];
     const summary = new OperatorLogSummary((l) => printed.push(l));
-    const failure = (message: string, retries: number) => line({ level: 'error', controller: 'cluster', key: 'eu-9', msg: 'reconcile failed; will retry', retries, err: { message } }) + '\n';
+    const failure = (message: string, retries: number) =>
+      `${line({ level: 'error', controller: 'cluster', key: 'eu-9', msg: 'reconcile failed; will retry', retries, err: { message } })}\n`;
     const first = failure('secret missing', 0);
     summary.write(first.slice(0, 20));
     summary.write(first.slice(20) + failure('secret missing', 1));
     summary.write(failure('kubeconfig invalid', 2));
-    expect(printed).to.deep.equal(['cluster eu-9: reconcile failed; will retry: secret missing', 'cluster eu-9: reconcile failed; will retry: kubeconfig invalid']);
+    expect(printed).to.deep.equal([
+      'cluster eu-9: reconcile failed; will retry: secret missing',
+      'cluster eu-9: reconcile failed; will retry: kubeconfig invalid',
+    ]);
   });
 });

@@ -17,7 +17,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   // ------------------------------------------------------------------ workspaces
   Ready: {
     where: 'Workspace, LogicalCluster, Cluster, PropagatedObject `Ready` = True; Event on a Cluster',
-    meaning: 'The object is fully reconciled: the workspace home namespace exists and the tree is whole; the logical cluster is served; the member cluster answered its health probe; every copy reports ready.',
+    meaning:
+      'The object is fully reconciled: the workspace home namespace exists and the tree is whole; the logical cluster is served; the member cluster answered its health probe; every copy reports ready.',
   },
   InCycle: {
     where: 'Workspace `CycleDetected` = True',
@@ -97,7 +98,7 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     where: 'Workspace `QuotaWithinLimits` = False; LogicalCluster `Ready` = False (phase Failed)',
     meaning:
       "On a workspace: the subtree uses more than the workspace's quota (usually the quota was lowered afterwards). On a logical cluster: its `constraints.quota.hard` does not fit in what the workspace has left.",
-    action: 'Lower the logical clusters\' quotas, delete some, or raise `spec.quota` of the workspace.',
+    action: "Lower the logical clusters' quotas, delete some, or raise `spec.quota` of the workspace.",
   },
 
   // ------------------------------------------------------------ logical clusters
@@ -105,7 +106,10 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     where: 'LogicalCluster `Ready` (phase Initializing)',
     meaning: 'A member cluster was chosen (cluster mode) and the namespaces are being created there.',
   },
-  Bound: { where: 'LogicalCluster `Bound` = True; Event on a LogicalCluster', meaning: 'The logical cluster is bound to the member cluster named in the message.' },
+  Bound: {
+    where: 'LogicalCluster `Bound` = True; Event on a LogicalCluster',
+    meaning: 'The logical cluster is bound to the member cluster named in the message.',
+  },
   WaitingForInitializers: {
     where: 'LogicalCluster `Initialized` = False and `Ready` = False (phase Initializing); Event on a LogicalCluster',
     meaning:
@@ -124,7 +128,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   NoSuitableCluster: {
     where: 'LogicalCluster `Ready` = False (phase Failed)',
-    meaning: 'No registered cluster can take this logical cluster: each was rejected (not ready, taint not tolerated, constraints, already bound). The message gives the reason per cluster.',
+    meaning:
+      'No registered cluster can take this logical cluster: each was rejected (not ready, taint not tolerated, constraints, already bound). The message gives the reason per cluster.',
     action: 'Register or fix a cluster, or relax the constraints or tolerations.',
   },
   AsRequested: { where: 'LogicalCluster `CapabilitiesNarrowed` = False', meaning: 'Every requested capability is granted.' },
@@ -135,7 +140,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   InvalidSpec: {
     where: 'LogicalCluster `Ready` = False (phase Failed); PropagatedObject `Synced` = False',
-    meaning: 'The spec cannot be acted on: a logical cluster name or `spec.namespaces` entry is not a DNS label, or a PropagatedObject has neither `spec.template` nor `spec.sourceRef`.',
+    meaning:
+      'The spec cannot be acted on: a logical cluster name or `spec.namespaces` entry is not a DNS label, or a PropagatedObject has neither `spec.template` nor `spec.sourceRef`.',
     action: 'Fix the spec as the message says.',
   },
   InvalidCapabilities: {
@@ -165,7 +171,7 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   MaxLogicalClustersExceeded: {
     where: 'LogicalCluster `Ready` = False (phase Failed)',
-    meaning: "The workspace (or an ancestor) already has as many logical clusters as its `maxLogicalClusters`.",
+    meaning: 'The workspace (or an ancestor) already has as many logical clusters as its `maxLogicalClusters`.',
     action: 'Delete one, or raise the limit on the workspace.',
   },
   CostBudgetExceeded: {
@@ -180,7 +186,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   NamespaceConflict: {
     where: 'LogicalCluster `Ready` (phase Initializing); PropagatedObject `Synced` = False; Event',
-    meaning: 'A namespace Canopy needs on a member cluster exists and belongs to someone else (not labelled for this logical cluster or workspace). Canopy never takes it over.',
+    meaning:
+      'A namespace Canopy needs on a member cluster exists and belongs to someone else (not labelled for this logical cluster or workspace). Canopy never takes it over.',
     action: 'Delete or rename that namespace on the member cluster.',
   },
   NamespaceTerminating: {
@@ -190,8 +197,9 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   ClusterUnreachable: {
     where: 'LogicalCluster `Ready`/`CleanupBlocked`; PropagatedObject `Synced` = False',
-    meaning: 'A member cluster did not answer. Work there is retried; propagated copies elsewhere are applied, and placement moves them after the failover toleration.',
-    action: 'Check the Cluster\'s `Ready` condition and the network path to its apiserver.',
+    meaning:
+      'A member cluster did not answer. Work there is retried; propagated copies elsewhere are applied, and placement moves them after the failover toleration.',
+    action: "Check the Cluster's `Ready` condition and the network path to its apiserver.",
   },
   ApplyFailed: {
     where: 'LogicalCluster `Ready` (phase Initializing); PropagatedObject `Synced` = False',
@@ -211,7 +219,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   // ------------------------------------------------------------------- clusters
   Unreachable: {
     where: 'Cluster `Ready` = False; Warning Event on a Cluster',
-    meaning: 'The member apiserver could not be reached. After `spec.failoverAfterSeconds` the cluster is tainted `canopy.dev/unreachable:NoExecute` and workloads move elsewhere.',
+    meaning:
+      'The member apiserver could not be reached. After `spec.failoverAfterSeconds` the cluster is tainted `canopy.dev/unreachable:NoExecute` and workloads move elsewhere.',
     action: 'Check the server URL in the kubeconfig Secret and the network path.',
   },
   Recovered: { where: 'Event on a Cluster', meaning: 'The cluster answers again; the unreachable taint was removed.' },
@@ -257,7 +266,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   KubeconfigRefused: {
     where: 'Cluster `Ready` = False; LogicalCluster `Ready` (phase Initializing) when bound to that cluster',
-    meaning: 'The kubeconfig runs an exec or auth-provider plugin or reads local files, which the operator refuses by default (it would run code or read files in its pod).',
+    meaning:
+      'The kubeconfig runs an exec or auth-provider plugin or reads local files, which the operator refuses by default (it would run code or read files in its pod).',
     action: 'Use a token or client certificate embedded in the kubeconfig, or start the operator with `--allow-member-kubeconfig-plugins=true`.',
   },
   ClusterNotFound: {
@@ -267,14 +277,19 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   AssumedForPlanning: {
     where: 'Internal: never written to a status',
-    meaning: 'A cluster registered moments ago and not probed yet is treated as ready while placement plans a first decision (it then waits; see `AwaitingClusterHealth`).',
+    meaning:
+      'A cluster registered moments ago and not probed yet is treated as ready while placement plans a first decision (it then waits; see `AwaitingClusterHealth`).',
   },
 
   // ------------------------------------------------------------------ placement
-  Scheduled: { where: 'PropagatedObject `Scheduled` = True; Event on a PropagatedObject', meaning: 'Placement chose clusters; `status.placement` lists them. Also the Event when a later decision adds clusters and drops none.' },
+  Scheduled: {
+    where: 'PropagatedObject `Scheduled` = True; Event on a PropagatedObject',
+    meaning: 'Placement chose clusters; `status.placement` lists them. Also the Event when a later decision adds clusters and drops none.',
+  },
   Moved: {
     where: 'Event on a PropagatedObject',
-    meaning: 'A new placement decision dropped a cluster the object ran on (a failover, a taint, a label or policy edit); the message names the clusters before and after, and why each dropped one no longer qualifies.',
+    meaning:
+      'A new placement decision dropped a cluster the object ran on (a failover, a taint, a label or policy edit); the message names the clusters before and after, and why each dropped one no longer qualifies.',
     action: 'Nothing, if the move was expected; otherwise `kubectl canopy explain` the object and look at the dropped cluster.',
   },
   Unschedulable: {
@@ -294,8 +309,10 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   PluginFailed: {
     where: 'PropagatedObject `Scheduled` = False',
-    meaning: 'An external placement plugin of the PlacementPolicy (`spec.plugins[]`) gave no usable answer (unreachable, refused address, timeout, non-2xx, malformed or oversized answer) and its `failurePolicy` is `Fail`, so nothing is placed.',
-    action: 'The message names the plugin, its URL and why; fix the plugin, or set its `failurePolicy: Ignore`. A failed answer is asked again after at most 5 seconds.',
+    meaning:
+      'An external placement plugin of the PlacementPolicy (`spec.plugins[]`) gave no usable answer (unreachable, refused address, timeout, non-2xx, malformed or oversized answer) and its `failurePolicy` is `Fail`, so nothing is placed.',
+    action:
+      'The message names the plugin, its URL and why; fix the plugin, or set its `failurePolicy: Ignore`. A failed answer is asked again after at most 5 seconds.',
   },
   AwaitingClusterHealth: {
     where: 'PropagatedObject `Scheduled` = False; Event on a PropagatedObject',
@@ -303,7 +320,7 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   },
   Deselected: {
     where: 'PropagatedObject `Scheduled` = False; Event on the source object',
-    meaning: 'No PlacementPolicy selects the object any more. Its copies are kept for the policy\'s deselection grace, then removed.',
+    meaning: "No PlacementPolicy selects the object any more. Its copies are kept for the policy's deselection grace, then removed.",
     action: 'Select it again within the grace to keep everything as it is.',
   },
   NoTemplate: { where: 'PropagatedObject `Scheduled` = False', meaning: '`spec.template` is empty: nothing to place yet.' },
@@ -326,7 +343,10 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   // ---------------------------------------------------------------- propagation
   Synced: { where: 'PropagatedObject `Synced` = True', meaning: 'The object is applied on every cluster placement chose.' },
   Propagated: { where: 'Event on a PropagatedObject', meaning: 'A copy was created on the member clusters the message names.' },
-  CopyRemoved: { where: 'Event on a PropagatedObject', meaning: 'The copy was removed from the member clusters the message names, since placement no longer chooses them.' },
+  CopyRemoved: {
+    where: 'Event on a PropagatedObject',
+    meaning: 'The copy was removed from the member clusters the message names, since placement no longer chooses them.',
+  },
   AdmissionDenied: {
     where: 'Event on the object a request was about (Workspace, LogicalCluster, PlacementPolicy, PropagatedObject, a workload, a namespace)',
     meaning: 'The admission webhook refused a create, update or delete; the message names the user, the field and the rule. Dry runs leave no Event.',
@@ -369,7 +389,8 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
   Deleting: {
     where: 'PropagatedObject `Synced` = False',
     meaning: 'The PropagatedObject is being deleted and its copies are being removed from member clusters.',
-    action: 'If a cluster never answers, the finalizer is released after `--finalizer-timeout` (or at once with the annotation `canopy.dev/force-finalize=true`).',
+    action:
+      'If a cluster never answers, the finalizer is released after `--finalizer-timeout` (or at once with the annotation `canopy.dev/force-finalize=true`).',
   },
   DeletionGrace: {
     where: 'PropagatedObject `Synced` = False',

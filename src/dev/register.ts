@@ -30,7 +30,10 @@ export function clusterRegistration(member: ClusterHandle): KubernetesObject[] {
       region: spec.region,
       provider: spec.provider,
       capacity: { cpu: '64', memory: '256Gi', pods: '1100' },
-      pricing: spec.provider === 'onprem' ? { cpuHour: 0.02, memoryGiBHour: 0.003, loadBalancerHour: 0 } : { cpuHour: 0.04, memoryGiBHour: 0.005, loadBalancerHour: 0.025 },
+      pricing:
+        spec.provider === 'onprem'
+          ? { cpuHour: 0.02, memoryGiBHour: 0.003, loadBalancerHour: 0 }
+          : { cpuHour: 0.04, memoryGiBHour: 0.005, loadBalancerHour: 0.025 },
     },
   };
   return [secret, cluster];

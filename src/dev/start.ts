@@ -89,7 +89,14 @@ function startOperator(kubeconfig: string, logFile: string | undefined): ChildPr
   const entry = join(repoRoot, 'src', 'main.ts');
   if (!existsSync(entry)) throw new LaunchError('src/main.ts is missing; the operator cannot start');
   // Loopback ports chosen by the kernel, so a second checkout or a busy 8080 never collides.
-  const env = { CANOPY_WEBHOOK_PORT: '0', CANOPY_METRICS_PORT: '0', CANOPY_HEALTH_PORT: '0', CANOPY_BIND_ADDRESS: '127.0.0.1', ...process.env, KUBECONFIG: kubeconfig };
+  const env = {
+    CANOPY_WEBHOOK_PORT: '0',
+    CANOPY_METRICS_PORT: '0',
+    CANOPY_HEALTH_PORT: '0',
+    CANOPY_BIND_ADDRESS: '127.0.0.1',
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+  };
   // The image's V8 setting (see docs/benchmarks.md, informer sync): a small young generation keeps RSS down.
   const args = ['--max-semi-space-size=8', '--import', 'tsx', entry];
   if (!logFile) return spawn(process.execPath, args, { stdio: 'inherit', env });

@@ -1,12 +1,5 @@
 import { expect } from 'chai';
-import {
-  checkNarrows,
-  effectiveConstraints,
-  intersectRegistries,
-  narrowConstraints,
-  registryCovers,
-  UNCONSTRAINED,
-} from './constraints.js';
+import { checkNarrows, effectiveConstraints, intersectRegistries, narrowConstraints, registryCovers, UNCONSTRAINED } from './constraints.js';
 import { matchesSelector } from '../kube/label-selector.js';
 
 describe('constraints', () => {
@@ -89,9 +82,7 @@ describe('constraints', () => {
       ]);
       expect(matchesSelector(effective.constraints.clusterSelector, { region: 'eu', pci: 'true' })).to.equal(false);
       expect(matchesSelector(effective.constraints.clusterSelector, { region: 'us', pci: 'true' })).to.equal(false);
-      expect(effective.unsatisfiable).to.deep.equal([
-        'clusterSelector: no cluster can match region=eu, region=us (set by acme, team)',
-      ]);
+      expect(effective.unsatisfiable).to.deep.equal(['clusterSelector: no cluster can match region=eu, region=us (set by acme, team)']);
     });
 
     it('reports unreadable values and ignores them', () => {
@@ -129,10 +120,7 @@ describe('constraints', () => {
     });
 
     it('intersects to the narrower entries', () => {
-      expect(intersectRegistries(['docker.io', 'ghcr.io/acme'], ['docker.io/acme', 'ghcr.io'])).to.deep.equal([
-        'ghcr.io/acme',
-        'docker.io/acme',
-      ]);
+      expect(intersectRegistries(['docker.io', 'ghcr.io/acme'], ['docker.io/acme', 'ghcr.io'])).to.deep.equal(['ghcr.io/acme', 'docker.io/acme']);
       expect(intersectRegistries(['a.io', 'a.io/x'], ['a.io'])).to.deep.equal(['a.io']);
     });
   });
@@ -155,27 +143,37 @@ describe('constraints', () => {
 
     it('accepts a child that only narrows (or says nothing)', () => {
       expect(checkNarrows(acme, undefined)).to.deep.equal([]);
-      expect(checkNarrows(acme, {
-        regions: ['eu-1'],
-        clusterSelector: { matchLabels: { tier: 'prod', pci: 'true' } },
-        maxLogicalClusters: 10,
-        quota: { hard: { cpu: '10', 'limits.memory': '8192Mi', pods: '100' } },
-        podSecurity: 'restricted',
-        costBudget: 499.99,
-        allowedRegistries: ['ghcr.io/acme/team'],
-      }, { parent: 'acme' })).to.deep.equal([]);
+      expect(
+        checkNarrows(
+          acme,
+          {
+            regions: ['eu-1'],
+            clusterSelector: { matchLabels: { tier: 'prod', pci: 'true' } },
+            maxLogicalClusters: 10,
+            quota: { hard: { cpu: '10', 'limits.memory': '8192Mi', pods: '100' } },
+            podSecurity: 'restricted',
+            costBudget: 499.99,
+            allowedRegistries: ['ghcr.io/acme/team'],
+          },
+          { parent: 'acme' },
+        ),
+      ).to.deep.equal([]);
     });
 
     it('names the field, the value, the limit and the workspace that set it', () => {
-      const violations = checkNarrows(acme, {
-        regions: ['us-1', 'eu-1'],
-        clusterSelector: { matchLabels: { tier: 'dev' } },
-        maxLogicalClusters: 11,
-        quota: { hard: { cpu: '12', 'limits.memory': '9Gi' } },
-        podSecurity: 'privileged',
-        costBudget: '501',
-        allowedRegistries: ['ghcr.io/acme/x', 'docker.io'],
-      }, { parent: 'acme' });
+      const violations = checkNarrows(
+        acme,
+        {
+          regions: ['us-1', 'eu-1'],
+          clusterSelector: { matchLabels: { tier: 'dev' } },
+          maxLogicalClusters: 11,
+          quota: { hard: { cpu: '12', 'limits.memory': '9Gi' } },
+          podSecurity: 'privileged',
+          costBudget: '501',
+          allowedRegistries: ['ghcr.io/acme/x', 'docker.io'],
+        },
+        { parent: 'acme' },
+      );
       expect(violations.map((v) => v.message)).to.deep.equal([
         'spec.constraints.regions: us-1 is not allowed by parent workspace acme (allowed: eu-1, eu-2)',
         'spec.constraints.clusterSelector: tier=dev contradicts tier=prod required by parent workspace acme; no cluster could match',

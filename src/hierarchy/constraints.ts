@@ -9,14 +9,7 @@
  */
 
 import type { PodSecurityLevel } from '../crds/common.js';
-import {
-  andSelectors,
-  describeRequirements,
-  type Requirements,
-  selectorRequirements,
-  unsatisfiableKeys,
-  validateSelector,
-} from '../kube/label-selector.js';
+import { andSelectors, describeRequirements, type Requirements, selectorRequirements, unsatisfiableKeys, validateSelector } from '../kube/label-selector.js';
 import { compareQuantities, formatQuantity, tryParseQuantity } from '../kube/quantity.js';
 import { parseResourceList } from '../kube/resource-list.js';
 import type { WorkspaceConstraints } from './types.js';
@@ -74,10 +67,7 @@ export function registryCovers(prefix: string, reference: string): boolean {
 
 /** Prefix sets intersect to the narrower entries that both sides cover. */
 export function intersectRegistries(a: readonly string[], b: readonly string[]): string[] {
-  const kept = [
-    ...a.filter((x) => b.some((y) => registryCovers(y, x))),
-    ...b.filter((y) => a.some((x) => registryCovers(x, y))),
-  ];
+  const kept = [...a.filter((x) => b.some((y) => registryCovers(y, x))), ...b.filter((y) => a.some((x) => registryCovers(x, y)))];
   const unique = [...new Set(kept)];
   // Drop entries already implied by a broader kept entry, so the list stays minimal.
   return unique.filter((x) => !unique.some((y) => y !== x && registryCovers(y, x)));
@@ -107,9 +97,7 @@ export function narrowConstraints(parent: EffectiveConstraints, level: Constrain
       constraints.regions = after;
       origins.regions = who;
       if (after.length === 0) {
-        unsatisfiable.push(
-          `regions: no region is allowed by both ${parent.origins.regions} (${before!.join(', ')}) and ${who} (${mine.join(', ')})`,
-        );
+        unsatisfiable.push(`regions: no region is allowed by both ${parent.origins.regions} (${before!.join(', ')}) and ${who} (${mine.join(', ')})`);
       }
     }
   }
@@ -293,7 +281,10 @@ export function checkNarrows(
     const denied = child.allowedRegistries.filter((r) => !limits.allowedRegistries!.some((p) => registryCovers(p, r)));
     if (denied.length > 0) {
       const allowed = limits.allowedRegistries.length > 0 ? limits.allowedRegistries.join(', ') : 'none';
-      add('allowedRegistries', `${denied.join(', ')} ${denied.length === 1 ? 'is' : 'are'} not allowed by ${by(origins.allowedRegistries)} (allowed: ${allowed})`);
+      add(
+        'allowedRegistries',
+        `${denied.join(', ')} ${denied.length === 1 ? 'is' : 'are'} not allowed by ${by(origins.allowedRegistries)} (allowed: ${allowed})`,
+      );
     }
   }
   return violations;

@@ -65,7 +65,10 @@ describe('Forest', () => {
 
   describe('mutations return the touched workspaces', () => {
     it('a new leaf recomputes itself and reports its parent (whose children changed)', () => {
-      const forest = tree([['acme', ''], ['team-a', 'acme']]);
+      const forest = tree([
+        ['acme', ''],
+        ['team-a', 'acme'],
+      ]);
       const change = forest.setWorkspace('app', 'team-a');
       expect(sorted(change.subtree)).to.deep.equal(['app']);
       expect(sorted(change.parents)).to.deep.equal(['team-a']);
@@ -74,7 +77,12 @@ describe('Forest', () => {
 
     it('re-parenting recomputes the moved subtree only and reports both parents', () => {
       const forest = tree([
-        ['acme', ''], ['team-a', 'acme'], ['team-b', 'acme'], ['app', 'team-a'], ['svc', 'app'], ['x', 'team-b'],
+        ['acme', ''],
+        ['team-a', 'acme'],
+        ['team-b', 'acme'],
+        ['app', 'team-a'],
+        ['svc', 'app'],
+        ['x', 'team-b'],
       ]);
       const change = forest.setWorkspace('app', 'team-b');
       expect(sorted(change.subtree)).to.deep.equal(['app', 'svc']);
@@ -85,7 +93,12 @@ describe('Forest', () => {
     });
 
     it('a change to inherited fields recomputes the subtree; an unchanged spec recomputes nothing', () => {
-      const forest = tree([['acme', ''], ['team-a', 'acme'], ['app', 'team-a'], ['team-b', 'acme']]);
+      const forest = tree([
+        ['acme', ''],
+        ['team-a', 'acme'],
+        ['app', 'team-a'],
+        ['team-b', 'acme'],
+      ]);
       const narrowed = forest.setWorkspace('team-a', 'acme', { constraints: { regions: ['eu-1'] } });
       expect(sorted(narrowed.subtree)).to.deep.equal(['app', 'team-a']);
       expect(sorted(narrowed.parents)).to.deep.equal([]);
@@ -97,7 +110,11 @@ describe('Forest', () => {
     });
 
     it('removal touches the subtree and the parent; the children keep a missing parent', () => {
-      const forest = tree([['acme', ''], ['team-a', 'acme'], ['app', 'team-a']]);
+      const forest = tree([
+        ['acme', ''],
+        ['team-a', 'acme'],
+        ['app', 'team-a'],
+      ]);
       const removal = forest.removeWorkspace('team-a');
       expect(sorted(removal.subtree)).to.deep.equal(['app', 'team-a']);
       expect(sorted(removal.parents)).to.deep.equal(['acme']);
@@ -120,14 +137,19 @@ describe('Forest', () => {
       expect(forest.effectiveConstraints('team-b')).to.equal(before.get('team-b'));
       expect(forest.effectiveConstraints('app')).to.not.equal(before.get('app'));
       expect(forest.effectiveConstraints('app')!.constraints).to.deep.equal({
-        regions: ['eu-1', 'eu-2'], podSecurity: 'restricted', maxLogicalClusters: 3,
+        regions: ['eu-1', 'eu-2'],
+        podSecurity: 'restricted',
+        maxLogicalClusters: 3,
       });
     });
   });
 
   describe('missing parents', () => {
     it('halts a subtree whose parent does not exist yet and heals it when the parent arrives', () => {
-      const forest = tree([['app', 'team-a'], ['svc', 'app']]);
+      const forest = tree([
+        ['app', 'team-a'],
+        ['svc', 'app'],
+      ]);
       expect(forest.parentMissing('app')).to.equal(true);
       expect(forest.parentMissing('svc')).to.equal(false);
       expect(forest.health('svc')).to.deep.equal({ state: 'under-missing', workspace: 'app', missing: 'team-a' });
@@ -142,7 +164,10 @@ describe('Forest', () => {
 
   describe('cycles', () => {
     it('reports a self-loop', () => {
-      const forest = tree([['loop', 'loop'], ['below', 'loop']]);
+      const forest = tree([
+        ['loop', 'loop'],
+        ['below', 'loop'],
+      ]);
       expect(forest.isInCycle('loop')).to.equal(true);
       expect(forest.cycleMembers('loop')).to.deep.equal(['loop']);
       expect(forest.ancestors('loop')).to.deep.equal([]);
@@ -153,7 +178,13 @@ describe('Forest', () => {
     });
 
     it('reports a 3-cycle with sorted members, and no traversal hangs', () => {
-      const forest = tree([['root-ws', ''], ['c', 'root-ws'], ['b', 'c'], ['a', 'b'], ['leaf', 'a']]);
+      const forest = tree([
+        ['root-ws', ''],
+        ['c', 'root-ws'],
+        ['b', 'c'],
+        ['a', 'b'],
+        ['leaf', 'a'],
+      ]);
       const touched = forest.setWorkspace('c', 'a');
       expect(sorted(touched.subtree)).to.deep.equal(['a', 'b', 'c', 'leaf']);
       expect(sorted(touched.parents)).to.deep.equal(['a', 'root-ws']);
@@ -177,7 +208,10 @@ describe('Forest', () => {
     });
 
     it('heals a cycle when a member is removed', () => {
-      const forest = tree([['a', 'b'], ['b', 'a']]);
+      const forest = tree([
+        ['a', 'b'],
+        ['b', 'a'],
+      ]);
       expect(forest.cycleMembers('b')).to.deep.equal(['a', 'b']);
       forest.removeWorkspace('a');
       expect(forest.parentMissing('b')).to.equal(true);
@@ -206,11 +240,12 @@ describe('Forest', () => {
         ['other', ''],
       ]);
       expect(sorted(forest.propagatedTypes('app')!)).to.deep.equal([
-        'ConfigMap', 'NetworkPolicy.networking.k8s.io', 'Role.rbac.authorization.k8s.io', 'RoleBinding.rbac.authorization.k8s.io',
+        'ConfigMap',
+        'NetworkPolicy.networking.k8s.io',
+        'Role.rbac.authorization.k8s.io',
+        'RoleBinding.rbac.authorization.k8s.io',
       ]);
-      expect(sorted(forest.propagatedTypes('other')!)).to.deep.equal(
-        DEFAULT_PROPAGATED_TYPES.map((t) => typeKey(t.apiVersion, t.kind)).sort(),
-      );
+      expect(sorted(forest.propagatedTypes('other')!)).to.deep.equal(DEFAULT_PROPAGATED_TYPES.map((t) => typeKey(t.apiVersion, t.kind)).sort());
       expect(forest.propagatedTypes('app')).to.equal(forest.propagatedTypes('team'));
     });
 
@@ -222,7 +257,11 @@ describe('Forest', () => {
 
   describe('namespaces', () => {
     it('attaches LogicalCluster namespaces and lists namespaces below a workspace', () => {
-      const forest = tree([['acme', ''], ['team', 'acme'], ['app', 'team']]);
+      const forest = tree([
+        ['acme', ''],
+        ['team', 'acme'],
+        ['app', 'team'],
+      ]);
       expect(sorted(forest.attachNamespace('shop', 'team', 'shop').all)).to.deep.equal(['team']);
       forest.attachNamespace('shop-db', 'team', 'shop');
       forest.attachNamespace('web', 'app', 'web');
@@ -238,7 +277,10 @@ describe('Forest', () => {
     });
 
     it('moves a re-attached namespace and reports both workspaces', () => {
-      const forest = tree([['a', ''], ['b', '']]);
+      const forest = tree([
+        ['a', ''],
+        ['b', ''],
+      ]);
       forest.attachNamespace('ns', 'a', 'lc');
       expect(sorted(forest.attachNamespace('ns', 'b', 'lc').all)).to.deep.equal(['a', 'b']);
       expect(forest.attachedNamespaces('a')).to.deep.equal([]);
@@ -248,7 +290,10 @@ describe('Forest', () => {
     });
 
     it('lets a home namespace win over an attachment of the same name', () => {
-      const forest = tree([['a', ''], ['clash', '']]);
+      const forest = tree([
+        ['a', ''],
+        ['clash', ''],
+      ]);
       forest.attachNamespace('clash', 'a', 'clash');
       expect(forest.namespaceInfo('clash')).to.deep.equal({ workspace: 'clash', home: true });
       expect(forest.attachedNamespaces('a')).to.deep.equal([]);
@@ -287,12 +332,14 @@ describe('Forest', () => {
     it('reads parent and inherited fields from a spec', () => {
       expect(parentFromSpec(undefined)).to.equal('');
       expect(parentFromSpec({ parent: 'acme' })).to.equal('acme');
-      expect(workspaceDataFromSpec({
-        parent: 'acme',
-        owners: [{ kind: 'User', name: 'alice' }],
-        constraints: { regions: ['eu-1'], costBudget: 10 },
-        propagate: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
-      })).to.deep.equal({
+      expect(
+        workspaceDataFromSpec({
+          parent: 'acme',
+          owners: [{ kind: 'User', name: 'alice' }],
+          constraints: { regions: ['eu-1'], costBudget: 10 },
+          propagate: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
+        }),
+      ).to.deep.equal({
         owners: [{ kind: 'User', name: 'alice' }],
         constraints: { regions: ['eu-1'], costBudget: 10 },
         propagate: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
@@ -310,7 +357,6 @@ describe('Forest', () => {
 });
 
 // ---- brute force ----------------------------------------------------------------
-
 
 /** The obvious O(n²) answers, from nothing but the parent map. */
 class BruteForce {
@@ -336,7 +382,10 @@ class BruteForce {
   describe(name: string): string {
     if (!this.parents.has(name)) return 'absent';
     const { chain, end, repeatAt } = this.walkUp(name);
-    const children = [...this.parents].filter(([, p]) => p === name).map(([c]) => c).sort();
+    const children = [...this.parents]
+      .filter(([, p]) => p === name)
+      .map(([c]) => c)
+      .sort();
     const descendants = this.descendantsOf(name);
     let health: unknown;
     let extra: unknown = null;
@@ -347,9 +396,10 @@ class BruteForce {
       extra = { depth: chain.length - 1, path: `root:${rootFirst.join(':')}`, effective: plain(effective) };
     } else if (end === 'missing') {
       const last = chain[chain.length - 1]!;
-      health = last === name
-        ? { state: 'parent-missing', missing: this.parents.get(name) }
-        : { state: 'under-missing', workspace: last, missing: this.parents.get(last) };
+      health =
+        last === name
+          ? { state: 'parent-missing', missing: this.parents.get(name) }
+          : { state: 'under-missing', workspace: last, missing: this.parents.get(last) };
     } else {
       const cycle = chain.slice(chain.indexOf(repeatAt!)).sort();
       health = { state: cycle.includes(name) ? 'cycle' : 'under-cycle', cycle };
@@ -367,9 +417,7 @@ function describeForest(forest: Forest, name: string): string {
   if (!forest.has(name)) return 'absent';
   const health = forest.health(name)!;
   const effective = forest.effectiveConstraints(name);
-  const extra = health.state === 'ok'
-    ? { depth: forest.depth(name), path: forest.path(name), effective: plain(effective!) }
-    : null;
+  const extra = health.state === 'ok' ? { depth: forest.depth(name), path: forest.path(name), effective: plain(effective!) } : null;
   return stableJson({
     health,
     extra,
@@ -427,7 +475,9 @@ function runRandomHistory(seed: number, steps: number): void {
       const after = model.describe(n);
       expect(describeForest(forest, n), `${context}: ${n}`).to.equal(after);
       if (after !== before.get(n)) {
-        const onlyDescendantsChanged = after !== 'absent' && before.get(n) !== 'absent' &&
+        const onlyDescendantsChanged =
+          after !== 'absent' &&
+          before.get(n) !== 'absent' &&
           stableJson({ ...JSON.parse(after), descendants: [] }) === stableJson({ ...JSON.parse(before.get(n)!), descendants: [] });
         const reported = change.all.has(n) || (onlyDescendantsChanged && aboveParents.has(n));
         expect(reported, `${context}: ${n} changed but was not reported`).to.equal(true);

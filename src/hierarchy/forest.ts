@@ -83,7 +83,11 @@ export class Forest {
       parents.push(parent);
     }
     this.nodes.set(name, { parent, data, inheritedFingerprint: fingerprint });
-    return change(name, this.invalidate(name), parents.filter((p) => this.nodes.has(p)));
+    return change(
+      name,
+      this.invalidate(name),
+      parents.filter((p) => this.nodes.has(p)),
+    );
   }
 
   /** Removes a workspace. Its children stay, now with a missing parent. */

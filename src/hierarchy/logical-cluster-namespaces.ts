@@ -41,4 +41,3 @@ export function planNamespaces(lc: LogicalClusterNaming): NamespacePlan {
   }
   return { ok: true, namespaces: names };
 }
-

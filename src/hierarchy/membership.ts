@@ -42,7 +42,10 @@ export function namespaceMembership(ns: string, labels: Readonly<Record<string, 
     return { kind: 'ignore', reason: `LogicalCluster ${logicalCluster} belongs to workspace ${claimed ?? '(none)'}, not ${workspace}` };
   }
   const namespaces = owner.spec?.namespaces;
-  const plan = planNamespaces({ metadata: { name: owner.metadata?.name ?? logicalCluster }, spec: { workspace: claimed, ...(namespaces ? { namespaces } : {}) } });
+  const plan = planNamespaces({
+    metadata: { name: owner.metadata?.name ?? logicalCluster },
+    spec: { workspace: claimed, ...(namespaces ? { namespaces } : {}) },
+  });
   if (!plan.ok || !plan.namespaces.includes(ns)) {
     return { kind: 'ignore', reason: `LogicalCluster ${logicalCluster} does not list namespace ${ns}` };
   }

@@ -31,7 +31,12 @@ describe('hierarchical quota usage', () => {
   });
 
   it("counts each logical cluster's claim, its own quota narrowed by its workspace's", () => {
-    const lcs = { team: [{ metadata: { name: 'shop' }, spec: { workspace: 'team', constraints: { quota: { hard: { cpu: '1500m' } } } } }, { metadata: { name: 'big' }, spec: { workspace: 'team' } }] };
+    const lcs = {
+      team: [
+        { metadata: { name: 'shop' }, spec: { workspace: 'team', constraints: { quota: { hard: { cpu: '1500m' } } } } },
+        { metadata: { name: 'big' }, spec: { workspace: 'team' } },
+      ],
+    };
     const allotted = subtreeAllotment(forest, 'org', (ws) => lcs[ws as 'team'] ?? [], quotaResources(forest, 'org'));
     // "big" states no quota of its own, so it claims the whole effective quota; "shop" inherits the memory limit.
     expect(show(allotted)).to.deep.equal({ 'requests.cpu': '5500m', 'requests.memory': '16Gi' });

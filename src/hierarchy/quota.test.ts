@@ -17,9 +17,7 @@ describe('hierarchical quota', () => {
       const result = checkFits(acme, { 'requests.cpu': '9500m', 'requests.memory': '7Gi' }, { cpu: '1', memory: '512Mi' });
       expect(result.ok).to.equal(false);
       if (!result.ok) {
-        expect(result.message).to.equal(
-          'requests.cpu: requesting 1 exceeds the quota of workspace acme (hard 10, used 9500m, 500m left)',
-        );
+        expect(result.message).to.equal('requests.cpu: requesting 1 exceeds the quota of workspace acme (hard 10, used 9500m, 500m left)');
         expect(result.exceeded.map((b) => b.resource)).to.deep.equal(['requests.cpu']);
       }
     });

@@ -49,9 +49,7 @@ export function remainingBudget(levels: readonly QuotaLevel[]): Budget {
   return budget;
 }
 
-export type FitResult =
-  | { ok: true }
-  | { ok: false; message: string; exceeded: readonly ResourceBudget[] };
+export type FitResult = { ok: true } | { ok: false; message: string; exceeded: readonly ResourceBudget[] };
 
 /**
  * Whether `requested` more fits a single workspace's cap given what its
@@ -88,10 +86,7 @@ export function checkFitsBudget(budget: Budget, requested: ResourceList): FitRes
  * Halted workspaces (cycles, missing parents) are left out: their subtree is
  * not well defined.
  */
-export function subtreeUsage(
-  forest: Forest,
-  usedByNamespace: (ns: string) => ResourceList | undefined,
-): Map<string, Map<string, Quantity>> {
+export function subtreeUsage(forest: Forest, usedByNamespace: (ns: string) => ResourceList | undefined): Map<string, Map<string, Quantity>> {
   const totals = new Map<string, Map<string, Quantity>>();
   for (const root of forest.roots()) {
     const order: string[] = [];
@@ -115,11 +110,7 @@ export function subtreeUsage(
 }
 
 /** The quota levels of a workspace's chain, root first, ready for remainingBudget. */
-export function quotaChain(
-  forest: Forest,
-  workspace: string,
-  usage: ReadonlyMap<string, ReadonlyMap<string, Quantity>>,
-): QuotaLevel[] {
+export function quotaChain(forest: Forest, workspace: string, usage: ReadonlyMap<string, ReadonlyMap<string, Quantity>>): QuotaLevel[] {
   return [...forest.ancestors(workspace), workspace].map((ws) => ({
     workspace: ws,
     hard: forest.dataOf(ws)?.constraints?.quota?.hard,

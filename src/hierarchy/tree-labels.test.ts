@@ -30,9 +30,7 @@ describe('tree labels', () => {
 
   it('lets one Exists requirement select a whole subtree, LogicalCluster namespaces included', () => {
     const subtree = { matchExpressions: [{ key: 'team-a.tree.canopy.dev/depth', operator: 'Exists' }] };
-    const selected = ['acme', 'team-a', 'app', 'shop', 'shop-db'].filter((ns) =>
-      matchesSelector(subtree, treeLabelsForNamespace(forest, ns)!),
-    );
+    const selected = ['acme', 'team-a', 'app', 'shop', 'shop-db'].filter((ns) => matchesSelector(subtree, treeLabelsForNamespace(forest, ns)!));
     expect(selected).to.deep.equal(['team-a', 'app', 'shop', 'shop-db']);
   });
 

@@ -41,15 +41,9 @@ describe('labelSelector', () => {
 
   describe('validateSelector', () => {
     it('reports malformed expressions', () => {
-      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).to.deep.equal([
-        'a In needs at least one value',
-      ]);
-      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).to.deep.equal([
-        'a Exists takes no values',
-      ]);
-      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] })).to.deep.equal([
-        'a: unknown operator Near',
-      ]);
+      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).to.deep.equal(['a In needs at least one value']);
+      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).to.deep.equal(['a Exists takes no values']);
+      expect(validateSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] })).to.deep.equal(['a: unknown operator Near']);
       expect(validateSelector({ matchLabels: { a: 'b' } })).to.deep.equal([]);
     });
   });
@@ -58,7 +52,13 @@ describe('labelSelector', () => {
     it('merges matchLabels and concatenates expressions without duplicates', () => {
       const merged = andSelectors(
         { matchLabels: { region: 'eu' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] },
-        { matchLabels: { pci: 'true' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }, { key: 'x', operator: 'DoesNotExist' }] },
+        {
+          matchLabels: { pci: 'true' },
+          matchExpressions: [
+            { key: 'tier', operator: 'Exists' },
+            { key: 'x', operator: 'DoesNotExist' },
+          ],
+        },
       );
       expect(merged).to.deep.equal({
         matchLabels: { region: 'eu', pci: 'true' },
@@ -85,21 +85,43 @@ describe('labelSelector', () => {
     const reqs = (selector: Parameters<typeof selectorRequirements>[0]) => unsatisfiableKeys(selectorRequirements(selector));
 
     it('finds In sets with an empty intersection', () => {
-      expect(reqs({ matchExpressions: [
-        { key: 'r', operator: 'In', values: ['a', 'b'] },
-        { key: 'r', operator: 'In', values: ['c'] },
-      ] })).to.deep.equal(['r']);
-      expect(reqs({ matchExpressions: [
-        { key: 'r', operator: 'In', values: ['a', 'b'] },
-        { key: 'r', operator: 'In', values: ['b', 'c'] },
-      ] })).to.deep.equal([]);
+      expect(
+        reqs({
+          matchExpressions: [
+            { key: 'r', operator: 'In', values: ['a', 'b'] },
+            { key: 'r', operator: 'In', values: ['c'] },
+          ],
+        }),
+      ).to.deep.equal(['r']);
+      expect(
+        reqs({
+          matchExpressions: [
+            { key: 'r', operator: 'In', values: ['a', 'b'] },
+            { key: 'r', operator: 'In', values: ['b', 'c'] },
+          ],
+        }),
+      ).to.deep.equal([]);
     });
 
     it('finds values excluded by NotIn and existence contradictions', () => {
       expect(reqs({ matchLabels: { r: 'a' }, matchExpressions: [{ key: 'r', operator: 'NotIn', values: ['a'] }] })).to.deep.equal(['r']);
       expect(reqs({ matchLabels: { r: 'a' }, matchExpressions: [{ key: 'r', operator: 'DoesNotExist' }] })).to.deep.equal(['r']);
-      expect(reqs({ matchExpressions: [{ key: 'r', operator: 'Exists' }, { key: 'r', operator: 'DoesNotExist' }] })).to.deep.equal(['r']);
-      expect(reqs({ matchExpressions: [{ key: 'r', operator: 'NotIn', values: ['a'] }, { key: 'r', operator: 'DoesNotExist' }] })).to.deep.equal([]);
+      expect(
+        reqs({
+          matchExpressions: [
+            { key: 'r', operator: 'Exists' },
+            { key: 'r', operator: 'DoesNotExist' },
+          ],
+        }),
+      ).to.deep.equal(['r']);
+      expect(
+        reqs({
+          matchExpressions: [
+            { key: 'r', operator: 'NotIn', values: ['a'] },
+            { key: 'r', operator: 'DoesNotExist' },
+          ],
+        }),
+      ).to.deep.equal([]);
     });
   });
 

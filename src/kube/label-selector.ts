@@ -4,15 +4,12 @@ import type { LabelSelector, LabelSelectorRequirement, Labels } from '../crds/co
 // form, and a satisfiability check that tells a platform team when two
 // workspaces' clusterSelectors can never both hold.
 
-
 /** A selector flattened to requirements (matchLabels become `In [v]`). */
 export type Requirements = readonly LabelSelectorRequirement[];
 
 export function selectorRequirements(selector: LabelSelector | undefined): Requirements {
   if (!selector) return [];
-  const fromLabels = Object.entries(selector.matchLabels ?? {}).map(
-    ([key, value]): LabelSelectorRequirement => ({ key, operator: 'In', values: [value] }),
-  );
+  const fromLabels = Object.entries(selector.matchLabels ?? {}).map(([key, value]): LabelSelectorRequirement => ({ key, operator: 'In', values: [value] }));
   return [...fromLabels, ...(selector.matchExpressions ?? [])];
 }
 
@@ -251,7 +248,6 @@ export function compileSelector(selector: LabelSelector | undefined): CompiledSe
 }
 
 const EVERYTHING: CompiledSelector = { matches: matchAll, text: '<everything>', mismatch: () => undefined };
-
 
 function build(selector: LabelSelector): CompiledSelector {
   const reqs: { test: LabelMatcher; text: string; key: string }[] = [];

@@ -20,7 +20,10 @@ export interface Quantity {
 }
 
 export class QuantityParseError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`invalid quantity "${input}": ${reason}`);
     this.name = 'QuantityParseError';
   }
@@ -29,10 +32,24 @@ export class QuantityParseError extends Error {
 const NANO = 1_000_000_000n;
 
 const DECIMAL_SUFFIX_EXPONENT: Readonly<Record<string, number>> = {
-  n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18,
+  n: -9,
+  u: -6,
+  m: -3,
+  '': 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
 };
 const BINARY_SUFFIX_POWER: Readonly<Record<string, number>> = {
-  Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60,
+  Ki: 10,
+  Mi: 20,
+  Gi: 30,
+  Ti: 40,
+  Pi: 50,
+  Ei: 60,
 };
 
 // An exponent this large is a typo, not a resource amount; refusing it keeps a
@@ -48,7 +65,7 @@ export function parseQuantity(input: string | number): Quantity {
   if (!match) throw new QuantityParseError(text, 'expected <number><suffix> such as 500m, 2, 1Gi, 1e3');
   const [, sign, number, binarySuffix, exponentMark, exponentDigits, decimalSuffix] = match;
   const [whole = '', fraction = ''] = number!.split('.');
-  const digits = BigInt((whole + fraction) || '0');
+  const digits = BigInt(whole + fraction || '0');
   // value = digits * 10^(-fraction.length) * 10^decimalExponent * 2^binaryPower
   let decimalExponent = -fraction.length;
   let binaryPower = 0;

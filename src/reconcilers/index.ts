@@ -21,7 +21,8 @@ export type Registration = (manager: Manager, settings?: ReconcilerSettings) => 
 export const registrations: Registration[] = [
   registerClusterHealth,
   (manager) => registerPlacement(manager),
-  (manager, settings) => registerLogicalClusters(manager, { ...(settings?.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {}) }),
+  (manager, settings) =>
+    registerLogicalClusters(manager, { ...(settings?.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {}) }),
   registerPropagation,
   (manager) => registerWorkspace(manager),
 ];

@@ -5,7 +5,6 @@ import { ApiClient } from './http.js';
 import type { KubeObject } from './object.js';
 import type { ResourceRef } from './resources.js';
 
-
 /** A KubeConfig or an ApiClient: every helper accepts either. */
 export type ClientTarget = KubeConfigSource | ApiClient;
 
@@ -49,7 +48,14 @@ export async function apply<T extends KubeObject>(target: ClientTarget, object: 
   if (!name) throw new Error(`apply of a ${object.kind} needs metadata.name`);
   const resource = options.resource ?? (await client.resourceFor(object.apiVersion, object.kind));
   // The server owns these; sending them would turn the apply into a compare-and-swap or be rejected.
-  const { resourceVersion: _rv, managedFields: _mf, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = object.metadata as Record<string, unknown>;
+  const {
+    resourceVersion: _rv,
+    managedFields: _mf,
+    uid: _uid,
+    creationTimestamp: _ct,
+    generation: _g,
+    ...metadata
+  } = object.metadata as Record<string, unknown>;
   const body = { ...object, metadata };
   return client.patch<T>(resource, name, object.metadata?.namespace, body, 'apply', {
     fieldManager: options.fieldManager ?? FIELD_MANAGER,
@@ -63,7 +69,13 @@ export async function apply<T extends KubeObject>(target: ClientTarget, object: 
  * Writes `status` with a JSON merge patch on the status subresource (spec
  * untouched; nested maps merged, lists replaced). Returns the stored object.
  */
-export async function patchStatus<T extends KubeObject>(target: ClientTarget, resource: ResourceRef, object: KubeObject, status: unknown, signal?: AbortSignal): Promise<T> {
+export async function patchStatus<T extends KubeObject>(
+  target: ClientTarget,
+  resource: ResourceRef,
+  object: KubeObject,
+  status: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const name = object.metadata?.name;
   if (!name) throw new Error(`patchStatus of a ${resource.kind} needs metadata.name`);
   return clientFor(target).patch<T>(resource, name, object.metadata?.namespace, { status }, 'merge', { subresource: 'status', signal });
@@ -87,7 +99,11 @@ export async function deleteIfManaged(
   const current = await client.tryGet(resource, name, namespace);
   if (!current || !isManaged(current)) return false;
   try {
-    await client.delete(resource, name, namespace, { preconditions: { uid: current.metadata?.uid }, propagationPolicy: options.propagationPolicy ?? 'Background', signal: options.signal });
+    await client.delete(resource, name, namespace, {
+      preconditions: { uid: current.metadata?.uid },
+      propagationPolicy: options.propagationPolicy ?? 'Background',
+      signal: options.signal,
+    });
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

@@ -52,6 +52,8 @@ describe('controller triggers', () => {
     expect(generationChanged({ type: 'update', object: specChange, old: statusOnly })).to.equal(true);
     expect(generationChanged({ type: 'add', object: v1 })).to.equal(true);
     expect(generationChanged({ type: 'delete', object: v1 })).to.equal(true);
-    expect(generationChanged({ type: 'update', object: { metadata: { name: 'cm' } }, old: { metadata: { name: 'cm' } } }), 'no generation: always').to.equal(true);
+    expect(generationChanged({ type: 'update', object: { metadata: { name: 'cm' } }, old: { metadata: { name: 'cm' } } }), 'no generation: always').to.equal(
+      true,
+    );
   });
 });

@@ -174,7 +174,11 @@ export class Controller {
     this.triggers.push({ informer: this.forInformer, map: (object) => [requestFor(object)], predicate: forSource.predicate });
     for (const owned of options.owns ?? []) {
       const source = asSource(owned);
-      this.triggers.push({ informer: deps.informer(source.resource, selectorOf(source)), map: (object) => ownerRequests(object, forSource.resource), predicate: source.predicate });
+      this.triggers.push({
+        informer: deps.informer(source.resource, selectorOf(source)),
+        map: (object) => ownerRequests(object, forSource.resource),
+        predicate: source.predicate,
+      });
     }
     for (const spec of options.watches ?? []) {
       const informer = 'informer' in spec ? spec.informer : deps.informer(spec.resource, selectorOf(spec));
@@ -274,7 +278,10 @@ export class Controller {
       return result;
     } catch (err) {
       // Redacted: a reconcile error can quote what a cluster was sent or answered, credentials included.
-      logger.error({ err: err instanceof Error ? { message: redact(err.message), stack: redact(err.stack ?? '') } : redact(String(err)), retries }, 'reconcile failed; will retry');
+      logger.error(
+        { err: err instanceof Error ? { message: redact(err.message), stack: redact(err.stack ?? '') } : redact(String(err)), retries },
+        'reconcile failed; will retry',
+      );
       throw err;
     } finally {
       this.deps.metrics.activeWorkersChanged(this.name, --this.active);

@@ -21,7 +21,9 @@ export interface EventRecorder {
   warning(object: KubeObject, reason: string, message: string): void;
 }
 
-export type CorrelatedAction = { readonly action: 'create'; readonly name: string } | { readonly action: 'patch'; readonly name: string; readonly count: number };
+export type CorrelatedAction =
+  | { readonly action: 'create'; readonly name: string }
+  | { readonly action: 'patch'; readonly name: string; readonly count: number };
 
 /**
  * Aggregates repeats the way client-go's EventCorrelator does: the same
@@ -103,7 +105,14 @@ export function newEventV1(
     reportingInstance: reporter.instance.slice(0, 128),
     action: reporter.action,
     reason,
-    regarding: { apiVersion: object.apiVersion, kind: object.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+    regarding: {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: meta.name,
+      namespace: meta.namespace,
+      uid: meta.uid,
+      resourceVersion: meta.resourceVersion,
+    },
     note: message.length > MAX_NOTE ? `${message.slice(0, MAX_NOTE - 3)}...` : message,
     type,
   };
@@ -159,7 +168,10 @@ export class KubeEventRecorder implements EventRecorder {
     if (!meta.name) return;
     // Every Event is also a log line, so the audit trail survives the Event's TTL and a full backlog:
     // the object, the decision (the Event's reason) and why (its note).
-    this.logger.info({ object: { kind: object.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid }, decision: reason, reason: message, eventType: type }, `event ${reason}`);
+    this.logger.info(
+      { object: { kind: object.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid }, decision: reason, reason: message, eventType: type },
+      `event ${reason}`,
+    );
     if (this.backlog >= this.maxBacklog) {
       this.dropped++;
       return;
@@ -168,10 +180,12 @@ export class KubeEventRecorder implements EventRecorder {
     this.backlog++;
     const previous = this.chains.get(key) ?? Promise.resolve();
     // Writes for one key run in order, so a repeat never patches an Event still being created.
-    const next = previous.then(() => this.write(key, object, type, reason, message)).finally(() => {
-      this.backlog--;
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    });
+    const next = previous
+      .then(() => this.write(key, object, type, reason, message))
+      .finally(() => {
+        this.backlog--;
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
     this.chains.set(key, next);
   }
 

@@ -35,8 +35,13 @@ export interface FinalizerWaitInput {
 }
 
 export type FinalizerWaitDecision =
-  | { readonly release: false; /** When the timeout ends, if it has not. */ readonly retryAfterMs?: number }
-  | { readonly release: true; readonly reason: (typeof FinalizerReleaseReasons)[keyof typeof FinalizerReleaseReasons]; readonly clusters: readonly string[]; readonly message: string };
+  | { readonly release: false /** When the timeout ends, if it has not. */; readonly retryAfterMs?: number }
+  | {
+      readonly release: true;
+      readonly reason: (typeof FinalizerReleaseReasons)[keyof typeof FinalizerReleaseReasons];
+      readonly clusters: readonly string[];
+      readonly message: string;
+    };
 
 export function forceRequested(annotations: Readonly<Record<string, string>> | undefined): boolean {
   return annotations?.[ANNOTATION_FORCE_FINALIZE]?.trim().toLowerCase() === 'true';
@@ -48,7 +53,12 @@ export function finalizerWait(input: FinalizerWaitInput): FinalizerWaitDecision 
   const where = `${clusters.length === 1 ? 'cluster' : 'clusters'} ${clusters.join(', ')}`;
   const left = `${input.leftBehind} may remain on ${where}; check ${clusters.length === 1 ? 'it' : 'them'} once reachable and remove what is left`;
   if (forceRequested(input.annotations)) {
-    return { release: true, reason: FinalizerReleaseReasons.Forced, clusters, message: `finalizer ${input.finalizer} released on annotation ${ANNOTATION_FORCE_FINALIZE}=true; ${left}` };
+    return {
+      release: true,
+      reason: FinalizerReleaseReasons.Forced,
+      clusters,
+      message: `finalizer ${input.finalizer} released on annotation ${ANNOTATION_FORCE_FINALIZE}=true; ${left}`,
+    };
   }
   const since = input.deletionTimestamp ? Date.parse(input.deletionTimestamp) : NaN;
   // Without a readable deletion time the wait cannot be bounded safely by this rule: keep waiting (force still works).
@@ -56,19 +66,28 @@ export function finalizerWait(input: FinalizerWaitInput): FinalizerWaitDecision 
   const elapsed = input.now - since;
   if (elapsed < input.timeoutMs) return { release: false, retryAfterMs: input.timeoutMs - elapsed };
   const seconds = Math.round(input.timeoutMs / 1000);
-  return { release: true, reason: FinalizerReleaseReasons.TimedOut, clusters, message: `finalizer ${input.finalizer} released after waiting ${seconds} s for ${where}; ${left}` };
+  return {
+    release: true,
+    reason: FinalizerReleaseReasons.TimedOut,
+    clusters,
+    message: `finalizer ${input.finalizer} released after waiting ${seconds} s for ${where}; ${left}`,
+  };
 }
 
 /** The timeout in ms from CANOPY_FINALIZER_TIMEOUT_SECONDS's value; throws a one-sentence error on anything but a non-negative integer. */
 export function parseFinalizerTimeoutSeconds(value: string): number {
   const seconds = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(seconds)) throw new Error(`finalizer timeout must be a whole number of seconds (0 or more), got "${value}"`);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(seconds))
+    throw new Error(`finalizer timeout must be a whole number of seconds (0 or more), got "${value}"`);
   return seconds * 1000;
 }
 
 /** The Warning Event and log line of a released finalizer: the only record of what was left behind. */
 export function announceRelease(
-  ctx: { readonly events: { warning(object: KubeObject, reason: string, message: string): void }; readonly logger: { warn(fields: object, message: string): void } },
+  ctx: {
+    readonly events: { warning(object: KubeObject, reason: string, message: string): void };
+    readonly logger: { warn(fields: object, message: string): void };
+  },
   object: KubeObject,
   decision: FinalizerWaitDecision & { release: true },
 ): void {

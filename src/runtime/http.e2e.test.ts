@@ -24,7 +24,9 @@ describe('ApiClient.find (real apiserver)', () => {
   });
 
   it('returns the object when it exists, from the watch cache when asked', async () => {
-    const found = await admin.find<{ metadata?: { name?: string } }>(resourcePath(Resources.ConfigMap, namespace, 'present'), { query: { resourceVersion: '0' } });
+    const found = await admin.find<{ metadata?: { name?: string } }>(resourcePath(Resources.ConfigMap, namespace, 'present'), {
+      query: { resourceVersion: '0' },
+    });
     expect(found?.metadata?.name).to.equal('present');
   });
 

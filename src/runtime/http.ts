@@ -363,7 +363,8 @@ export class ApiClient {
       const res = await this.open(method, path, options);
       const body = await readAll(res);
       const header = res.headers['retry-after'];
-      const retryAfterMs = attempt <= MAX_THROTTLE_RETRIES ? throttleDelayMs(method, res.statusCode ?? 0, Array.isArray(header) ? header[0] : header) : undefined;
+      const retryAfterMs =
+        attempt <= MAX_THROTTLE_RETRIES ? throttleDelayMs(method, res.statusCode ?? 0, Array.isArray(header) ? header[0] : header) : undefined;
       if (retryAfterMs === undefined) return { res, body };
       const waitMs = Math.round(retryAfterMs * (1 + Math.random() / 2));
       this.options.onThrottled?.({ method, path, status: res.statusCode ?? 0, retryAfterMs, waitMs, attempt });

@@ -21,7 +21,7 @@ function snapshot(objects: readonly KubeObject[]): Record<string, string> {
   return Object.fromEntries(objects.map((o) => [`${o.metadata?.namespace ?? ''}/${o.metadata?.name}`, o.metadata?.resourceVersion ?? '']));
 }
 
-describe('Informer (real apiserver)', function () {
+describe('Informer (real apiserver)', () => {
   let client: ApiClient;
   let namespace: string;
   const informers: Informer[] = [];
@@ -43,7 +43,9 @@ describe('Informer (real apiserver)', function () {
 
   it('syncs a paginated list, then follows adds, updates and deletes with the selector applied', async () => {
     const team = uniqueName('team');
-    await Promise.all(Array.from({ length: 25 }, (_, i) => client.create(Resources.ConfigMap, configMap(namespace, `cm-${i}`, { team, parity: i % 2 ? 'odd' : 'even' }))));
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) => client.create(Resources.ConfigMap, configMap(namespace, `cm-${i}`, { team, parity: i % 2 ? 'odd' : 'even' }))),
+    );
     await client.create(Resources.ConfigMap, configMap(namespace, 'unlabelled'));
     const informer = new Informer<ConfigMap>(client, Resources.ConfigMap, { namespace, labelSelector: `team=${team}`, pageSize: 7 }, silentLogger());
     informers.push(informer);
@@ -62,12 +64,23 @@ describe('Informer (real apiserver)', function () {
     await client.delete(Resources.ConfigMap, 'cm-4', namespace);
     await client.create(Resources.ConfigMap, configMap(namespace, 'late', { team, parity: 'even' }));
     await client.patch(Resources.ConfigMap, 'cm-5', namespace, { metadata: { labels: { team: 'other' } } }, 'merge');
-    const seen = await waitUntil(30_000, 50, () => informer.get('late', namespace) !== undefined && informer.get('cm-5', namespace) === undefined && informer.get('cm-3', namespace)?.data?.changed === 'yes' && !informer.get('cm-4', namespace));
+    const seen = await waitUntil(
+      30_000,
+      50,
+      () =>
+        informer.get('late', namespace) !== undefined &&
+        informer.get('cm-5', namespace) === undefined &&
+        informer.get('cm-3', namespace)?.data?.changed === 'yes' &&
+        !informer.get('cm-4', namespace),
+    );
     expect(seen, 'watch delivered the changes').to.equal(true);
     const update = events.find((e) => e.type === 'update' && e.object.metadata?.name === 'cm-3');
     expect(update?.type === 'update' && update.old.data?.changed).to.equal(undefined);
     expect(events.some((e) => e.type === 'delete' && e.object.metadata?.name === 'cm-4')).to.equal(true);
-    expect(events.some((e) => e.type === 'delete' && e.object.metadata?.name === 'cm-5'), 'leaving the selector is a delete').to.equal(true);
+    expect(
+      events.some((e) => e.type === 'delete' && e.object.metadata?.name === 'cm-5'),
+      'leaving the selector is a delete',
+    ).to.equal(true);
 
     const fresh = await client.listAll(Resources.ConfigMap, { namespace, labelSelector: `team=${team}` });
     expect(snapshot(informer.list())).to.deep.equal(snapshot(fresh));

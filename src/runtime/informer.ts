@@ -185,7 +185,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       try {
         await this.client.watch(
           this.resource,
-          { ...this.selector, resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds(), idleTimeoutMs: this.options.idleTimeoutMs, signal },
+          {
+            ...this.selector,
+            resourceVersion: this.rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: watchTimeoutSeconds(),
+            idleTimeoutMs: this.options.idleTimeoutMs,
+            signal,
+          },
           (event) => {
             events++;
             this.apply(event);
@@ -202,7 +209,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       } else if (next === 'backoff-rewatch') {
         const delay = this.backoff.next();
         const level = this.backoff.attempts > 3 ? 'warn' : 'debug';
-        this.logger[level]({ resource: this.resource.plural, err: error === undefined ? 'empty watch' : describe(error), retryInMs: Math.round(delay) }, 'watch ended; resuming');
+        this.logger[level](
+          { resource: this.resource.plural, err: error === undefined ? 'empty watch' : describe(error), retryInMs: Math.round(delay) },
+          'watch ended; resuming',
+        );
         await sleep(delay, signal);
       } else {
         this.backoff.reset();
@@ -219,7 +229,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async relist(signal: AbortSignal): Promise<string> {
     const seen = new Set<string>();
     let listRv: string | undefined;
-    const fetchPage = (token: string | undefined) => this.client.list<T>(this.resource, { ...this.selector, limit: this.options.pageSize ?? 500, continue: token, signal });
+    const fetchPage = (token: string | undefined) =>
+      this.client.list<T>(this.resource, { ...this.selector, limit: this.options.pageSize ?? 500, continue: token, signal });
     let pending: Promise<ListPage<T>> | undefined = fetchPage(undefined);
     while (pending) {
       const page: ListPage<T> = await pending;

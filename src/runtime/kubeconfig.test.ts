@@ -44,7 +44,10 @@ describe('runtime/kubeconfig', () => {
   it('reads what @kubernetes/client-node reads for token, certificate, basic-auth and TLS settings', async () => {
     const cases = [
       config({ token: 'abc' }, { server: 'https://10.0.0.1:6443/', 'certificate-authority-data': b64('CA') }),
-      config({ 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY'), as: 'jane' }, { server: 'https://h:6443', 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes' }),
+      config(
+        { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY'), as: 'jane' },
+        { server: 'https://h:6443', 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes' },
+      ),
       config({ username: 'admin', password: 's3cret' }),
     ];
     for (const text of cases) {
@@ -52,7 +55,11 @@ describe('runtime/kubeconfig', () => {
       ours.loadFromString(text);
       const theirs = new ClientKubeConfig();
       theirs.loadFromString(text);
-      expect(ours.getCurrentCluster()).to.deep.include({ name: 'c', server: theirs.getCurrentCluster()?.server, skipTLSVerify: theirs.getCurrentCluster()?.skipTLSVerify });
+      expect(ours.getCurrentCluster()).to.deep.include({
+        name: 'c',
+        server: theirs.getCurrentCluster()?.server,
+        skipTLSVerify: theirs.getCurrentCluster()?.skipTLSVerify,
+      });
       expect(await applied(ours), text).to.deep.equal(await applied(theirs));
     }
   });
@@ -63,7 +70,13 @@ describe('runtime/kubeconfig', () => {
     writeFileSync(join(dir, 'client.key'), 'KEY-FILE');
     writeFileSync(join(dir, 'token'), 'first\n');
     const file = join(dir, 'config');
-    writeFileSync(file, config({ 'client-certificate': 'client.pem', 'client-key': 'client.key', tokenFile: 'token' }, { server: 'https://h', 'certificate-authority': 'ca.pem' }));
+    writeFileSync(
+      file,
+      config(
+        { 'client-certificate': 'client.pem', 'client-key': 'client.key', tokenFile: 'token' },
+        { server: 'https://h', 'certificate-authority': 'ca.pem' },
+      ),
+    );
     const kc = new KubeConfig();
     kc.loadFromFile(file);
     expect(kc.getCurrentCluster()?.caFile).to.equal(join(dir, 'ca.pem'));
@@ -76,8 +89,26 @@ describe('runtime/kubeconfig', () => {
   it('merges a KUBECONFIG list the way kubectl does: missing files skipped, the first entry of a name and the first current-context win', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
-    writeFileSync(a, JSON.stringify({ clusters: [{ name: 'shared', cluster: { server: 'https://from-a' } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'shared', user: 'u' } }], 'current-context': 'x' }));
-    writeFileSync(b, JSON.stringify({ clusters: [{ name: 'shared', cluster: { server: 'https://from-b' } }, { name: 'other', cluster: { server: 'https://other' } }], contexts: [{ name: 'y', context: { cluster: 'other', user: 'u' } }], 'current-context': 'y' }));
+    writeFileSync(
+      a,
+      JSON.stringify({
+        clusters: [{ name: 'shared', cluster: { server: 'https://from-a' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'shared', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    writeFileSync(
+      b,
+      JSON.stringify({
+        clusters: [
+          { name: 'shared', cluster: { server: 'https://from-b' } },
+          { name: 'other', cluster: { server: 'https://other' } },
+        ],
+        contexts: [{ name: 'y', context: { cluster: 'other', user: 'u' } }],
+        'current-context': 'y',
+      }),
+    );
     const kc = new KubeConfig();
     kc.loadFromDefault({ KUBECONFIG: `${a}:${join(dir, 'missing')}:${b}`, HOME: dir });
     expect(kc.getCurrentContext()).to.equal('x');
@@ -100,7 +131,9 @@ describe('runtime/kubeconfig', () => {
   });
 
   it('names the broken entry of an invalid kubeconfig', () => {
-    expect(() => new KubeConfig().loadFromString(JSON.stringify({ clusters: [{ name: 'c', cluster: {} }] }))).to.throw(/clusters\[0\]\.cluster\.server is missing/);
+    expect(() => new KubeConfig().loadFromString(JSON.stringify({ clusters: [{ name: 'c', cluster: {} }] }))).to.throw(
+      /clusters\[0\]\.cluster\.server is missing/,
+    );
     const kc = new KubeConfig();
     kc.loadFromString(JSON.stringify({ clusters: [{ name: 'c', cluster: { server: 'https://h' } }] }));
     expect(kc.getCurrentCluster()).to.equal(null);
@@ -108,9 +141,17 @@ describe('runtime/kubeconfig', () => {
 
   it('hands a user whose credentials come from an exec plugin to the client, which runs it', async () => {
     const plugin = join(dir, 'credential-plugin.mjs');
-    writeFileSync(plugin, `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-plugin' } }));`);
+    writeFileSync(
+      plugin,
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-plugin' } }));`,
+    );
     const kc = new KubeConfig();
-    kc.loadFromString(config({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } }, { server: 'https://h', 'certificate-authority-data': b64('CA') }));
+    kc.loadFromString(
+      config(
+        { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } },
+        { server: 'https://h', 'certificate-authority-data': b64('CA') },
+      ),
+    );
     expect(await applied(kc)).to.deep.include({ ca: 'CA', authorization: 'Bearer from-plugin' });
   });
 });

@@ -127,7 +127,9 @@ export class KubeConfig implements KubeConfigSource {
     if (!host || !port) throw new Error('KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not running in a pod');
     this.reset();
     const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
-    this.clusters = [{ name: 'in-cluster', server: `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`, skipTLSVerify: false, caFile: join(root, 'ca.crt') }];
+    this.clusters = [
+      { name: 'in-cluster', server: `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`, skipTLSVerify: false, caFile: join(root, 'ca.crt') },
+    ];
     this.users = [{ name: 'in-cluster', tokenFile: join(root, 'token'), plugin: false }];
     const namespaceFile = join(root, 'namespace');
     const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;

@@ -71,7 +71,11 @@ describe('Leader election across two operator processes (real apiserver)', funct
   const ready = async (op: Operator) => {
     const port = op.lines.find((l) => l.msg === 'manager started')?.healthPort as number | undefined;
     if (!port) return false;
-    return (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) === 200;
+    return (
+      (await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.status)
+        .catch(() => 0)) === 200
+    );
   };
   async function stampedBy(name: string): Promise<string | undefined> {
     await admin.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'leader-test': 'yes' } } });
@@ -115,14 +119,21 @@ describe('Leader election across two operator processes (real apiserver)', funct
     expect(stamps(c)).to.be.at.least(1);
     const lease = await admin.get<Lease>(Resources.Lease, 'leader-e2e', namespace);
     expect(lease.spec?.leaseTransitions).to.equal(2);
-    console.log(`      takeover after kill -9: ${killTakeoverMs} ms (lease 15 s, retry 2 s); after SIGTERM: ${termTakeoverMs} ms (includes the leader's graceful stop)`);
+    console.log(
+      `      takeover after kill -9: ${killTakeoverMs} ms (lease 15 s, retry 2 s); after SIGTERM: ${termTakeoverMs} ms (includes the leader's graceful stop)`,
+    );
     c.child.kill('SIGTERM');
     expect(await c.exited).to.equal(0);
   });
 
   it('releases the lease on shutdown even when the copy it holds is stale (a renewal answered after the abort, or another writer)', async () => {
     const client = new ApiClient(testEnv().host.kubeConfig());
-    const elector = new LeaderElector(client, namespace, { identity: 'stale-copy', leaseName: 'leader-release', leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 20_000 }, silentLogger());
+    const elector = new LeaderElector(
+      client,
+      namespace,
+      { identity: 'stale-copy', leaseName: 'leader-release', leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 20_000 },
+      silentLogger(),
+    );
     const stop = new AbortController();
     const running = elector.run(stop.signal);
     try {

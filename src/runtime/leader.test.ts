@@ -21,7 +21,13 @@ describe('leader election decisions', () => {
   });
 
   it('keeps acquireTime and transitions on renew, bumps transitions on takeover', () => {
-    const current = { holderIdentity: 'b', leaseDurationSeconds: 15, acquireTime: microTime(now - 50_000), renewTime: microTime(now - 20_000), leaseTransitions: 3 };
+    const current = {
+      holderIdentity: 'b',
+      leaseDurationSeconds: 15,
+      acquireTime: microTime(now - 50_000),
+      renewTime: microTime(now - 20_000),
+      leaseTransitions: 3,
+    };
     const renewed = nextLeaseSpec('renew', { ...current, holderIdentity: 'a' }, 'a', 15, now);
     expect(renewed.acquireTime).to.equal(current.acquireTime);
     expect(renewed.leaseTransitions).to.equal(3);

@@ -54,7 +54,13 @@ export function leaseAction(input: { identity: string; lease: LeaseSpec | undefi
 }
 
 /** The spec to write for an action (acquireTime and transitions change only when the holder changes). */
-export function nextLeaseSpec(action: 'create' | 'renew' | 'takeover', current: LeaseSpec | undefined, identity: string, leaseDurationSeconds: number, now: number): LeaseSpec {
+export function nextLeaseSpec(
+  action: 'create' | 'renew' | 'takeover',
+  current: LeaseSpec | undefined,
+  identity: string,
+  leaseDurationSeconds: number,
+  now: number,
+): LeaseSpec {
   const time = microTime(now);
   if (action === 'renew' && current) return { ...current, holderIdentity: identity, leaseDurationSeconds, renewTime: time };
   return {
@@ -164,7 +170,13 @@ export class LeaderElector {
     this.leading = false;
     const signal = AbortSignal.timeout(this.renewDeadlineMs);
     const giveUp = (lease: Lease) => {
-      const spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()), acquireTime: microTime(this.clock.now()) };
+      const spec = {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(this.clock.now()),
+        acquireTime: microTime(this.clock.now()),
+      };
       return this.client.replace<Lease>(Resources.Lease, { ...lease, spec }, undefined, signal);
     };
     try {
@@ -196,7 +208,11 @@ export class LeaderElector {
       const spec = nextLeaseSpec(action, current?.spec, this.identity, Math.ceil(this.leaseDurationMs / 1000), now);
       const written = current
         ? await this.client.replace<Lease>(Resources.Lease, { ...current, spec }, undefined, requestSignal)
-        : await this.client.create<Lease>(Resources.Lease, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.leaseName, namespace: this.namespace }, spec }, requestSignal);
+        : await this.client.create<Lease>(
+            Resources.Lease,
+            { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.leaseName, namespace: this.namespace }, spec },
+            requestSignal,
+          );
       this.lease = written;
       this.observe(written.spec ?? {}, this.clock.now());
       return true;

@@ -32,7 +32,14 @@ describe('operator process (src/main.ts, private control plane)', function () {
     await client.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'canopy-system' } });
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')], {
       cwd: repoRoot,
-      env: { ...process.env, KUBECONFIG: env.host.kubeconfigPath, CANOPY_METRICS_PORT: '0', CANOPY_HEALTH_PORT: '0', CANOPY_BIND_ADDRESS: '127.0.0.1', CANOPY_RETRY_PERIOD: '1s' },
+      env: {
+        ...process.env,
+        KUBECONFIG: env.host.kubeconfigPath,
+        CANOPY_METRICS_PORT: '0',
+        CANOPY_HEALTH_PORT: '0',
+        CANOPY_BIND_ADDRESS: '127.0.0.1',
+        CANOPY_RETRY_PERIOD: '1s',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Array<Record<string, unknown>> = [];
@@ -49,14 +56,22 @@ describe('operator process (src/main.ts, private control plane)', function () {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      expect(await waitUntil(60_000, 100, () => lines.some((l) => l.msg === 'manager started')), `no start line; stderr: ${stderr.slice(-2000)}`).to.equal(true);
+      expect(await waitUntil(60_000, 100, () => lines.some((l) => l.msg === 'manager started')), `no start line; stderr: ${stderr.slice(-2000)}`).to.equal(
+        true,
+      );
       const started = lines.find((l) => l.msg === 'manager started')!;
       const health = started.healthPort as number;
       const metrics = started.metricsPort as number;
       const readyz = async () => fetch(`http://127.0.0.1:${health}/readyz`).then(async (r) => ({ status: r.status, body: await r.text() }));
       const becameReady = await waitUntil(120_000, 250, async () => (await readyz()).status === 200);
       expect(becameReady, `readyz: ${(await readyz()).body}`).to.equal(true);
-      expect(await waitUntil(30_000, 100, async () => metricValue(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text(), 'leader_election_master_status') === 1)).to.equal(true);
+      expect(
+        await waitUntil(
+          30_000,
+          100,
+          async () => metricValue(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text(), 'leader_election_master_status') === 1,
+        ),
+      ).to.equal(true);
       const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       const controllers = [...text.matchAll(/^controller_runtime_max_concurrent_reconciles\{controller="([^"]+)"\}/gm)].map((m) => m[1]);
       console.log(`      controllers running: ${controllers.join(', ') || '(none registered)'}`);

@@ -48,7 +48,13 @@ describe('Manager (real apiserver)', function () {
       for: { resource: Resources.ConfigMap, namespace, labelSelector: 'role=parent' },
       owns: [{ resource: Resources.ConfigMap, namespace, labelSelector: 'role=child' }],
       // Any change to the test namespace wakes the parent named in its `wake` label.
-      watches: [{ resource: Resources.Namespace, fieldSelector: `metadata.name=${namespace}`, map: (ns): Request[] => (ns.metadata?.labels?.wake ? [{ namespace, name: ns.metadata.labels.wake }] : []) }],
+      watches: [
+        {
+          resource: Resources.Namespace,
+          fieldSelector: `metadata.name=${namespace}`,
+          map: (ns): Request[] => (ns.metadata?.labels?.wake ? [{ namespace, name: ns.metadata.labels.wake }] : []),
+        },
+      ],
       concurrency: 3,
       rateLimiter: { baseDelayMs: 50 },
       reconciler: async (request, context) => {
@@ -64,17 +70,21 @@ describe('Manager (real apiserver)', function () {
             flakyFailures++;
             throw new Error(`flaky failure ${flakyFailures}`);
           }
-          await apply(manager.client, withManagedLabel({
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: {
-              name: `${request.name}-child`,
-              namespace,
-              labels: { role: 'child' },
-              ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: request.name, uid: parent.metadata!.uid!, controller: true }],
-            },
-            data: { parent: request.name },
-          }), { resource: Resources.ConfigMap });
+          await apply(
+            manager.client,
+            withManagedLabel({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: {
+                name: `${request.name}-child`,
+                namespace,
+                labels: { role: 'child' },
+                ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: request.name, uid: parent.metadata!.uid!, controller: true }],
+              },
+              data: { parent: request.name },
+            }),
+            { resource: Resources.ConfigMap },
+          );
           context.events.normal(parent, 'ChildApplied', `applied ${request.name}-child`);
           return request.name === 'periodic' ? { requeueAfter: 300 } : undefined;
         } finally {
@@ -114,7 +124,14 @@ describe('Manager (real apiserver)', function () {
     const before = count(`${namespace}/alpha`);
     await admin.patch(Resources.ConfigMap, 'alpha-child', namespace, { data: { parent: 'tampered' } }, 'merge');
     expect(await waitUntil(30_000, 50, () => count(`${namespace}/alpha`) > before)).to.equal(true);
-    expect(await waitUntil(30_000, 50, async () => ((await admin.get(Resources.ConfigMap, 'alpha-child', namespace)) as { data?: Record<string, string> }).data?.parent === 'alpha'), 'drift put back').to.equal(true);
+    expect(
+      await waitUntil(
+        30_000,
+        50,
+        async () => ((await admin.get(Resources.ConfigMap, 'alpha-child', namespace)) as { data?: Record<string, string> }).data?.parent === 'alpha',
+      ),
+      'drift put back',
+    ).to.equal(true);
 
     // A Namespace event maps to the parent its label names.
     const beforeNs = count(`${namespace}/alpha`);
@@ -141,7 +158,10 @@ describe('Manager (real apiserver)', function () {
   it('shows counters moving on /metrics while it works', async () => {
     const read = async () => {
       const text = (await get(manager.metricsPort, '/metrics')).text;
-      return { success: metricValue(text, 'controller_runtime_reconcile_total', { controller: 'parent', result: 'success' }) ?? 0, adds: metricValue(text, 'workqueue_adds_total', { name: 'parent' }) ?? 0 };
+      return {
+        success: metricValue(text, 'controller_runtime_reconcile_total', { controller: 'parent', result: 'success' }) ?? 0,
+        adds: metricValue(text, 'workqueue_adds_total', { name: 'parent' }) ?? 0,
+      };
     };
     const first = await read();
     await Promise.all(Array.from({ length: 10 }, (_, i) => admin.create(Resources.ConfigMap, parent(`bulk-${i}`))));
@@ -153,7 +173,8 @@ describe('Manager (real apiserver)', function () {
 
   it('records Events on reconciled objects and aggregates repeats', async () => {
     const alpha = await admin.get(Resources.ConfigMap, 'alpha', namespace);
-    const events = async () => (await admin.listAll<EventV1>(EventsV1, { namespace })).filter((e) => e.regarding?.uid === alpha.metadata?.uid && e.reason === 'ChildApplied');
+    const events = async () =>
+      (await admin.listAll<EventV1>(EventsV1, { namespace })).filter((e) => e.regarding?.uid === alpha.metadata?.uid && e.reason === 'ChildApplied');
     expect(await waitUntil(30_000, 100, async () => (await events()).some((e) => (e.series?.count ?? 0) >= 2))).to.equal(true);
     expect(await events(), 'repeats are one events.k8s.io/v1 Event with a series').to.have.length(1);
   });
@@ -163,7 +184,10 @@ describe('Manager (real apiserver)', function () {
     expect(await deleteIfManaged(admin, Resources.ConfigMap, 'not-ours', namespace)).to.equal(false);
     expect((await admin.get(Resources.ConfigMap, 'not-ours', namespace)).metadata?.uid).to.equal(plain.metadata?.uid);
     expect(await deleteIfManaged(admin, Resources.ConfigMap, 'absent', namespace)).to.equal(false);
-    await apply(testEnv().host.kubeConfig(), withManagedLabel({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ours', namespace }, data: { a: '1' } }));
+    await apply(
+      testEnv().host.kubeConfig(),
+      withManagedLabel({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ours', namespace }, data: { a: '1' } }),
+    );
     expect(await deleteIfManaged(admin, Resources.ConfigMap, 'ours', namespace)).to.equal(true);
     expect(await admin.tryGet(Resources.ConfigMap, 'ours', namespace)).to.equal(undefined);
 
@@ -179,7 +203,11 @@ describe('Manager (real apiserver)', function () {
   it('stops gracefully: releases its lease and reports why it stopped', async () => {
     await manager.stop();
     expect(await manager.done).to.equal('stopped');
-    const lease = await admin.get<{ spec?: { holderIdentity?: string; leaseDurationSeconds?: number } } & KubeObject>(Resources.Lease, 'manager-e2e', namespace);
+    const lease = await admin.get<{ spec?: { holderIdentity?: string; leaseDurationSeconds?: number } } & KubeObject>(
+      Resources.Lease,
+      'manager-e2e',
+      namespace,
+    );
     expect(lease.spec?.holderIdentity ?? '').to.equal('');
     expect(lease.spec?.leaseDurationSeconds).to.equal(1);
     const error = await get(manager.healthPort, '/healthz').catch((e: unknown) => e);

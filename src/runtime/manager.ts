@@ -284,16 +284,20 @@ export class Manager {
     const healthPort = this.options.healthPort ?? 8081;
     const metrics: Route = async () => {
       const perResource = new Map<string, number>();
-      for (const informer of this.informers.values()) perResource.set(informer.resource.plural, (perResource.get(informer.resource.plural) ?? 0) + informer.size);
+      for (const informer of this.informers.values())
+        perResource.set(informer.resource.plural, (perResource.get(informer.resource.plural) ?? 0) + informer.size);
       for (const [resource, n] of perResource) this.metrics.cachedObjects(resource, n);
       return { status: 200, body: await this.metrics.render(), contentType: this.metrics.contentType };
     };
     const healthz: Route = async () => (this.stopping ? { status: 503, body: 'stopping\n' } : { status: 200, body: 'ok\n' });
     const readyz: Route = async () => {
       const reasons = this.notReadyReasons();
-      return reasons.length === 0 ? { status: 200, body: 'ok\n' } : { status: 503, body: reasons.map((r) => `[-] ${r}`).join('\n') + '\n' };
+      return reasons.length === 0 ? { status: 200, body: 'ok\n' } : { status: 503, body: `${reasons.map((r) => `[-] ${r}`).join('\n')}\n` };
     };
-    const health = new Map([['/healthz', healthz], ['/readyz', readyz]]);
+    const health = new Map([
+      ['/healthz', healthz],
+      ['/readyz', readyz],
+    ]);
     if (metricsPort !== false && metricsPort === healthPort && metricsPort !== 0) {
       const endpoint = await serveRoutes(metricsPort, host, new Map([...health, ['/metrics', metrics]]));
       this.endpoints.push(endpoint);

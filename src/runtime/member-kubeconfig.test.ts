@@ -23,7 +23,9 @@ describe('runtime/member-kubeconfig', () => {
     expect(refusedKubeconfigFields(doc({ 'auth-provider': { name: 'oidc' } }))).to.deep.equal(['users[0].user.auth-provider']);
     expect(refusedKubeconfigFields(doc({ tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }))).to.deep.equal(['users[0].user.tokenFile']);
     expect(
-      refusedKubeconfigFields(doc({ 'client-certificate': '/etc/c.pem', 'client-key': '/etc/k.pem' }, { server: 'https://h', 'certificate-authority': '/etc/ca.pem' })),
+      refusedKubeconfigFields(
+        doc({ 'client-certificate': '/etc/c.pem', 'client-key': '/etc/k.pem' }, { server: 'https://h', 'certificate-authority': '/etc/ca.pem' }),
+      ),
     ).to.deep.equal(['clusters[0].cluster.certificate-authority', 'users[0].user.client-certificate', 'users[0].user.client-key']);
     expect(refusedKubeconfigFields(doc({ 'some-future-file': '/etc/x' }))).to.deep.equal(['users[0].user.some-future-file']);
     // An unused entry is refused too: the Secret should hold nothing the operator would not use.

@@ -33,7 +33,15 @@ describe('Member cluster client pool (real apiservers)', function () {
     admin = new ApiClient(testEnv().host.kubeConfig());
     namespace = uniqueName('members');
     await admin.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    manager = new Manager({ kubeConfig: testEnv().host.kubeConfig(), namespace, leaderElection: false, metricsPort: false, healthPort: false, logger: silentLogger(), maxMemberClusters: 1 });
+    manager = new Manager({
+      kubeConfig: testEnv().host.kubeConfig(),
+      namespace,
+      leaderElection: false,
+      metricsPort: false,
+      healthPort: false,
+      logger: silentLogger(),
+      maxMemberClusters: 1,
+    });
     manager.members.onClose((name) => closed.push(name));
     await manager.start();
   });

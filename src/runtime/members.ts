@@ -178,7 +178,9 @@ export class MemberClusterPool {
     if (!ref?.name || !ref.namespace) throw new MemberClusterUnavailableError(name, 'SecretRefMissing', 'spec.kubeconfigSecretRef needs name and namespace');
     const secrets = this.secrets(ref.namespace);
     await secrets.waitForSync(signal);
-    const secret = (secrets.get(ref.name, ref.namespace) as SecretObject | undefined) ?? (await this.deps.client.tryGet<SecretObject>(Resources.Secret, ref.name, ref.namespace));
+    const secret =
+      (secrets.get(ref.name, ref.namespace) as SecretObject | undefined) ??
+      (await this.deps.client.tryGet<SecretObject>(Resources.Secret, ref.name, ref.namespace));
     if (!secret) throw new MemberClusterUnavailableError(name, 'SecretNotFound', `Secret ${ref.namespace}/${ref.name} not found`);
     const secretRef = `${ref.namespace}/${ref.name}#${ref.key ?? 'kubeconfig'}`;
     const rv = secret.metadata?.resourceVersion ?? '';

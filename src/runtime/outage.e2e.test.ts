@@ -33,7 +33,10 @@ function etcdUrlOf(env: LocalEnvironment): string {
 /** Writes a key outside Kubernetes' prefixes (moves etcd's revision) and compacts history up to it. */
 async function compactEtcd(etcdUrl: string): Promise<number> {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const put = await fetch(`${etcdUrl}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: b64('/canopy-test/revision-bump'), value: b64(String(Date.now())) }) });
+  const put = await fetch(`${etcdUrl}/v3/kv/put`, {
+    method: 'POST',
+    body: JSON.stringify({ key: b64('/canopy-test/revision-bump'), value: b64(String(Date.now())) }),
+  });
   const revision = Number(((await put.json()) as { header: { revision: string } }).header.revision);
   const compact = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(revision), physical: true }) });
   if (!compact.ok) throw new Error(`etcd compaction failed: ${compact.status} ${await compact.text()}`);
@@ -88,11 +91,23 @@ describe('Informer across apiserver outages (private control plane)', function (
       writer.delete(Resources.ConfigMap, 'before-2', namespace),
       writer.delete(Resources.ConfigMap, 'racing-3', namespace),
     ]);
-    const expected = new Set([...Array.from({ length: 8 }, (_, i) => `before-${i + 2}`), 'before-1', ...Array.from({ length: 10 }, (_, i) => `racing-${i}`), ...Array.from({ length: 10 }, (_, i) => `after-${i}`)]);
+    const expected = new Set([
+      ...Array.from({ length: 8 }, (_, i) => `before-${i + 2}`),
+      'before-1',
+      ...Array.from({ length: 10 }, (_, i) => `racing-${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `after-${i}`),
+    ]);
     expected.delete('before-2');
     expected.delete('racing-3');
     const converged = await waitUntil(120_000, 100, () => informer.size === expected.size && [...expected].every((n) => informer.get(n, namespace)));
-    expect(converged, `cache has ${informer.list().map((o) => o.metadata?.name).sort().join(',')}`).to.equal(true);
+    expect(
+      converged,
+      `cache has ${informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort()
+        .join(',')}`,
+    ).to.equal(true);
     const fresh = await writer.listAll(Resources.ConfigMap, { namespace, labelSelector: 'outage-test=yes' });
     expect(snapshot(informer.list())).to.deep.equal(snapshot(fresh));
     const added = new Set(events.filter((e) => e.type === 'add').map((e) => e.object.metadata?.name));
@@ -100,7 +115,9 @@ describe('Informer across apiserver outages (private control plane)', function (
     for (const name of [...expected, 'before-0', 'before-2', 'racing-3']) expect(added.has(name), `add of ${name}`).to.equal(true);
     expect([...deleted].sort()).to.deep.equal(['before-0', 'before-2', 'racing-3']);
     expect(events.some((e) => e.type === 'update' && e.object.metadata?.name === 'before-1')).to.equal(true);
-    console.log(`      outage ${outageMs} ms; full lists by the informer: ${informer.listCount} (1: the watch resumed from its resourceVersion; 2: the restarted apiserver answered 410 and it relisted)`);
+    console.log(
+      `      outage ${outageMs} ms; full lists by the informer: ${informer.listCount} (1: the watch resumed from its resourceVersion; 2: the restarted apiserver answered 410 and it relisted)`,
+    );
     await informer.stop();
     reader.close();
     await writer.delete(Resources.Namespace, namespace);
@@ -122,8 +139,18 @@ describe('Informer across apiserver outages (private control plane)', function (
       writer.delete(Resources.ConfigMap, 'cm-0', namespace),
       writer.patch(Resources.ConfigMap, 'cm-1', namespace, { data: { v: 'changed' } }, 'merge'),
     ]);
-    const relisted = await waitUntil(120_000, 100, () => informer.listCount >= 2 && informer.get('new-after-compaction', namespace) !== undefined && !informer.get('cm-0', namespace));
-    expect(relisted, `lists ${informer.listCount}, cache ${informer.list().map((o) => o.metadata?.name).join(',')}`).to.equal(true);
+    const relisted = await waitUntil(
+      120_000,
+      100,
+      () => informer.listCount >= 2 && informer.get('new-after-compaction', namespace) !== undefined && !informer.get('cm-0', namespace),
+    );
+    expect(
+      relisted,
+      `lists ${informer.listCount}, cache ${informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .join(',')}`,
+    ).to.equal(true);
     await waitUntil(30_000, 100, () => (informer.get('cm-1', namespace) as { data?: Record<string, string> } | undefined)?.data?.v === 'changed');
     const fresh = await writer.listAll(Resources.ConfigMap, { namespace, labelSelector: 'outage-test=yes' });
     expect(snapshot(informer.list())).to.deep.equal(snapshot(fresh));

@@ -76,7 +76,7 @@ describe('OwnWrites (read-your-writes)', () => {
     expect(writes.hasIntent('configmaps', cached)).to.equal(false);
   });
 
-  it('knows the echo of its own write from anyone else\'s change', () => {
+  it("knows the echo of its own write from anyone else's change", () => {
     const writes = new OwnWrites();
     writes.record('configmaps', object('12', 'u1', 'written'));
     expect(writes.isEcho('configmaps', object('12'))).to.equal(true);

@@ -80,7 +80,8 @@ export class OwnWrites {
     if (record) {
       const cachedRevision = revisionOf(cached);
       const stale = this.now() - record.at > this.ttlMs;
-      if (stale || cachedRevision === undefined || cachedRevision >= record.revision || record.object.metadata?.uid !== cached.metadata?.uid) this.records.delete(key);
+      if (stale || cachedRevision === undefined || cachedRevision >= record.revision || record.object.metadata?.uid !== cached.metadata?.uid)
+        this.records.delete(key);
       else object = record.object as T;
     }
     const intent = options.intents === false ? undefined : this.intents.get(key);

@@ -66,7 +66,7 @@ describe('KeyProcessor', () => {
     );
     processor.start();
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 200; round++) {
       for (let i = 0; i < 10; i++) queue.add(`ns/key-${Math.floor(random() * 12)}`);
       await flush();

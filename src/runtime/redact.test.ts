@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { redact } from './redact.js';
 
 const jwt = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YSJ9.c2lnbmF0dXJlLWJ5dGVz';
-const blob = Buffer.from('x'.repeat(10) + 'random key material 0123456789 ABCDEF').toString('base64');
+const blob = Buffer.from(`${'x'.repeat(10)}random key material 0123456789 ABCDEF`).toString('base64');
 
 describe('runtime/redact', () => {
   it('removes bearer tokens, JWTs and credential fields', () => {

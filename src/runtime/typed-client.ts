@@ -18,7 +18,13 @@ export interface TypedClient<T extends KubeObject> {
   create(object: T, signal?: AbortSignal): Promise<T>;
   /** Server-side apply under Canopy's field manager unless options name another. */
   apply(object: T, options?: ApplyOptions): Promise<T>;
-  patch(name: string, namespace: string | undefined, patch: unknown, type: PatchType, options?: { fieldManager?: string; subresource?: string; signal?: AbortSignal }): Promise<T>;
+  patch(
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    type: PatchType,
+    options?: { fieldManager?: string; subresource?: string; signal?: AbortSignal },
+  ): Promise<T>;
   /** A merge patch of `status` through the status subresource. */
   patchStatus(object: T, status: unknown, signal?: AbortSignal): Promise<T>;
   delete(name: string, namespace?: string, options?: DeleteOptions): Promise<void>;

@@ -13,8 +13,16 @@ function withUser(userInfo: unknown): AdmissionRequest {
 
 describe('requesterOf', () => {
   it('carries uid and extra, so a SubjectAccessReview asks about exactly who the apiserver authenticated', () => {
-    const requester = requesterOf(withUser({ username: 'alice', uid: 'alice-uid', groups: ['dev'], extra: { 'authentication.kubernetes.io/credential-id': ['JTI=1'] } }));
-    expect(requester).to.deep.equal({ username: 'alice', groups: ['dev'], uid: 'alice-uid', extra: { 'authentication.kubernetes.io/credential-id': ['JTI=1'] }, admin: false });
+    const requester = requesterOf(
+      withUser({ username: 'alice', uid: 'alice-uid', groups: ['dev'], extra: { 'authentication.kubernetes.io/credential-id': ['JTI=1'] } }),
+    );
+    expect(requester).to.deep.equal({
+      username: 'alice',
+      groups: ['dev'],
+      uid: 'alice-uid',
+      extra: { 'authentication.kubernetes.io/credential-id': ['JTI=1'] },
+      admin: false,
+    });
   });
 
   it('drops what is not well-formed instead of trusting it', () => {

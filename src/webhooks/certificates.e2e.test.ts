@@ -63,7 +63,12 @@ describe('webhook certificates', function () {
   this.timeout(300_000);
   const id = Math.random().toString(36).slice(2, 7);
   const label = { 'canopy.dev/admission-test': `cert-${id}` };
-  const probe = { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: `probe-${id}`, labels: label }, spec: { parent: `missing-${id}` } } as KubeObject;
+  const probe = {
+    apiVersion: 'canopy.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: `probe-${id}`, labels: label },
+    spec: { parent: `missing-${id}` },
+  } as KubeObject;
   let admin: Actor;
   let instance: WebhookInstance | undefined;
   const cleanup: (() => Promise<void>)[] = [];
@@ -101,7 +106,12 @@ describe('webhook certificates', function () {
     expect(wrong, wrong.join('\n')).to.deep.equal([]);
     expect(asked).to.be.greaterThan(20);
 
-    const secret = await admin.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: 'canopy-system' });
+    const secret = await admin.get<KubeObject & { data: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: secretName,
+      namespace: 'canopy-system',
+    });
     const stored = Buffer.from(secret.data['tls.crt']!, 'base64').toString();
     expect(serialOf(stored)).to.equal(await servedSerial(port));
     const configuration = await admin.get<KubeObject & { webhooks: { clientConfig: { caBundle: string } }[] }>({

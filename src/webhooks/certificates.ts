@@ -97,9 +97,9 @@ export async function generateServingCertificate(request: CertificateRequest): P
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {
-    certPem: cert.toString('pem') + '\n',
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n',
-    caPem: ca.toString('pem') + '\n',
+    certPem: `${cert.toString('pem')}\n`,
+    keyPem: `${x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n`,
+    caPem: `${ca.toString('pem')}\n`,
     notBefore,
     notAfter,
   };
@@ -139,7 +139,8 @@ export function rotationTime(notBefore: Date, notAfter: Date): Date {
 export function needsRotation(info: CertificateInfo, hosts: readonly string[], now: Date = new Date()): string | undefined {
   const missing = hosts.filter((h) => !info.hosts.includes(h));
   if (missing.length > 0) return `certificate does not cover ${missing.join(', ')}`;
-  if (now.getTime() >= rotationTime(info.notBefore, info.notAfter).getTime()) return `certificate is past two thirds of its validity (expires ${info.notAfter.toISOString()})`;
+  if (now.getTime() >= rotationTime(info.notBefore, info.notAfter).getTime())
+    return `certificate is past two thirds of its validity (expires ${info.notAfter.toISOString()})`;
   return undefined;
 }
 

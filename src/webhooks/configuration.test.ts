@@ -19,7 +19,9 @@ describe('webhook configuration', () => {
     const workspaces = url.webhooks.find((w) => w['name'] === 'workspaces.validate.canopy.dev')!;
     expect(workspaces['clientConfig']).to.deep.equal({ url: 'https://127.0.0.1:9443/validate/workspaces', caBundle: Buffer.from('PEM').toString('base64') });
     const service = validatingWebhookConfiguration({ endpoint: { service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443 } } });
-    expect(service.webhooks[0]!['clientConfig']).to.deep.equal({ service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443, path: '/validate/workspaces' } });
+    expect(service.webhooks[0]!['clientConfig']).to.deep.equal({
+      service: { name: 'canopy-webhook', namespace: 'canopy-system', port: 443, path: '/validate/workspaces' },
+    });
   });
 
   it('never matches every object: pods and plain objects only in tenant (workspace-labelled) namespaces', () => {
@@ -36,14 +38,21 @@ describe('webhook configuration', () => {
     expect(placed['namespaceSelector']).to.deep.equal({ matchExpressions: [{ key: 'canopy.dev/workspace', operator: 'Exists' }] });
   });
 
-  it('asks about namespaces only when they have or had a hierarchy or membership label, and never about the operator\'s own writes', () => {
-    const withSelf = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443' }, operatorUsername: 'system:serviceaccount:canopy-system:canopy' });
+  it("asks about namespaces only when they have or had a hierarchy or membership label, and never about the operator's own writes", () => {
+    const withSelf = validatingWebhookConfiguration({
+      endpoint: { url: 'https://127.0.0.1:9443' },
+      operatorUsername: 'system:serviceaccount:canopy-system:canopy',
+    });
     const namespaces = withSelf.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
-    expect(namespaces['rules']).to.deep.equal([{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' }]);
+    expect(namespaces['rules']).to.deep.equal([
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' },
+    ]);
     const conditions = namespaces['matchConditions'] as { name: string; expression: string }[];
     expect(conditions.map((c) => c.name)).to.deep.equal(['has-canopy-labels', 'not-canopy-itself']);
     expect(conditions[0]!.expression)
-      .to.contain('object.metadata.labels.exists(k, k.endsWith(".tree.canopy.dev/depth") || k in ["canopy.dev/workspace","canopy.dev/logical-cluster","canopy.dev/managed-by","canopy.dev/inherited-from"])')
+      .to.contain(
+        'object.metadata.labels.exists(k, k.endsWith(".tree.canopy.dev/depth") || k in ["canopy.dev/workspace","canopy.dev/logical-cluster","canopy.dev/managed-by","canopy.dev/inherited-from"])',
+      )
       .and.to.contain('oldObject != null');
     expect(conditions[1]!.expression).to.equal('request.userInfo.username != "system:serviceaccount:canopy-system:canopy"');
     const unknownSelf = url.webhooks.find((w) => w['name'] === 'namespaces.validate.canopy.dev')!;
@@ -51,7 +60,12 @@ describe('webhook configuration', () => {
   });
 
   it('can be limited to some webhooks and to labelled objects', () => {
-    const limited = validatingWebhookConfiguration({ name: 'x', endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], objectSelector: { matchLabels: { t: '1' } } });
+    const limited = validatingWebhookConfiguration({
+      name: 'x',
+      endpoint: { url: 'https://127.0.0.1:1' },
+      only: ['workspaces'],
+      objectSelector: { matchLabels: { t: '1' } },
+    });
     expect(limited.webhooks.map((w) => w['name'])).to.deep.equal(['workspaces.validate.canopy.dev']);
     expect(limited.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' } });
   });
@@ -62,7 +76,13 @@ describe('webhook configuration', () => {
     expect(mutating.metadata.name).to.equal('canopy-mutating');
     expect(mutating.webhooks).to.have.length(1);
     const [finalizers] = mutating.webhooks;
-    expect(finalizers).to.include({ name: 'finalizers.mutate.canopy.dev', failurePolicy: 'Ignore', sideEffects: 'None', reinvocationPolicy: 'Never', timeoutSeconds: 5 });
+    expect(finalizers).to.include({
+      name: 'finalizers.mutate.canopy.dev',
+      failurePolicy: 'Ignore',
+      sideEffects: 'None',
+      reinvocationPolicy: 'Never',
+      timeoutSeconds: 5,
+    });
     expect(finalizers!['clientConfig']).to.deep.equal({ url: 'https://127.0.0.1:9443/mutate/finalizers', caBundle: Buffer.from('PEM').toString('base64') });
     const rules = finalizers!['rules'] as { resources: string[]; operations: string[] }[];
     expect(rules.flatMap((r) => r.resources)).to.deep.equal(['logicalclusters', 'propagatedobjects']);
@@ -73,12 +93,21 @@ describe('webhook configuration', () => {
 
   it('publishes no mutating webhook for an instance limited to some validating ones, unless asked', () => {
     expect(mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'] })).to.equal(undefined);
-    const asked = mutatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:1' }, only: ['workspaces'], mutating: ['finalizers'], mutatingName: 'm', objectSelector: { matchLabels: { t: '1' } } })!;
+    const asked = mutatingWebhookConfiguration({
+      endpoint: { url: 'https://127.0.0.1:1' },
+      only: ['workspaces'],
+      mutating: ['finalizers'],
+      mutatingName: 'm',
+      objectSelector: { matchLabels: { t: '1' } },
+    })!;
     expect(asked.metadata.name).to.equal('m');
-    expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({ matchLabels: { t: '1' }, matchExpressions: [{ key: 'canopy.dev/managed-by', operator: 'NotIn', values: ['canopy'] }] });
+    expect(asked.webhooks[0]!['objectSelector']).to.deep.equal({
+      matchLabels: { t: '1' },
+      matchExpressions: [{ key: 'canopy.dev/managed-by', operator: 'NotIn', values: ['canopy'] }],
+    });
   });
 
-  it('names the installation\'s owner on both configurations, so uninstalling removes them', () => {
+  it("names the installation's owner on both configurations, so uninstalling removes them", () => {
     const owner = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'canopy-operator', uid: 'u-1' };
     const options = { endpoint: { url: 'https://127.0.0.1:1' }, owner };
     expect(validatingWebhookConfiguration(options).metadata.ownerReferences).to.deep.equal([owner]);
@@ -97,7 +126,7 @@ describe('webhook configuration', () => {
     ]);
   });
 
-  it('reads the chart\'s environment', () => {
+  it("reads the chart's environment", () => {
     expect(webhookOptionsFromEnv({})).to.deep.equal({});
     expect(
       webhookOptionsFromEnv({
@@ -116,7 +145,14 @@ describe('webhook configuration', () => {
     });
     expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_CERT_VALIDITY_HOURS: '24' })).to.deep.equal({ certificates: { validityMs: 24 * 3600_000 } });
     // What charts/canopy sets.
-    expect(webhookOptionsFromEnv({ CANOPY_WEBHOOK_PORT: '9443', CANOPY_WEBHOOK_SERVICE: 'canopy-webhook.canopy.svc', CANOPY_WEBHOOK_CERT_DIR: '/nonexistent/certs', CANOPY_OWNER_CLUSTERROLE: 'canopy-operator' })).to.deep.equal({
+    expect(
+      webhookOptionsFromEnv({
+        CANOPY_WEBHOOK_PORT: '9443',
+        CANOPY_WEBHOOK_SERVICE: 'canopy-webhook.canopy.svc',
+        CANOPY_WEBHOOK_CERT_DIR: '/nonexistent/certs',
+        CANOPY_OWNER_CLUSTERROLE: 'canopy-operator',
+      }),
+    ).to.deep.equal({
       port: 9443,
       service: { name: 'canopy-webhook', namespace: 'canopy' },
       ownerClusterRole: 'canopy-operator',

@@ -19,7 +19,15 @@ import { LABEL_INHERITED_FROM, LABEL_LOGICAL_CLUSTER, LABEL_WORKSPACE, LABEL_MAN
 export const DEFAULT_CONFIGURATION_NAME = 'canopy-validating';
 export const DEFAULT_MUTATING_CONFIGURATION_NAME = 'canopy-mutating';
 
-export type WebhookId = 'workspaces' | 'logicalclusters' | 'logicalcluster-status' | 'placementpolicies' | 'propagatedobjects' | 'pods' | 'placed-objects' | 'namespaces';
+export type WebhookId =
+  | 'workspaces'
+  | 'logicalclusters'
+  | 'logicalcluster-status'
+  | 'placementpolicies'
+  | 'propagatedobjects'
+  | 'pods'
+  | 'placed-objects'
+  | 'namespaces';
 
 export interface RuleWithOperations {
   apiGroups: string[];
@@ -86,7 +94,13 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
     // Secrets are left out on purpose: admission never needs their contents.
     id: 'placed-objects',
     rules: [
-      { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps', 'services', 'persistentvolumeclaims', 'serviceaccounts'], operations: WRITE, scope: 'Namespaced' },
+      {
+        apiGroups: [''],
+        apiVersions: ['v1'],
+        resources: ['configmaps', 'services', 'persistentvolumeclaims', 'serviceaccounts'],
+        operations: WRITE,
+        scope: 'Namespaced',
+      },
       { apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], resources: ['ingresses', 'networkpolicies'], operations: WRITE, scope: 'Namespaced' },
       { apiGroups: ['autoscaling'], apiVersions: ['v2'], resources: ['horizontalpodautoscalers'], operations: WRITE, scope: 'Namespaced' },
       { apiGroups: ['policy'], apiVersions: ['v1'], resources: ['poddisruptionbudgets'], operations: WRITE, scope: 'Namespaced' },
@@ -104,7 +118,9 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
     rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: WRITE, scope: 'Cluster' }],
     matchConditions: (options) => [
       { name: 'has-canopy-labels', expression: `${hasCanopyLabel('object')} || ${hasCanopyLabel('oldObject')}` },
-      ...(options.operatorUsername ? [{ name: 'not-canopy-itself', expression: `request.userInfo.username != ${JSON.stringify(options.operatorUsername)}` }] : []),
+      ...(options.operatorUsername
+        ? [{ name: 'not-canopy-itself', expression: `request.userInfo.username != ${JSON.stringify(options.operatorUsername)}` }]
+        : []),
     ],
   },
 ];

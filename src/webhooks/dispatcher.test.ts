@@ -89,7 +89,15 @@ describe('admission dispatcher', () => {
     expect(review).to.deep.equal({
       apiVersion: ADMISSION_API_VERSION,
       kind: 'AdmissionReview',
-      response: { uid: 'uid-Workspace', allowed: false, status: { code: 403, reason: 'Forbidden', message: 'spec.parent: parent workspace "nope" does not exist; create it first or choose an existing parent' } },
+      response: {
+        uid: 'uid-Workspace',
+        allowed: false,
+        status: {
+          code: 403,
+          reason: 'Forbidden',
+          message: 'spec.parent: parent workspace "nope" does not exist; create it first or choose an existing parent',
+        },
+      },
     });
     expect(backend.ensured).to.deep.equal(['workspace/nope']);
   });
@@ -106,13 +114,18 @@ describe('admission dispatcher', () => {
 
   it('treats system:masters as admin without asking', async () => {
     const backend = new Backend();
-    expect((await new AdmissionDispatcher(backend).decide('workspaces', request('Workspace', rootWorkspace, 'kube-admin', ['system:masters']))).allowed).to.equal(true);
+    expect(
+      (await new AdmissionDispatcher(backend).decide('workspaces', request('Workspace', rootWorkspace, 'kube-admin', ['system:masters']))).allowed,
+    ).to.equal(true);
     expect(backend.adminChecks).to.deep.equal([]);
   });
 
   it('never lets admins past rules other than ownership', async () => {
     const backend = new Backend(['root-admin']);
-    const verdict = await new AdmissionDispatcher(backend).decide('workspaces', request('Workspace', { ...rootWorkspace, metadata: { name: 'kube-x' } }, 'root-admin'));
+    const verdict = await new AdmissionDispatcher(backend).decide(
+      'workspaces',
+      request('Workspace', { ...rootWorkspace, metadata: { name: 'kube-x' } }, 'root-admin'),
+    );
     expect(verdict.allowed || verdict.denial.rule).to.equal('workspace/reserved-name');
   });
 
@@ -127,7 +140,10 @@ describe('admission dispatcher', () => {
   it('reports every verdict', async () => {
     const seen: string[] = [];
     const dispatcher = new AdmissionDispatcher(new Backend(), (r) => seen.push(`${r.webhook} ${r.kind} ${r.verdict.allowed}`));
-    await dispatcher.review('placementpolicies', request('PlacementPolicy', { metadata: { name: 'p' }, spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'Node' }] } }, 'x'));
+    await dispatcher.review(
+      'placementpolicies',
+      request('PlacementPolicy', { metadata: { name: 'p' }, spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'Node' }] } }, 'x'),
+    );
     expect(seen).to.deep.equal(['placementpolicies PlacementPolicy false']);
   });
   it('routes Deployments in a workspace home namespace to the pod checks', async () => {
@@ -158,7 +174,7 @@ describe('admission dispatcher: PropagatedObjects', () => {
     return verdict.allowed ? 'allowed' : denialMessage(verdict.denial);
   }
 
-  it('checks the template against the namespace\'s pod rules before asking the authorizer anything', async () => {
+  it("checks the template against the namespace's pod rules before asking the authorizer anything", async () => {
     const backend = new Backend([], [ALICE_DEPLOYS]);
     const privileged = dev();
     (privileged.spec.template.spec as Record<string, unknown>)['hostNetwork'] = true;
@@ -168,10 +184,12 @@ describe('admission dispatcher: PropagatedObjects', () => {
     expect(backend.asked).to.deep.equal([]);
   });
 
-  it('checks each cluster\'s rendering of the template', async () => {
+  it("checks each cluster's rendering of the template", async () => {
     const backend = new Backend([], [ALICE_DEPLOYS]);
     const overrides = [{ clusters: ['eu-1'], patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'evil.io/miner:1' }] }];
-    expect(await decide(backend, po({ template: dev(), overrides }))).to.match(/^spec\.overrides\[0\]: applied wherever it applies, .*image "evil\.io\/miner:1" is not from a registry allowed/);
+    expect(await decide(backend, po({ template: dev(), overrides }))).to.match(
+      /^spec\.overrides\[0\]: applied wherever it applies, .*image "evil\.io\/miner:1" is not from a registry allowed/,
+    );
   });
 
   it('asks whether the author may create the kind in the namespace, and says who may not', async () => {
@@ -182,7 +200,13 @@ describe('admission dispatcher: PropagatedObjects', () => {
   });
 
   it('asks for bind on the referenced role before a RoleBinding is placed', async () => {
-    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [] };
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'b' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [],
+    };
     const backend = new Backend([], ['alice create rbac.authorization.k8s.io/rolebindings shop/']);
     expect(await decide(backend, po({ template: binding }))).to.equal(
       'spec.template.roleRef: user "alice" may not bind clusterrole "cluster-admin" in namespace "shop" (RBAC verb bind on clusterroles.rbac.authorization.k8s.io), so a PropagatedObject may not place a RoleBinding to it',
@@ -196,7 +220,12 @@ describe('admission dispatcher: PropagatedObjects', () => {
     expect(await decide(backend, po(ref))).to.equal(
       'spec.sourceRef.name: RoleBinding "ops" does not exist in namespace "shop"; create it before the PropagatedObject that places it, so the role it binds can be checked',
     );
-    backend.sources.set('shop/ops', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ops' }, roleRef: { kind: 'Role', name: 'operator' } } as KubeObject);
+    backend.sources.set('shop/ops', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'ops' },
+      roleRef: { kind: 'Role', name: 'operator' },
+    } as KubeObject);
     expect(await decide(backend, po(ref))).to.match(/^spec\.sourceRef\.name: user "alice" may not bind role "operator" in namespace "shop"/);
     const granted = new Backend([], ['alice create rbac.authorization.k8s.io/rolebindings shop/', 'alice bind rbac.authorization.k8s.io/roles shop/operator']);
     granted.sources.set('shop/ops', backend.sources.get('shop/ops')!);
@@ -227,7 +256,9 @@ describe('admission dispatcher: PropagatedObjects', () => {
     expect(await decide(new Backend([], [ALICE_DEPLOYS]), po({ template: dev(), placementRef: { name: 'pci' } }))).to.match(
       /^spec\.placementRef\.name: PlacementPolicy "pci" does not select this Deployment and user "alice" may not use it; .*grant the verb "use" on placementpolicies\.canopy\.dev "pci"$/,
     );
-    expect(await decide(new Backend([], [ALICE_DEPLOYS, 'alice use canopy.dev/placementpolicies /pci']), po({ template: dev(), placementRef: { name: 'pci' } }))).to.equal('allowed');
+    expect(
+      await decide(new Backend([], [ALICE_DEPLOYS, 'alice use canopy.dev/placementpolicies /pci']), po({ template: dev(), placementRef: { name: 'pci' } })),
+    ).to.equal('allowed');
   });
 
   it('does not re-ask on an update that leaves the spec alone', async () => {

@@ -16,7 +16,13 @@
  *   already admitted, RBAC escalation checks included) or a cluster admin.
  *   An authorizer that cannot be asked means no (fail closed).
  */
-import { logicalClusterReferences, LogicalClusterRules, validateLogicalCluster, validateLogicalClusterStatus, type LogicalClusterStatusView } from '../reconcilers/logicalcluster/validator.js';
+import {
+  logicalClusterReferences,
+  LogicalClusterRules,
+  validateLogicalCluster,
+  validateLogicalClusterStatus,
+  type LogicalClusterStatusView,
+} from '../reconcilers/logicalcluster/validator.js';
 import type { PlacedObject, PlacementPolicy } from '../reconcilers/placement/types.js';
 import {
   placedObjectOf,
@@ -34,7 +40,17 @@ import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } f
 import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
 import { podTemplateDependencies } from '../reconcilers/propagation/references.js';
 import { finalizerReview } from './finalizers.js';
-import { AccessRules, checkFailed, dependencyAccessChecks, guessPlural, placementAccessChecks, placementRefCheck, refuse, type AccessAttributes, type AccessCheck } from '../admission/author-access.js';
+import {
+  AccessRules,
+  checkFailed,
+  dependencyAccessChecks,
+  guessPlural,
+  placementAccessChecks,
+  placementRefCheck,
+  refuse,
+  type AccessAttributes,
+  type AccessCheck,
+} from '../admission/author-access.js';
 import { podLimits, validateWorkload, type WorkloadLike } from '../admission/pods.js';
 import type { AdmissionInput, Requester } from '../admission/request.js';
 import type { ReservedNamespaces } from '../admission/reserved-names.js';
@@ -100,7 +116,16 @@ export class AdmissionDispatcher {
 
   /** Path → handler, for the webhook server: every validating webhook, and the finalizers mutation (no I/O, never denies). */
   handlers(): Map<string, AdmissionHandler> {
-    const ids: WebhookId[] = ['workspaces', 'logicalclusters', 'logicalcluster-status', 'placementpolicies', 'propagatedobjects', 'pods', 'placed-objects', 'namespaces'];
+    const ids: WebhookId[] = [
+      'workspaces',
+      'logicalclusters',
+      'logicalcluster-status',
+      'placementpolicies',
+      'propagatedobjects',
+      'pods',
+      'placed-objects',
+      'namespaces',
+    ];
     const handlers = new Map<string, AdmissionHandler>(ids.map((id) => [webhookPath(id), (request: AdmissionRequest) => this.review(id, request)]));
     handlers.set(mutatingWebhookPath('finalizers'), (request) => Promise.resolve(finalizerReview(request)));
     return handlers;

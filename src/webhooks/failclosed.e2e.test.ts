@@ -27,13 +27,13 @@ describe('admission fails closed', function () {
   const workspace = (name: string, spec: Record<string, unknown>, labels: Record<string, string> = label): KubeObject =>
     ({ apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name, labels }, spec }) as KubeObject;
 
-  before(async function () {
+  before(async () => {
     admin = new Actor('admin', testEnv().host.kubeConfig());
     instance = await startWebhook({ ...options, webhooks: [...options.webhooks] });
     await waitForEnforcement(workspace(`probe-${id}`, { parent: `missing-${id}` }));
   });
 
-  after(async function () {
+  after(async () => {
     await instance?.stop();
     await deleteConfiguration(configurationName);
     await admin?.deleteIfExists({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: 'canopy-system' });
@@ -49,7 +49,7 @@ describe('admission fails closed', function () {
     }
   }
 
-  it('judges requests while serving', async function () {
+  it('judges requests while serving', async () => {
     const bad = await outcome(() => admin.create(workspace(`bad-${id}`, { parent: `missing-${id}` }), { dryRun: true }));
     expect(bad.code).to.equal(403);
     expect(bad.message).to.contain(`spec.parent: parent workspace "missing-${id}" does not exist`);
@@ -57,13 +57,29 @@ describe('admission fails closed', function () {
     expect(good).to.deep.equal({ code: 200, message: '' });
   });
 
-  it('refuses the Canopy requests it covers while down, and nothing else', async function () {
+  it('refuses the Canopy requests it covers while down, and nothing else', async () => {
     await instance!.stop();
     instance = undefined;
     const covered: [string, KubeObject][] = [
       ['Workspace', workspace(`good-${id}`, {})],
-      ['LogicalCluster', { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: `lc-${id}`, labels: label }, spec: { workspace: `any-${id}` } } as KubeObject],
-      ['PlacementPolicy', { apiVersion: 'canopy.dev/v1alpha1', kind: 'PlacementPolicy', metadata: { name: `pp-${id}`, labels: label }, spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }] } } as KubeObject],
+      [
+        'LogicalCluster',
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'LogicalCluster',
+          metadata: { name: `lc-${id}`, labels: label },
+          spec: { workspace: `any-${id}` },
+        } as KubeObject,
+      ],
+      [
+        'PlacementPolicy',
+        {
+          apiVersion: 'canopy.dev/v1alpha1',
+          kind: 'PlacementPolicy',
+          metadata: { name: `pp-${id}`, labels: label },
+          spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }] },
+        } as KubeObject,
+      ],
     ];
     for (const [kind, object] of covered) {
       const result = await outcome(() => admin.create(object, { dryRun: true }));
@@ -73,12 +89,17 @@ describe('admission fails closed', function () {
     // Not covered: the same kind without the test label, and an unrelated object in kube-system.
     const unlabelled = await outcome(() => admin.create(workspace(`free-${id}`, {}, {}), { dryRun: true }));
     expect(unlabelled, unlabelled.message).to.deep.equal({ code: 200, message: '' });
-    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `unrelated-${id}`, namespace: 'kube-system' }, data: { ok: 'yes' } } as KubeObject;
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `unrelated-${id}`, namespace: 'kube-system' },
+      data: { ok: 'yes' },
+    } as KubeObject;
     const unrelated = await outcome(() => admin.create(configMap));
     expect(unrelated, unrelated.message).to.deep.equal({ code: 200, message: '' });
   });
 
-  it('serves again after a restart, with the same certificate Secret', async function () {
+  it('serves again after a restart, with the same certificate Secret', async () => {
     instance = await startWebhook({ ...options, webhooks: [...options.webhooks] });
     await waitForEnforcement(workspace(`probe-${id}`, { parent: `missing-${id}` }));
     const good = await outcome(() => admin.create(workspace(`good-${id}`, {}), { dryRun: true }));

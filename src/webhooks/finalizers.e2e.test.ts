@@ -14,7 +14,12 @@ import { FINALIZER as PROPAGATED_OBJECT_FINALIZER } from '../reconcilers/propaga
 import { mutatingWebhookConfiguration } from './configuration.js';
 
 const CANOPY = 'canopy.dev/v1alpha1';
-const MUTATING = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false } as ResourceRef;
+const MUTATING = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'MutatingWebhookConfiguration',
+  plural: 'mutatingwebhookconfigurations',
+  namespaced: false,
+} as ResourceRef;
 
 function propagatedObject(name: string, namespace: string, labels: Record<string, string> = {}): KubeObject {
   return {
@@ -58,7 +63,11 @@ describe('finalizers mutating webhook (real apiserver)', function () {
     workspace = uniqueName('mutate');
     namespace = `${workspace}-apps`;
     await admin.create(Resources.Workspace, { apiVersion: CANOPY, kind: 'Workspace', metadata: { name: workspace }, spec: {} } as KubeObject);
-    await admin.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } } });
+    await admin.create(Resources.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } },
+    });
   });
 
   after(async () => {
@@ -69,7 +78,12 @@ describe('finalizers mutating webhook (real apiserver)', function () {
 
   it('a LogicalCluster is created with its cleanup finalizer, and deleting it still completes', async () => {
     const name = uniqueName('lc');
-    const created = await admin.create(Resources.LogicalCluster, { apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name }, spec: { workspace } } as KubeObject);
+    const created = await admin.create(Resources.LogicalCluster, {
+      apiVersion: CANOPY,
+      kind: 'LogicalCluster',
+      metadata: { name },
+      spec: { workspace },
+    } as KubeObject);
     expect(created.metadata?.finalizers).to.deep.equal([LOGICAL_CLUSTER_FINALIZER]);
     await admin.delete(Resources.LogicalCluster, name);
     expect(await gone(admin, Resources.LogicalCluster, name), 'logical cluster deleted').to.equal(true);
@@ -78,7 +92,10 @@ describe('finalizers mutating webhook (real apiserver)', function () {
   it('a PropagatedObject is created with its cleanup finalizer, next to finalizers of others, and deleting it still completes', async () => {
     const plain = await admin.create(Resources.PropagatedObject, propagatedObject('plain', namespace));
     expect(plain.metadata?.finalizers).to.deep.equal([PROPAGATED_OBJECT_FINALIZER]);
-    const withOther = await admin.create(Resources.PropagatedObject, { ...propagatedObject('other', namespace), metadata: { name: 'other', namespace, finalizers: ['example.com/hold'] } } as KubeObject);
+    const withOther = await admin.create(Resources.PropagatedObject, {
+      ...propagatedObject('other', namespace),
+      metadata: { name: 'other', namespace, finalizers: ['example.com/hold'] },
+    } as KubeObject);
     expect(withOther.metadata?.finalizers).to.deep.equal(['example.com/hold', PROPAGATED_OBJECT_FINALIZER]);
     await admin.delete(Resources.PropagatedObject, 'plain', namespace);
     expect(await gone(admin, Resources.PropagatedObject, 'plain', namespace), 'propagated object deleted').to.equal(true);
@@ -92,7 +109,10 @@ describe('finalizers mutating webhook (real apiserver)', function () {
     const created = await apply(admin, manifest, { resource: Resources.PropagatedObject, fieldManager: 'tenant-gitops' });
     expect(created.metadata?.finalizers).to.deep.equal([PROPAGATED_OBJECT_FINALIZER]);
     // A GitOps tool re-applies the manifest it holds, which has no finalizers.
-    const reapplied = await apply(admin, { ...manifest, metadata: { ...manifest.metadata, labels: { revision: '2' } } } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: 'tenant-gitops' });
+    const reapplied = await apply(admin, { ...manifest, metadata: { ...manifest.metadata, labels: { revision: '2' } } } as KubeObject, {
+      resource: Resources.PropagatedObject,
+      fieldManager: 'tenant-gitops',
+    });
     expect(reapplied.metadata?.labels).to.deep.equal({ revision: '2' });
     expect(reapplied.metadata?.finalizers).to.deep.equal([PROPAGATED_OBJECT_FINALIZER]);
     await admin.delete(Resources.PropagatedObject, 'applied', namespace);

@@ -17,11 +17,36 @@ import { mulberry32 as rng } from '../../test/support/random.js';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Rng = () => number;
 
-
 const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 
 function hostileValue(r: Rng, w: World, depth = 0): Json {
-  const strings = ['', 'x', 'us-1', 'eu-1', 'eu-1,us-1,', '500m', '-1', '1e999', '9999999999999999999Gi', '🌲'.repeat(20), 'a'.repeat(300), '$(rm -rf /)', 'kube-system', 'system:masters', w.n('acme'), w.n('team'), w.n('app'), w.n('nope'), 'restricted', 'privileged', 'ALL', 'SYS_ADMIN', 'quay.io/x/y:1', "object.metadata.labels['a'] ==", 'true'];
+  const strings = [
+    '',
+    'x',
+    'us-1',
+    'eu-1',
+    'eu-1,us-1,',
+    '500m',
+    '-1',
+    '1e999',
+    '9999999999999999999Gi',
+    '🌲'.repeat(20),
+    'a'.repeat(300),
+    '$(rm -rf /)',
+    'kube-system',
+    'system:masters',
+    w.n('acme'),
+    w.n('team'),
+    w.n('app'),
+    w.n('nope'),
+    'restricted',
+    'privileged',
+    'ALL',
+    'SYS_ADMIN',
+    'quay.io/x/y:1',
+    "object.metadata.labels['a'] ==",
+    'true',
+  ];
   switch (Math.floor(r() * (depth > 1 ? 5 : 7))) {
     case 0:
       return pick(r, strings);
@@ -36,7 +61,12 @@ function hostileValue(r: Rng, w: World, depth = 0): Json {
     case 5:
       return Array.from({ length: Math.floor(r() * 3) }, () => hostileValue(r, w, depth + 1));
     default:
-      return Object.fromEntries(Array.from({ length: Math.floor(r() * 3) }, () => [pick(r, ['kind', 'name', 'hard', 'regions', 'x', 'cpu', 'matchLabels']), hostileValue(r, w, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(r() * 3) }, () => [
+          pick(r, ['kind', 'name', 'hard', 'regions', 'x', 'cpu', 'matchLabels']),
+          hostileValue(r, w, depth + 1),
+        ]),
+      );
   }
 }
 
@@ -45,8 +75,7 @@ function paths(value: Json, prefix: (string | number)[] = []): (string | number)
   const out: (string | number)[][] = prefix.length > 0 ? [prefix] : [];
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) out.push(...paths(v, [...prefix, i]));
-  }
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
+  } else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
   const fixed = new Set(['apiVersion', 'kind', 'metadata.name', 'metadata.namespace', 'metadata']);
   return out.filter((p) => !fixed.has(p.join('.')));
 }
@@ -77,7 +106,9 @@ function mutate(r: Rng, w: World, object: Json): string {
     case 6: {
       // Same type, other value: passes the schema more often, so the webhook sees it.
       const current = h[key];
-      const candidates = Array.from({ length: 12 }, () => hostileValue(r, w)).filter((v) => typeof v === typeof current && Array.isArray(v) === Array.isArray(current));
+      const candidates = Array.from({ length: 12 }, () => hostileValue(r, w)).filter(
+        (v) => typeof v === typeof current && Array.isArray(v) === Array.isArray(current),
+      );
       h[key] = candidates[0] ?? hostileValue(r, w);
       return `retarget ${where}`;
     }
@@ -115,13 +146,90 @@ function seeds(w: World): (() => KubeObject)[] {
   const ns = w.tenantNamespace;
   const quota = { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } };
   return [
-    () => ({ apiVersion: CANOPY, kind: 'Workspace', metadata: { name: w.n('fz') }, spec: { parent: w.n('acme'), owners: [{ kind: 'User', name: 'bob' }], constraints: { regions: ['eu-1'], quota: { hard: { cpu: '2' } }, podSecurity: 'restricted', maxLogicalClusters: 1, costBudget: 100, allowedRegistries: ['registry.acme.io/fz'], clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } } } } }),
-    () => ({ apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name: w.n('fz') }, spec: { workspace: w.n('team'), namespaces: ['a', 'b'], owners: [{ kind: 'User', name: 'dave' }], capabilities: { preset: 'developer' }, constraints: { quota, podSecurity: 'restricted' } } }),
-    () => ({ apiVersion: CANOPY, kind: 'PlacementPolicy', metadata: { name: w.n('fz') }, spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: w.n('acme') }], priority: 5, regions: ['eu-1'], rules: [{ expression: "cluster.metadata.labels['canopy.dev/geo'] == 'eu'" }], replicas: { strategy: 'Divide', minPerCluster: 1 }, spread: { topologyKey: 'region', minGroups: 1 } } }),
-    () => ({ apiVersion: CANOPY, kind: 'PropagatedObject', metadata: { name: w.n('fz'), namespace: ns }, spec: { template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', annotations: { 'placement.canopy.dev/clusters': 'eu-1' } }, data: { a: 'b' } }, placementRef: { name: w.n('pci') }, overrides: [{ clusters: ['eu-1'], patches: [{ op: 'add', path: '/data/b', value: 'c' }] }] } }),
-    () => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: w.n('fz'), namespace: ns }, spec: { initContainers: [{ name: 'init', image: 'registry.acme.io/init:1' }], containers: [{ name: 'app', image: 'registry.acme.io/app:1', ports: [{ containerPort: 80 }], securityContext: { capabilities: { drop: ['ALL'] } } }], volumes: [{ name: 'data', emptyDir: {} }] } }),
-    () => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: w.n('fz'), namespace: ns, labels: { 'admission-e2e': w.id }, annotations: { 'placement.canopy.dev/clusters': 'eu-1' } }, spec: { replicas: 2, selector: { matchLabels: { app: 'fz' } }, template: { metadata: { labels: { app: 'fz' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } } }),
-    () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: w.n('fz'), namespace: ns, labels: { 'admission-e2e': w.id }, annotations: { 'placement.canopy.dev/clusters': 'eu-1' } }, data: { a: 'b' } }),
+    () => ({
+      apiVersion: CANOPY,
+      kind: 'Workspace',
+      metadata: { name: w.n('fz') },
+      spec: {
+        parent: w.n('acme'),
+        owners: [{ kind: 'User', name: 'bob' }],
+        constraints: {
+          regions: ['eu-1'],
+          quota: { hard: { cpu: '2' } },
+          podSecurity: 'restricted',
+          maxLogicalClusters: 1,
+          costBudget: 100,
+          allowedRegistries: ['registry.acme.io/fz'],
+          clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } },
+        },
+      },
+    }),
+    () => ({
+      apiVersion: CANOPY,
+      kind: 'LogicalCluster',
+      metadata: { name: w.n('fz') },
+      spec: {
+        workspace: w.n('team'),
+        namespaces: ['a', 'b'],
+        owners: [{ kind: 'User', name: 'dave' }],
+        capabilities: { preset: 'developer' },
+        constraints: { quota, podSecurity: 'restricted' },
+      },
+    }),
+    () => ({
+      apiVersion: CANOPY,
+      kind: 'PlacementPolicy',
+      metadata: { name: w.n('fz') },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: w.n('acme') }],
+        priority: 5,
+        regions: ['eu-1'],
+        rules: [{ expression: "cluster.metadata.labels['canopy.dev/geo'] == 'eu'" }],
+        replicas: { strategy: 'Divide', minPerCluster: 1 },
+        spread: { topologyKey: 'region', minGroups: 1 },
+      },
+    }),
+    () => ({
+      apiVersion: CANOPY,
+      kind: 'PropagatedObject',
+      metadata: { name: w.n('fz'), namespace: ns },
+      spec: {
+        template: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'cfg', annotations: { 'placement.canopy.dev/clusters': 'eu-1' } },
+          data: { a: 'b' },
+        },
+        placementRef: { name: w.n('pci') },
+        overrides: [{ clusters: ['eu-1'], patches: [{ op: 'add', path: '/data/b', value: 'c' }] }],
+      },
+    }),
+    () => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: w.n('fz'), namespace: ns },
+      spec: {
+        initContainers: [{ name: 'init', image: 'registry.acme.io/init:1' }],
+        containers: [{ name: 'app', image: 'registry.acme.io/app:1', ports: [{ containerPort: 80 }], securityContext: { capabilities: { drop: ['ALL'] } } }],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      },
+    }),
+    () => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: w.n('fz'), namespace: ns, labels: { 'admission-e2e': w.id }, annotations: { 'placement.canopy.dev/clusters': 'eu-1' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'fz' } },
+        template: { metadata: { labels: { app: 'fz' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+      },
+    }),
+    () => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: w.n('fz'), namespace: ns, labels: { 'admission-e2e': w.id }, annotations: { 'placement.canopy.dev/clusters': 'eu-1' } },
+      data: { a: 'b' },
+    }),
   ] as (() => KubeObject)[];
 }
 
@@ -166,7 +274,8 @@ describe('admission fuzzing', function () {
           // Our sentences read "<field>: <reason>".
           if (!/denied the request: [\w.[\]/-]+: \S/.test(message)) failures.push(`${label} → denial without a field: ${message}`);
         } else {
-          tally.refusedByApiserver++; if (process.env["ADMISSION_FUZZ_VERBOSE"]) console.log(`${code} ${message.slice(0, 160)}`);
+          tally.refusedByApiserver++;
+          if (process.env['ADMISSION_FUZZ_VERBOSE']) console.log(`${code} ${message.slice(0, 160)}`);
         }
       }
     }

@@ -82,7 +82,9 @@ export interface WebhookOptions {
 /** Adds the admission webhook runnable (every replica) and its readiness check; returns it. */
 export function register(manager: Manager, options: WebhookOptions = {}): WebhookRunnable {
   const namespace = manager.namespace;
-  const service = options.service ? { name: options.service.name, namespace: options.service.namespace ?? namespace, port: options.service.port ?? 443 } : undefined;
+  const service = options.service
+    ? { name: options.service.name, namespace: options.service.namespace ?? namespace, port: options.service.port ?? 443 }
+    : undefined;
   const host = options.host ?? (service ? '0.0.0.0' : '127.0.0.1');
   const endpoint: WebhookEndpoint = service ? { service } : { url: options.url ?? `https://${isIP(host) === 6 ? `[${host}]` : host}` };
   const log = (message: string, fields: Record<string, unknown> = {}): void => manager.logger.info(fields, message);
@@ -128,14 +130,15 @@ export function register(manager: Manager, options: WebhookOptions = {}): Webhoo
 
 /** The names a generated certificate covers: the url's host, or every name the Service answers to. */
 export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly string[]): string[] {
-  const hosts = 'url' in endpoint
-    ? [new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '')]
-    : [
-        endpoint.service.name,
-        `${endpoint.service.name}.${endpoint.service.namespace}`,
-        `${endpoint.service.name}.${endpoint.service.namespace}.svc`,
-        `${endpoint.service.name}.${endpoint.service.namespace}.svc.cluster.local`,
-      ];
+  const hosts =
+    'url' in endpoint
+      ? [new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '')]
+      : [
+          endpoint.service.name,
+          `${endpoint.service.name}.${endpoint.service.namespace}`,
+          `${endpoint.service.name}.${endpoint.service.namespace}.svc`,
+          `${endpoint.service.name}.${endpoint.service.namespace}.svc.cluster.local`,
+        ];
   return [...new Set([...hosts, ...extra])];
 }
 

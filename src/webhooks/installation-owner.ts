@@ -29,7 +29,10 @@ export class InstallationOwner {
     const role = await this.client.tryGet(Resources.ClusterRole, this.clusterRoleName);
     const uid = role?.metadata?.uid;
     if (!uid) {
-      if (!this.warned) this.log?.('installation owner not found: webhook configurations are written without an owner and outlive an uninstall', { clusterRole: this.clusterRoleName });
+      if (!this.warned)
+        this.log?.('installation owner not found: webhook configurations are written without an owner and outlive an uninstall', {
+          clusterRole: this.clusterRoleName,
+        });
       this.warned = true;
       return undefined;
     }

@@ -33,11 +33,19 @@ describe('namespaces webhook scope (real apiserver)', function () {
       await admin.create(Resources.Workspace, { apiVersion: CANOPY, kind: 'Workspace', metadata: { name: parent }, spec: {} } as KubeObject);
       await admin.create(Resources.Workspace, { apiVersion: CANOPY, kind: 'Workspace', metadata: { name: child }, spec: { parent } } as KubeObject);
       // The operator creates the child's namespace and labels it into the tree.
-      const labelled = await waitUntil(60_000, 250, async () => (await admin.tryGet(Resources.Namespace, child))?.metadata?.labels?.[`${parent}.tree.canopy.dev/depth`] === '1');
+      const labelled = await waitUntil(
+        60_000,
+        250,
+        async () => (await admin.tryGet(Resources.Namespace, child))?.metadata?.labels?.[`${parent}.tree.canopy.dev/depth`] === '1',
+      );
       expect(labelled, 'child namespace labelled into the tree').to.equal(true);
       expect(await namespaceReviews()).to.equal(before);
       // Control: an administrator's write of a hierarchy label is reviewed (and admitted).
-      await admin.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${parent}-by-admin`, labels: { [`${parent}.tree.canopy.dev/depth`]: '1' } } });
+      await admin.create(Resources.Namespace, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `${parent}-by-admin`, labels: { [`${parent}.tree.canopy.dev/depth`]: '1' } },
+      });
       expect(await namespaceReviews()).to.equal(before + 1);
     } finally {
       await admin.delete(Resources.Namespace, `${parent}-by-admin`).catch(() => undefined);

@@ -156,10 +156,30 @@ export class WebhookRunnable implements Runnable {
     if (record.verdict.allowed) return;
     const { rule, field, reason } = record.verdict.denial;
     this.metrics.denied(record.webhook, rule);
-    this.logger.info({ webhook: record.webhook, operation: record.operation, kind: record.kind, name: record.name, namespace: record.namespace, object: { kind: record.kind, namespace: record.namespace, name: record.name, uid: record.uid }, decision: 'AdmissionDenied', user: record.user, dryRun: record.dryRun, rule, field, reason }, 'admission denied');
+    this.logger.info(
+      {
+        webhook: record.webhook,
+        operation: record.operation,
+        kind: record.kind,
+        name: record.name,
+        namespace: record.namespace,
+        object: { kind: record.kind, namespace: record.namespace, name: record.name, uid: record.uid },
+        decision: 'AdmissionDenied',
+        user: record.user,
+        dryRun: record.dryRun,
+        rule,
+        field,
+        reason,
+      },
+      'admission denied',
+    );
     // The same denial as an Event regarding the object, where `kubectl events --for` finds it; a dry run leaves none.
     if (!record.dryRun && record.name) {
-      const object = { apiVersion: record.apiVersion, kind: record.kind, metadata: { name: record.name, ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.uid ? { uid: record.uid } : {}) } };
+      const object = {
+        apiVersion: record.apiVersion,
+        kind: record.kind,
+        metadata: { name: record.name, ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.uid ? { uid: record.uid } : {}) },
+      };
       this.options.events?.warning(object, 'AdmissionDenied', `${record.operation.toLowerCase()} by ${record.user} denied: ${field}: ${reason}`);
     }
   }
@@ -172,20 +192,33 @@ class WebhookMetrics {
   private readonly denials: Counter<'webhook' | 'rule'>;
 
   constructor(registry: Registry) {
-    this.requests = reuse(registry, 'controller_runtime_webhook_requests_total', (name) =>
-      new Counter({ name, help: 'Admission requests by webhook path and code of the answer (200 allowed, 403 denied, 500 failed).', labelNames: ['webhook', 'code'], registers: [registry] }),
+    this.requests = reuse(
+      registry,
+      'controller_runtime_webhook_requests_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Admission requests by webhook path and code of the answer (200 allowed, 403 denied, 500 failed).',
+          labelNames: ['webhook', 'code'],
+          registers: [registry],
+        }),
     );
-    this.latency = reuse(registry, 'controller_runtime_webhook_latency_seconds', (name) =>
-      new Histogram({
-        name,
-        help: 'Time to answer an admission request, from the first byte read to the answer written.',
-        labelNames: ['webhook'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-        registers: [registry],
-      }),
+    this.latency = reuse(
+      registry,
+      'controller_runtime_webhook_latency_seconds',
+      (name) =>
+        new Histogram({
+          name,
+          help: 'Time to answer an admission request, from the first byte read to the answer written.',
+          labelNames: ['webhook'],
+          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers: [registry],
+        }),
     );
-    this.denials = reuse(registry, 'canopy_admission_denials_total', (name) =>
-      new Counter({ name, help: 'Admission denials by webhook and rule.', labelNames: ['webhook', 'rule'], registers: [registry] }),
+    this.denials = reuse(
+      registry,
+      'canopy_admission_denials_total',
+      (name) => new Counter({ name, help: 'Admission denials by webhook and rule.', labelNames: ['webhook', 'rule'], registers: [registry] }),
     );
   }
 
@@ -231,4 +264,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
-

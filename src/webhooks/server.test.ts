@@ -29,7 +29,14 @@ const review = (request: Partial<AdmissionRequest>): string =>
   JSON.stringify({
     apiVersion: ADMISSION_API_VERSION,
     kind: 'AdmissionReview',
-    request: { uid: 'u-1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, operation: 'CREATE', userInfo: { username: 'alice' }, ...request },
+    request: {
+      uid: 'u-1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      operation: 'CREATE',
+      userInfo: { username: 'alice' },
+      ...request,
+    },
   });
 
 describe('webhook server and certificates', function () {
@@ -45,9 +52,12 @@ describe('webhook server and certificates', function () {
       tls: first,
       handlers: new Map([
         ['/validate/pods', async (r: AdmissionRequest) => reviewFor(r.uid, deny('pod/test', 'spec.hostNetwork', `denied for ${r.userInfo.username}`))],
-        ['/validate/boom', async () => {
-          throw new Error('validator bug');
-        }],
+        [
+          '/validate/boom',
+          async () => {
+            throw new Error('validator bug');
+          },
+        ],
       ]),
     });
   });

@@ -52,8 +52,17 @@ describe('PropagatedObject template check', () => {
   });
 
   it('finds the pod spec of a CronJob and a bare Pod template', () => {
-    const cron = { template: { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { jobTemplate: { spec: { template: { spec: { containers: [{ ...safeContainer, image: 'evil.io/x' }] } } } } } } };
-    expect(message(checkPropagatedTemplate({ spec: cron }, restricted, clusters))).to.match(/^spec\.template\.spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.image: image "evil\.io\/x"/);
+    const cron = {
+      template: {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'c' },
+        spec: { jobTemplate: { spec: { template: { spec: { containers: [{ ...safeContainer, image: 'evil.io/x' }] } } } } },
+      },
+    };
+    expect(message(checkPropagatedTemplate({ spec: cron }, restricted, clusters))).to.match(
+      /^spec\.template\.spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.image: image "evil\.io\/x"/,
+    );
     const pod = { template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { hostPID: true, containers: [safeContainer] } } };
     expect(message(checkPropagatedTemplate({ spec: pod }, restricted, clusters))).to.match(/^spec\.template\.spec\.hostPID:/);
   });
@@ -72,8 +81,15 @@ describe('PropagatedObject template check', () => {
   });
 
   it('refuses an override that swaps in a foreign image for clusters matched by a selector', () => {
-    const overrides = [{ clusterSelector: { matchLabels: { region: 'us' } }, patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'docker.io/evil/miner' }] }];
-    expect(message(checkPropagatedTemplate({ spec: { ...deployment(), overrides } }, restricted, clusters))).to.contain('image "docker.io/evil/miner" is not from a registry allowed');
+    const overrides = [
+      {
+        clusterSelector: { matchLabels: { region: 'us' } },
+        patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'docker.io/evil/miner' }],
+      },
+    ];
+    expect(message(checkPropagatedTemplate({ spec: { ...deployment(), overrides } }, restricted, clusters))).to.contain(
+      'image "docker.io/evil/miner" is not from a registry allowed',
+    );
   });
 
   it('catches a violation only the combination of two overrides produces on one cluster', () => {
@@ -87,7 +103,14 @@ describe('PropagatedObject template check', () => {
   });
 
   it('skips variants whose patches do not apply: the syncer cannot render them either', () => {
-    const overrides = [{ patches: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'add', path: '/spec/template/spec/hostPID', value: true }] }];
+    const overrides = [
+      {
+        patches: [
+          { op: 'test', path: '/spec/replicas', value: 99 },
+          { op: 'add', path: '/spec/template/spec/hostPID', value: true },
+        ],
+      },
+    ];
     expect(checkPropagatedTemplate({ spec: { ...deployment(), overrides } }, restricted, clusters).allowed).to.equal(true);
   });
 

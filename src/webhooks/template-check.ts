@@ -52,7 +52,11 @@ export function checkPropagatedTemplate(po: TemplatedObject, limits: PodLimits, 
     if (found) return overrideDenial(found.index, 'wherever it applies', found.reason);
   }
   for (const cluster of clusters) {
-    const found = firstViolation(template, indexed.filter((o) => overrideApplies(o.override, cluster)), limits);
+    const found = firstViolation(
+      template,
+      indexed.filter((o) => overrideApplies(o.override, cluster)),
+      limits,
+    );
     if (found) return overrideDenial(found.index, `on cluster "${cluster.name}"`, found.reason);
   }
   const found = firstViolation(template, indexed, limits);

@@ -13,11 +13,21 @@ import { ApiClient, Resources, type KubeObject, type ResourceRef } from '../runt
 import { startWebhook, type WebhookInstance } from '../../test/support/admission.js';
 import { InstallationOwner } from './installation-owner.js';
 
-const VALIDATING: ResourceRef = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false };
-const MUTATING: ResourceRef = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false };
+const VALIDATING: ResourceRef = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'ValidatingWebhookConfiguration',
+  plural: 'validatingwebhookconfigurations',
+  namespaced: false,
+};
+const MUTATING: ResourceRef = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'MutatingWebhookConfiguration',
+  plural: 'mutatingwebhookconfigurations',
+  namespaced: false,
+};
 const NAMESPACE = 'canopy-system';
 
-describe('uninstall: the operator\'s own objects follow the installation\'s ClusterRole', function () {
+describe("uninstall: the operator's own objects follow the installation's ClusterRole", function () {
   this.timeout(180_000);
   const id = Math.random().toString(36).slice(2, 7);
   const ownerName = `canopy-installation-${id}`;
@@ -52,7 +62,12 @@ describe('uninstall: the operator\'s own objects follow the installation\'s Clus
   });
 
   after(async () => {
-    for (const [resource, name, namespace] of [[VALIDATING, validating], [MUTATING, mutating], [Resources.Secret, secretName, NAMESPACE], [Resources.ClusterRole, ownerName]] as const) {
+    for (const [resource, name, namespace] of [
+      [VALIDATING, validating],
+      [MUTATING, mutating],
+      [Resources.Secret, secretName, NAMESPACE],
+      [Resources.ClusterRole, ownerName],
+    ] as const) {
       await admin.delete(resource, name, namespace).catch(() => undefined);
     }
     admin.close();
@@ -61,8 +76,18 @@ describe('uninstall: the operator\'s own objects follow the installation\'s Clus
   it('looks the owner up by name: undefined while the ClusterRole does not exist, its uid once it does', async () => {
     const owner = new InstallationOwner(admin, ownerName);
     expect(await owner.reference()).to.equal(undefined);
-    const role = await admin.create(Resources.ClusterRole, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: ownerName }, rules: [] } as KubeObject);
-    expect(await owner.reference()).to.deep.equal({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: ownerName, uid: role.metadata!.uid });
+    const role = await admin.create(Resources.ClusterRole, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: ownerName },
+      rules: [],
+    } as KubeObject);
+    expect(await owner.reference()).to.deep.equal({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      name: ownerName,
+      uid: role.metadata!.uid,
+    });
   });
 
   it('a certificate Secret written without an owner is adopted once the owner is known', async () => {
@@ -87,7 +112,9 @@ describe('uninstall: the operator\'s own objects follow the installation\'s Clus
     instance = undefined;
     await admin.delete(Resources.ClusterRole, ownerName);
     const allGone = await waitUntil(90_000, 250, async () =>
-      (await Promise.all([admin.tryGet(VALIDATING, validating), admin.tryGet(MUTATING, mutating), admin.tryGet(Resources.Secret, secretName, NAMESPACE)])).every((o) => o === undefined),
+      (
+        await Promise.all([admin.tryGet(VALIDATING, validating), admin.tryGet(MUTATING, mutating), admin.tryGet(Resources.Secret, secretName, NAMESPACE)])
+      ).every((o) => o === undefined),
     );
     expect(allGone, 'configurations and Secret removed by the garbage collector').to.equal(true);
   });

@@ -12,7 +12,14 @@ type PO = PropagatedObject & KubeObject;
 type PodView = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
 
 const allocatableOf = (name: string, cpu: string) =>
-  objectWhen<Cluster & KubeObject>(Resources.Cluster, name, undefined, (c) => c.status?.allocatable?.['cpu'] === cpu, `reported ${cpu} CPU allocatable`, 60_000);
+  objectWhen<Cluster & KubeObject>(
+    Resources.Cluster,
+    name,
+    undefined,
+    (c) => c.status?.allocatable?.['cpu'] === cpu,
+    `reported ${cpu} CPU allocatable`,
+    60_000,
+  );
 
 /**
  * Capacity comes from the members' Nodes: eu-2 gets three more kwok Nodes
@@ -32,10 +39,16 @@ describe('capacity: Cluster allocatable is the sum of the member Nodes, and Divi
   });
 
   after(async () => {
-    await hostAdmin().delete(Resources.PropagatedObject, 'web', namespace).catch(() => undefined);
-    await hostAdmin().delete(Resources.PlacementPolicy, id).catch(() => undefined);
+    await hostAdmin()
+      .delete(Resources.PropagatedObject, 'web', namespace)
+      .catch(() => undefined);
+    await hostAdmin()
+      .delete(Resources.PlacementPolicy, id)
+      .catch(() => undefined);
     await waitUntil(30_000, 250, async () => !(await hostAdmin().tryGet(Resources.PropagatedObject, 'web', namespace)));
-    await hostAdmin().delete(Resources.Namespace, namespace).catch(() => undefined);
+    await hostAdmin()
+      .delete(Resources.Namespace, namespace)
+      .catch(() => undefined);
     const core = eu2().makeApiClient(CoreV1Api);
     for (const node of extra) await core.deleteNode({ name: node.metadata!.name! }).catch(() => undefined);
     await allocatableOf('eu-2', '12');
@@ -71,13 +84,19 @@ describe('capacity: Cluster allocatable is the sum of the member Nodes, and Divi
           spec: {
             replicas: 6,
             selector: { matchLabels: { app: 'web' } },
-            template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', resources: { requests: { cpu: '1', memory: '1Gi' } } }] } },
+            template: {
+              metadata: { labels: { app: 'web' } },
+              spec: { containers: [{ name: 'web', image: 'nginx:1.27', resources: { requests: { cpu: '1', memory: '1Gi' } } }] },
+            },
           },
         },
       },
     });
     const po = await objectWhen<PO>(Resources.PropagatedObject, 'web', namespace, (p) => p.status?.readyReplicas === 6, 'ran 6 Ready replicas', 60_000);
-    expect((po.status?.placement ?? []).map((p) => [p.cluster, p.replicas]).sort()).to.deep.equal([['eu-1', 2], ['eu-2', 4]]);
+    expect((po.status?.placement ?? []).map((p) => [p.cluster, p.replicas]).sort()).to.deep.equal([
+      ['eu-1', 2],
+      ['eu-2', 4],
+    ]);
 
     // The member's own scheduler placed them on its Nodes, the new ones included.
     const pods = await ApiClient.for(eu2()).list<PodView>(Resources.Pod, { namespace, labelSelector: 'app=web' });

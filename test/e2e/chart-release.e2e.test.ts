@@ -75,7 +75,9 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
   after(async function () {
     this.timeout(120_000);
     await run(helm, helmArgs('uninstall', release, '--wait=false')).catch(() => undefined);
-    await hostAdmin().delete(Resources.Namespace, namespace).catch(() => undefined);
+    await hostAdmin()
+      .delete(Resources.Namespace, namespace)
+      .catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -87,22 +89,35 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
     const rename = join(work, 'rename.sh');
     writeFileSync(rename, `#!/bin/sh\nexec sed 's/name: canopy-operator/name: canopy-operator-${suffix}/g'\n`, { mode: 0o755 });
     await run(helm, helmArgs('install', release, previous.path, '--skip-crds', '--post-renderer', rename));
-    const before = JSON.parse((await run(helm, helmArgs('list', '--filter', `^${release}$`, '-o', 'json'))).stdout) as { chart: string; status: string; revision: string }[];
+    const before = JSON.parse((await run(helm, helmArgs('list', '--filter', `^${release}$`, '-o', 'json'))).stdout) as {
+      chart: string;
+      status: string;
+      revision: string;
+    }[];
     expect(before.map((r) => [r.chart, r.status])).to.deep.equal([[`canopy-${previous.version}`, 'deployed']]);
     expect(await hostAdmin().tryGet(PDB, `canopy-operator-${suffix}`, namespace), 'the previous chart renders a PDB').to.not.equal(undefined);
 
-    const upgraded = await run(helm, helmArgs('upgrade', release, chartDir, '--skip-crds', '--set', 'replicaCount=1', '--set', 'webhook.validatingConfigurationName=canopy-validating'));
+    const upgraded = await run(
+      helm,
+      helmArgs('upgrade', release, chartDir, '--skip-crds', '--set', 'replicaCount=1', '--set', 'webhook.validatingConfigurationName=canopy-validating'),
+    );
     expect(upgraded.stdout).to.contain('STATUS: deployed');
     // NOTES.txt: every example it names exists, and it says how CRDs are upgraded.
     const examples = [...upgraded.stdout.matchAll(/examples\/[\w./-]+/g)].map((m) => m[0]);
     expect(examples).to.include('examples/register-cluster/cluster.yaml');
     for (const example of examples) expect(existsSync(join(repoRoot, example)), `NOTES.txt names ${example}`).to.equal(true);
     expect(upgraded.stdout).to.contain('kubectl apply --server-side -f charts/canopy/crds/');
-    const after = JSON.parse((await run(helm, helmArgs('list', '--filter', `^${release}$`, '-o', 'json'))).stdout) as { chart: string; status: string; revision: string }[];
+    const after = JSON.parse((await run(helm, helmArgs('list', '--filter', `^${release}$`, '-o', 'json'))).stdout) as {
+      chart: string;
+      status: string;
+      revision: string;
+    }[];
     expect(after.map((r) => [r.chart, r.status, String(r.revision)])).to.deep.equal([[`canopy-${chartVersion(chartDir)}`, 'deployed', '2']]);
 
     // The new names exist with the new chart's labels and settings; the old objects are gone.
-    const deployment = await hostAdmin().get<KubeObject & { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>(Resources.Deployment, `${fullname}-operator`, namespace);
+    const deployment = await hostAdmin().get<
+      KubeObject & { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }
+    >(Resources.Deployment, `${fullname}-operator`, namespace);
     expect(deployment.metadata?.labels?.['helm.sh/chart']).to.equal(`canopy-${chartVersion(chartDir)}`);
     expect(deployment.spec.replicas).to.equal(1);
     const env0 = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
@@ -125,7 +140,10 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
 
     const client = hostAdmin();
     let pod: Pod | undefined;
-    expect(await waitUntil(60_000, 250, async () => (pod = await client.tryGet<Pod>(Resources.Pod, testName, namespace)) !== undefined), 'helm test never created its Pod').to.equal(true);
+    expect(
+      await waitUntil(60_000, 250, async () => (pod = await client.tryGet<Pod>(Resources.Pod, testName, namespace)) !== undefined),
+      'helm test never created its Pod',
+    ).to.equal(true);
     expect(pod!.metadata?.annotations?.['helm.sh/hook']).to.equal('test');
     const container = pod!.spec!.containers![0]!;
     expect(container.command).to.deep.equal(['node', '/canopy-test/check.mjs']);
@@ -135,19 +153,47 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
     const dir = mkdtempSync(join(work, 'pod-'));
     writeFileSync(join(dir, 'check.mjs'), configMap.data['check.mjs']!);
     writeFileSync(join(dir, 'ca.crt'), env.host.caPem);
-    const issued = (await run(join(env.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', namespace, 'create', 'token', pod!.spec!.serviceAccountName!, '--duration', '10m'])).stdout.trim();
+    const issued = (
+      await run(join(env.binDir, 'kubectl'), [
+        '--kubeconfig',
+        kubeconfig,
+        '-n',
+        namespace,
+        'create',
+        'token',
+        pod!.spec!.serviceAccountName!,
+        '--duration',
+        '10m',
+      ])
+    ).stdout.trim();
     writeFileSync(join(dir, 'token'), issued);
     const podEnv = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
-    const check = await run(process.execPath, [join(dir, 'check.mjs')], { env: { ...podEnv, PATH: process.env.PATH, CANOPY_TEST_API_SERVER: env.host.server, CANOPY_TEST_SERVICEACCOUNT_DIR: dir } }).then(
+    const check = await run(process.execPath, [join(dir, 'check.mjs')], {
+      env: { ...podEnv, PATH: process.env.PATH, CANOPY_TEST_API_SERVER: env.host.server, CANOPY_TEST_SERVICEACCOUNT_DIR: dir },
+    }).then(
       (r) => ({ code: 0, out: r.stdout }),
       (err: { code?: number; stdout?: string }) => ({ code: err.code ?? 1, out: err.stdout ?? '' }),
     );
-    await run(join(env.binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', namespace, 'patch', 'pod', testName, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: check.code === 0 ? 'Succeeded' : 'Failed' } })]);
+    await run(join(env.binDir, 'kubectl'), [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      'patch',
+      'pod',
+      testName,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: check.code === 0 ? 'Succeeded' : 'Failed' } }),
+    ]);
 
     expect(check.out, check.out).to.contain('all checks passed');
     expect(check.out.match(/^ok {3}CRD \S+ is Established$/gm)).to.have.length(5);
     expect(check.out).to.match(/ok {3}ValidatingWebhookConfiguration canopy-validating has \d+ webhooks, each with a caBundle/);
-    expect(check.out).to.match(/ok {3}dry-run LogicalCluster reviewed by the webhook: admission webhook "[^"]+" denied the request: .*workspace "canopy-helm-test-absent" does not exist/);
+    expect(check.out).to.match(
+      /ok {3}dry-run LogicalCluster reviewed by the webhook: admission webhook "[^"]+" denied the request: .*workspace "canopy-helm-test-absent" does not exist/,
+    );
     const result = await helmTest;
     expect(result.stdout).to.match(new RegExp(`TEST SUITE:\\s+${testName}`));
     expect(result.stdout).to.match(/Phase:\s+Succeeded/);
@@ -167,12 +213,19 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
     // An admin token here: the point is the missing configuration, not RBAC.
     writeFileSync(join(dir, 'token'), env.host.adminToken);
     const failed = await run(process.execPath, [join(dir, 'check.mjs')], {
-      env: { PATH: process.env.PATH, CANOPY_TEST_API_SERVER: env.host.server, CANOPY_TEST_SERVICEACCOUNT_DIR: dir, CANOPY_TEST_WEBHOOK_CONFIGURATION: `${fullname}-validating` },
+      env: {
+        PATH: process.env.PATH,
+        CANOPY_TEST_API_SERVER: env.host.server,
+        CANOPY_TEST_SERVICEACCOUNT_DIR: dir,
+        CANOPY_TEST_WEBHOOK_CONFIGURATION: `${fullname}-validating`,
+      },
     }).then(
       () => ({ code: 0, out: '' }),
       (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, out: err.stdout ?? '' }),
     );
     expect(failed.code).to.equal(1);
-    expect(failed.out).to.contain(`FAIL ValidatingWebhookConfiguration ${fullname}-validating does not exist: the operator has not registered its webhook (is it running?)`);
+    expect(failed.out).to.contain(
+      `FAIL ValidatingWebhookConfiguration ${fullname}-validating does not exist: the operator has not registered its webhook (is it running?)`,
+    );
   });
 });

@@ -21,7 +21,10 @@ interface Rendered {
   spec?: {
     replicas?: number;
     secretName?: string;
-    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: Container[]; imagePullSecrets?: { name: string }[]; volumes?: { name: string; secret?: { secretName: string } }[] } };
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { containers?: Container[]; imagePullSecrets?: { name: string }[]; volumes?: { name: string; secret?: { secretName: string } }[] };
+    };
   };
 }
 
@@ -39,7 +42,9 @@ function dryRunApply(kubectl: string, kubeconfig: string, manifest: string): Pro
 }
 
 function parseObjects(stdout: string): Rendered[] {
-  return parseAllDocuments(stdout).map((d) => d.toJSON() as Rendered | null).filter((o): o is Rendered => o !== null);
+  return parseAllDocuments(stdout)
+    .map((d) => d.toJSON() as Rendered | null)
+    .filter((o): o is Rendered => o !== null);
 }
 
 function envOf(deployment: Rendered): Record<string, string | undefined> {
@@ -60,7 +65,8 @@ async function failureOf(command: string, args: string[]): Promise<{ code: numbe
 describe('Helm chart (e2e)', () => {
   const namespace = uniqueName('canopy-chart');
   let helm = '';
-  const template = async (...args: string[]): Promise<Rendered[]> => parseObjects((await run(helm, ['template', 'canopy', chartDir, '--namespace', namespace, ...args])).stdout);
+  const template = async (...args: string[]): Promise<Rendered[]> =>
+    parseObjects((await run(helm, ['template', 'canopy', chartDir, '--namespace', namespace, ...args])).stdout);
 
   before(async function () {
     this.timeout(15 * 60_000); // helm is built on first use (minutes on a cold Go cache)
@@ -68,7 +74,9 @@ describe('Helm chart (e2e)', () => {
     await hostAdmin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   });
   after(async () => {
-    await hostAdmin().delete(Resources.Namespace, namespace).catch(() => undefined);
+    await hostAdmin()
+      .delete(Resources.Namespace, namespace)
+      .catch(() => undefined);
   });
 
   it('renders without --kube-version and every object passes the real apiserver (server-side dry run)', async () => {
@@ -78,7 +86,8 @@ describe('Helm chart (e2e)', () => {
     const objects = parseObjects(stdout);
     const kinds = objects.map((o) => o.kind);
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).to.have.length(5);
-    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget']) expect(kinds, kind).to.include(kind);
+    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget'])
+      expect(kinds, kind).to.include(kind);
     expect(kinds).to.not.include('ServiceMonitor');
     expect(kinds).to.not.include('Certificate');
 
@@ -111,13 +120,29 @@ describe('Helm chart (e2e)', () => {
     expect(rendered.stderr).to.contain("values don't meet the specifications of the schema");
     expect(rendered.stderr).to.contain("at '/replicaCount': got string, want integer");
 
-    for (const bad of [['logLevel=loud', "at '/logLevel'"], ['replicaCount=0', "at '/replicaCount'"], ['webhook.port=70000', "at '/webhook/port'"], ['replicas=3', "additional properties 'replicas' not allowed"]] as const) {
+    for (const bad of [
+      ['logLevel=loud', "at '/logLevel'"],
+      ['replicaCount=0', "at '/replicaCount'"],
+      ['webhook.port=70000', "at '/webhook/port'"],
+      ['replicas=3', "additional properties 'replicas' not allowed"],
+    ] as const) {
       const failure = await failureOf(helm, ['template', 'canopy', chartDir, '--set', bad[0]]);
       expect(failure.stderr, bad[0]).to.contain(bad[1]);
     }
 
     const release = uniqueName('bad');
-    const installed = await failureOf(helm, ['install', release, chartDir, '--namespace', namespace, '--kubeconfig', testEnv().host.kubeconfigPath, '--skip-crds', '--set', 'replicaCount=abc']);
+    const installed = await failureOf(helm, [
+      'install',
+      release,
+      chartDir,
+      '--namespace',
+      namespace,
+      '--kubeconfig',
+      testEnv().host.kubeconfigPath,
+      '--skip-crds',
+      '--set',
+      'replicaCount=abc',
+    ]);
     expect(installed.stderr).to.contain("at '/replicaCount': got string, want integer");
     const { stdout } = await run(helm, ['list', '--namespace', namespace, '--kubeconfig', testEnv().host.kubeconfigPath, '--all', '-o', 'json']);
     expect((JSON.parse(stdout) as { name: string }[]).map((r) => r.name)).to.not.include(release);
@@ -128,7 +153,15 @@ describe('Helm chart (e2e)', () => {
   it('refuses value combinations the schema cannot express, in one sentence', async () => {
     const noElection = await failureOf(helm, ['template', 'canopy', chartDir, '--set', 'leaderElection.enabled=false']);
     expect(noElection.stderr).to.contain('leaderElection.enabled=false needs replicaCount=1');
-    const twoCerts = await failureOf(helm, ['template', 'canopy', chartDir, '--set', 'webhook.certManager.enabled=true', '--set', 'webhook.existingSecret=mine']);
+    const twoCerts = await failureOf(helm, [
+      'template',
+      'canopy',
+      chartDir,
+      '--set',
+      'webhook.certManager.enabled=true',
+      '--set',
+      'webhook.existingSecret=mine',
+    ]);
     expect(twoCerts.stderr).to.contain('webhook.certManager.enabled and webhook.existingSecret are exclusive');
   });
 
@@ -149,16 +182,26 @@ describe('Helm chart (e2e)', () => {
   });
 
   it('names every object from fullnameOverride or the release, and the operator settings follow', async () => {
-    for (const [args, prefix] of [[['--set', 'fullnameOverride=acme'], 'acme'], [[], 'canopy'], [['--set', 'nameOverride=tenancy'], 'canopy-tenancy']] as const) {
+    for (const [args, prefix] of [
+      [['--set', 'fullnameOverride=acme'], 'acme'],
+      [[], 'canopy'],
+      [['--set', 'nameOverride=tenancy'], 'canopy-tenancy'],
+    ] as const) {
       const objects = await template(...args);
-      for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition')) expect(o.metadata.name, `${o.kind} ${o.metadata.name}`).to.match(new RegExp(`^${prefix}-`));
+      for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition'))
+        expect(o.metadata.name, `${o.kind} ${o.metadata.name}`).to.match(new RegExp(`^${prefix}-`));
       const env0 = envOf(objects.find((o) => o.kind === 'Deployment')!);
       expect(env0['CANOPY_OWNER_CLUSTERROLE']).to.equal(`${prefix}-operator`);
       expect(env0['CANOPY_WEBHOOK_SERVICE']).to.equal(`${prefix}-webhook.${namespace}.svc`);
       expect(env0['CANOPY_LEADER_ELECTION_ID']).to.equal(`${prefix}-leader`);
       // The ClusterRole lets the operator write exactly the webhook configurations it is told to name.
-      const core = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${prefix}-operator-core`) as unknown as { rules: { resourceNames?: string[] }[] };
-      expect(core.rules.flatMap((r) => r.resourceNames ?? [])).to.include.members([env0['CANOPY_WEBHOOK_CONFIGURATION_NAME'], env0['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME']]);
+      const core = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${prefix}-operator-core`) as unknown as {
+        rules: { resourceNames?: string[] }[];
+      };
+      expect(core.rules.flatMap((r) => r.resourceNames ?? [])).to.include.members([
+        env0['CANOPY_WEBHOOK_CONFIGURATION_NAME'],
+        env0['CANOPY_WEBHOOK_MUTATING_CONFIGURATION_NAME'],
+      ]);
     }
     const prod = await run(helm, ['template', 'prod', chartDir, '--namespace', namespace]);
     expect(parseObjects(prod.stdout).find((o) => o.kind === 'Deployment')?.metadata.name).to.equal('prod-canopy-operator');
@@ -166,17 +209,25 @@ describe('Helm chart (e2e)', () => {
 
   it('sets imagePullSecrets, pod annotations and labels, and an optional ServiceMonitor', async () => {
     const objects = await template(
-      '--set', 'imagePullSecrets[0].name=registry',
-      '--set', 'podAnnotations.example\\.com/team=platform',
-      '--set', 'podLabels.tier=control',
-      '--set', 'metrics.serviceMonitor.enabled=true',
-      '--set', 'metrics.serviceMonitor.interval=30s',
+      '--set',
+      'imagePullSecrets[0].name=registry',
+      '--set',
+      'podAnnotations.example\\.com/team=platform',
+      '--set',
+      'podLabels.tier=control',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.interval=30s',
     );
     const pod = objects.find((o) => o.kind === 'Deployment')!.spec!.template!;
     expect(pod.spec?.imagePullSecrets).to.deep.equal([{ name: 'registry' }]);
     expect(pod.metadata?.annotations).to.deep.equal({ 'example.com/team': 'platform' });
     expect(pod.metadata?.labels).to.include({ tier: 'control', 'app.kubernetes.io/name': 'canopy' });
-    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as unknown as { apiVersion: string; spec: { endpoints: { port: string; interval: string }[]; selector: { matchLabels: Record<string, string> } } };
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as unknown as {
+      apiVersion: string;
+      spec: { endpoints: { port: string; interval: string }[]; selector: { matchLabels: Record<string, string> } };
+    };
     expect(monitor.apiVersion).to.equal('monitoring.coreos.com/v1');
     expect(monitor.spec.endpoints).to.deep.equal([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
     const metricsService = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'canopy-metrics')!;
@@ -187,7 +238,12 @@ describe('Helm chart (e2e)', () => {
     const objects = await template('--set', 'webhook.certManager.enabled=true');
     const certificates = objects.filter((o) => o.kind === 'Certificate');
     expect(certificates.map((c) => c.metadata.name).sort()).to.deep.equal(['canopy-webhook-ca', 'canopy-webhook-cert']);
-    expect(objects.filter((o) => o.kind === 'Issuer').map((i) => i.metadata.name).sort()).to.deep.equal(['canopy-selfsigned', 'canopy-webhook-ca']);
+    expect(
+      objects
+        .filter((o) => o.kind === 'Issuer')
+        .map((i) => i.metadata.name)
+        .sort(),
+    ).to.deep.equal(['canopy-selfsigned', 'canopy-webhook-ca']);
     const serving = certificates.find((c) => c.metadata.name === 'canopy-webhook-cert') as unknown as { spec: { secretName: string; dnsNames: string[] } };
     expect(serving.spec.dnsNames).to.include(`canopy-webhook.${namespace}.svc`);
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
@@ -195,15 +251,27 @@ describe('Helm chart (e2e)', () => {
     expect(envOf(deployment)).to.not.have.property('CANOPY_WEBHOOK_CERT_SECRET');
     expect(deployment.spec?.template?.spec?.volumes).to.deep.equal([{ name: 'webhook-certs', secret: { secretName: serving.spec.secretName } }]);
 
-    const external = await template('--set', 'webhook.certManager.enabled=true', '--set', 'webhook.certManager.issuerRef.kind=ClusterIssuer', '--set', 'webhook.certManager.issuerRef.name=corp-ca');
+    const external = await template(
+      '--set',
+      'webhook.certManager.enabled=true',
+      '--set',
+      'webhook.certManager.issuerRef.kind=ClusterIssuer',
+      '--set',
+      'webhook.certManager.issuerRef.name=corp-ca',
+    );
     expect(external.filter((o) => o.kind === 'Issuer')).to.have.length(0);
-    expect((external.find((o) => o.kind === 'Certificate') as unknown as { spec: { issuerRef: unknown } }).spec.issuerRef).to.deep.equal({ kind: 'ClusterIssuer', name: 'corp-ca' });
+    expect((external.find((o) => o.kind === 'Certificate') as unknown as { spec: { issuerRef: unknown } }).spec.issuerRef).to.deep.equal({
+      kind: 'ClusterIssuer',
+      name: 'corp-ca',
+    });
   });
 
-  it('renders helm test hooks: a Pod running the chart\'s check as a ServiceAccount allowed only that', async () => {
+  it("renders helm test hooks: a Pod running the chart's check as a ServiceAccount allowed only that", async () => {
     const hooks = (await template()).filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
     expect(hooks.map((h) => h.kind).sort()).to.deep.equal(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Pod', 'ServiceAccount']);
-    const pod = hooks.find((h) => h.kind === 'Pod') as unknown as { spec: { serviceAccountName: string; restartPolicy: string; containers: { image: string; command: string[] }[] } };
+    const pod = hooks.find((h) => h.kind === 'Pod') as unknown as {
+      spec: { serviceAccountName: string; restartPolicy: string; containers: { image: string; command: string[] }[] };
+    };
     expect(pod.spec.serviceAccountName).to.equal('canopy-test');
     expect(pod.spec.restartPolicy).to.equal('Never');
     expect(pod.spec.containers[0]!.command).to.deep.equal(['node', '/canopy-test/check.mjs']);

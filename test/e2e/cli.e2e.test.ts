@@ -30,7 +30,10 @@ interface Run {
 /** The plugin as kubectl runs it (a subprocess), on the Node that runs the tests; never throws. */
 async function plugin(args: readonly string[], options: { node?: string; input?: string } = {}): Promise<Run> {
   try {
-    const { stdout, stderr } = await exec(options.node ?? process.execPath, [BIN, ...args], { cwd: tmpdir(), env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
+    const { stdout, stderr } = await exec(options.node ?? process.execPath, [BIN, ...args], {
+      cwd: tmpdir(),
+      env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as ExecFileException & { stdout: string; stderr: string };
@@ -71,11 +74,19 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: policy },
-      spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', workspace: root, labelSelector: { matchLabels: { app: cm } } }], clusterSelector: { matchLabels: { 'compliance/pci': 'true' } } },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', workspace: root, labelSelector: { matchLabels: { app: cm } } }],
+        clusterSelector: { matchLabels: { 'compliance/pci': 'true' } },
+      },
     } as KubeObject);
     await client.create(Resources.LogicalCluster, logicalClusterObject(lc, { workspace: child, capabilities: { preset: 'viewer' } }) as KubeObject);
     await waitForPhase(client, lc, 'Ready');
-    await client.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm, namespace: lc, labels: { app: cm } }, data: { greeting: 'hello' } } as KubeObject);
+    await client.create(Resources.ConfigMap, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: cm, namespace: lc, labels: { app: cm } },
+      data: { greeting: 'hello' },
+    } as KubeObject);
     await eventually('the ConfigMap placed on eu-1', async () => {
       const po = await client.tryGet<PropagatedObjectView>(Resources.PropagatedObject, `${cm}-configmap`, lc);
       return po?.status?.placement?.some((p) => p.cluster === 'eu-1') ? po : undefined;
@@ -97,7 +108,8 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
     it('--help lists every command; --version prints the package version', async () => {
       const help = await plugin(['--help']);
       expect(help.code).to.equal(0);
-      for (const command of ['tree', 'explain', 'who-runs-where', 'what-if', 'kubeconfig', 'join', 'unjoin', 'completion', 'dev']) expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));
+      for (const command of ['tree', 'explain', 'who-runs-where', 'what-if', 'kubeconfig', 'join', 'unjoin', 'completion', 'dev'])
+        expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));
       const version = await plugin(['--version']);
       expect(version).to.deep.equal({ code: 0, stdout: `${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}\n`, stderr: '' });
     });
@@ -113,7 +125,9 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
     });
 
     it('the krew manifest installs this version and names a bin that exists', () => {
-      const manifest = parseYaml(readFileSync(join(repoRoot, 'plugins', 'krew', 'canopy.yaml'), 'utf8')) as { spec: { version: string; platforms: { bin: string }[] } };
+      const manifest = parseYaml(readFileSync(join(repoRoot, 'plugins', 'krew', 'canopy.yaml'), 'utf8')) as {
+        spec: { version: string; platforms: { bin: string }[] };
+      };
       expect(manifest.spec.version).to.equal(`v${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}`);
       for (const platform of manifest.spec.platforms) expect(existsSync(join(repoRoot, platform.bin)), platform.bin).to.equal(true);
     });
@@ -139,7 +153,10 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
     it('an apiserver that does not answer: exit 1 and one line naming it', async () => {
       const port = await freePort();
       const closed = join(dir, 'closed.kubeconfig');
-      writeFileSync(closed, readFileSync(testEnv().host.kubeconfigPath, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+      writeFileSync(
+        closed,
+        readFileSync(testEnv().host.kubeconfigPath, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`),
+      );
       expectFailure(await plugin(['--kubeconfig', closed, 'tree']), `error: cannot reach the apiserver at https://127.0.0.1:${port} (ECONNREFUSED)`);
     });
 
@@ -158,7 +175,14 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
 
     it('-o json and -o yaml give the same tree as data', async () => {
       const json = JSON.parse((await plugin([...admin(), 'tree', root, '-o', 'json'])).stdout);
-      expect(json).to.deep.equal([{ name: root, ready: 'True', logicalClusters: [], children: [{ name: child, ready: 'True', logicalClusters: [{ name: lc, phase: 'Ready' }], children: [] }] }]);
+      expect(json).to.deep.equal([
+        {
+          name: root,
+          ready: 'True',
+          logicalClusters: [],
+          children: [{ name: child, ready: 'True', logicalClusters: [{ name: lc, phase: 'Ready' }], children: [] }],
+        },
+      ]);
       expect(parseYaml((await plugin([...admin(), 'tree', root, '-o', 'yaml'])).stdout)).to.deep.equal(json);
     });
 
@@ -194,7 +218,9 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.contain(`ConfigMap ${lc}/${cm}`);
       expect(run.stdout).to.match(/runs on:\n {2}eu-1: /);
-      expect(run.stderr).to.equal('note: this kubeconfig may not list clusters or placementpolicies, so this is the PropagatedObject\'s own status without cluster health or policy details\n');
+      expect(run.stderr).to.equal(
+        "note: this kubeconfig may not list clusters or placementpolicies, so this is the PropagatedObject's own status without cluster health or policy details\n",
+      );
     });
   });
 
@@ -209,9 +235,17 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       const own = await plugin(['--kubeconfig', tenantKubeconfig, 'who-runs-where']);
       expect(own.code, own.stderr).to.equal(0);
       expect(own.stdout.trimEnd().split('\n')[1]).to.match(new RegExp(`^<none>\\s+${lc}\\s+ConfigMap\\s+web\\s+eu-1$`));
-      expect(own.stderr).to.equal("note: this kubeconfig may not list clusters or namespaces, so this comes from the PropagatedObjects' own status (without workspaces)\n");
-      expectFailure(await plugin(['--kubeconfig', tenantKubeconfig, 'who-runs-where', '--region', 'eu-1']), /^error: Error from server \(Forbidden\): .*cannot list resource "clusters"/);
-      expectFailure(await plugin(['--kubeconfig', tenantKubeconfig, 'what-if', '--lose-cluster', 'eu-1']), /^error: Error from server \(Forbidden\): .*cannot list resource "(workspaces|logicalclusters|clusters|placementpolicies|namespaces)"/);
+      expect(own.stderr).to.equal(
+        "note: this kubeconfig may not list clusters or namespaces, so this comes from the PropagatedObjects' own status (without workspaces)\n",
+      );
+      expectFailure(
+        await plugin(['--kubeconfig', tenantKubeconfig, 'who-runs-where', '--region', 'eu-1']),
+        /^error: Error from server \(Forbidden\): .*cannot list resource "clusters"/,
+      );
+      expectFailure(
+        await plugin(['--kubeconfig', tenantKubeconfig, 'what-if', '--lose-cluster', 'eu-1']),
+        /^error: Error from server \(Forbidden\): .*cannot list resource "(workspaces|logicalclusters|clusters|placementpolicies|namespaces)"/,
+      );
     });
 
     it('a logical cluster that does not exist: exit 1', async () => {
@@ -225,10 +259,12 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       expect(run.code, run.stderr).to.equal(0);
       const lines = run.stdout.trimEnd().split('\n');
       expect(lines[0]).to.match(/^WORKSPACE\s+NAMESPACE\s+KIND\s+NAME\s+CLUSTERS$/);
-      expect(lines.slice(1)).to.deep.equal([`${child}   ${lc}`.padEnd(lines[0]!.indexOf('KIND')) + 'ConfigMap   web    eu-1']);
+      expect(lines.slice(1)).to.deep.equal([`${`${child}   ${lc}`.padEnd(lines[0]!.indexOf('KIND'))}ConfigMap   web    eu-1`]);
       const not = await plugin([...admin(), 'who-runs-where', '-n', lc, '--selector', 'compliance/pci!=true']);
       expect(not).to.deep.equal({ code: 0, stdout: '', stderr: `No objects on matching clusters found in ${lc} namespace.\n` });
-      const yaml = parseYaml((await plugin([...admin(), 'who-runs-where', '-n', lc, '--region', 'eu-1', '-o', 'yaml'])).stdout) as { object: { name: string } }[];
+      const yaml = parseYaml((await plugin([...admin(), 'who-runs-where', '-n', lc, '--region', 'eu-1', '-o', 'yaml'])).stdout) as {
+        object: { name: string };
+      }[];
       expect(yaml.map((r) => r.object.name)).to.deep.equal([cm]);
     });
 
@@ -272,12 +308,28 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
     const name = uniqueName('joined');
     after(async () => {
       await deleteIfExists(host(), Resources.Cluster, name);
-      await host().delete(Resources.Secret, `${name}-kubeconfig`, 'canopy-system').catch(() => undefined);
+      await host()
+        .delete(Resources.Secret, `${name}-kubeconfig`, 'canopy-system')
+        .catch(() => undefined);
     });
 
     it('registers a member again under a new name: Secret, Cluster, Ready; unjoin removes both', async () => {
       const member = testEnv().members.find((m) => m.name === 'eu-2')!;
-      const run = await plugin([...admin(), 'join', name, '--kubeconfig-file', member.kubeconfigPath, '--region', 'eu-2', '--provider', 'cloud-a', '--labels', 'canopy.dev/joined=true', '--timeout', '90']);
+      const run = await plugin([
+        ...admin(),
+        'join',
+        name,
+        '--kubeconfig-file',
+        member.kubeconfigPath,
+        '--region',
+        'eu-2',
+        '--provider',
+        'cloud-a',
+        '--labels',
+        'canopy.dev/joined=true',
+        '--timeout',
+        '90',
+      ]);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(new RegExp(`^cluster ${name} joined: /readyz ok, Kubernetes v1\\.`));
       const cluster = await host().get<KubeObject & { spec: Record<string, unknown> }>(Resources.Cluster, name);
@@ -301,7 +353,10 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       document.users[0]!.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws', args: ['eks', 'get-token'] } };
       writeFileSync(execConfig, JSON.stringify(document));
       const refused = uniqueName('refused');
-      expectFailure(await plugin([...admin(), 'join', refused, '--kubeconfig-file', execConfig, '--region', 'eu-1']), 'error: --kubeconfig-file uses users[0].user.exec, which runs a program inside the operator');
+      expectFailure(
+        await plugin([...admin(), 'join', refused, '--kubeconfig-file', execConfig, '--region', 'eu-1']),
+        'error: --kubeconfig-file uses users[0].user.exec, which runs a program inside the operator',
+      );
       expect(await host().tryGet(Resources.Cluster, refused)).to.equal(undefined);
       expect(await host().tryGet(Resources.Secret, `${refused}-kubeconfig`, 'canopy-system')).to.equal(undefined);
     });
@@ -325,18 +380,29 @@ describe('kubectl-canopy, the compiled plugin (e2e)', function () {
       writeFileSync(script, run.stdout);
       await exec('bash', ['-n', script]);
       // Sourcing it registers the function; completing "what-if --lo" offers --lose-cluster.
-      const { stdout } = await exec('bash', ['-c', `source ${script}; COMP_WORDS=(kubectl-canopy what-if --lo); COMP_CWORD=2; _kubectl_canopy; echo "\${COMPREPLY[@]}"`]);
+      const { stdout } = await exec('bash', [
+        '-c',
+        `source ${script}; COMP_WORDS=(kubectl-canopy what-if --lo); COMP_CWORD=2; _kubectl_canopy; echo "\${COMPREPLY[@]}"`,
+      ]);
       expect(stdout.trim()).to.equal('--lose-cluster');
       for (const shell of ['zsh', 'fish']) {
         const generated = await plugin(['completion', shell]);
         expect(generated.stdout).to.contain('what-if');
         // Where the shell is installed, it must accept its script too.
-        const installed = await exec('sh', ['-c', `command -v ${shell}`]).then(() => true, () => false);
+        const installed = await exec('sh', ['-c', `command -v ${shell}`]).then(
+          () => true,
+          () => false,
+        );
         if (!installed) continue;
         const file = join(dir, `completion.${shell}`);
         writeFileSync(file, generated.stdout);
         await exec(shell, ['-n', file]);
-        if (shell === 'fish') expect((await exec('fish', ['-c', `source ${file}; complete -C 'kubectl-canopy completion '`])).stdout.split('\n').filter(Boolean)).to.deep.equal(['bash', 'fish', 'zsh']);
+        if (shell === 'fish')
+          expect((await exec('fish', ['-c', `source ${file}; complete -C 'kubectl-canopy completion '`])).stdout.split('\n').filter(Boolean)).to.deep.equal([
+            'bash',
+            'fish',
+            'zsh',
+          ]);
       }
       expectFailure(await plugin(['completion', 'tcsh']), 'error: completion: unknown shell "tcsh"; one of bash, zsh, fish');
     });

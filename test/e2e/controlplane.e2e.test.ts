@@ -29,9 +29,19 @@ describe('local control plane', () => {
   it('keeps clusters apart: a namespace on one member is absent on the others', async () => {
     const [first, second] = testEnv().members;
     const name = uniqueName('isolation');
-    await first!.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+    await first!
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name } } });
     try {
-      const error = await second!.kubeConfig().makeApiClient(CoreV1Api).readNamespace({ name }).then(() => undefined, (e: unknown) => e);
+      const error = await second!
+        .kubeConfig()
+        .makeApiClient(CoreV1Api)
+        .readNamespace({ name })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(ApiException);
       expect((error as ApiException<unknown>).code).to.equal(404);
     } finally {
@@ -41,7 +51,10 @@ describe('local control plane', () => {
 
   it('enforces RBAC: a user without bindings is denied with 403', async () => {
     const api = testEnv().host.userKubeConfig('alice').makeApiClient(CoreV1Api);
-    const error = await api.listNamespace().then(() => undefined, (e: unknown) => e);
+    const error = await api.listNamespace().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(ApiException);
     expect((error as ApiException<unknown>).code).to.equal(403);
     const status = JSON.parse(String((error as ApiException<unknown>).body)) as { message: string };
@@ -51,9 +64,19 @@ describe('local control plane', () => {
   it('accepts every CRD in config/crd with a server-side dry run via kubectl', async () => {
     const env = testEnv();
     const { stdout } = await run(join(env.binDir, 'kubectl'), [
-      '--kubeconfig', env.host.kubeconfigPath, 'apply', '--dry-run=server', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'config', 'crd'),
+      '--kubeconfig',
+      env.host.kubeconfigPath,
+      'apply',
+      '--dry-run=server',
+      '--server-side',
+      '--force-conflicts',
+      '-f',
+      join(repoRoot, 'config', 'crd'),
     ]);
-    const applied = stdout.trim().split('\n').filter((l) => l.includes('customresourcedefinition'));
+    const applied = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('customresourcedefinition'));
     expect(applied, stdout).to.have.length(5);
   });
 
@@ -74,9 +97,14 @@ describe('local control plane: bad input', () => {
     const blocker = (await import('node:net')).createServer().listen(port, '127.0.0.1');
     const stateDir = mkdtempSync(join(tmpdir(), 'canopy-badport-'));
     try {
-      const error = await LocalEnvironment.start({ stateDir, hostPort: port, members: [], quiet: true }).then(() => undefined, (e: unknown) => e);
+      const error = await LocalEnvironment.start({ stateDir, hostPort: port, members: [], quiet: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(LaunchError);
-      expect((error as Error).message).to.contain(`port ${port}`).and.to.contain('already in use');
+      expect((error as Error).message)
+        .to.contain(`port ${port}`)
+        .and.to.contain('already in use');
       expect(await processesUsing(stateDir)).to.deep.equal([]);
     } finally {
       blocker.close();
@@ -88,7 +116,10 @@ describe('local control plane: bad input', () => {
     this.timeout(60_000);
     const stateDir = mkdtempSync(join(tmpdir(), 'canopy-notready-'));
     try {
-      const error = await LocalEnvironment.start({ stateDir, members: [], readyTimeoutMs: 1, quiet: true, controllerManager: false }).then(() => undefined, (e: unknown) => e);
+      const error = await LocalEnvironment.start({ stateDir, members: [], readyTimeoutMs: 1, quiet: true, controllerManager: false }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(LaunchError);
       expect((error as Error).message).to.match(/cluster host did not become ready within/);
       expect(await processesUsing(stateDir)).to.deep.equal([]);
@@ -102,7 +133,10 @@ describe('local control plane: bad input', () => {
     try {
       const error = await run('bash', [join(repoRoot, 'controlplane', 'build.sh')], {
         env: { PATH: '/usr/bin:/bin', HOME: cacheDir, CANOPY_CACHE_DIR: cacheDir },
-      }).then(() => undefined, (e: unknown) => e as { code: number; stderr: string });
+      }).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; stderr: string },
+      );
       expect(error?.code).to.equal(3);
       expect(error?.stderr.trim().split('\n')).to.have.length(1);
       expect(error?.stderr).to.contain('Go is not installed');

@@ -124,7 +124,8 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
   it('converges after SIGKILLs to exactly what an uninterrupted run makes, and finishes an interrupted cleanup', async () => {
     // Everything is created before any operator runs, so the first one has all of it to do at once.
     await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: WORKSPACE }, spec: {} } as KubeObject);
-    for (const team of TEAMS) await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: team }, spec: { parent: WORKSPACE } } as KubeObject);
+    for (const team of TEAMS)
+      await apply(host, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: team }, spec: { parent: WORKSPACE } } as KubeObject);
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APPS, labels: { 'canopy.dev/workspace': WORKSPACE } } });
     await apply(host, {
       apiVersion: 'canopy.dev/v1alpha1',
@@ -177,17 +178,24 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
       last = startOperator(env, `crash-last-${++restarts}`);
       running.push(last);
     };
-    expect(await waitUntil(60_000, 200, async () => {
-      await writeBinding();
-      return bindingWritten;
-    }), `namespace ${WORKSPACE} never appeared`).to.equal(true);
+    expect(
+      await waitUntil(60_000, 200, async () => {
+        await writeBinding();
+        return bindingWritten;
+      }),
+      `namespace ${WORKSPACE} never appeared`,
+    ).to.equal(true);
     const restartedAt = performance.now();
-    const inherited = async (): Promise<number> => [...(await inheritedCopies(host, 'RoleBinding', 'crash-viewers', TEAMS)).values()].filter((from) => from === WORKSPACE).length;
+    const inherited = async (): Promise<number> =>
+      [...(await inheritedCopies(host, 'RoleBinding', 'crash-viewers', TEAMS)).values()].filter((from) => from === WORKSPACE).length;
     const converged = await waitUntil(240_000, 500, async () => {
       await keepRunning();
       return (await readyCount()) === COUNT && (await syncedCount()) === COUNT && (await inherited()) === TEAMS.length;
     });
-    expect(converged, `not converged: ${await readyCount()} of ${COUNT} logical clusters Ready, ${await syncedCount()} of ${COUNT} Deployments Synced, ${await inherited()} of ${TEAMS.length} teams with the parent's RoleBinding`).to.equal(true);
+    expect(
+      converged,
+      `not converged: ${await readyCount()} of ${COUNT} logical clusters Ready, ${await syncedCount()} of ${COUNT} Deployments Synced, ${await inherited()} of ${TEAMS.length} teams with the parent's RoleBinding`,
+    ).to.equal(true);
     console.log(
       `      first kill at ${firstKill.done}/${COUNT} logical clusters Ready; second at ${secondKill.done}/${COUNT} Deployments Synced (${secondKill.copies} of ${COUNT * MEMBERS.length} copies made); the last process converged in ${((performance.now() - restartedAt) / 1000).toFixed(1)} s`,
     );
@@ -206,9 +214,15 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
       }
     }
     const [reference] = shapes.values();
-    expect(reference!.filter((o) => o.startsWith('Namespace ')), 'a namespace per logical cluster').to.have.length.greaterThan(0);
+    expect(
+      reference!.filter((o) => o.startsWith('Namespace ')),
+      'a namespace per logical cluster',
+    ).to.have.length.greaterThan(0);
     for (const kind of ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'Secret']) {
-      expect(reference!.some((o) => o.startsWith(`${kind} `)), `a logical cluster has a ${kind}`).to.equal(true);
+      expect(
+        reference!.some((o) => o.startsWith(`${kind} `)),
+        `a logical cluster has a ${kind}`,
+      ).to.equal(true);
     }
     for (const [name, shape] of shapes) expect(shape, `${name} differs from the others`).to.deep.equal(reference);
 
@@ -244,7 +258,9 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
       return now.logicalClusters === 0 && now.propagatedObjects === 0 && now.copies === 0;
     });
     expect(cleaned, `left: ${JSON.stringify(await left())}`).to.equal(true);
-    console.log(`      third kill during cleanup with ${atThirdKill.logicalClusters} logical clusters and ${atThirdKill.copies} copies left; the next process finished it`);
+    console.log(
+      `      third kill during cleanup with ${atThirdKill.logicalClusters} logical clusters and ${atThirdKill.copies} copies left; the next process finished it`,
+    );
     const leftovers = (await Promise.all(Array.from({ length: COUNT }, (_, i) => labelledObjects(host, `crash-lc-${i}`)))).flat();
     // Namespaces may still be terminating (their controller empties them); nothing else may remain.
     const terminating = async (o: string): Promise<boolean> => {
@@ -260,4 +276,3 @@ describe('crash recovery: the operator killed mid-work, a new process converges 
     expect(await cleaner.exited).to.equal(0);
   });
 });
-

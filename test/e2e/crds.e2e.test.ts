@@ -1,14 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  CoreV1Api,
-  dumpYaml,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ApiException, ApiextensionsV1Api, CoreV1Api, dumpYaml, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../../controlplane/launcher/index.js';
@@ -211,7 +203,13 @@ const MALFORMED: Malformed[] = [
   },
   {
     title: 'the same taint twice',
-    object: () => cluster({ taints: [{ key: 'gpu', effect: 'NoSchedule' }, { key: 'gpu', effect: 'NoSchedule' }] }),
+    object: () =>
+      cluster({
+        taints: [
+          { key: 'gpu', effect: 'NoSchedule' },
+          { key: 'gpu', effect: 'NoSchedule' },
+        ],
+      }),
     message: 'spec.taints[1]: Duplicate value',
   },
   // PlacementPolicy
@@ -253,7 +251,15 @@ const MALFORMED: Malformed[] = [
   {
     title: 'weights that name a cluster twice',
     object: () =>
-      placementPolicy({ replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'eu-1', weight: 2 }] } }),
+      placementPolicy({
+        replicas: {
+          strategy: 'Divide',
+          weights: [
+            { cluster: 'eu-1', weight: 1 },
+            { cluster: 'eu-1', weight: 2 },
+          ],
+        },
+      }),
     message: 'spec.replicas.weights[1]: Duplicate value: {"cluster":"eu-1"}',
   },
   {
@@ -355,7 +361,10 @@ describe('canopy.dev CRDs on a real apiserver', function () {
 
   before(async () => {
     namespace = uniqueName('crds');
-    await testEnv().host.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await testEnv()
+      .host.kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: namespace } } });
     for (const item of prerequisites) {
       if (await hostAdmin().tryGet(item.resource, item.object.metadata!.name!)) continue;
       await hostAdmin().create(item.resource, item.object);
@@ -365,7 +374,10 @@ describe('canopy.dev CRDs on a real apiserver', function () {
 
   after(async () => {
     await testEnv().host.kubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
-    for (const item of [...createdPrerequisites].reverse()) await hostAdmin().delete(item.resource, item.object.metadata!.name!).catch(() => undefined);
+    for (const item of [...createdPrerequisites].reverse())
+      await hostAdmin()
+        .delete(item.resource, item.object.metadata!.name!)
+        .catch(() => undefined);
   });
 
   it('accepts every generated CRD with a server-side dry-run apply', async () => {
@@ -381,25 +393,24 @@ describe('canopy.dev CRDs on a real apiserver', function () {
       const installed = parse(dumpYaml(await api.readCustomResourceDefinition({ name: manifest.metadata.name })));
       expect(installed.spec.names).to.deep.include(manifest.spec.names);
       expect(installed.spec.versions[0].schema).to.deep.equal(manifest.spec.versions[0]!.schema);
-      expect(installed.spec.versions[0].additionalPrinterColumns).to.deep.equal(
-        manifest.spec.versions[0]!.additionalPrinterColumns,
-      );
+      expect(installed.spec.versions[0].additionalPrinterColumns).to.deep.equal(manifest.spec.versions[0]!.additionalPrinterColumns);
     }
   });
 
-  for (const dir of ['quickstart', 'register-cluster', 'policy-engine']) describe(`examples/${dir}`, () => {
-    for (const example of examples(dir)) {
-      it(`accepts ${example.kind} ${example.metadata?.name}`, async () => {
-        // A unique name, since the shared environment may hold objects of the same name (e.g. Cluster eu-1);
-        // namespaced examples go into the suite's namespace.
-        const name = uniqueName(example.metadata?.name ?? 'example');
-        const metadata = { ...example.metadata, name, ...(example.metadata?.namespace ? { namespace } : {}) };
-        const created = await dryRunCreate({ ...example, metadata });
-        expect(created.metadata?.name).to.equal(name);
-        expect(created.spec).to.deep.include(example.spec ?? {});
-      });
-    }
-  });
+  for (const dir of ['quickstart', 'register-cluster', 'policy-engine'])
+    describe(`examples/${dir}`, () => {
+      for (const example of examples(dir)) {
+        it(`accepts ${example.kind} ${example.metadata?.name}`, async () => {
+          // A unique name, since the shared environment may hold objects of the same name (e.g. Cluster eu-1);
+          // namespaced examples go into the suite's namespace.
+          const name = uniqueName(example.metadata?.name ?? 'example');
+          const metadata = { ...example.metadata, name, ...(example.metadata?.namespace ? { namespace } : {}) };
+          const created = await dryRunCreate({ ...example, metadata });
+          expect(created.metadata?.name).to.equal(name);
+          expect(created.spec).to.deep.include(example.spec ?? {});
+        });
+      }
+    });
 
   describe('defaults', () => {
     it('gives a LogicalCluster mode Namespace', async () => {
@@ -467,11 +478,9 @@ describe('canopy.dev CRDs on a real apiserver', function () {
       }
     }
 
-    it('keeps a LogicalCluster in its workspace', () =>
-      updateRejected(logicalCluster({}), { workspace: 'other-team' }, 'spec.workspace is immutable'));
+    it('keeps a LogicalCluster in its workspace', () => updateRejected(logicalCluster({}), { workspace: 'other-team' }, 'spec.workspace is immutable'));
 
-    it('keeps a LogicalCluster in its mode', () =>
-      updateRejected(logicalCluster({}), { mode: 'Cluster' }, 'spec.mode is immutable'));
+    it('keeps a LogicalCluster in its mode', () => updateRejected(logicalCluster({}), { mode: 'Cluster' }, 'spec.mode is immutable'));
 
     it('keeps a PropagatedObject placing the same object', () =>
       updateRejected(

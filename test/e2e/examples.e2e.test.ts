@@ -36,7 +36,10 @@ class Readme {
   readonly cleanup: readonly string[];
   private next = 0;
 
-  constructor(readonly folder: string, private readonly cwd = repoRoot) {
+  constructor(
+    readonly folder: string,
+    private readonly cwd = repoRoot,
+  ) {
     const commands = readmeCommands(exampleReadme(folder));
     const firstDelete = commands.findIndex((c) => c.startsWith('kubectl delete'));
     this.walkthrough = firstDelete < 0 ? commands : commands.slice(0, firstDelete);
@@ -99,7 +102,10 @@ describe('examples: every README does what it says (e2e)', function () {
   this.timeout(240_000);
 
   it('covers every example folder (the quickstart in quickstart.e2e.test.ts, extensions/ in extensions-package.e2e.test.ts and the initializer and plugin e2e suites)', () => {
-    const folders = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const folders = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(folders).to.deep.equal(['cost-aware', 'extensions', 'jurisdiction-cel', 'policy-engine', 'quickstart', 'register-cluster', 'team-hierarchy']);
   });
 
@@ -118,7 +124,12 @@ describe('examples: every README does what it says (e2e)', function () {
       expect(copied, `sres copied into ${below.join(', ')}`).to.equal(true);
 
       const listed = await readme.through('inherited-from=org');
-      const rows = listed.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join('/')).sort();
+      const rows = listed
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/).slice(0, 2).join('/'))
+        .sort();
       expect(rows).to.deep.equal(['org-svc1/sres', 'org-team-a/sres']);
       for (const ns of below) {
         const copy = await admin.get(Resources.RoleBinding, 'sres', ns);
@@ -166,7 +177,9 @@ describe('examples: every README does what it says (e2e)', function () {
       expect(await memberReadyReplicas(['eu-1'], 'payments', namespace)).to.equal(2);
 
       const listing = await readme.through('kubectl get propagatedobjects');
-      expect(listing).to.match(/reports/).and.to.match(/payments/);
+      expect(listing)
+        .to.match(/reports/)
+        .and.to.match(/payments/);
       const explained = await readme.through('kubectl-canopy explain payments');
       expect(explained).to.contain('eu-2').and.to.contain('pci-unless-low-criticality');
       await readme.rest();
@@ -186,13 +199,24 @@ describe('examples: every README does what it says (e2e)', function () {
 
     it('puts all replicas on the cheapest cluster, eu-1, at the prices the README lists', async () => {
       const prices = await readme.through('kubectl get clusters');
-      const row = (name: string) => prices.split('\n').find((l) => l.split(/\s+/)[0] === name)?.split(/\s+/).slice(1, 3);
+      const row = (name: string) =>
+        prices
+          .split('\n')
+          .find((l) => l.split(/\s+/)[0] === name)
+          ?.split(/\s+/)
+          .slice(1, 3);
       expect(row('eu-1')).to.deep.equal(['0.02', '0.003']);
       expect(row('eu-2')).to.deep.equal(['0.04', '0.005']);
       expect(row('us-1')).to.deep.equal(['0.04', '0.005']);
 
       await readme.through('--for=condition=Ready');
-      const po = await objectWhen<PO>(Resources.PropagatedObject, 'nightly-report', 'cost-aware', (p) => ready(p) && p.status?.readyReplicas === 4, 'Ready 4/4');
+      const po = await objectWhen<PO>(
+        Resources.PropagatedObject,
+        'nightly-report',
+        'cost-aware',
+        (p) => ready(p) && p.status?.readyReplicas === 4,
+        'Ready 4/4',
+      );
       expect(po.status?.policy).to.equal('cheapest-cluster');
       expect(replicasOn(po)).to.deep.equal({ 'eu-1': 4 });
       expect(await memberReadyReplicas(['eu-1'], 'nightly-report', 'cost-aware')).to.equal(4);
@@ -229,7 +253,11 @@ describe('examples: every README does what it says (e2e)', function () {
       const dir = join(testEnv().stateDir, 'examples-opa');
       mkdirSync(dir, { recursive: true });
       opaLog = join(dir, 'opa.log');
-      const args = line.replace(/\s+#.*$/, '').split(/\s+/).slice(1).map((a) => (a.startsWith('examples/') ? join(repoRoot, a) : a));
+      const args = line
+        .replace(/\s+#.*$/, '')
+        .split(/\s+/)
+        .slice(1)
+        .map((a) => (a.startsWith('examples/') ? join(repoRoot, a) : a));
       opa = new ManagedProcess({ label: 'opa', binDir: dirname(binary), binary: 'opa', logFile: opaLog, args: [...args, '--disable-telemetry'] });
       opa.start();
       const healthy = await waitUntil(30_000, 200, async () => {

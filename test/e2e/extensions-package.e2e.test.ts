@@ -18,7 +18,12 @@ const root = repoRoot;
 const examplesDir = join(root, 'examples', 'extensions');
 
 function run(command: string, args: readonly string[], cwd: string, timeoutMs = 300_000): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+  });
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`);
   }
@@ -81,7 +86,10 @@ describe('the package as published: canopy/runtime and canopy/api', function () 
   it('builds and starts every example from the packed package in an empty directory', () => {
     const project = join(work, 'consumer');
     cpSync(examplesDir, join(project, 'src'), { recursive: true, filter: (path) => !path.endsWith('README.md') });
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { canopy: `file:${tarball}` } }, null, 2));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { canopy: `file:${tarball}` } }, null, 2),
+    );
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({

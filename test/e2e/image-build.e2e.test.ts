@@ -86,7 +86,12 @@ describe('operator image (Dockerfile replayed without a container engine)', func
   const buildRoot = join(root, 'build');
   const runtimeRoot = join(root, 'runtime');
   // The pinned Node (node_modules/.bin/node) first on PATH, as the node:24 base image has it.
-  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, NODE_ENV: undefined, npm_config_update_notifier: 'false' };
+  const env = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+    NODE_ENV: undefined,
+    npm_config_update_notifier: 'false',
+  };
   const timings: string[] = [];
 
   after(() => {
@@ -125,7 +130,10 @@ describe('operator image (Dockerfile replayed without a container engine)', func
     timings.unshift(`build stage ${((Date.now() - started) / 1000).toFixed(0)}s`);
     const app = join(buildRoot, workdir);
     expect(existsSync(join(app, 'dist', 'src', 'main.js')), 'tsc wrote dist/src/main.js').to.equal(true);
-    expect(files(join(app, 'dist')).filter((f) => /\.test\.js$/.test(f)), 'no test is compiled into the image').to.deep.equal([]);
+    expect(
+      files(join(app, 'dist')).filter((f) => /\.test\.js$/.test(f)),
+      'no test is compiled into the image',
+    ).to.deep.equal([]);
     expect(existsSync(join(app, 'dist', 'test')), 'no test support is compiled into the image').to.equal(false);
     expect(existsSync(join(app, 'node_modules', 'typescript')), 'npm prune removed the dev dependencies').to.equal(false);
   });

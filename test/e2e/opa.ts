@@ -36,7 +36,15 @@ export class OpaServer {
       binDir: dirname(opa),
       binary: 'opa',
       logFile,
-      args: ['run', '--server', `--addr=127.0.0.1:${port}`, '--log-format=json', '--set=decision_logs.console=true', '--disable-telemetry', join(dir, 'policy')],
+      args: [
+        'run',
+        '--server',
+        `--addr=127.0.0.1:${port}`,
+        '--log-format=json',
+        '--set=decision_logs.console=true',
+        '--disable-telemetry',
+        join(dir, 'policy'),
+      ],
     });
     process.start();
     const server = new OpaServer(process, `http://127.0.0.1:${port}`, logFile);

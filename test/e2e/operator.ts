@@ -37,7 +37,16 @@ export async function startTestOperator(env: LocalEnvironment): Promise<TestOper
     { name: 'canopy', level: process.env.CANOPY_LOG_LEVEL ?? 'debug', timestamp: pino.stdTimeFunctions.isoTime },
     pino.destination({ dest: operatorLogPath, sync: false, append: false }),
   );
-  const manager = new Manager({ kubeConfig, namespace: SYSTEM_NAMESPACE, leaderElection: false, metricsPort: 0, healthPort: 0, bindAddress: '127.0.0.1', logger, gracefulShutdownTimeoutMs: 10_000 });
+  const manager = new Manager({
+    kubeConfig,
+    namespace: SYSTEM_NAMESPACE,
+    leaderElection: false,
+    metricsPort: 0,
+    healthPort: 0,
+    bindAddress: '127.0.0.1',
+    logger,
+    gracefulShutdownTimeoutMs: 10_000,
+  });
   registerReconcilers(manager);
   // As in production: admission in front of every Canopy kind, on a kernel-chosen loopback port.
   registerWebhooks(manager, { port: 0 });
@@ -58,7 +67,8 @@ async function serviceAccountKubeConfig(env: LocalEnvironment, namespace: string
   if (!token) throw new Error(`no token issued for ${namespace}/${name}`);
   // Prove the token authenticates as the service account before handing it out.
   const review = await admin.makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token } } });
-  if (review.status?.user?.username !== `system:serviceaccount:${namespace}:${name}`) throw new Error(`token for ${name} does not authenticate: ${JSON.stringify(review.status)}`);
+  if (review.status?.user?.username !== `system:serviceaccount:${namespace}:${name}`)
+    throw new Error(`token for ${name} does not authenticate: ${JSON.stringify(review.status)}`);
   return kubeConfigFor({ clusterName: env.host.name, server: env.host.server, caPem: env.host.caPem, userName: name, token });
 }
 

@@ -44,7 +44,8 @@ export const mochaHooks = {
     const leaked = env.processIds;
     if (leaked.length > 0) throw new Error(`control-plane processes still running after stop: ${leaked.join(', ')}`);
     if (scanFailure) throw new Error(`the final scan for credentials failed: ${(scanFailure as Error).message}`);
-    if (leaks && leaks.hits.length > 0) throw new Error(`credentials found after the e2e run (${leaks.places.length} places scanned):\n${leaks.hits.join('\n')}`);
+    if (leaks && leaks.hits.length > 0)
+      throw new Error(`credentials found after the e2e run (${leaks.places.length} places scanned):\n${leaks.hits.join('\n')}`);
     if (leaks) console.log(`  (no credential in ${leaks.places.length} Events, statuses and the operator log)`);
   },
 };

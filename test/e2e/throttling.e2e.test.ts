@@ -67,7 +67,9 @@ describe('HTTP client honours 429 Retry-After (apiserver with --max-requests-inf
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmaps' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
     } as never);
-    await eventually('alice may list configmaps', async () => ((await raw(cluster, 'GET', `/api/v1/namespaces/${NAMESPACE}/configmaps`)).status === 200 ? true : undefined));
+    await eventually('alice may list configmaps', async () =>
+      (await raw(cluster, 'GET', `/api/v1/namespaces/${NAMESPACE}/configmaps`)).status === 200 ? true : undefined,
+    );
   });
 
   after(async () => {
@@ -106,7 +108,12 @@ describe('HTTP client honours 429 Retry-After (apiserver with --max-requests-inf
   it('writes: creates refused with 429 while a delete-collection holds the only slot are sent again and each lands exactly once', async () => {
     // Enough objects that deleting them all keeps the one mutating slot busy for a while.
     const filler = Array.from({ length: 600 }, (_, i) => `filler-${i}`);
-    for (let i = 0; i < filler.length; i += 50) await Promise.all(filler.slice(i, i + 50).map((name) => admin.create(Resources.ConfigMap, { ...configMap(name), metadata: { ...configMap(name).metadata, labels: { filler: 'yes' } } })));
+    for (let i = 0; i < filler.length; i += 50)
+      await Promise.all(
+        filler
+          .slice(i, i + 50)
+          .map((name) => admin.create(Resources.ConfigMap, { ...configMap(name), metadata: { ...configMap(name).metadata, labels: { filler: 'yes' } } })),
+      );
     const path = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
     const holding = raw(cluster, 'DELETE', `${path}?labelSelector=filler%3Dyes`);
     const refused = await eventually('the apiserver refusing writes', async () => {

@@ -28,7 +28,9 @@ export async function objectWhen<T extends KubeObject>(
   });
   if (!ok) {
     const status = (last as { status?: unknown } | undefined)?.status;
-    throw new Error(`${resource.kind} ${namespace ? `${namespace}/` : ''}${name} never ${what} within ${timeoutMs / 1000}s; last status: ${JSON.stringify(status)}`);
+    throw new Error(
+      `${resource.kind} ${namespace ? `${namespace}/` : ''}${name} never ${what} within ${timeoutMs / 1000}s; last status: ${JSON.stringify(status)}`,
+    );
   }
   return last!;
 }

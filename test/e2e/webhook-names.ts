@@ -26,14 +26,28 @@ export async function allowWebhookConfigurationNames(names: readonly (string | u
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name, labels: { 'canopy.dev/aggregate-to-operator': 'true' } },
-      rules: [{ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], verbs: ['get', 'update', 'patch'], resourceNames: extra }],
+      rules: [
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+          verbs: ['get', 'update', 'patch'],
+          resourceNames: extra,
+        },
+      ],
     } as KubernetesObject,
   ]);
   const authz = admin.makeApiClient(AuthorizationV1Api);
   const granted = await waitUntil(30_000, 200, async () => {
     const answers = await Promise.all(
       extra.map((n) =>
-        authz.createSubjectAccessReview({ body: { spec: { user: OPERATOR, resourceAttributes: { group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations', verb: 'patch', name: n } } } }),
+        authz.createSubjectAccessReview({
+          body: {
+            spec: {
+              user: OPERATOR,
+              resourceAttributes: { group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations', verb: 'patch', name: n },
+            },
+          },
+        }),
       ),
     );
     return answers.every((a) => a.status?.allowed === true);

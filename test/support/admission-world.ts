@@ -50,7 +50,11 @@ export async function buildWorld(): Promise<World> {
     kind: 'ClusterRole',
     metadata: { name: n('canopy-e2e-tenant') },
     rules: [
-      { apiGroups: ['canopy.dev'], resources: ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      {
+        apiGroups: ['canopy.dev'],
+        resources: ['workspaces', 'logicalclusters', 'placementpolicies', 'propagatedobjects'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
       // Namespaces: so admission, not RBAC, is what refuses a forged hierarchy label.
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'update'] },
       // Tenants deploying into their logical cluster's namespaces.
@@ -68,7 +72,8 @@ export async function buildWorld(): Promise<World> {
   } as KubeObject);
 
   await make({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n('plain') } });
-  const workspace = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'Workspace', metadata: { name }, spec } as KubeObject);
+  const workspace = (name: string, spec: Record<string, unknown>): KubeObject =>
+    ({ apiVersion: CANOPY, kind: 'Workspace', metadata: { name }, spec }) as KubeObject;
   await make(
     workspace(n('acme'), {
       owners: [{ kind: 'User', name: 'alice' }],
@@ -89,11 +94,17 @@ export async function buildWorld(): Promise<World> {
   await make(workspace(n('small'), { parent: n('acme'), constraints: { maxLogicalClusters: 1 } }));
   await make(workspace(n('budget'), { parent: n('acme'), constraints: { costBudget: 10 } }));
 
-  const logicalCluster = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name }, spec } as KubeObject);
+  const logicalCluster = (name: string, spec: Record<string, unknown>): KubeObject =>
+    ({ apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name }, spec }) as KubeObject;
   await make(logicalCluster(n('shop'), { workspace: n('team'), constraints: { quota: { hard: { cpu: '2', memory: '4Gi', 'services.loadbalancers': '0' } } } }));
   await make(logicalCluster(n('one'), { workspace: n('small'), constraints: { quota: { hard: { cpu: '1', memory: '1Gi', 'services.loadbalancers': '0' } } } }));
 
-  const selectorFor = (apiVersion: string, kind: string) => ({ apiVersion, kind, workspace: n('acme'), labelSelector: { matchLabels: { 'admission-e2e': id } } });
+  const selectorFor = (apiVersion: string, kind: string) => ({
+    apiVersion,
+    kind,
+    workspace: n('acme'),
+    labelSelector: { matchLabels: { 'admission-e2e': id } },
+  });
   await make({
     apiVersion: CANOPY,
     kind: 'PlacementPolicy',
@@ -111,7 +122,12 @@ export async function buildWorld(): Promise<World> {
     kind: 'Namespace',
     metadata: {
       name: tenantNamespace,
-      labels: { 'canopy.dev/workspace': n('team'), 'canopy.dev/logical-cluster': n('shop'), [`${n('acme')}.tree.canopy.dev/depth`]: '1', [`${n('team')}.tree.canopy.dev/depth`]: '0' },
+      labels: {
+        'canopy.dev/workspace': n('team'),
+        'canopy.dev/logical-cluster': n('shop'),
+        [`${n('acme')}.tree.canopy.dev/depth`]: '1',
+        [`${n('team')}.tree.canopy.dev/depth`]: '0',
+      },
     },
   });
   // Pods need the namespace's default ServiceAccount, which kube-controller-manager creates.

@@ -120,7 +120,12 @@ export async function waitForEnforcement(probe: KubeObject = missingParentProbe(
 }
 
 function missingParentProbe(): KubeObject {
-  return { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'admission-probe' }, spec: { parent: 'no-such-parent-anywhere' } } as KubeObject;
+  return {
+    apiVersion: 'canopy.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: 'admission-probe' },
+    spec: { parent: 'no-such-parent-anywhere' },
+  } as KubeObject;
 }
 
 /** The apiserver's message from a client-node error (Status.message), else the error text. */
@@ -149,7 +154,10 @@ export type { LabelSelectorJson, WebhookId };
 export class Actor {
   private readonly client: ApiClient;
 
-  constructor(readonly name: string, kubeConfig: KubeConfig) {
+  constructor(
+    readonly name: string,
+    kubeConfig: KubeConfig,
+  ) {
     this.client = ApiClient.for(kubeConfig);
   }
 

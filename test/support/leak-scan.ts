@@ -44,7 +44,8 @@ export async function scanForLeaks(input: LeakScanInput): Promise<LeakScan> {
   const admin = new ApiClient(env.host.kubeConfig());
   const haystacks = new Map<string, string>();
   try {
-    for (const event of await admin.listAll(Resources.Event)) haystacks.set(`Event ${event.metadata?.namespace}/${event.metadata?.name}`, JSON.stringify(event));
+    for (const event of await admin.listAll(Resources.Event))
+      haystacks.set(`Event ${event.metadata?.namespace}/${event.metadata?.name}`, JSON.stringify(event));
     for (const resource of [Resources.Cluster, Resources.PropagatedObject, Resources.LogicalCluster]) {
       for (const object of await admin.listAll<KubeObject & { status?: unknown }>(resource)) {
         haystacks.set(`${resource.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name} status`, JSON.stringify(object.status ?? {}));

@@ -5,7 +5,7 @@
  */
 
 import { ApiException, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { ApiClient, Resources, isNotFound, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
+import { type ApiClient, Resources, isNotFound, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { waitUntil } from '../../controlplane/launcher/index.js';
 import { API_VERSION } from '../../src/crds/index.js';
 import { LABEL_LOGICAL_CLUSTER } from '../../src/crds/labels.js';
@@ -30,7 +30,13 @@ export async function getLogicalCluster(client: ApiClient, name: string): Promis
 }
 
 /** Waits until the logical cluster satisfies `test`; fails with its last status. */
-export async function waitFor(client: ApiClient, name: string, what: string, test: (lc: LogicalClusterState | undefined) => boolean, timeoutMs = 90_000): Promise<LogicalClusterState | undefined> {
+export async function waitFor(
+  client: ApiClient,
+  name: string,
+  what: string,
+  test: (lc: LogicalClusterState | undefined) => boolean,
+  timeoutMs = 90_000,
+): Promise<LogicalClusterState | undefined> {
   let last: LogicalClusterState | undefined;
   const ok = await waitUntil(timeoutMs, 250, async () => {
     last = await getLogicalCluster(client, name);

@@ -3,7 +3,17 @@
  * They produce plain objects in the shape of the CRDs (docs/api-reference.md).
  */
 import type { ResourceList } from '../../src/crds/common.js';
-import type { APIEnablement, Cluster, PlacedObject, PlacementPolicy, PlacementPolicySpec, Pricing, Taint, WorkspaceContext, EffectiveConstraints } from '../../src/reconcilers/placement/types.js';
+import type {
+  APIEnablement,
+  Cluster,
+  PlacedObject,
+  PlacementPolicy,
+  PlacementPolicySpec,
+  Pricing,
+  Taint,
+  WorkspaceContext,
+  EffectiveConstraints,
+} from '../../src/reconcilers/placement/types.js';
 
 export interface ClusterOptions {
   region?: string;

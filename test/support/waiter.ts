@@ -19,16 +19,20 @@ export class Waiter {
 
   /** Runs `call` until RBAC allows it (403, or 404 before a namespace exists), as the user it is made for. */
   whenAllowed<T>(what: string, call: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    return this.until(what, async () => {
-      try {
-        return await call();
-      } catch (err) {
-        if (isForbidden(err) || isNotFound(err)) {
-          this.lastRefusal = (err as Error).message;
-          return undefined;
+    return this.until(
+      what,
+      async () => {
+        try {
+          return await call();
+        } catch (err) {
+          if (isForbidden(err) || isNotFound(err)) {
+            this.lastRefusal = (err as Error).message;
+            return undefined;
+          }
+          throw err;
         }
-        throw err;
-      }
-    }, timeoutMs);
+      },
+      timeoutMs,
+    );
   }
 }

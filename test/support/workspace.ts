@@ -5,7 +5,7 @@
  */
 
 import { waitUntil } from '../../controlplane/launcher/index.js';
-import { ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
+import { type ApiClient, isNotFound, Resources, type KubeObject, type ResourceRef } from '../../src/runtime/index.js';
 import { API_VERSION } from '../../src/crds/index.js';
 import { LABEL_INHERITED_FROM } from '../../src/crds/labels.js';
 import type { WorkspaceSpec, WorkspaceStatus } from '../../src/crds/workspace.js';
@@ -21,7 +21,12 @@ export function workspace(name: string, spec: WorkspaceSpec = {}): KubeObject & 
   return { apiVersion: API_VERSION, kind: 'Workspace', metadata: { name }, spec };
 }
 
-export function roleBinding(name: string, namespace: string, users: readonly string[], extra: Partial<KubeObject['metadata']> = {}): KubeObject & Record<string, unknown> {
+export function roleBinding(
+  name: string,
+  namespace: string,
+  users: readonly string[],
+  extra: Partial<KubeObject['metadata']> = {},
+): KubeObject & Record<string, unknown> {
   return {
     apiVersion: RBAC,
     kind: 'RoleBinding',
@@ -58,7 +63,13 @@ export function condition(ws: WorkspaceState | undefined, type: string): { statu
 }
 
 /** Waits until the workspace's status reflects its current generation and `test` holds. */
-export async function waitForWorkspace(client: ApiClient, name: string, what: string, test: (ws: WorkspaceState) => boolean, timeoutMs?: number): Promise<WorkspaceState> {
+export async function waitForWorkspace(
+  client: ApiClient,
+  name: string,
+  what: string,
+  test: (ws: WorkspaceState) => boolean,
+  timeoutMs?: number,
+): Promise<WorkspaceState> {
   return (await eventually(
     `workspace ${name}: ${what}`,
     () => getWorkspace(client, name),
@@ -84,7 +95,12 @@ export async function copiesOf(client: ApiClient, resource: ResourceRef, name: s
   return found;
 }
 
-export function copies(client: ApiClient, kind: 'RoleBinding' | 'ConfigMap' | 'Role' | 'Secret' | 'NetworkPolicy' | 'LimitRange', name: string, namespaces: readonly string[]): Promise<Map<string, string>> {
+export function copies(
+  client: ApiClient,
+  kind: 'RoleBinding' | 'ConfigMap' | 'Role' | 'Secret' | 'NetworkPolicy' | 'LimitRange',
+  name: string,
+  namespaces: readonly string[],
+): Promise<Map<string, string>> {
   return copiesOf(client, Resources[kind], name, namespaces);
 }
 

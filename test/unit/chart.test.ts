@@ -36,7 +36,11 @@ describe('Helm chart', () => {
     for (const { source, copy } of chartCopies()) {
       expect(readFileSync(copy, 'utf8'), `${basename(copy)} is stale: run npm run chart:sync`).to.equal(readFileSync(source, 'utf8'));
     }
-    expect(readdirSync(join(chartDir, 'crds')).sort()).to.deep.equal(readdirSync(join(repoRoot, 'config', 'crd')).filter((f) => f.endsWith('.yaml')).sort());
+    expect(readdirSync(join(chartDir, 'crds')).sort()).to.deep.equal(
+      readdirSync(join(repoRoot, 'config', 'crd'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
   });
 
   it('defaults to two replicas with leader election and the webhook on', () => {
@@ -67,7 +71,10 @@ describe('Helm chart', () => {
   it('names every CANOPY_* setting the operator reads, and the Deployment sets each one that has a value', () => {
     const read = new Set(productSources().flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bCANOPY_[A-Z_]+[A-Z]\b/g)].map((m) => m[0])));
     const documented = new Set(OPERATOR_SETTINGS.map((s) => s.name));
-    expect([...read].filter((name) => !documented.has(name)), 'settings missing from OPERATOR_SETTINGS (src/dev/chart-docs.ts)').to.deep.equal([]);
+    expect(
+      [...read].filter((name) => !documented.has(name)),
+      'settings missing from OPERATOR_SETTINGS (src/dev/chart-docs.ts)',
+    ).to.deep.equal([]);
     const deployment = readFileSync(join(chartDir, 'templates', 'deployment.yaml'), 'utf8');
     const paths = new Set(valueDocs(valuesYaml).map((d) => d.path));
     for (const setting of OPERATOR_SETTINGS.filter((s) => s.value)) {
@@ -79,7 +86,21 @@ describe('Helm chart', () => {
 
 describe('valueDocs', () => {
   it('makes one row per commented key, and one for a commented map whose keys have no comments', () => {
-    const docs = valueDocs(['# header, not a key', '', '# Replicas.', 'replicas: 2', 'webhook:', '  # On or off.', '  enabled: true', '# Limits.', 'resources:', '  limits: { memory: 1Gi }', 'bare: x'].join('\n'));
+    const docs = valueDocs(
+      [
+        '# header, not a key',
+        '',
+        '# Replicas.',
+        'replicas: 2',
+        'webhook:',
+        '  # On or off.',
+        '  enabled: true',
+        '# Limits.',
+        'resources:',
+        '  limits: { memory: 1Gi }',
+        'bare: x',
+      ].join('\n'),
+    );
     expect(docs).to.deep.equal([
       { path: 'replicas', defaultJson: '2', description: 'Replicas.' },
       { path: 'webhook.enabled', defaultJson: 'true', description: 'On or off.' },

@@ -3,18 +3,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { dumpYaml } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import {
-  customResourceDefinitionManifests,
-  type CustomResourceDefinitionManifest,
-  type JSONSchemaProps,
-} from '../../src/crds/index.js';
+import { customResourceDefinitionManifests, type CustomResourceDefinitionManifest, type JSONSchemaProps } from '../../src/crds/index.js';
 import { allCustomResourceDefinitions } from '../../src/crds/client-model.js';
-import {
-  CRD_DIR,
-  CRD_HEADER,
-  renderCustomResourceDefinitionFiles,
-  staleCustomResourceDefinitionFiles,
-} from '../../src/crds/generate.js';
+import { CRD_DIR, CRD_HEADER, renderCustomResourceDefinitionFiles, staleCustomResourceDefinitionFiles } from '../../src/crds/generate.js';
 
 /** Every schema node below `schema`, with its path, skipping what preserve-unknown-fields leaves free. */
 function* schemaNodes(schema: JSONSchemaProps, path: string): Generator<[string, JSONSchemaProps]> {
@@ -30,13 +21,7 @@ describe('CustomResourceDefinitions', () => {
   const manifests = customResourceDefinitionManifests();
 
   it('defines the five canopy.dev kinds', () => {
-    expect(manifests.map((m) => m.spec.names.kind)).to.have.members([
-      'Workspace',
-      'LogicalCluster',
-      'Cluster',
-      'PlacementPolicy',
-      'PropagatedObject',
-    ]);
+    expect(manifests.map((m) => m.spec.names.kind)).to.have.members(['Workspace', 'LogicalCluster', 'Cluster', 'PlacementPolicy', 'PropagatedObject']);
     for (const m of manifests) {
       expect(m.metadata.name).to.equal(`${m.spec.names.plural}.canopy.dev`);
       expect(m.spec.versions.map((v) => v.name)).to.deep.equal(['v1alpha1']);
@@ -44,8 +29,36 @@ describe('CustomResourceDefinitions', () => {
   });
 
   it('short names do not shadow built-in ones or those of widely installed CRDs', () => {
-    const builtIn = ['po', 'svc', 'deploy', 'ns', 'no', 'cm', 'pv', 'pvc', 'rs', 'sts', 'ds', 'cj', 'ing', 'sa', 'ep', 'ev', 'hpa',
-      'pdb', 'pc', 'netpol', 'crd', 'crds', 'csr', 'rc', 'limits', 'quota', 'cs', 'sc'];
+    const builtIn = [
+      'po',
+      'svc',
+      'deploy',
+      'ns',
+      'no',
+      'cm',
+      'pv',
+      'pvc',
+      'rs',
+      'sts',
+      'ds',
+      'cj',
+      'ing',
+      'sa',
+      'ep',
+      'ev',
+      'hpa',
+      'pdb',
+      'pc',
+      'netpol',
+      'crd',
+      'crds',
+      'csr',
+      'rc',
+      'limits',
+      'quota',
+      'cs',
+      'sc',
+    ];
     const common = [
       'cl' /* Cluster API */,
       'vpa',

@@ -21,7 +21,15 @@ describe('docs/troubleshooting.md', () => {
   it('finds reasons in every shape the code sets them', () => {
     // One of each: a const map, a union type, a condition helper, a `reason:` literal, a ternary, the logical-cluster plan's fail(), an Event.
     expect(names).to.include.members(Object.values(ScheduledReasons));
-    expect(names).to.include.members(['ProbeTimeout', 'Unauthorized', 'NotScheduled', 'NamespaceTaken', 'CycleDetected', 'ConstraintsTooWide', 'PropagatedObjectNameTaken']);
+    expect(names).to.include.members([
+      'ProbeTimeout',
+      'Unauthorized',
+      'NotScheduled',
+      'NamespaceTaken',
+      'CycleDetected',
+      'ConstraintsTooWide',
+      'PropagatedObjectNameTaken',
+    ]);
     expect(names, 'HTTP Status reasons are not conditions').to.not.include.members(['NotFound', 'InternalError']);
     expect(names, 'condition statuses are not reasons').to.not.include.members(['True', 'False', 'Unknown']);
     expect(names.length).to.be.greaterThan(60);
@@ -36,16 +44,24 @@ describe('docs/troubleshooting.md', () => {
     const root = mkdtempSync(join(tmpdir(), 'canopy-reasons-'));
     try {
       mkdirSync(join(root, 'src', 'reconcilers'), { recursive: true });
-      writeFileSync(join(root, 'src', 'reconcilers', 'new.ts'), "ctx.events.warning(lc, 'BrandNewReason', 'x');\nconst s = { status: 'False', reason: 'AnotherNewReason' };\n");
+      writeFileSync(
+        join(root, 'src', 'reconcilers', 'new.ts'),
+        "ctx.events.warning(lc, 'BrandNewReason', 'x');\nconst s = { status: 'False', reason: 'AnotherNewReason' };\n",
+      );
       expect(findReasons(root).map((r) => r.reason)).to.deep.equal(['AnotherNewReason', 'BrandNewReason']);
-      expect(() => renderTroubleshooting(root)).to.throw('reasons set in src/ without an explanation in src/dev/reason-docs.ts: AnotherNewReason, BrandNewReason');
+      expect(() => renderTroubleshooting(root)).to.throw(
+        'reasons set in src/ without an explanation in src/dev/reason-docs.ts: AnotherNewReason, BrandNewReason',
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   });
 
   it('explains no reason the code no longer sets', () => {
-    expect(Object.keys(REASON_DOCS).filter((r) => !names.includes(r)), 'remove these from src/dev/reason-docs.ts').to.deep.equal([]);
+    expect(
+      Object.keys(REASON_DOCS).filter((r) => !names.includes(r)),
+      'remove these from src/dev/reason-docs.ts',
+    ).to.deep.equal([]);
   });
 
   it('says where each reason shows and what it means', () => {

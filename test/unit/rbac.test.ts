@@ -53,7 +53,8 @@ function configRoles(): RbacObject[] {
     .flatMap((f) => parse(readFileSync(join(dir, f), 'utf8'), `config/rbac/${f}`));
 }
 
-const rules = (): { role: string; rule: Rule }[] => [...configRoles(), ...chartRoles()].flatMap((r) => (r.rules ?? []).map((rule) => ({ role: r.metadata.name, rule })));
+const rules = (): { role: string; rule: Rule }[] =>
+  [...configRoles(), ...chartRoles()].flatMap((r) => (r.rules ?? []).map((rule) => ({ role: r.metadata.name, rule })));
 
 describe('operator RBAC (config/rbac and the chart)', () => {
   it('finds the operator roles in both places', () => {

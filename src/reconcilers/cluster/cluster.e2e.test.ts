@@ -29,13 +29,22 @@ async function register(name: string, secretData: Record<string, string> | undef
     apiVersion: 'canopy.dev/v1alpha1',
     kind: 'Cluster',
     metadata: { name },
-    spec: { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region: 'test-1', probeIntervalSeconds: 1, ...spec },
+    spec: {
+      kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' },
+      region: 'test-1',
+      probeIntervalSeconds: 1,
+      ...spec,
+    },
   });
 }
 
 async function unregister(name: string): Promise<void> {
-  await admin().delete(Resources.Cluster, name).catch(() => undefined);
-  await admin().delete(Resources.Secret, `${name}-kubeconfig`, SYSTEM_NAMESPACE).catch(() => undefined);
+  await admin()
+    .delete(Resources.Cluster, name)
+    .catch(() => undefined);
+  await admin()
+    .delete(Resources.Secret, `${name}-kubeconfig`, SYSTEM_NAMESPACE)
+    .catch(() => undefined);
 }
 
 describe('Cluster health (e2e)', () => {
@@ -58,7 +67,12 @@ describe('Cluster health (e2e)', () => {
       const apps = cluster.status?.apiEnablements?.find((a) => a.groupVersion === 'apps/v1');
       expect(apps?.resources).to.include('Deployment');
       // Allocatable is the sum over the member's Nodes (kwok's, 3 × 4 CPU / 16Gi / 110 pods), not spec.capacity.
-      const nodes = await ApiClient.for(member.kubeConfig()).listAll<KubeObject & { status?: { allocatable?: Record<string, string> } }>({ apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false });
+      const nodes = await ApiClient.for(member.kubeConfig()).listAll<KubeObject & { status?: { allocatable?: Record<string, string> } }>({
+        apiVersion: 'v1',
+        kind: 'Node',
+        plural: 'nodes',
+        namespaced: false,
+      });
       expect(nodes.map((n) => n.status?.allocatable)).to.deep.equal([1, 2, 3].map(() => ({ cpu: '4', memory: '16Gi', pods: '110' })));
       expect(cluster.status?.allocatable).to.deep.equal({ cpu: '12', memory: '48Gi', pods: '330' });
     }
@@ -98,7 +112,9 @@ describe('Cluster health (e2e)', () => {
   it('says Unauthorized when the token is wrong', async () => {
     const member = testEnv().members[0]!;
     const name = make('badtoken');
-    await register(name, { kubeconfig: kubeconfigYaml({ clusterName: name, server: member.server, caPem: member.caPem, userName: 'x', token: 'not-a-token' }) });
+    await register(name, {
+      kubeconfig: kubeconfigYaml({ clusterName: name, server: member.server, caPem: member.caPem, userName: 'x', token: 'not-a-token' }),
+    });
     await clusterWhen(name, (c) => readyOf(c)?.reason === 'Unauthorized');
   });
 
@@ -106,7 +122,11 @@ describe('Cluster health (e2e)', () => {
     const member = testEnv().members[1]!;
     const name = make('flaky');
     const deadServer = `https://127.0.0.1:${await freePort()}`;
-    await register(name, { kubeconfig: kubeconfigYaml({ clusterName: name, server: deadServer, caPem: member.caPem, userName: 'admin', token: member.adminToken }) }, { failoverAfterSeconds: 2 });
+    await register(
+      name,
+      { kubeconfig: kubeconfigYaml({ clusterName: name, server: deadServer, caPem: member.caPem, userName: 'admin', token: member.adminToken }) },
+      { failoverAfterSeconds: 2 },
+    );
     const down = await clusterWhen(name, (c) => (c.spec.taints ?? []).some((t) => t.key === 'canopy.dev/unreachable' && t.effect === 'NoExecute'));
     expect(readyOf(down)?.reason).to.equal('Unreachable');
     expect(readyOf(down)?.message).to.contain(deadServer);

@@ -7,13 +7,29 @@ const server = 'https://127.0.0.1:6443';
 const cluster = (spec: Partial<Cluster['spec']> = {}): Pick<Cluster, 'spec'> => ({
   spec: { kubeconfigSecretRef: { name: 'x', namespace: 'canopy-system' }, region: 'eu-1', ...spec },
 });
-const ready = (status: Condition['status'], since: string): Condition => ({ type: 'Ready', status, reason: status === 'True' ? 'Ready' : 'Unreachable', message: '', lastTransitionTime: since });
+const ready = (status: Condition['status'], since: string): Condition => ({
+  type: 'Ready',
+  status,
+  reason: status === 'True' ? 'Ready' : 'Unreachable',
+  message: '',
+  lastTransitionTime: since,
+});
 
 describe('cluster health: probe classification', () => {
   const cases: [string, Parameters<typeof classifyProbeFailure>[1], string, RegExp][] = [
-    ['connection refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'Unreachable', /cannot reach .*ECONNREFUSED.*address in the kubeconfig Secret/],
+    [
+      'connection refused',
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
+      'Unreachable',
+      /cannot reach .*ECONNREFUSED.*address in the kubeconfig Secret/,
+    ],
     ['unknown host', { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND' }, 'Unreachable', /cannot reach/],
-    ['wrong CA', { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, 'CertificateInvalid', /certificate-authority-data .* does not match/],
+    [
+      'wrong CA',
+      { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' },
+      'CertificateInvalid',
+      /certificate-authority-data .* does not match/,
+    ],
     ['name mismatch', { code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: 'altname' }, 'CertificateInvalid', /TLS to/],
     ['timeout', { code: 'ETIMEDOUT', message: 'no answer within 5s' }, 'ProbeTimeout', /did not answer/],
     ['bad token', { status: 401, body: '' }, 'Unauthorized', /rejected the credentials/],
@@ -68,7 +84,10 @@ describe('cluster health: the unreachable taint', () => {
 
 describe('cluster health: allocatable', () => {
   it('sums node allocatable exactly', () => {
-    const nodes = [{ status: { allocatable: { cpu: '3500m', memory: '7Gi', pods: '110' } } }, { status: { allocatable: { cpu: '4', memory: '1Gi', pods: '110' } } }];
+    const nodes = [
+      { status: { allocatable: { cpu: '3500m', memory: '7Gi', pods: '110' } } },
+      { status: { allocatable: { cpu: '4', memory: '1Gi', pods: '110' } } },
+    ];
     expect(allocatable(nodes, { cpu: '1' })).to.deep.equal({ cpu: '7500m', memory: '8Gi', pods: '220' });
   });
 

@@ -26,9 +26,7 @@ export type NotReadyReason =
   | 'KubeconfigRefused'
   | 'ClusterNotFound';
 
-export type ProbeOutcome =
-  | { readonly ok: true; readonly version: string }
-  | { readonly ok: false; readonly reason: NotReadyReason; readonly message: string };
+export type ProbeOutcome = { readonly ok: true; readonly version: string } | { readonly ok: false; readonly reason: NotReadyReason; readonly message: string };
 
 const TLS_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -45,19 +43,31 @@ const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREAC
 /** Classifies a failed probe (a Node.js error or an HTTP status) into a reason and message. */
 export function classifyProbeFailure(server: string, failure: { code?: string; message: string } | { status: number; body: string }): ProbeOutcome {
   if ('status' in failure) {
-    if (failure.status === 401) return notReady('Unauthorized', `${server} rejected the credentials in the kubeconfig Secret (401): renew the token or client certificate`);
-    if (failure.status === 403) return notReady('Forbidden', `${server} refused /readyz to the identity in the kubeconfig Secret (403): grant it get on nonResourceURLs /readyz and /version`);
-    const failing = failure.body.split('\n').filter((l) => l.startsWith('[-]')).map((l) => l.slice(3).split(' ')[0]);
+    if (failure.status === 401)
+      return notReady('Unauthorized', `${server} rejected the credentials in the kubeconfig Secret (401): renew the token or client certificate`);
+    if (failure.status === 403)
+      return notReady(
+        'Forbidden',
+        `${server} refused /readyz to the identity in the kubeconfig Secret (403): grant it get on nonResourceURLs /readyz and /version`,
+      );
+    const failing = failure.body
+      .split('\n')
+      .filter((l) => l.startsWith('[-]'))
+      .map((l) => l.slice(3).split(' ')[0]);
     return notReady('NotReady', `${server}/readyz answered ${failure.status}${failing.length ? `; failing checks: ${failing.join(', ')}` : ''}`);
   }
   const code = failure.code ?? '';
   if (TLS_ERROR_CODES.has(code)) {
-    return notReady('CertificateInvalid', `TLS to ${server} failed (${code}): the certificate-authority-data in the kubeconfig Secret does not match the cluster's serving certificate`);
+    return notReady(
+      'CertificateInvalid',
+      `TLS to ${server} failed (${code}): the certificate-authority-data in the kubeconfig Secret does not match the cluster's serving certificate`,
+    );
   }
   if (code === 'ETIMEDOUT' || /timed out|timeout/i.test(failure.message)) {
     return notReady('ProbeTimeout', `${server} did not answer /readyz in time: check the network path and the apiserver's load`);
   }
-  if (NETWORK_ERROR_CODES.has(code)) return notReady('Unreachable', `cannot reach ${server} (${code}): check that the apiserver runs and the address in the kubeconfig Secret is right`);
+  if (NETWORK_ERROR_CODES.has(code))
+    return notReady('Unreachable', `cannot reach ${server} (${code}): check that the apiserver runs and the address in the kubeconfig Secret is right`);
   return notReady('Unreachable', `probing ${server} failed: ${failure.message}`);
 }
 
@@ -124,5 +134,9 @@ export function allocatable(nodes: readonly NodeLike[], capacity: ClusterStatus[
   for (const node of withAllocatable) {
     for (const [resource, value] of Object.entries(node.status!.allocatable!)) byResource.set(resource, [...(byResource.get(resource) ?? []), value]);
   }
-  return Object.fromEntries([...byResource].sort(([a], [b]) => a.localeCompare(b)).map(([resource, values]) => [resource, formatQuantity(values.map((v) => parseQuantity(v)).reduce((a, b) => addQuantities(a, b)))]));
+  return Object.fromEntries(
+    [...byResource]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([resource, values]) => [resource, formatQuantity(values.map((v) => parseQuantity(v)).reduce((a, b) => addQuantities(a, b)))]),
+  );
 }

@@ -21,7 +21,13 @@ async function rawGet(kubeConfig: KubeConfigSource, path: string, accept = 'appl
   const options: RequestOptions = {};
   await kubeConfig.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, server), { ...options, method: 'GET', headers: { ...options.headers, Accept: accept }, agent: false, timeout: PROBE_TIMEOUT_MS });
+    const req = request(new URL(path, server), {
+      ...options,
+      method: 'GET',
+      headers: { ...options.headers, Accept: accept },
+      agent: false,
+      timeout: PROBE_TIMEOUT_MS,
+    });
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -53,7 +59,10 @@ export async function probeCluster(kubeConfig: KubeConfigSource): Promise<ProbeO
 interface DiscoveryGroupList {
   readonly items?: readonly {
     readonly metadata?: { readonly name?: string };
-    readonly versions?: readonly { readonly version: string; readonly resources?: readonly { readonly responseKind?: { readonly kind?: string }; readonly resource: string }[] }[];
+    readonly versions?: readonly {
+      readonly version: string;
+      readonly resources?: readonly { readonly responseKind?: { readonly kind?: string }; readonly resource: string }[];
+    }[];
   }[];
 }
 

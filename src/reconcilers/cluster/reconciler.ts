@@ -59,7 +59,12 @@ export class ClusterHealthReconciler {
     if (!sameTaints(taints, cluster.spec.taints)) {
       await this.writeTaints(cluster, taints);
       const added = taints.length > (cluster.spec.taints ?? []).length;
-      if (added) context.events.warning(cluster, 'Unreachable', `NotReady for ${cluster.spec.failoverAfterSeconds ?? 30}s: tainted canopy.dev/unreachable:NoExecute, workloads move elsewhere`);
+      if (added)
+        context.events.warning(
+          cluster,
+          'Unreachable',
+          `NotReady for ${cluster.spec.failoverAfterSeconds ?? 30}s: tainted canopy.dev/unreachable:NoExecute, workloads move elsewhere`,
+        );
       else context.events.normal(cluster, 'Recovered', 'Ready again: removed the canopy.dev/unreachable taint');
       context.logger.info({ taints }, added ? 'cluster tainted unreachable' : 'unreachable taint removed');
     }
@@ -132,7 +137,13 @@ export class ClusterHealthReconciler {
   /** Optimistic (resourceVersion) so an admin's concurrent taint edit is never lost. */
   private async writeTaints(cluster: Cluster, taints: Cluster['spec']['taints']): Promise<void> {
     try {
-      await this.manager.client.patch(Resources.Cluster, cluster.metadata.name!, undefined, { metadata: { resourceVersion: cluster.metadata.resourceVersion }, spec: { taints } }, 'merge');
+      await this.manager.client.patch(
+        Resources.Cluster,
+        cluster.metadata.name!,
+        undefined,
+        { metadata: { resourceVersion: cluster.metadata.resourceVersion }, spec: { taints } },
+        'merge',
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err; // a conflict is retried with the fresh object

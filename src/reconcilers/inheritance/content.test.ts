@@ -18,7 +18,11 @@ const source = {
 };
 
 function copyOf(namespace: string) {
-  return copyFor(source, namespace, copyLabels({ apiVersion: source.apiVersion, kind: source.kind, name: 'sres', namespace: 'team-a', labels: source.metadata.labels }));
+  return copyFor(
+    source,
+    namespace,
+    copyLabels({ apiVersion: source.apiVersion, kind: source.kind, name: 'sres', namespace: 'team-a', labels: source.metadata.labels }),
+  );
 }
 
 describe('copy content', () => {
@@ -42,22 +46,39 @@ describe('copy content', () => {
   });
 
   it('does not depend on key order', () => {
-    const reordered = { subjects: source.subjects, roleRef: source.roleRef, metadata: { ...source.metadata, labels: { team: 'sre' } }, kind: source.kind, apiVersion: source.apiVersion };
+    const reordered = {
+      subjects: source.subjects,
+      roleRef: source.roleRef,
+      metadata: { ...source.metadata, labels: { team: 'sre' } },
+      kind: source.kind,
+      apiVersion: source.apiVersion,
+    };
     expect(contentHash(reordered)).to.equal(contentHash(source));
   });
 
   it('never copies what exists in every namespace or belongs to something else', () => {
     expect(excludedReason({ kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' } })).to.be.a('string');
     expect(excludedReason({ kind: 'Secret', metadata: { name: 't' }, type: 'kubernetes.io/service-account-token' } as never)).to.be.a('string');
-    expect(excludedReason({ kind: 'RoleBinding', metadata: { name: 'canopy-workspace-owners', labels: { 'canopy.dev/managed-by': 'canopy' } } })).to.be.a('string');
-    expect(excludedReason({ kind: 'ConfigMap', metadata: { name: 'x', ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'u', controller: true }] } })).to.be.a('string');
+    expect(excludedReason({ kind: 'RoleBinding', metadata: { name: 'canopy-workspace-owners', labels: { 'canopy.dev/managed-by': 'canopy' } } })).to.be.a(
+      'string',
+    );
+    expect(
+      excludedReason({ kind: 'ConfigMap', metadata: { name: 'x', ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'u', controller: true }] } }),
+    ).to.be.a('string');
     expect(excludedReason(source)).to.equal(undefined);
     expect(excludedReason(copyOf('svc1'))).to.equal(undefined);
   });
 
   it('strips an object to identity, labels, propagate annotations and fingerprint; keeps a body only when asked', () => {
     const tracked = strip(source);
-    expect(tracked.metadata).to.deep.equal({ name: 'sres', namespace: 'team-a', uid: 'u1', resourceVersion: '7', labels: { team: 'sre' }, annotations: { 'propagate.canopy.dev/select': 'env=prod' } });
+    expect(tracked.metadata).to.deep.equal({
+      name: 'sres',
+      namespace: 'team-a',
+      uid: 'u1',
+      resourceVersion: '7',
+      labels: { team: 'sre' },
+      annotations: { 'propagate.canopy.dev/select': 'env=prod' },
+    });
     expect(tracked.hash).to.equal(contentHash(source));
     expect(tracked).to.not.have.property('subjects');
     expect(tracked.body).to.equal(undefined);

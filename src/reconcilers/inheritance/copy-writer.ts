@@ -91,10 +91,12 @@ export class CopyWriter {
   async execute(actions: readonly PropagationAction[]): Promise<Array<WriteOutcome | Error>> {
     return Promise.all(
       actions.map((action) =>
-        this.pool.run(() => this.run(action)).then(
-          (outcome) => outcome,
-          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-        ),
+        this.pool
+          .run(() => this.run(action))
+          .then(
+            (outcome) => outcome,
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+          ),
       ),
     );
   }

@@ -43,7 +43,11 @@ describe('workspace propagation (e2e)', function () {
       expect(copy!.metadata!.labels![LABEL_MANAGED_BY]).to.equal('canopy');
       expect(copy!.subjects!.map((s) => s.name)).to.deep.equal(['sre-alice', 'sre-bob']);
 
-      const child = await eventually(`tree labels on ${svc1}`, () => admin.get(Resources.Namespace, svc1), (ns) => ns.metadata?.labels?.[treeLabel(teamA)] === '1');
+      const child = await eventually(
+        `tree labels on ${svc1}`,
+        () => admin.get(Resources.Namespace, svc1),
+        (ns) => ns.metadata?.labels?.[treeLabel(teamA)] === '1',
+      );
       expect(child.metadata!.labels![treeLabel(svc1)]).to.equal('0');
       const parent = await admin.get(Resources.Namespace, teamA);
       expect(parent.metadata!.labels![treeLabel(teamA)]).to.equal('0');
@@ -71,10 +75,23 @@ describe('workspace propagation (e2e)', function () {
       await admin.create(Resources.Workspace, workspace(team, { parent: org }));
       await Promise.all([org, team].map((n) => waitReady(admin, n)));
       await admin.create(Resources.RoleBinding, roleBinding('auditors', org, ['audit']));
-      await admin.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name: shop }, spec: { workspace: team, namespaces: ['web', 'db'] } } as KubeObject);
+      await admin.create(Resources.LogicalCluster, {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'LogicalCluster',
+        metadata: { name: shop },
+        spec: { workspace: team, namespaces: ['web', 'db'] },
+      } as KubeObject);
       const namespaces = [`${shop}-web`, `${shop}-db`];
-      await eventually('copies in both logical-cluster namespaces', () => copies(admin, 'RoleBinding', 'auditors', namespaces), (m) => m.size === 2 && [...m.values()].every((from) => from === org));
-      const ns = await eventually('tree labels on the logical-cluster namespace', () => admin.get(Resources.Namespace, `${shop}-db`), (n) => n.metadata?.labels?.[treeLabel(org)] === '2');
+      await eventually(
+        'copies in both logical-cluster namespaces',
+        () => copies(admin, 'RoleBinding', 'auditors', namespaces),
+        (m) => m.size === 2 && [...m.values()].every((from) => from === org),
+      );
+      const ns = await eventually(
+        'tree labels on the logical-cluster namespace',
+        () => admin.get(Resources.Namespace, `${shop}-db`),
+        (n) => n.metadata?.labels?.[treeLabel(org)] === '2',
+      );
       expect(ns.metadata!.labels![treeLabel(team)]).to.equal('1');
       expect(ns.metadata!.labels![treeLabel(`${shop}-db`)]).to.equal('0');
       const selected = await admin.listAll(Resources.Namespace, { labelSelector: treeLabel(team) });
@@ -83,7 +100,12 @@ describe('workspace propagation (e2e)', function () {
       expect(ws.status!.logicalClusters).to.equal(1);
     } finally {
       await admin.delete(Resources.LogicalCluster, shop).catch(() => {});
-      await eventually('logical cluster gone', () => admin.tryGet(Resources.LogicalCluster, shop), (lc) => lc === undefined, 120_000);
+      await eventually(
+        'logical cluster gone',
+        () => admin.tryGet(Resources.LogicalCluster, shop),
+        (lc) => lc === undefined,
+        120_000,
+      );
       await deleteWorkspaces(admin, [org, team]);
     }
   });
@@ -99,14 +121,24 @@ describe('workspace propagation (e2e)', function () {
       await admin.create(Resources.Workspace, workspace(leaf, { parent: mid }));
       await Promise.all([root, mid, leaf].map((n) => waitReady(admin, n)));
       await admin.create(Resources.RoleBinding, roleBinding('viewers', root, ['ann']));
-      await eventually('copies everywhere below', () => copies(admin, 'RoleBinding', 'viewers', below), (m) => m.size === 2);
+      await eventually(
+        'copies everywhere below',
+        () => copies(admin, 'RoleBinding', 'viewers', below),
+        (m) => m.size === 2,
+      );
 
       const subjects = async (ns: string) =>
-        ((await admin.tryGet<KubeObject & { subjects?: Array<{ name: string }> }>(Resources.RoleBinding, 'viewers', ns))?.subjects ?? []).map((s) => s.name).join(',');
+        ((await admin.tryGet<KubeObject & { subjects?: Array<{ name: string }> }>(Resources.RoleBinding, 'viewers', ns))?.subjects ?? [])
+          .map((s) => s.name)
+          .join(',');
 
       // Source update: every copy follows.
       await admin.patch(Resources.RoleBinding, 'viewers', root, { subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'ben' }] }, 'merge');
-      await eventually('copies updated', () => Promise.all(below.map(subjects)), (s) => s.every((x) => x === 'ben'));
+      await eventually(
+        'copies updated',
+        () => Promise.all(below.map(subjects)),
+        (s) => s.every((x) => x === 'ben'),
+      );
 
       // A copy edited by hand (a subject and an extra label) is put back exactly.
       await admin.patch(
@@ -125,11 +157,19 @@ describe('workspace propagation (e2e)', function () {
 
       // A copy deleted by hand comes back.
       await admin.delete(Resources.RoleBinding, 'viewers', mid);
-      await eventually('deleted copy recreated', () => copies(admin, 'RoleBinding', 'viewers', [mid]), (m) => m.get(mid) === root);
+      await eventually(
+        'deleted copy recreated',
+        () => copies(admin, 'RoleBinding', 'viewers', [mid]),
+        (m) => m.get(mid) === root,
+      );
 
       // Source deleted: every copy goes.
       await admin.delete(Resources.RoleBinding, 'viewers', root);
-      await eventually('copies removed', () => copies(admin, 'RoleBinding', 'viewers', below), (m) => m.size === 0);
+      await eventually(
+        'copies removed',
+        () => copies(admin, 'RoleBinding', 'viewers', below),
+        (m) => m.size === 0,
+      );
     } finally {
       await deleteWorkspaces(admin, [root, mid, leaf]);
     }
@@ -155,8 +195,16 @@ describe('workspace propagation (e2e)', function () {
       await admin.create(Resources.ConfigMap, configMap('prod-only', { 'propagate.canopy.dev/select': 'env=prod' }));
       await admin.create(Resources.ConfigMap, configMap('local', { 'propagate.canopy.dev/none': 'true' }));
 
-      await eventually('ConfigMap everywhere copied', () => copies(admin, 'ConfigMap', 'everywhere', [prod, dev]), (m) => m.size === 2);
-      await eventually('prod-only only in prod', () => copies(admin, 'ConfigMap', 'prod-only', [prod, dev]), (m) => sameEntries(m, new Map([[prod, root]])));
+      await eventually(
+        'ConfigMap everywhere copied',
+        () => copies(admin, 'ConfigMap', 'everywhere', [prod, dev]),
+        (m) => m.size === 2,
+      );
+      await eventually(
+        'prod-only only in prod',
+        () => copies(admin, 'ConfigMap', 'prod-only', [prod, dev]),
+        (m) => sameEntries(m, new Map([[prod, root]])),
+      );
       // The system's own per-namespace ConfigMap is never a source.
       const rootCa = await admin.tryGet(Resources.ConfigMap, 'kube-root-ca.crt', prod);
       expect(rootCa?.metadata?.labels?.[LABEL_INHERITED_FROM]).to.equal(undefined);
@@ -165,7 +213,11 @@ describe('workspace propagation (e2e)', function () {
       // Relabelling a namespace moves select-limited copies.
       await admin.patch(Resources.Namespace, prod, undefined, { metadata: { labels: { env: null } } }, 'merge');
       await admin.patch(Resources.Namespace, dev, undefined, { metadata: { labels: { env: 'prod' } } }, 'merge');
-      await eventually('prod-only follows the label', () => copies(admin, 'ConfigMap', 'prod-only', [prod, dev]), (m) => sameEntries(m, new Map([[dev, root]])));
+      await eventually(
+        'prod-only follows the label',
+        () => copies(admin, 'ConfigMap', 'prod-only', [prod, dev]),
+        (m) => sameEntries(m, new Map([[dev, root]])),
+      );
     } finally {
       await deleteWorkspaces(admin, [root, prod, dev]);
     }
@@ -177,24 +229,63 @@ describe('workspace propagation (e2e)', function () {
     const team = `${a}-team`;
     const app = `${a}-app`;
     try {
-      for (const ws of [workspace(a), workspace(b), workspace(team, { parent: a }), workspace(app, { parent: team })]) await admin.create(Resources.Workspace, ws);
+      for (const ws of [workspace(a), workspace(b), workspace(team, { parent: a }), workspace(app, { parent: team })])
+        await admin.create(Resources.Workspace, ws);
       await Promise.all([a, b, team, app].map((n) => waitReady(admin, n)));
       await admin.create(Resources.RoleBinding, roleBinding('from-a', a, ['x']));
       await admin.create(Resources.RoleBinding, roleBinding('from-b', b, ['y']));
       await admin.create(Resources.RoleBinding, roleBinding('shared', a, ['x']));
       await admin.create(Resources.RoleBinding, roleBinding('shared', b, ['y']));
       await admin.create(Resources.RoleBinding, roleBinding('from-team', team, ['z']));
-      await eventually('copies from a', () => copies(admin, 'RoleBinding', 'from-a', [team, app]), (m) => m.size === 2);
-      await eventually('copies from team', () => copies(admin, 'RoleBinding', 'from-team', [app]), (m) => m.size === 1);
+      await eventually(
+        'copies from a',
+        () => copies(admin, 'RoleBinding', 'from-a', [team, app]),
+        (m) => m.size === 2,
+      );
+      await eventually(
+        'copies from team',
+        () => copies(admin, 'RoleBinding', 'from-team', [app]),
+        (m) => m.size === 1,
+      );
 
       await admin.patch(Resources.Workspace, team, undefined, { spec: { parent: b } }, 'merge');
 
-      await eventually('a no longer reaches the moved subtree', () => copies(admin, 'RoleBinding', 'from-a', [team, app]), (m) => m.size === 0);
-      await eventually('b now reaches it', () => copies(admin, 'RoleBinding', 'from-b', [team, app]), (m) => sameEntries(m, new Map([[team, b], [app, b]])));
-      await eventually('same-named object re-pointed to b', () => copies(admin, 'RoleBinding', 'shared', [team, app]), (m) => sameEntries(m, new Map([[team, b], [app, b]])));
+      await eventually(
+        'a no longer reaches the moved subtree',
+        () => copies(admin, 'RoleBinding', 'from-a', [team, app]),
+        (m) => m.size === 0,
+      );
+      await eventually(
+        'b now reaches it',
+        () => copies(admin, 'RoleBinding', 'from-b', [team, app]),
+        (m) =>
+          sameEntries(
+            m,
+            new Map([
+              [team, b],
+              [app, b],
+            ]),
+          ),
+      );
+      await eventually(
+        'same-named object re-pointed to b',
+        () => copies(admin, 'RoleBinding', 'shared', [team, app]),
+        (m) =>
+          sameEntries(
+            m,
+            new Map([
+              [team, b],
+              [app, b],
+            ]),
+          ),
+      );
       // Copies from inside the moved subtree are untouched.
       expect(sameEntries(await copies(admin, 'RoleBinding', 'from-team', [app]), new Map([[app, team]]))).to.equal(true);
-      const appNs = await eventually('tree labels follow the move', () => admin.get(Resources.Namespace, app), (ns) => ns.metadata?.labels?.[treeLabel(b)] === '2');
+      const appNs = await eventually(
+        'tree labels follow the move',
+        () => admin.get(Resources.Namespace, app),
+        (ns) => ns.metadata?.labels?.[treeLabel(b)] === '2',
+      );
       expect(appNs.metadata!.labels![treeLabel(a)]).to.equal(undefined);
       const moved = await waitForWorkspace(admin, app, 'new path', (w) => w.status?.path === `root:${b}:${team}:${app}`);
       expect(moved.status!.depth).to.equal(2);
@@ -220,7 +311,11 @@ describe('workspace propagation (e2e)', function () {
       expect(mine.metadata!.labels?.[LABEL_INHERITED_FROM]).to.equal(undefined);
 
       await admin.delete(Resources.RoleBinding, 'deployers', child);
-      await eventually('copy arrives once the user object is gone', () => copies(admin, 'RoleBinding', 'deployers', [child]), (m) => m.get(child) === root);
+      await eventually(
+        'copy arrives once the user object is gone',
+        () => copies(admin, 'RoleBinding', 'deployers', [child]),
+        (m) => m.get(child) === root,
+      );
       await waitForWorkspace(admin, child, 'conflict cleared', (w) => condition(w, 'PropagationConflict')?.status === 'False');
     } finally {
       await deleteWorkspaces(admin, [root, child]);

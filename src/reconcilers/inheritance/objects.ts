@@ -6,16 +6,9 @@
  */
 
 import type { Labels } from '../../crds/common.js';
-import {
-  ANNOTATION_PROPAGATE_NONE,
-  ANNOTATION_PROPAGATE_SELECT,
-  LABEL_INHERITED_FROM,
-  LABEL_MANAGED_BY,
-  MANAGED_BY_VALUE,
-} from '../../crds/labels.js';
+import { ANNOTATION_PROPAGATE_NONE, ANNOTATION_PROPAGATE_SELECT, LABEL_INHERITED_FROM, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
 import { typeKey } from '../../hierarchy/inherited-types.js';
 import { parseSelectorString, type Requirements } from '../../kube/label-selector.js';
-
 
 export interface ObjectRef {
   apiVersion: string;

@@ -9,17 +9,9 @@ import { expect } from 'chai';
 import { Forest } from '../../hierarchy/forest.js';
 import { matchesRequirements, parseSelectorString } from '../../kube/label-selector.js';
 import { type ExistingObject, indexByNamespace, objectKey, type SourceObject } from './objects.js';
-import {
-  desiredCopies,
-  planNamespace,
-  planSourceChange,
-  planSubtree,
-  type PropagationAction,
-  type PropagationInput,
-} from './plan.js';
+import { desiredCopies, planNamespace, planSourceChange, planSubtree, type PropagationAction, type PropagationInput } from './plan.js';
 import type { PropagatedType } from '../../hierarchy/types.js';
 import { mulberry32 } from '../../../test/support/random.js';
-
 
 const WORKSPACES = Array.from({ length: 10 }, (_, i) => `ws${i}`);
 const LOGICAL_NAMESPACES = Array.from({ length: 6 }, (_, i) => `lc${i}`);
@@ -31,8 +23,12 @@ const OBJECTS: ReadonlyArray<{ apiVersion: string; kind: string; name: string }>
 ];
 const PROPAGATE_CHOICES: PropagatedType[][] = [[], [], [{ apiVersion: 'v1', kind: 'ConfigMap' }]];
 const SELECTS = [
-  'ws1.tree.canopy.dev/depth', 'env=prod', 'kubernetes.io/metadata.name notin (ws3, lc2)', 'ws2.tree.canopy.dev/depth=1',
-  'ws0.tree.canopy.dev/depth in (1, 2)', 'broken in (',
+  'ws1.tree.canopy.dev/depth',
+  'env=prod',
+  'kubernetes.io/metadata.name notin (ws3, lc2)',
+  'ws2.tree.canopy.dev/depth=1',
+  'ws0.tree.canopy.dev/depth in (1, 2)',
+  'broken in (',
 ];
 const PROD = new Set(['ws4', 'ws5', 'lc1', 'lc3']);
 const userLabels = (ns: string): Record<string, string> | undefined => (PROD.has(ns) ? { env: 'prod' } : undefined);
@@ -92,7 +88,8 @@ class World {
 
   private reaches(source: SourceObject, giver: string, labels: Record<string, string>): boolean {
     const typeListed =
-      source.kind === 'Role' || source.kind === 'RoleBinding' ||
+      source.kind === 'Role' ||
+      source.kind === 'RoleBinding' ||
       this.chain(giver)!.some((w) => (this.propagate.get(w) ?? []).some((t) => t.kind === source.kind));
     if (!typeListed) return false;
     if (source.annotations?.['propagate.canopy.dev/none'] === 'true') return false;
@@ -129,7 +126,11 @@ class World {
 
 function copy(source: SourceObject, namespace: string, hash = source.hash): ExistingObject {
   return {
-    apiVersion: source.apiVersion, kind: source.kind, name: source.name, namespace, hash,
+    apiVersion: source.apiVersion,
+    kind: source.kind,
+    name: source.name,
+    namespace,
+    hash,
     labels: { 'canopy.dev/inherited-from': source.namespace, 'canopy.dev/managed-by': 'canopy' },
   };
 }
@@ -267,9 +268,7 @@ function runHistory(seed: number, steps: number): { ops: Map<string, number> } {
         .filter(([key]) => world.objects.get(`${ns}|${key}`)?.labels !== undefined || !world.objects.has(`${ns}|${key}`))
         .map(([key, s]) => `${key} <- ${s.namespace}@${s.hash}`)
         .sort();
-      const have = [...(copies.get(ns) ?? [])]
-        .map(([key, o]) => `${key} <- ${o.labels!['canopy.dev/inherited-from']}@${o.hash}`)
-        .sort();
+      const have = [...(copies.get(ns) ?? [])].map(([key, o]) => `${key} <- ${o.labels!['canopy.dev/inherited-from']}@${o.hash}`).sort();
       expect(have, `${context}: copies in ${ns}`).to.deep.equal(want);
     }
   }

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import { Forest } from '../../hierarchy/forest.js';
 import { type ExistingObject, indexByNamespace, objectKey, type SourceObject } from './objects.js';
-import {
-  desiredCopies,
-  planNamespace,
-  planReparent,
-  planSourceChange,
-  planSubtree,
-  type PropagationAction,
-  type PropagationInput,
-} from './plan.js';
+import { desiredCopies, planNamespace, planReparent, planSourceChange, planSubtree, type PropagationAction, type PropagationInput } from './plan.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 const ADMINS = objectKey({ apiVersion: RBAC, kind: 'RoleBinding', name: 'admins' });
@@ -40,7 +32,12 @@ function acmeForest(): Forest {
   return forest;
 }
 
-function input(forest: Forest, sources: SourceObject[], existing: ExistingObject[] = [], labels: Record<string, Record<string, string>> = {}): PropagationInput {
+function input(
+  forest: Forest,
+  sources: SourceObject[],
+  existing: ExistingObject[] = [],
+  labels: Record<string, Record<string, string>> = {},
+): PropagationInput {
   return {
     forest,
     sources: indexByNamespace(sources),
@@ -59,9 +56,7 @@ describe('propagation planning', () => {
       const forest = acmeForest();
       const source = rb('acme');
       const plan = planSourceChange(input(forest, [source]), source);
-      expect(brief(plan.actions)).to.deep.equal([
-        'create team-a <- acme', 'create shop <- acme', 'create app <- acme', 'create team-b <- acme',
-      ]);
+      expect(brief(plan.actions)).to.deep.equal(['create team-a <- acme', 'create shop <- acme', 'create app <- acme', 'create team-b <- acme']);
       expect(plan.actions[0]!.key).to.equal(ADMINS);
       expect(plan.visited).to.equal(5); // acme's own home namespace is checked too
     });
@@ -79,7 +74,11 @@ describe('propagation planning', () => {
       const forest = acmeForest();
       const source = rb('acme');
       const plan = planSourceChange(
-        input(forest, [source], [copyOf(source, 'team-a', 'edited'), { ...copyOf(source, 'shop'), hash: undefined }, copyOf(source, 'app'), copyOf(source, 'team-b')]),
+        input(
+          forest,
+          [source],
+          [copyOf(source, 'team-a', 'edited'), { ...copyOf(source, 'shop'), hash: undefined }, copyOf(source, 'app'), copyOf(source, 'team-b')],
+        ),
         source,
       );
       expect(brief(plan.actions)).to.deep.equal(['update team-a <- acme', 'update shop <- acme']);
@@ -124,9 +123,7 @@ describe('propagation planning', () => {
       // inherited-from without managed-by is not Canopy's either.
       const lookalike: ExistingObject = { ...mine, namespace: 'shop', labels: { 'canopy.dev/inherited-from': 'acme' } };
       const plan = planSourceChange(input(forest, [source], [mine, lookalike]), source);
-      expect(brief(plan.actions)).to.deep.equal([
-        'create team-a <- acme', 'conflict shop <- acme', 'conflict app <- acme', 'create team-b <- acme',
-      ]);
+      expect(brief(plan.actions)).to.deep.equal(['create team-a <- acme', 'conflict shop <- acme', 'conflict app <- acme', 'create team-b <- acme']);
       const deleted = planSourceChange(input(forest, [], [mine, lookalike]), source);
       expect(deleted.actions).to.deep.equal([]);
     });
@@ -159,7 +156,10 @@ describe('propagation planning', () => {
       for (const [select, namespaces] of cases) {
         const source = rb('acme', 'admins', { annotations: { 'propagate.canopy.dev/select': select } });
         const plan = planSourceChange(input(forest, [source], [], { shop: { env: 'prod' } }), source);
-        expect(plan.actions.map((a) => a.namespace), select).to.deep.equal(namespaces);
+        expect(
+          plan.actions.map((a) => a.namespace),
+          select,
+        ).to.deep.equal(namespaces);
       }
     });
 
@@ -172,9 +172,7 @@ describe('propagation planning', () => {
       expect(desired.get('shop')!.get(ADMINS)!.namespace).to.equal('acme');
       // A selective nearer source does not shadow the subtree, so it is visited.
       const plan = planSourceChange(input(forest, [top, mid], [copyOf(mid, 'app')]), top);
-      expect(brief(plan.actions)).to.deep.equal([
-        'conflict team-a <- acme', 'create shop <- acme', 'create team-b <- acme',
-      ]);
+      expect(brief(plan.actions)).to.deep.equal(['conflict team-a <- acme', 'create shop <- acme', 'create team-b <- acme']);
     });
 
     it('reports a select annotation that does not parse and sends the object nowhere', () => {
@@ -197,7 +195,8 @@ describe('propagation planning', () => {
       // Listed at team-a: team-a's ConfigMaps propagate, acme's still do not.
       expect(planSourceChange(input(forest, [configMap('acme')]), configMap('acme')).actions).to.deep.equal([]);
       expect(brief(planSourceChange(input(forest, [configMap('team-a')]), configMap('team-a')).actions)).to.deep.equal([
-        'create shop <- team-a', 'create app <- team-a',
+        'create shop <- team-a',
+        'create app <- team-a',
       ]);
     });
 
@@ -209,13 +208,16 @@ describe('propagation planning', () => {
       expect(planSubtree(input(forest, [source], existing), 'acme').actions).to.deep.equal([]);
       forest.setWorkspace('acme', '', {});
       expect(brief(planSubtree(input(forest, [source], existing), 'acme').actions)).to.deep.equal([
-        'delete team-a', 'delete shop', 'delete app', 'delete team-b',
+        'delete team-a',
+        'delete shop',
+        'delete app',
+        'delete team-b',
       ]);
     });
   });
 
   describe('re-parenting', () => {
-    it('adds the new ancestors\' copies, removes the old ones\' and re-points shared names', () => {
+    it("adds the new ancestors' copies, removes the old ones' and re-points shared names", () => {
       const forest = acmeForest();
       forest.setWorkspace('globex', '');
       forest.attachNamespace('web', 'app', 'web');
@@ -236,8 +238,10 @@ describe('propagation planning', () => {
       expect(brief(plan.add)).to.deep.equal(['create app <- globex', 'create web <- globex']);
       expect(plan.add.map((a) => a.key)).to.deep.equal([objectKey(globexAuditors), objectKey(globexAuditors)]);
       expect(plan.remove.map((a) => `${a.namespace} ${a.key}`)).to.deep.equal([
-        `app ${objectKey(teamA)}`, `app ${objectKey(acmeViewers)}`,
-        `web ${objectKey(teamA)}`, `web ${objectKey(acmeViewers)}`,
+        `app ${objectKey(teamA)}`,
+        `app ${objectKey(acmeViewers)}`,
+        `web ${objectKey(teamA)}`,
+        `web ${objectKey(acmeViewers)}`,
       ]);
       expect(brief(plan.update)).to.deep.equal(['update app <- globex', 'update web <- globex']);
       expect(plan.update.every((a) => a.key === ADMINS && a.current.labels!['canopy.dev/inherited-from'] === 'acme')).to.equal(true);
@@ -253,9 +257,7 @@ describe('propagation planning', () => {
       const sources = [rb('acme'), rb('team-a', 'deployers'), rb('app', 'app-only')];
       forest.attachNamespace('shop-db', 'team-a', 'shop');
       const plan = planNamespace(input(forest, sources), 'shop-db');
-      expect(plan.actions.map((a) => `${a.action} ${a.key}`)).to.deep.equal([
-        `create ${ADMINS}`, `create ${objectKey(rb('x', 'deployers'))}`,
-      ]);
+      expect(plan.actions.map((a) => `${a.action} ${a.key}`)).to.deep.equal([`create ${ADMINS}`, `create ${objectKey(rb('x', 'deployers'))}`]);
       expect(plan.visited).to.equal(1);
     });
 

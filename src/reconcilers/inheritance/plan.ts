@@ -73,7 +73,7 @@ export interface PlanOptions {
  */
 export function planSourceChange(input: PropagationInput, ref: ObjectRef, options: PlanOptions = {}): PropagationPlan {
   const info = input.forest.namespaceInfo(ref.namespace);
-  if (!info || !info.home) return emptyPlan();
+  if (!info?.home) return emptyPlan();
   return new PlanRun(input, options, objectKey(ref)).run(info.workspace);
 }
 
@@ -305,19 +305,11 @@ class PlanRun {
   }
 }
 
-function decide(
-  namespace: string,
-  key: string,
-  source: SourceObject | undefined,
-  current: ExistingObject | undefined,
-): PropagationAction | undefined {
+function decide(namespace: string, key: string, source: SourceObject | undefined, current: ExistingObject | undefined): PropagationAction | undefined {
   if (source) {
     if (!current) return { action: 'create', namespace, key, source };
     if (!isCopy(current)) return { action: 'conflict', namespace, key, source, current };
-    const inSync =
-      current.labels?.[LABEL_INHERITED_FROM] === source.namespace &&
-      source.hash !== undefined &&
-      current.hash === source.hash;
+    const inSync = current.labels?.[LABEL_INHERITED_FROM] === source.namespace && source.hash !== undefined && current.hash === source.hash;
     return inSync ? undefined : { action: 'update', namespace, key, source, current };
   }
   if (current && isCopy(current)) return { action: 'delete', namespace, key, current };

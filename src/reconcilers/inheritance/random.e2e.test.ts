@@ -15,7 +15,6 @@ import { LABEL_INHERITED_FROM, treeLabel } from '../../crds/labels.js';
 import { deleteWorkspaces, eventually, workspace } from '../../../test/support/workspace.js';
 import { mulberry32 } from '../../../test/support/random.js';
 
-
 type Kind = 'RoleBinding' | 'ConfigMap';
 interface Source {
   kind: Kind;
@@ -125,7 +124,13 @@ describe('workspace propagation, seeded random history (e2e)', function () {
       if (source.none) annotations['propagate.canopy.dev/none'] = 'true';
       const metadata = { name, namespace: ns, annotations };
       return kind === 'RoleBinding'
-        ? { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: source.value }] }
+        ? {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind,
+            metadata,
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+            subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: source.value }],
+          }
         : { apiVersion: 'v1', kind, metadata, data: { value: source.value } };
     };
     const log: string[] = [];

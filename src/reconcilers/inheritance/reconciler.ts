@@ -115,7 +115,10 @@ export class Propagator {
     }
     if (actions > 0) {
       const planMs = Math.round((planned - started) * 100) / 100;
-      context.logger.debug({ visited: plans.reduce((n, p) => n + p.plan.visited, 0), actions, planMs, writeMs: Math.round(performance.now() - planned) }, 'propagated');
+      context.logger.debug(
+        { visited: plans.reduce((n, p) => n + p.plan.visited, 0), actions, planMs, writeMs: Math.round(performance.now() - planned) },
+        'propagated',
+      );
     }
   }
 

@@ -23,7 +23,10 @@ describe('propagated-object index', () => {
     index.upsert(entryOf(tracked('app', copyLabels('acme'))));
     expect([...index.sources.keys()]).to.deep.equal(['acme']);
     expect([...index.existing.keys()].sort()).to.deep.equal(['acme', 'app', 'team']);
-    expect(index.copiesFrom('acme').sort()).to.deep.equal([['app', KEY], ['team', KEY]]);
+    expect(index.copiesFrom('acme').sort()).to.deep.equal([
+      ['app', KEY],
+      ['team', KEY],
+    ]);
     // A copy turned into the user's own object by hand becomes a possible source.
     index.upsert(entryOf(tracked('team', {})));
     expect(index.copiesFrom('acme')).to.deep.equal([['app', KEY]]);
@@ -50,7 +53,11 @@ describe('writes in flight', () => {
     const tracker = new ObjectTracker(client, silentLogger());
     tracker.index.upsert(entryOf(tracked('team', copyLabels('acme'), '5')));
     tracker.beginWrite('team', KEY);
-    (tracker as unknown as { handle(e: unknown): void }).handle({ type: 'update', object: tracked('team', { edited: 'by-hand' }, '7'), old: tracked('team', copyLabels('acme'), '5') });
+    (tracker as unknown as { handle(e: unknown): void }).handle({
+      type: 'update',
+      object: tracked('team', { edited: 'by-hand' }, '7'),
+      old: tracked('team', copyLabels('acme'), '5'),
+    });
     expect(tracker.endWrite('team', KEY, tracked('team', copyLabels('acme'), '6'))).to.equal(false);
     expect(tracker.index.get('team', KEY)?.resourceVersion).to.equal('7');
   });
@@ -96,14 +103,16 @@ describe('write pool', () => {
     const started: number[] = [];
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        pool.run(async () => {
-          started.push(i);
-          peak = Math.max(peak, ++running);
-          await new Promise((r) => setTimeout(r, 1 + (i % 3)));
-          running--;
-          if (i === 7) throw new Error('seven');
-          return i;
-        }).catch((err: Error) => err.message),
+        pool
+          .run(async () => {
+            started.push(i);
+            peak = Math.max(peak, ++running);
+            await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+            running--;
+            if (i === 7) throw new Error('seven');
+            return i;
+          })
+          .catch((err: Error) => err.message),
       ),
     );
     expect(peak).to.equal(3);

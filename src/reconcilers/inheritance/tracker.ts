@@ -30,9 +30,7 @@ export interface Entry extends SourceObject {
   body?: KubeObject | undefined;
 }
 
-export type TrackerEvent =
-  | { kind: 'upsert'; entry: Entry; previous: Entry | undefined }
-  | { kind: 'delete'; entry: Entry; previous: Entry | undefined };
+export type TrackerEvent = { kind: 'upsert'; entry: Entry; previous: Entry | undefined } | { kind: 'delete'; entry: Entry; previous: Entry | undefined };
 
 export function entryOf(object: TrackedObject): Entry {
   const meta = object.metadata;
@@ -243,8 +241,17 @@ export class ObjectTracker {
    */
   private transform(object: KubeObject): TrackedObject {
     const meta = object.metadata;
-    const known = meta?.name && meta.namespace ? this.index.get(meta.namespace, objectKey({ apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: meta.name })) : undefined;
-    if (known?.hash !== undefined && known.resourceVersion === meta?.resourceVersion && known.uid === meta?.uid && isCopy(known) && isCopy({ labels: meta?.labels })) {
+    const known =
+      meta?.name && meta.namespace
+        ? this.index.get(meta.namespace, objectKey({ apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: meta.name }))
+        : undefined;
+    if (
+      known?.hash !== undefined &&
+      known.resourceVersion === meta?.resourceVersion &&
+      known.uid === meta?.uid &&
+      isCopy(known) &&
+      isCopy({ labels: meta?.labels })
+    ) {
       return withHash(object, known.hash);
     }
     return strip(object, this.keepBody);

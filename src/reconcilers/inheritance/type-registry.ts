@@ -84,7 +84,7 @@ export class TypeRegistry {
   /** A write was refused with 403 although the review allowed it (rights revoked since): report it, check again later. */
   writeForbidden(key: string, verb: string): void {
     const current = this.states.get(key);
-    if (!current || current.state !== 'ready') return;
+    if (current?.state !== 'ready') return;
     this.set(key, { state: 'forbidden', type: current.type, resource: current.resource, message: forbiddenMessage(current.resource, [verb]) });
     this.later(key, current.type);
   }

@@ -35,7 +35,11 @@ describe('workspace propagated types (e2e)', function () {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'tooling', namespace: root },
-        spec: { replicas: 0, selector: { matchLabels: { app: 'tooling' } }, template: { metadata: { labels: { app: 'tooling' } }, spec: { containers: [{ name: 't', image: 'tooling:1' }] } } },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'tooling' } },
+          template: { metadata: { labels: { app: 'tooling' } }, spec: { containers: [{ name: 't', image: 'tooling:1' }] } },
+        },
       } as KubeObject);
       await admin.create(Resources.ClusterRole, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -45,7 +49,12 @@ describe('workspace propagated types (e2e)', function () {
       } as KubeObject);
 
       await waitForWorkspace(admin, root, 'the type available', (w) => condition(w, 'Propagating')?.status === 'True', 120_000);
-      await eventually('Deployment copied', () => copiesOf(admin, Resources.Deployment, 'tooling', [child]), (m) => m.get(child) === root, 60_000);
+      await eventually(
+        'Deployment copied',
+        () => copiesOf(admin, Resources.Deployment, 'tooling', [child]),
+        (m) => m.get(child) === root,
+        60_000,
+      );
     } finally {
       await deleteWorkspaces(admin, [root, child]);
       await admin.delete(Resources.ClusterRole, grant).catch(() => {});

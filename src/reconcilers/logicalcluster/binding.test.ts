@@ -2,11 +2,19 @@ import { expect } from 'chai';
 import { bindingsOf, chooseCluster, type BindingInput } from './binding.js';
 import type { ClusterLike } from './types.js';
 
-function cluster(name: string, region: string, labels: Record<string, string> = {}, ready = true, extra: Partial<NonNullable<ClusterLike['spec']>> = {}): ClusterLike {
+function cluster(
+  name: string,
+  region: string,
+  labels: Record<string, string> = {},
+  ready = true,
+  extra: Partial<NonNullable<ClusterLike['spec']>> = {},
+): ClusterLike {
   return {
     metadata: { name, labels },
     spec: { region, ...extra },
-    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Healthy' : 'ProbeFailed', message: ready ? '' : 'connection refused' }] },
+    status: {
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Healthy' : 'ProbeFailed', message: ready ? '' : 'connection refused' }],
+    },
   };
 }
 
@@ -28,11 +36,13 @@ describe('logicalcluster binding', () => {
   });
 
   it('honours spec.clusterSelector, the workspace regions and selector, readiness, taints and exclusivity', () => {
-    const d = chooseCluster(input({
-      clusterSelector: { matchLabels: { tier: 'cloud' } },
-      regions: ['eu-1', 'eu-2', 'eu-3'],
-      boundTo: new Map([['eu-2', 'other']]),
-    }));
+    const d = chooseCluster(
+      input({
+        clusterSelector: { matchLabels: { tier: 'cloud' } },
+        regions: ['eu-1', 'eu-2', 'eu-3'],
+        boundTo: new Map([['eu-2', 'other']]),
+      }),
+    );
     expect(d.ok).to.equal(false);
     if (d.ok) return;
     expect(d.reason).to.equal('NoSuitableCluster');
@@ -44,13 +54,18 @@ describe('logicalcluster binding', () => {
     ]);
     expect(d.message).to.include('eu-1: labels do not match').and.include('us-1: region us-1 is not allowed');
 
-    const tainted = chooseCluster(input({
-      constraintSelector: { matchLabels: { tier: 'cloud' } },
-      clusters: [cluster('c', 'r', { tier: 'cloud' }, true, { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute' }] }), cluster('d', 'r', {})],
-    }));
+    const tainted = chooseCluster(
+      input({
+        constraintSelector: { matchLabels: { tier: 'cloud' } },
+        clusters: [cluster('c', 'r', { tier: 'cloud' }, true, { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute' }] }), cluster('d', 'r', {})],
+      }),
+    );
     expect(tainted.ok).to.equal(false);
     if (!tainted.ok) {
-      expect(tainted.rejections.map((r) => r.reason)).to.deep.equal(['tainted canopy.dev/unreachable:NoExecute', "labels do not match the workspace's clusterSelector (tier=cloud)"]);
+      expect(tainted.rejections.map((r) => r.reason)).to.deep.equal([
+        'tainted canopy.dev/unreachable:NoExecute',
+        "labels do not match the workspace's clusterSelector (tier=cloud)",
+      ]);
     }
   });
 

@@ -36,7 +36,12 @@ export interface ClusterRejection {
 
 export type BindingDecision =
   | { readonly ok: true; readonly cluster: string; readonly kept: boolean }
-  | { readonly ok: false; readonly reason: 'NoSuitableCluster' | 'BoundClusterMissing'; readonly message: string; readonly rejections: readonly ClusterRejection[] };
+  | {
+      readonly ok: false;
+      readonly reason: 'NoSuitableCluster' | 'BoundClusterMissing';
+      readonly message: string;
+      readonly rejections: readonly ClusterRejection[];
+    };
 
 export function readyCondition(cluster: ClusterLike): ConditionLike | undefined {
   return cluster.status?.conditions?.find((c) => c.type === 'Ready');
@@ -95,9 +100,7 @@ export function chooseCluster(input: BindingInput): BindingDecision {
  * Cluster → holder from the logical clusters' recorded bindings. Should two
  * ever claim the same cluster, the older one (then the smaller name) keeps it.
  */
-export function bindingsOf(
-  logicalClusters: Iterable<{ name: string; created: string; cluster: string | undefined }>,
-): Map<string, string> {
+export function bindingsOf(logicalClusters: Iterable<{ name: string; created: string; cluster: string | undefined }>): Map<string, string> {
   const winner = new Map<string, { name: string; created: number }>();
   for (const lc of logicalClusters) {
     if (!lc.cluster) continue;

@@ -50,15 +50,26 @@ describe('logicalcluster capabilities', () => {
     expect(grants(rules, 'rbac.authorization.k8s.io', 'roles', 'create')).to.equal(true);
     expect(grants(rules, '', 'resourcequotas', 'get')).to.equal(true);
     expect(grants(rules, '', 'resourcequotas', 'update')).to.equal(false);
-    expect(narrowed.join('\n')).to.match(/namespaces is never granted/).and.match(/nodes is cluster-scoped/).and.match(/escalate, bind/).and.match(/resourcequotas can only be read/);
+    expect(narrowed.join('\n'))
+      .to.match(/namespaces is never granted/)
+      .and.match(/nodes is cluster-scoped/)
+      .and.match(/escalate, bind/)
+      .and.match(/resourcequotas can only be read/);
   });
 
   it('caps explicit rules at the workspace allowance and says what was cut', () => {
     const allowance: Rule[] = [{ apiGroups: [''], resources: ['configmaps', 'pods'], verbs: ['get', 'list'] }];
-    const { rules, narrowed } = resolveCapabilities({ rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'delete'] }] }, allowance);
+    const { rules, narrowed } = resolveCapabilities(
+      { rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'delete'] }] },
+      allowance,
+    );
     expect(rules).to.deep.equal([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]);
     expect(narrowed).to.have.length(1);
-    expect(narrowed[0]).to.include('rules[0]').and.include('delete configmaps').and.include('get/delete secrets').and.include('exceeds what the workspace allows');
+    expect(narrowed[0])
+      .to.include('rules[0]')
+      .and.include('delete configmaps')
+      .and.include('get/delete secrets')
+      .and.include('exceeds what the workspace allows');
   });
 
   it('narrows wildcards to the allowance instead of passing them through', () => {
@@ -76,13 +87,17 @@ describe('logicalcluster capabilities', () => {
   });
 
   it('intersects rules dimension by dimension, with * and resourceNames', () => {
-    expect(intersectRules({ apiGroups: ['*'], resources: ['pods'], verbs: ['*'] }, { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get'] })).to.deep.equal({
+    expect(
+      intersectRules({ apiGroups: ['*'], resources: ['pods'], verbs: ['*'] }, { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get'] }),
+    ).to.deep.equal({
       apiGroups: [''],
       resources: ['pods'],
       verbs: ['get'],
     });
     expect(intersectRules({ resources: ['pods'], verbs: ['get'] }, { apiGroups: ['apps'], resources: ['pods'], verbs: ['get'] })).to.equal(undefined);
-    expect(intersectRules({ resources: ['secrets'], verbs: ['get'], resourceNames: ['a'] }, { resources: ['secrets'], verbs: ['get'], resourceNames: ['b'] })).to.equal(undefined);
+    expect(
+      intersectRules({ resources: ['secrets'], verbs: ['get'], resourceNames: ['a'] }, { resources: ['secrets'], verbs: ['get'], resourceNames: ['b'] }),
+    ).to.equal(undefined);
   });
 
   it('merges rules deterministically', () => {

@@ -8,12 +8,23 @@ import type { Capabilities, CapabilityPreset, Rule } from '../../hierarchy/logic
  * `escalate`/`bind`/`impersonate` would let a tenant mint rights it was not given.
  */
 
-
 const READ = ['get', 'list', 'watch'] as const;
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
 const ALL = [...READ, ...WRITE];
 
-const CORE_READ = ['pods', 'pods/log', 'services', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'serviceaccounts', 'events', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
+const CORE_READ = [
+  'pods',
+  'pods/log',
+  'services',
+  'endpoints',
+  'configmaps',
+  'persistentvolumeclaims',
+  'serviceaccounts',
+  'events',
+  'replicationcontrollers',
+  'limitranges',
+  'resourcequotas',
+];
 const APPS = ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale'];
 
 function rule(apiGroups: string[], resources: string[], verbs: readonly string[]): Rule {
@@ -70,9 +81,23 @@ const WILDCARD_UNSAFE_GROUPS = new Set(['', '*', 'rbac.authorization.k8s.io']);
  * asking for them is reported rather than silently ignored.
  */
 const CLUSTER_SCOPED = new Set([
-  'nodes', 'persistentvolumes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions', 'storageclasses',
-  'priorityclasses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations', 'certificatesigningrequests',
-  'apiservices', 'ingressclasses', 'runtimeclasses', 'csidrivers', 'csinodes', 'volumeattachments', 'componentstatuses',
+  'nodes',
+  'persistentvolumes',
+  'clusterroles',
+  'clusterrolebindings',
+  'customresourcedefinitions',
+  'storageclasses',
+  'priorityclasses',
+  'validatingwebhookconfigurations',
+  'mutatingwebhookconfigurations',
+  'certificatesigningrequests',
+  'apiservices',
+  'ingressclasses',
+  'runtimeclasses',
+  'csidrivers',
+  'csinodes',
+  'volumeattachments',
+  'componentstatuses',
 ]);
 
 export interface CapabilityResult {
@@ -139,7 +164,9 @@ function sanitize(asked: Rule, label: string, notes: string[]): Rule[] {
   const readOnly: string[] = [];
   for (const resource of asked.resources) {
     if (resource === '*' && groups.some((g) => WILDCARD_UNSAFE_GROUPS.has(g))) {
-      notes.push(`${label}: resource "*" in API group ${groups.map((g) => `"${g}"`).join(', ')} would include the namespace itself; list the resources instead`);
+      notes.push(
+        `${label}: resource "*" in API group ${groups.map((g) => `"${g}"`).join(', ')} would include the namespace itself; list the resources instead`,
+      );
     } else if (FORBIDDEN_RESOURCES.has(resource)) {
       notes.push(`${label}: ${resource} is never granted: the namespaces belong to Canopy`);
     } else if (CLUSTER_SCOPED.has(resource)) {

@@ -33,7 +33,9 @@ describe('LogicalCluster, Cluster mode (real member apiservers)', function () {
     // Binding needs Ready clusters: wait for the health reconciler's first probes.
     const probed = await waitUntil(90_000, 250, async () => {
       const clusters = await host.listAll<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(Resources.Cluster);
-      return ['eu-1', 'eu-2', 'us-1'].every((n) => clusters.find((c) => c.metadata?.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ['eu-1', 'eu-2', 'us-1'].every((n) =>
+        clusters.find((c) => c.metadata?.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
     });
     expect(probed, 'members eu-1, eu-2 and us-1 reported Ready').to.equal(true);
   });
@@ -47,20 +49,39 @@ describe('LogicalCluster, Cluster mode (real member apiservers)', function () {
   });
 
   it('binds one matching Ready cluster exclusively and materializes the tenant there', async () => {
-    await create(host, Resources.LogicalCluster, logicalClusterObject(first, { workspace: ws, mode: 'Cluster', clusterSelector: selector, owners: [{ kind: 'User', name: 'carol' }] }));
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(first, { workspace: ws, mode: 'Cluster', clusterSelector: selector, owners: [{ kind: 'User', name: 'carol' }] }),
+    );
     const lc = await waitForPhase(host, first, 'Ready');
     expect(lc.status?.cluster).to.equal('eu-1');
     expect(lc.status?.namespaces).to.deep.equal([first]);
     expect(lc.status?.conditions?.find((c) => c.type === 'Bound')).to.include({ status: 'True', reason: 'Bound' });
     // On the member: the namespace with pod security, quota defaults, policies, RBAC and the ServiceAccount.
     const ns = await eu1.get(Resources.Namespace, first);
-    expect(ns.metadata?.labels).to.include({ 'canopy.dev/logical-cluster': first, 'canopy.dev/workspace': ws, 'pod-security.kubernetes.io/enforce': 'baseline' });
-    for (const [resource, name] of [[Resources.ServiceAccount, first], [Resources.Role, 'canopy-tenant'], [Resources.RoleBinding, 'canopy-tenant'], [Resources.LimitRange, 'canopy-defaults'], [Resources.NetworkPolicy, 'canopy-default-deny']] as const) {
+    expect(ns.metadata?.labels).to.include({
+      'canopy.dev/logical-cluster': first,
+      'canopy.dev/workspace': ws,
+      'pod-security.kubernetes.io/enforce': 'baseline',
+    });
+    for (const [resource, name] of [
+      [Resources.ServiceAccount, first],
+      [Resources.Role, 'canopy-tenant'],
+      [Resources.RoleBinding, 'canopy-tenant'],
+      [Resources.LimitRange, 'canopy-defaults'],
+      [Resources.NetworkPolicy, 'canopy-default-deny'],
+    ] as const) {
       expect((await eu1.get(resource, name, first)).metadata?.labels?.['canopy.dev/managed-by']).to.equal('canopy');
     }
     // On the host: only the namespace that holds the kubeconfig, readable by the owner.
     const onHost = await labelledObjects(host, first);
-    expect(onHost.sort()).to.deep.equal([`Namespace ${first}`, `Role ${first}/canopy-tenant`, `RoleBinding ${first}/canopy-tenant`, `Secret ${first}/${first}-kubeconfig`]);
+    expect(onHost.sort()).to.deep.equal([
+      `Namespace ${first}`,
+      `Role ${first}/canopy-tenant`,
+      `RoleBinding ${first}/canopy-tenant`,
+      `Secret ${first}/${first}-kubeconfig`,
+    ]);
     const carol = testEnv().host.userKubeConfig('carol').makeApiClient(CoreV1Api);
     expect((await carol.readNamespacedSecret({ name: `${first}-kubeconfig`, namespace: first })).data?.kubeconfig).to.be.a('string');
   });
@@ -105,7 +126,12 @@ describe('LogicalCluster, Cluster mode (real member apiservers)', function () {
     await member.stopApiServer();
     try {
       await host.delete(Resources.LogicalCluster, second);
-      const blocked = await waitFor(host, second, 'blocked on cleanup', (lc) => lc?.status?.conditions?.some((c) => c.type === 'CleanupBlocked' && c.status === 'True') ?? false);
+      const blocked = await waitFor(
+        host,
+        second,
+        'blocked on cleanup',
+        (lc) => lc?.status?.conditions?.some((c) => c.type === 'CleanupBlocked' && c.status === 'True') ?? false,
+      );
       expect(blocked?.metadata.finalizers).to.include(FINALIZER);
       expect(blocked?.status?.phase).to.equal('Terminating');
       const condition = blocked?.status?.conditions?.find((c) => c.type === 'CleanupBlocked');

@@ -39,7 +39,12 @@ describe('logicalcluster context', () => {
 
   it('collects claims of the other logical clusters under the topmost limiting workspace', () => {
     const workspaces = [ws('org', '', { maxLogicalClusters: 5 }), ws('team', 'org'), ws('other', 'org', { quota: { hard: { cpu: '4' } } })];
-    const lcs = [lc('me', 'team'), lc('sib', 'team'), lc('cousin', 'other'), { ...lc('dying', 'team'), metadata: { name: 'dying', deletionTimestamp: '2024-01-02T00:00:00Z' } }];
+    const lcs = [
+      lc('me', 'team'),
+      lc('sib', 'team'),
+      lc('cousin', 'other'),
+      { ...lc('dying', 'team'), metadata: { name: 'dying', deletionTimestamp: '2024-01-02T00:00:00Z' } },
+    ];
     const l = lookup(workspaces, lcs);
     const claims = otherClaims(l, workspaceView(l, 'team'), 'me', []);
     expect(claims.map((c) => c.name).sort()).to.deep.equal(['cousin', 'sib']);
@@ -50,7 +55,16 @@ describe('logicalcluster context', () => {
   });
 
   it('merges recorded and pending bindings, recorded first', () => {
-    const m = currentBindings([lc('a', 'w', { mode: 'Cluster' }, { cluster: 'eu-1' }), lc('b', 'w', {}, { cluster: 'eu-2' })], new Map([['eu-1', 'z'], ['us-1', 'c']]));
-    expect([...m].sort()).to.deep.equal([['eu-1', 'a'], ['us-1', 'c']]);
+    const m = currentBindings(
+      [lc('a', 'w', { mode: 'Cluster' }, { cluster: 'eu-1' }), lc('b', 'w', {}, { cluster: 'eu-2' })],
+      new Map([
+        ['eu-1', 'z'],
+        ['us-1', 'c'],
+      ]),
+    );
+    expect([...m].sort()).to.deep.equal([
+      ['eu-1', 'a'],
+      ['us-1', 'c'],
+    ]);
   });
 });

@@ -39,7 +39,11 @@ export function namespaceModeCost(quotaHard: ResourceList | undefined, eligible:
   const cpu = amount(q, 'requests.cpu', 'limits.cpu');
   const memory = amount(q, 'requests.memory', 'limits.memory');
   const lbs = amount(q, 'services.loadbalancers');
-  const missing = [cpuHour > 0 && cpu === undefined ? 'cpu' : '', memHour > 0 && memory === undefined ? 'memory' : '', lbHour > 0 && lbs === undefined ? 'services.loadbalancers' : ''].filter(Boolean);
+  const missing = [
+    cpuHour > 0 && cpu === undefined ? 'cpu' : '',
+    memHour > 0 && memory === undefined ? 'memory' : '',
+    lbHour > 0 && lbs === undefined ? 'services.loadbalancers' : '',
+  ].filter(Boolean);
   if (missing.length > 0) {
     return { unbounded: `it has no quota on ${missing.join(', ')}, so its cost has no upper bound; set spec.constraints.quota.hard` };
   }

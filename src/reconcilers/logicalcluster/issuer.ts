@@ -27,13 +27,23 @@ export interface IssueRequest {
 export class KubeconfigIssuer {
   private readonly tokens = new Map<string, { expiresAt: Date; fingerprint: string }>();
 
-  constructor(private readonly host: ApiClient, private readonly now: () => Date) {}
+  constructor(
+    private readonly host: ApiClient,
+    private readonly now: () => Date,
+  ) {}
 
   /** Writes the Secret when its token is missing, retargeted or expiring; returns when to look again (ms). */
   async ensure(req: IssueRequest, signal: AbortSignal): Promise<number> {
     const name = req.lc.metadata.name ?? '';
     const sa = serviceAccountName(name);
-    const target: KubeconfigTarget = { name, server: req.endpoint.server, caData: req.endpoint.caData, insecureSkipTlsVerify: req.endpoint.insecureSkipTlsVerify, namespace: req.namespace, user: sa };
+    const target: KubeconfigTarget = {
+      name,
+      server: req.endpoint.server,
+      caData: req.endpoint.caData,
+      insecureSkipTlsVerify: req.endpoint.insecureSkipTlsVerify,
+      namespace: req.namespace,
+      user: sa,
+    };
     const fingerprint = targetFingerprint(target);
     const state = this.tokens.get(name) ?? (req.lc.status?.kubeconfigSecretRef ? await this.readState(req.namespace, kubeconfigSecretName(name)) : {});
     const now = this.now();

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget } from './kubeconfig.js';
 
-const target: KubeconfigTarget = { name: 'shop', server: 'https://127.0.0.1:6443', caData: Buffer.from('PEM').toString('base64'), namespace: 'shop-web', user: 'system:serviceaccount:shop-web:shop' };
+const target: KubeconfigTarget = {
+  name: 'shop',
+  server: 'https://127.0.0.1:6443',
+  caData: Buffer.from('PEM').toString('base64'),
+  namespace: 'shop-web',
+  user: 'system:serviceaccount:shop-web:shop',
+};
 
 describe('logicalcluster kubeconfig', () => {
   it('is a kubeconfig client-node reads, with the token and the default namespace', () => {
@@ -17,8 +23,15 @@ describe('logicalcluster kubeconfig', () => {
   it('reads back the same through a YAML parser, whatever the values hold', async () => {
     const { parse } = await import('yaml');
     const odd = { ...target, name: 'a: "b" # c', server: 'https://[::1]:6443/x?y=#z', insecureSkipTlsVerify: true };
-    const doc = parse(tenantKubeconfig(odd, "to'k\\en")) as { clusters: Array<{ name: string; cluster: Record<string, unknown> }>; users: Array<{ user: { token: string } }>; 'current-context': string };
-    expect(doc.clusters[0]).to.deep.equal({ name: odd.name, cluster: { server: odd.server, 'certificate-authority-data': odd.caData, 'insecure-skip-tls-verify': true } });
+    const doc = parse(tenantKubeconfig(odd, "to'k\\en")) as {
+      clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
+      users: Array<{ user: { token: string } }>;
+      'current-context': string;
+    };
+    expect(doc.clusters[0]).to.deep.equal({
+      name: odd.name,
+      cluster: { server: odd.server, 'certificate-authority-data': odd.caData, 'insecure-skip-tls-verify': true },
+    });
     expect(doc.users[0]!.user.token).to.equal("to'k\\en");
     expect(doc['current-context']).to.equal(odd.name);
   });

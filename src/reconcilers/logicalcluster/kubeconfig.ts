@@ -84,7 +84,8 @@ export interface RefreshDecision {
 /** Renew when missing, retargeted, or with less than a third of the lifetime left. */
 export function tokenRefresh(now: Date, state: TokenState, fingerprint: string, lifetimeSeconds: number): RefreshDecision {
   const renewWindowMs = (lifetimeSeconds * 1000) / 3;
-  if (!state.expiresAt || Number.isNaN(state.expiresAt.getTime())) return { renew: true, why: 'missing', requeueAfterMs: lifetimeSeconds * 1000 - renewWindowMs };
+  if (!state.expiresAt || Number.isNaN(state.expiresAt.getTime()))
+    return { renew: true, why: 'missing', requeueAfterMs: lifetimeSeconds * 1000 - renewWindowMs };
   if (state.fingerprint !== fingerprint) return { renew: true, why: 'retargeted', requeueAfterMs: lifetimeSeconds * 1000 - renewWindowMs };
   const left = state.expiresAt.getTime() - now.getTime();
   if (left < renewWindowMs) return { renew: true, why: 'expiring', requeueAfterMs: lifetimeSeconds * 1000 - renewWindowMs };

@@ -49,7 +49,11 @@ describe('logicalcluster workspace limits', () => {
     const over = checkWorkspaceLimits({ candidate: claim('b', '2024-01-02T00:00:00Z', {}, 40), scopes, others });
     expect(over[0]!.reason).to.equal('CostBudgetExceeded');
     expect(over[0]!.message).to.include('budget of 100.00').and.include('already cost 70.00').and.include('costs 40.00').and.include('at most 30.00');
-    const unbounded = checkWorkspaceLimits({ candidate: { ...claim('b', '2024-01-02T00:00:00Z'), cost: { unbounded: 'it has no quota on cpu' } }, scopes, others });
+    const unbounded = checkWorkspaceLimits({
+      candidate: { ...claim('b', '2024-01-02T00:00:00Z'), cost: { unbounded: 'it has no quota on cpu' } },
+      scopes,
+      others,
+    });
     expect(unbounded[0]!.reason).to.equal('CostUnbounded');
   });
 

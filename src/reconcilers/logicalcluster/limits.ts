@@ -155,7 +155,11 @@ function violations(claim: LogicalClusterClaim, scopes: readonly ScopeLimits[], 
     }
     if (scope.budget !== undefined) {
       if ('unbounded' in claim.cost) {
-        out.push({ reason: 'CostUnbounded', workspace: ws, message: `workspace ${ws} has a monthly cost budget of ${formatMoney(scope.budget)}, but ${claim.cost.unbounded}` });
+        out.push({
+          reason: 'CostUnbounded',
+          workspace: ws,
+          message: `workspace ${ws} has a monthly cost budget of ${formatMoney(scope.budget)}, but ${claim.cost.unbounded}`,
+        });
       } else if (u.cost + claim.cost.amount > scope.budget + 1e-9) {
         out.push({
           reason: 'CostBudgetExceeded',

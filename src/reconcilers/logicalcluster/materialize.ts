@@ -28,7 +28,6 @@ import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 
 import type { PodSecurityLevel, ResourceList } from '../../crds/common.js';
 
-
 export interface MaterializeInput {
   readonly name: string;
   readonly workspace: string;
@@ -70,12 +69,11 @@ function tenantObjects(input: MaterializeInput): KubernetesObject[] {
   const sa = serviceAccountName(input.name);
   const subjects = [...input.owners.map(subject), { kind: 'ServiceAccount', name: sa, namespace: first }];
   const namespaces: KubernetesObject[] = input.namespaces.map((ns) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: nsLabels } }));
-  const inside: KubernetesObject[] = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: first, labels } } as KubernetesObject,
-  ];
+  const inside: KubernetesObject[] = [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: first, labels } } as KubernetesObject];
   for (const ns of input.namespaces) {
     const meta = (name: string) => ({ name, namespace: ns, labels });
-    if (Object.keys(quota).length > 0) inside.push({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta(QUOTA_NAME), spec: { hard: quota } } as KubernetesObject);
+    if (Object.keys(quota).length > 0)
+      inside.push({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta(QUOTA_NAME), spec: { hard: quota } } as KubernetesObject);
     inside.push({ apiVersion: 'v1', kind: 'LimitRange', metadata: meta(LIMIT_RANGE_NAME), spec: { limits: [limitRangeItem(quota)] } } as KubernetesObject);
     inside.push({
       apiVersion: 'networking.k8s.io/v1',
@@ -110,7 +108,12 @@ export function namespaceLabels(input: Pick<MaterializeInput, 'name' | 'workspac
 function roleAndBinding(input: MaterializeInput, namespace: string, rules: readonly Rule[], subjects: readonly Record<string, string>[]): KubernetesObject[] {
   const labels = ownershipLabels(input.name, input.workspace);
   return [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: TENANT_ROLE, namespace, labels }, rules: rules.map(cleanRule) } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: TENANT_ROLE, namespace, labels },
+      rules: rules.map(cleanRule),
+    } as KubernetesObject,
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -126,7 +129,12 @@ function kubeconfigReadRule(name: string): Rule {
 }
 
 function cleanRule(r: Rule): Record<string, unknown> {
-  return { apiGroups: [...(r.apiGroups ?? [''])], resources: [...r.resources], verbs: [...r.verbs], ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}) };
+  return {
+    apiGroups: [...(r.apiGroups ?? [''])],
+    resources: [...r.resources],
+    verbs: [...r.verbs],
+    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+  };
 }
 
 function subject(owner: OwnerSubject): Record<string, string> {
@@ -155,7 +163,12 @@ export function objectKey(o: KubernetesObject): string {
  * Canopy's labels for this logical cluster are ever returned; `keep` names
  * extra keys that are desired but not applied from the list (the Secret).
  */
-export function toPrune(lcName: string, desired: readonly KubernetesObject[], existing: readonly KubernetesObject[], keep: readonly string[] = []): KubernetesObject[] {
+export function toPrune(
+  lcName: string,
+  desired: readonly KubernetesObject[],
+  existing: readonly KubernetesObject[],
+  keep: readonly string[] = [],
+): KubernetesObject[] {
   const wanted = new Set([...desired.map(objectKey), ...keep]);
   return existing.filter((o) => belongsTo(o.metadata?.labels, lcName) && !wanted.has(objectKey(o)));
 }

@@ -6,7 +6,10 @@ describe('logicalcluster names', () => {
   it('materializes <lc> by default and <lc>-<suffix> per spec.namespaces, in order', () => {
     expect(planNamespaces({ metadata: { name: 'shop' }, spec: { workspace: 'w' } })).to.deep.equal({ ok: true, namespaces: ['shop'] });
     expect(planNamespaces({ metadata: { name: 'shop' }, spec: { workspace: 'w', namespaces: [] } })).to.deep.equal({ ok: true, namespaces: ['shop'] });
-    expect(planNamespaces({ metadata: { name: 'shop' }, spec: { workspace: 'w', namespaces: ['web', 'db'] } })).to.deep.equal({ ok: true, namespaces: ['shop-web', 'shop-db'] });
+    expect(planNamespaces({ metadata: { name: 'shop' }, spec: { workspace: 'w', namespaces: ['web', 'db'] } })).to.deep.equal({
+      ok: true,
+      namespaces: ['shop-web', 'shop-db'],
+    });
   });
 
   it('refuses names that cannot be namespaces', () => {

@@ -51,15 +51,23 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
 
   before(async () => {
     host = new ApiClient(testEnv().host.kubeConfig());
-    await create(host, Resources.Workspace, workspaceObject(wsA, { constraints: { podSecurity: 'restricted', quota: { hard: { cpu: '8', memory: '16Gi', pods: '40' } } } }));
+    await create(
+      host,
+      Resources.Workspace,
+      workspaceObject(wsA, { constraints: { podSecurity: 'restricted', quota: { hard: { cpu: '8', memory: '16Gi', pods: '40' } } } }),
+    );
     await create(host, Resources.Workspace, workspaceObject(wsB));
-    await create(host, Resources.LogicalCluster, logicalClusterObject(lcA, {
-      workspace: wsA,
-      namespaces: ['web', 'db'],
-      capabilities: { preset: 'developer' },
-      owners: [{ kind: 'User', name: 'alice' }],
-      constraints: { quota: { hard: { cpu: '2', memory: '4Gi', pods: '10' } } },
-    }));
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(lcA, {
+        workspace: wsA,
+        namespaces: ['web', 'db'],
+        capabilities: { preset: 'developer' },
+        owners: [{ kind: 'User', name: 'alice' }],
+        constraints: { quota: { hard: { cpu: '2', memory: '4Gi', pods: '10' } } },
+      }),
+    );
     await create(host, Resources.LogicalCluster, logicalClusterObject(lcB, { workspace: wsB, capabilities: { preset: 'developer' } }));
     a = await waitForPhase(host, lcA, 'Ready');
     b = await waitForPhase(host, lcB, 'Ready');
@@ -105,8 +113,13 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
   });
 
   it('lets each tenant create a ConfigMap and a Deployment in its own namespace', async () => {
-    for (const [kc, ns] of [[tenantA, `${lcA}-web`], [tenantB, lcB]] as const) {
-      const cm = await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'settings' }, data: { greeting: 'hello' } } });
+    for (const [kc, ns] of [
+      [tenantA, `${lcA}-web`],
+      [tenantB, lcB],
+    ] as const) {
+      const cm = await kc
+        .makeApiClient(CoreV1Api)
+        .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'settings' }, data: { greeting: 'hello' } } });
       expect(cm.metadata?.uid).to.be.a('string');
       const d = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns, body: deployment('web') });
       expect(d.metadata?.namespace).to.equal(ns);
@@ -114,7 +127,10 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
   });
 
   it("refuses each tenant the other's namespace, cluster-wide lists, foreign Secrets and cluster RBAC (403)", async () => {
-    for (const [kc, other] of [[tenantA, lcB], [tenantB, `${lcA}-web`]] as const) {
+    for (const [kc, other] of [
+      [tenantA, lcB],
+      [tenantB, `${lcA}-web`],
+    ] as const) {
       const core = kc.makeApiClient(CoreV1Api);
       const foreignRead = await refusal(core.listNamespacedConfigMap({ namespace: other }));
       expect(foreignRead.code).to.equal(403);
@@ -125,13 +141,19 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
       expect((await refusal(core.listNamespacedSecret({ namespace: 'kube-system' }))).code).to.equal(403);
       const crb = await refusal(
         kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
-          body: { metadata: { name: uniqueName('escalate') }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: 'me', apiGroup: 'rbac.authorization.k8s.io' }] },
+          body: {
+            metadata: { name: uniqueName('escalate') },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+            subjects: [{ kind: 'User', name: 'me', apiGroup: 'rbac.authorization.k8s.io' }],
+          },
         }),
       );
       expect(crb.code).to.equal(403);
       // Its own namespace object is Canopy's: no relabelling pod security away.
       const own = kc.getContextObject(kc.getCurrentContext())!.namespace!;
-      expect((await refusal(core.patchNamespace({ name: own, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } } }))).code).to.equal(403);
+      expect(
+        (await refusal(core.patchNamespace({ name: own, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } } }))).code,
+      ).to.equal(403);
     }
   });
 
@@ -164,7 +186,16 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
     expect(lc.status?.namespaces).to.deep.equal([`${lcB}-app`, `${lcB}-extra`]);
     // The old default namespace left the spec: it was Canopy's, so it is deleted.
     const core = testEnv().host.kubeConfig().makeApiClient(CoreV1Api);
-    expect(await waitUntil(60_000, 250, async () => !(await core.listNamespace({ labelSelector: `canopy.dev/logical-cluster=${lcB}` })).items.some((n) => n.metadata?.name === lcB && !n.metadata.deletionTimestamp))).to.equal(true);
+    expect(
+      await waitUntil(
+        60_000,
+        250,
+        async () =>
+          !(await core.listNamespace({ labelSelector: `canopy.dev/logical-cluster=${lcB}` })).items.some(
+            (n) => n.metadata?.name === lcB && !n.metadata.deletionTimestamp,
+          ),
+      ),
+    ).to.equal(true);
     await patch({ namespaces: ['app'], capabilities: { preset: 'viewer' } });
     lc = await waitForPhase(host, lcB, 'Ready');
     expect(lc.status?.namespaces).to.deep.equal([`${lcB}-app`]);
@@ -173,7 +204,11 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
     const api = viewer.makeApiClient(CoreV1Api);
     expect((await api.listNamespacedConfigMap({ namespace: `${lcB}-app` })).items).to.be.an('array');
     expect((await refusal(api.createNamespacedConfigMap({ namespace: `${lcB}-app`, body: { metadata: { name: 'nope' } } }))).code).to.equal(403);
-    const extraGone = await waitUntil(60_000, 250, async () => (await core.listNamespace({ labelSelector: `canopy.dev/logical-cluster=${lcB}` })).items.every((n) => n.metadata?.name === `${lcB}-app` || n.metadata?.deletionTimestamp));
+    const extraGone = await waitUntil(60_000, 250, async () =>
+      (await core.listNamespace({ labelSelector: `canopy.dev/logical-cluster=${lcB}` })).items.every(
+        (n) => n.metadata?.name === `${lcB}-app` || n.metadata?.deletionTimestamp,
+      ),
+    );
     expect(extraGone).to.equal(true);
   });
 

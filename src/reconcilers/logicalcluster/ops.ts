@@ -16,7 +16,10 @@ import { belongsTo, isCanopyManaged, ownershipSelector } from './names.js';
 
 /** A namespace exists but belongs to someone else: never adopt it. */
 export class NamespaceConflictError extends Error {
-  constructor(readonly namespace: string, owner: string) {
+  constructor(
+    readonly namespace: string,
+    owner: string,
+  ) {
     super(`namespace ${namespace} already exists and ${owner}; delete or rename it, or change spec.namespaces`);
     this.name = 'NamespaceConflictError';
   }
@@ -59,7 +62,10 @@ export async function ensureNamespace(client: ApiClient, ns: KubernetesObject, l
   if (existing) {
     if (!belongsTo(existing.metadata?.labels, lcName)) {
       const other = existing.metadata?.labels?.[LABEL_LOGICAL_CLUSTER];
-      throw new NamespaceConflictError(name, isCanopyManaged(existing.metadata?.labels) && other ? `belongs to logical cluster ${other}` : 'was not created by Canopy for this logical cluster');
+      throw new NamespaceConflictError(
+        name,
+        isCanopyManaged(existing.metadata?.labels) && other ? `belongs to logical cluster ${other}` : 'was not created by Canopy for this logical cluster',
+      );
     }
     if (existing.metadata?.deletionTimestamp) throw new NamespaceTerminatingError(name);
     await apply(client, ns, signal);
@@ -85,7 +91,12 @@ const CREATE_FIRST_KINDS = new Set(['ServiceAccount', 'LimitRange', 'NetworkPoli
  * it are created with a POST, cheaper for the apiserver than an apply that
  * first looks for the object; AlreadyExists falls back to the apply.
  */
-export async function applyAll(client: ApiClient, objects: readonly KubernetesObject[], freshNamespaces: ReadonlySet<string> = new Set(), signal?: AbortSignal): Promise<void> {
+export async function applyAll(
+  client: ApiClient,
+  objects: readonly KubernetesObject[],
+  freshNamespaces: ReadonlySet<string> = new Set(),
+  signal?: AbortSignal,
+): Promise<void> {
   const write = async (o: KubernetesObject): Promise<unknown> => {
     if (CREATE_FIRST_KINDS.has(o.kind ?? '') && freshNamespaces.has(o.metadata?.namespace ?? '')) {
       try {
@@ -100,7 +111,9 @@ export async function applyAll(client: ApiClient, objects: readonly KubernetesOb
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ o: objects[i]!, err: r.reason as Error }] : []));
   if (failed.length > 0) {
     const first = failed[0]!;
-    throw new Error(`applying ${first.o.kind} ${first.o.metadata?.namespace}/${first.o.metadata?.name} failed: ${first.err.message}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`);
+    throw new Error(
+      `applying ${first.o.kind} ${first.o.metadata?.namespace}/${first.o.metadata?.name} failed: ${first.err.message}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
+    );
   }
 }
 
@@ -110,7 +123,13 @@ export interface IssuedToken {
 }
 
 /** A bounded-lifetime token of a ServiceAccount (TokenRequest API). */
-export async function requestToken(client: ApiClient, namespace: string, serviceAccount: string, expirationSeconds: number, signal?: AbortSignal): Promise<IssuedToken> {
+export async function requestToken(
+  client: ApiClient,
+  namespace: string,
+  serviceAccount: string,
+  expirationSeconds: number,
+  signal?: AbortSignal,
+): Promise<IssuedToken> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
   const answer = await client.request<{ status?: { token?: string; expirationTimestamp?: string } }>('POST', path, {
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
@@ -128,7 +147,13 @@ export async function requestToken(client: ApiClient, namespace: string, service
  * dropped quota, a moved ServiceAccount). Only label-matched objects are listed,
  * and toPrune re-checks the labels before anything is deleted.
  */
-export async function prune(client: ApiClient, lcName: string, desired: readonly KubernetesObject[], keep: readonly string[], signal?: AbortSignal): Promise<string[]> {
+export async function prune(
+  client: ApiClient,
+  lcName: string,
+  desired: readonly KubernetesObject[],
+  keep: readonly string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   const selector = ownershipSelector(lcName);
   const existing: KubernetesObject[] = (await client.listAll(Resources.Namespace, { labelSelector: selector, signal })) as KubernetesObject[];
   const namespaces = desired.filter((o) => o.kind === 'Namespace').map((o) => o.metadata?.name ?? '');

@@ -18,8 +18,16 @@ function workspace(constraints: Parameters<typeof effectiveConstraints>[0][numbe
 
 const ready = { conditions: [{ type: 'Ready', status: 'True' }] };
 const clusters: ClusterLike[] = [
-  { metadata: { name: 'eu-1', labels: { pci: 'true' } }, spec: { region: 'eu-1', capacity: { cpu: '8', memory: '16Gi' }, pricing: { cpuHour: 0.02, memoryGiBHour: 0.003 } }, status: ready },
-  { metadata: { name: 'us-1', labels: {} }, spec: { region: 'us-1', capacity: { cpu: '8', memory: '16Gi' }, pricing: { cpuHour: 0.04, memoryGiBHour: 0.005 } }, status: ready },
+  {
+    metadata: { name: 'eu-1', labels: { pci: 'true' } },
+    spec: { region: 'eu-1', capacity: { cpu: '8', memory: '16Gi' }, pricing: { cpuHour: 0.02, memoryGiBHour: 0.003 } },
+    status: ready,
+  },
+  {
+    metadata: { name: 'us-1', labels: {} },
+    spec: { region: 'us-1', capacity: { cpu: '8', memory: '16Gi' }, pricing: { cpuHour: 0.04, memoryGiBHour: 0.005 } },
+    status: ready,
+  },
 ];
 
 function input(over: Partial<PlanInput>): PlanInput {
@@ -39,10 +47,14 @@ function ok(p: ReturnType<typeof plan>): Plan {
 
 describe('logicalcluster plan', () => {
   it('Namespace mode: labelled namespaces, quota share, defaults, policies, RBAC and the ServiceAccount on the host', () => {
-    const p = ok(plan(input({
-      lc: lc('shop', { namespaces: ['web', 'db'], owners: [{ kind: 'User', name: 'alice' }], constraints: { quota: { hard: { cpu: '2', pods: '10' } } } }),
-      workspace: workspace({ podSecurity: 'restricted' }),
-    })));
+    const p = ok(
+      plan(
+        input({
+          lc: lc('shop', { namespaces: ['web', 'db'], owners: [{ kind: 'User', name: 'alice' }], constraints: { quota: { hard: { cpu: '2', pods: '10' } } } }),
+          workspace: workspace({ podSecurity: 'restricted' }),
+        }),
+      ),
+    );
     expect(p.namespaces).to.deep.equal(['shop-web', 'shop-db']);
     expect(p.objects.member).to.deep.equal([]);
     const host = p.objects.host;
@@ -83,11 +95,15 @@ describe('logicalcluster plan', () => {
   });
 
   it('Cluster mode: binds deterministically, tenant objects on the member, only the Secret namespace on the host', () => {
-    const p = ok(plan(input({ lc: lc('pci', { mode: 'Cluster', clusterSelector: { matchLabels: { pci: 'true' } }, owners: [{ kind: 'Group', name: 'devs' }] }) })));
+    const p = ok(
+      plan(input({ lc: lc('pci', { mode: 'Cluster', clusterSelector: { matchLabels: { pci: 'true' } }, owners: [{ kind: 'Group', name: 'devs' }] }) })),
+    );
     expect(p.cluster).to.equal('eu-1');
     expect(p.objects.member.map((o) => o.kind)).to.include.members(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'NetworkPolicy', 'LimitRange']);
     expect(p.objects.host.map((o) => `${o.kind}/${o.metadata?.name}`)).to.deep.equal(['Namespace/pci', 'Role/canopy-tenant', 'RoleBinding/canopy-tenant']);
-    expect(find(p.objects.host, 'RoleBinding', 'pci', 'canopy-tenant').subjects).to.deep.equal([{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' }]);
+    expect(find(p.objects.host, 'RoleBinding', 'pci', 'canopy-tenant').subjects).to.deep.equal([
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' },
+    ]);
   });
 
   it('Cluster mode fails naming every cluster and why, and respects other bindings', () => {
@@ -107,11 +123,13 @@ describe('logicalcluster plan', () => {
   });
 
   it('enforces the workspace limits as a backstop, naming the limit', () => {
-    const f = plan(input({
-      lc: lc('late', {}, { metadata: { name: 'late', creationTimestamp: '2024-02-01T00:00:00Z' } }),
-      workspace: workspace({ maxLogicalClusters: 1 }),
-      otherClaims: () => [{ name: 'early', created: '2024-01-01T00:00:00Z', quota: {}, cost: { amount: 0 }, workspaces: ['team'] }],
-    }));
+    const f = plan(
+      input({
+        lc: lc('late', {}, { metadata: { name: 'late', creationTimestamp: '2024-02-01T00:00:00Z' } }),
+        workspace: workspace({ maxLogicalClusters: 1 }),
+        otherClaims: () => [{ name: 'early', created: '2024-01-01T00:00:00Z', quota: {}, cost: { amount: 0 }, workspaces: ['team'] }],
+      }),
+    );
     expect(f).to.include({ ok: false, phase: 'Failed', reason: 'MaxLogicalClustersExceeded' });
     if (!f.ok) expect(f.message).to.include('workspace team allows at most 1');
   });

@@ -80,10 +80,20 @@ export function plan(input: PlanInput): Plan | Failure {
   const namespaces = nsPlan.namespaces;
 
   if (input.workspace.state === 'missing') {
-    return { ...fail('Pending', 'WorkspaceNotFound', `workspace ${lc.spec.workspace} does not exist; create it, or point spec.workspace at an existing one (it is immutable, so recreate this logical cluster)`), namespaces };
+    return {
+      ...fail(
+        'Pending',
+        'WorkspaceNotFound',
+        `workspace ${lc.spec.workspace} does not exist; create it, or point spec.workspace at an existing one (it is immutable, so recreate this logical cluster)`,
+      ),
+      namespaces,
+    };
   }
   if (input.workspace.state === 'unhealthy') {
-    return { ...fail('Pending', 'WorkspaceNotReady', `workspace ${lc.spec.workspace} is not part of a well-formed tree: ${input.workspace.message}`), namespaces };
+    return {
+      ...fail('Pending', 'WorkspaceNotReady', `workspace ${lc.spec.workspace} is not part of a well-formed tree: ${input.workspace.message}`),
+      namespaces,
+    };
   }
   const ws = input.workspace;
 
@@ -119,7 +129,12 @@ export function plan(input: PlanInput): Plan | Failure {
     const candidate = claimOf(lc, effective, input.clusters, boundCluster, ws.scopes);
     const violations = checkWorkspaceLimits({ candidate, scopes: ws.scopes, others: input.otherClaims(), order: 'creation' });
     if (violations.length > 0) {
-      return { ...fail('Failed', violations[0]!.reason, violations.map((v) => v.message).join('; ')), limits: violations, namespaces, ...(binding ? { binding } : {}) };
+      return {
+        ...fail('Failed', violations[0]!.reason, violations.map((v) => v.message).join('; ')),
+        limits: violations,
+        namespaces,
+        ...(binding ? { binding } : {}),
+      };
     }
   }
 

@@ -15,7 +15,11 @@ describe('logicalcluster quota', () => {
   });
 
   it('sets container defaults that fit the namespace share, requests never above limits', () => {
-    expect(limitRangeItem({})).to.deep.equal({ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' } });
+    expect(limitRangeItem({})).to.deep.equal({
+      type: 'Container',
+      default: { cpu: '500m', memory: '512Mi' },
+      defaultRequest: { cpu: '100m', memory: '128Mi' },
+    });
     const small = limitRangeItem({ 'requests.cpu': '50m', 'limits.memory': '64Mi' });
     expect(small.defaultRequest).to.deep.equal({ cpu: '50m', memory: '64Mi' });
     expect(small.default).to.deep.equal({ cpu: '500m', memory: '64Mi' });

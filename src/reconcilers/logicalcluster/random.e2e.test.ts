@@ -24,7 +24,13 @@ const POD_SECURITY: ReadonlyArray<string | undefined> = [undefined, 'baseline', 
 
 /** The kinds a logical cluster is made of, and the part of each that a spec decides. */
 const KINDS: ReadonlyArray<{ resource: ResourceRef; content: (o: Record<string, unknown>) => unknown }> = [
-  { resource: Resources.Namespace, content: (o) => Object.entries((o['metadata'] as { labels?: Record<string, string> }).labels ?? {}).filter(([k]) => k.startsWith('pod-security.kubernetes.io/')).sort() },
+  {
+    resource: Resources.Namespace,
+    content: (o) =>
+      Object.entries((o['metadata'] as { labels?: Record<string, string> }).labels ?? {})
+        .filter(([k]) => k.startsWith('pod-security.kubernetes.io/'))
+        .sort(),
+  },
   { resource: Resources.ResourceQuota, content: (o) => o['spec'] },
   { resource: Resources.LimitRange, content: (o) => o['spec'] },
   { resource: Resources.NetworkPolicy, content: (o) => o['spec'] },

@@ -38,7 +38,15 @@ import { ConditionTypes, nextStatus, statusChanged, statusDigest, type Condition
 import type { ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
 import type { ClusterLike } from './types.js';
-import { doneMessage, InitializedReasons, initializersFixed, nextWaitedChangeMs, pendingInitializers, waitingMessage, workspaceInitializers } from './initializers.js';
+import {
+  doneMessage,
+  InitializedReasons,
+  initializersFixed,
+  nextWaitedChangeMs,
+  pendingInitializers,
+  waitingMessage,
+  workspaceInitializers,
+} from './initializers.js';
 
 export type LogicalClusterObject = KubeObject & LogicalClusterLike;
 export type WorkspaceObject = KubeObject & WorkspaceLike;
@@ -79,7 +87,10 @@ const LIGHT_PLANS = new WeakSet<Plan>();
 
 /** What applyPlan compares to know whether the objects on the cluster are already what this plan wants. */
 function fingerprintOf(lc: LogicalClusterObject, p: Plan): string {
-  return createHash('sha256').update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects])).digest('base64').slice(0, 22);
+  return createHash('sha256')
+    .update(JSON.stringify([lc.metadata.uid, p.cluster ?? '', p.objects]))
+    .digest('base64')
+    .slice(0, 22);
 }
 
 /** How long a status this process wrote is trusted over an older cached one. */
@@ -94,7 +105,11 @@ export function isUnreachable(err: unknown): boolean {
 }
 
 class ClusterUnavailable extends Error {
-  constructor(readonly cluster: string, readonly reason: string, message: string) {
+  constructor(
+    readonly cluster: string,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -124,7 +139,10 @@ export class LogicalClusterReconciler implements Reconciler {
    */
   private readonly initializersWritten = new Map<string, { uid: string | undefined; names: readonly string[] }>();
 
-  constructor(private readonly deps: LogicalClusterDeps, private readonly options: LogicalClusterReconcilerOptions = {}) {
+  constructor(
+    private readonly deps: LogicalClusterDeps,
+    private readonly options: LogicalClusterReconcilerOptions = {},
+  ) {
     this.opts = {
       reapplyAfterMs: options.reapplyAfterMs ?? 3600_000,
       cleanupPollMs: options.cleanupPollMs ?? 2000,
@@ -167,9 +185,14 @@ export class LogicalClusterReconciler implements Reconciler {
 
     if (!decision.ok) {
       const conditions: ConditionInput[] = [];
-      if (decision.binding && !decision.binding.ok) conditions.push({ type: ConditionTypes.Bound, status: 'False', reason: decision.binding.reason, message: decision.message });
+      if (decision.binding && !decision.binding.ok)
+        conditions.push({ type: ConditionTypes.Bound, status: 'False', reason: decision.binding.reason, message: decision.message });
       if (decision.limits) conditions.push({ type: ConditionTypes.WithinLimits, status: 'False', reason: decision.reason, message: decision.message });
-      const changed = await this.writeStatus(lc, { phase: decision.phase, reason: decision.reason, message: decision.message, namespaces: decision.namespaces, conditions }, ctx.signal);
+      const changed = await this.writeStatus(
+        lc,
+        { phase: decision.phase, reason: decision.reason, message: decision.message, namespaces: decision.namespaces, conditions },
+        ctx.signal,
+      );
       if (changed && decision.phase === 'Failed') ctx.events.warning(lc, decision.reason, decision.message);
       return { requeueAfter: this.opts.failedRetryMs };
     }
@@ -179,14 +202,18 @@ export class LogicalClusterReconciler implements Reconciler {
       // status that says where to clean up, and no second logical cluster takes it.
       this.pendingBindings.set(decision.cluster!, name);
       const message = `bound to cluster ${decision.cluster}`;
-      await this.writeStatus(lc, {
-        phase: 'Initializing',
-        reason: 'Binding',
-        message: `${message}; creating namespaces there`,
-        cluster: decision.cluster,
-        namespaces: decision.namespaces,
-        conditions: [{ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message }],
-      }, ctx.signal);
+      await this.writeStatus(
+        lc,
+        {
+          phase: 'Initializing',
+          reason: 'Binding',
+          message: `${message}; creating namespaces there`,
+          cluster: decision.cluster,
+          namespaces: decision.namespaces,
+          conditions: [{ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message }],
+        },
+        ctx.signal,
+      );
       ctx.events.normal(lc, 'Bound', message);
     }
 
@@ -207,7 +234,10 @@ export class LogicalClusterReconciler implements Reconciler {
 
     let requeueAfter: number;
     try {
-      requeueAfter = await this.issuer.ensure({ lc, namespace: decision.namespaces[0]!, lifetimeSeconds: decision.tokenLifetimeSeconds, client: target.client, endpoint: target.endpoint }, ctx.signal);
+      requeueAfter = await this.issuer.ensure(
+        { lc, namespace: decision.namespaces[0]!, lifetimeSeconds: decision.tokenLifetimeSeconds, client: target.client, endpoint: target.endpoint },
+        ctx.signal,
+      );
     } catch (err) {
       return this.materializeFailed(lc, decision, err, ctx);
     }
@@ -217,23 +247,28 @@ export class LogicalClusterReconciler implements Reconciler {
         ? { type: ConditionTypes.CapabilitiesNarrowed, status: 'True', reason: 'ExceedsWorkspaceAllowance', message: decision.narrowed.join('; ') }
         : { type: ConditionTypes.CapabilitiesNarrowed, status: 'False', reason: 'AsRequested', message: 'every requested capability is granted' },
     ];
-    if (decision.mode === 'Cluster') conditions.push({ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message: `bound to cluster ${decision.cluster}` });
+    if (decision.mode === 'Cluster')
+      conditions.push({ type: ConditionTypes.Bound, status: 'True', reason: 'Bound', message: `bound to cluster ${decision.cluster}` });
     if (lc.status?.conditions?.some((c) => c.type === ConditionTypes.Initialized)) {
       conditions.push({ type: ConditionTypes.Initialized, status: 'True', reason: InitializedReasons.Done, message: doneMessage() });
     }
     const where = decision.mode === 'Cluster' ? `on cluster ${decision.cluster}` : 'on the control plane';
-    await this.writeStatus(lc, {
-      phase: 'Ready',
-      reason: 'Ready',
-      message: `namespaces ${decision.namespaces.join(', ')} are ready ${where}; kubeconfig in Secret ${decision.namespaces[0]}/${kubeconfigSecretName(name)}`,
-      namespaces: decision.namespaces,
-      cluster: decision.cluster,
-      kubeconfigSecretRef: { name: kubeconfigSecretName(name), namespace: decision.namespaces[0]!, key: KUBECONFIG_KEY },
-      conditions,
-      clear: [ConditionTypes.WithinLimits, ConditionTypes.CleanupBlocked, ...(decision.mode === 'Cluster' ? [] : [ConditionTypes.Bound])],
-      // Born without initializers: say so once, so a workspace that lists some later leaves this one alone.
-      ...(init.bornEmpty ? { initializers: [] } : {}),
-    }, ctx.signal);
+    await this.writeStatus(
+      lc,
+      {
+        phase: 'Ready',
+        reason: 'Ready',
+        message: `namespaces ${decision.namespaces.join(', ')} are ready ${where}; kubeconfig in Secret ${decision.namespaces[0]}/${kubeconfigSecretName(name)}`,
+        namespaces: decision.namespaces,
+        cluster: decision.cluster,
+        kubeconfigSecretRef: { name: kubeconfigSecretName(name), namespace: decision.namespaces[0]!, key: KUBECONFIG_KEY },
+        conditions,
+        clear: [ConditionTypes.WithinLimits, ConditionTypes.CleanupBlocked, ...(decision.mode === 'Cluster' ? [] : [ConditionTypes.Bound])],
+        // Born without initializers: say so once, so a workspace that lists some later leaves this one alone.
+        ...(init.bornEmpty ? { initializers: [] } : {}),
+      },
+      ctx.signal,
+    );
     return { requeueAfter: Math.max(1000, Math.min(requeueAfter, this.opts.reapplyAfterMs)) };
   }
 
@@ -243,7 +278,11 @@ export class LogicalClusterReconciler implements Reconciler {
    * the resourceVersion it was computed from, so it is written exactly once.
    * Returns what is still pending, or undefined when that write lost a race.
    */
-  private async fixInitializers(lc: LogicalClusterObject, p: Plan, ctx: ReconcileContext): Promise<{ pending: readonly string[]; bornEmpty: boolean } | undefined> {
+  private async fixInitializers(
+    lc: LogicalClusterObject,
+    p: Plan,
+    ctx: ReconcileContext,
+  ): Promise<{ pending: readonly string[]; bornEmpty: boolean } | undefined> {
     const name = lc.metadata.name ?? '';
     const written = this.initializersWritten.get(name);
     if (initializersFixed(lc)) {
@@ -255,24 +294,40 @@ export class LogicalClusterReconciler implements Reconciler {
     if (names.length === 0) return { pending: [], bornEmpty: true };
     const now = this.now();
     const message = waitingMessage(names, now.getTime(), now.getTime());
-    const next = nextStatus(lc.status, {
-      phase: 'Initializing',
-      reason: InitializedReasons.Waiting,
-      message,
-      namespaces: p.namespaces,
-      cluster: p.cluster,
-      initializers: names,
-      conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
-    }, lc.metadata.generation, now);
+    const next = nextStatus(
+      lc.status,
+      {
+        phase: 'Initializing',
+        reason: InitializedReasons.Waiting,
+        message,
+        namespaces: p.namespaces,
+        cluster: p.cluster,
+        initializers: names,
+        conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
+      },
+      lc.metadata.generation,
+      now,
+    );
     try {
-      await this.deps.host.patch(Resources.LogicalCluster, name, undefined, { metadata: { resourceVersion: lc.metadata.resourceVersion }, status: next }, 'merge', { subresource: 'status', signal: ctx.signal });
+      await this.deps.host.patch(
+        Resources.LogicalCluster,
+        name,
+        undefined,
+        { metadata: { resourceVersion: lc.metadata.resourceVersion }, status: next },
+        'merge',
+        { subresource: 'status', signal: ctx.signal },
+      );
     } catch (err) {
       if (isConflict(err)) return undefined;
       throw err;
     }
     this.initializersWritten.set(name, { uid: lc.metadata.uid, names });
     this.writtenStatus.set(name, { uid: lc.metadata.uid, digest: statusDigest(next), at: now.getTime() });
-    ctx.events.normal(lc, InitializedReasons.Waiting, `initializers ${names.join(', ')} must each remove their name from status.initializers before the kubeconfig is issued`);
+    ctx.events.normal(
+      lc,
+      InitializedReasons.Waiting,
+      `initializers ${names.join(', ')} must each remove their name from status.initializers before the kubeconfig is issued`,
+    );
     return { pending: names, bornEmpty: false };
   }
 
@@ -282,14 +337,18 @@ export class LogicalClusterReconciler implements Reconciler {
     const started = lc.status?.conditions?.find((c) => c.type === ConditionTypes.Initialized && c.status === 'False')?.lastTransitionTime;
     const since = started ? new Date(started).getTime() : now;
     const message = waitingMessage(pending, since, now);
-    await this.writeStatus(lc, {
-      phase: 'Initializing',
-      reason: InitializedReasons.Waiting,
-      message,
-      namespaces: p.namespaces,
-      cluster: p.cluster,
-      conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
-    }, ctx.signal);
+    await this.writeStatus(
+      lc,
+      {
+        phase: 'Initializing',
+        reason: InitializedReasons.Waiting,
+        message,
+        namespaces: p.namespaces,
+        cluster: p.cluster,
+        conditions: [{ type: ConditionTypes.Initialized, status: 'False', reason: InitializedReasons.Waiting, message }],
+      },
+      ctx.signal,
+    );
     return { requeueAfter: nextWaitedChangeMs(now - since) };
   }
 
@@ -356,12 +415,22 @@ export class LogicalClusterReconciler implements Reconciler {
     const writes: Array<{ client: ApiClient; objects: KubernetesObject[]; host: boolean }> =
       p.mode === 'Namespace'
         ? [{ client: this.deps.host, objects: p.objects.host, host: true }]
-        : [{ client: targetClient, objects: p.objects.member, host: false }, { client: this.deps.host, objects: p.objects.host, host: true }];
+        : [
+            { client: targetClient, objects: p.objects.member, host: false },
+            { client: this.deps.host, objects: p.objects.host, host: true },
+          ];
     for (const w of writes) {
       const namespaces = w.objects.filter((o) => o.kind === 'Namespace');
-      const created = await Promise.all(namespaces.map((ns) => ensureNamespace(w.client, ns, name, w.host && this.knownNamespace(ns.metadata?.name ?? '', name), signal)));
+      const created = await Promise.all(
+        namespaces.map((ns) => ensureNamespace(w.client, ns, name, w.host && this.knownNamespace(ns.metadata?.name ?? '', name), signal)),
+      );
       const fresh = new Set(namespaces.filter((_, i) => created[i]).map((ns) => ns.metadata?.name ?? ''));
-      await applyAll(w.client, w.objects.filter((o) => o.kind !== 'Namespace'), fresh, signal);
+      await applyAll(
+        w.client,
+        w.objects.filter((o) => o.kind !== 'Namespace'),
+        fresh,
+        signal,
+      );
       // Pruning lists by label, so it runs only when the spec changed, not on every event.
       if (specChanged) await prune(w.client, name, w.objects, w.host ? keepSecret : [], signal);
     }
@@ -401,7 +470,9 @@ export class LogicalClusterReconciler implements Reconciler {
     const blocked: string[] = [];
     const blockedClusters: string[] = [];
     const remaining: string[] = [];
-    const targets: Array<{ label: string; cluster?: string; client: () => Promise<ApiClient> }> = [{ label: 'the control plane', client: async () => this.deps.host }];
+    const targets: Array<{ label: string; cluster?: string; client: () => Promise<ApiClient> }> = [
+      { label: 'the control plane', client: async () => this.deps.host },
+    ];
     const bound = lc.status?.cluster;
     if (bound) targets.push({ label: `cluster ${bound}`, cluster: bound, client: async () => (await this.deps.members.get(bound, ctx.signal)).client });
     for (const t of targets) {
@@ -409,7 +480,8 @@ export class LogicalClusterReconciler implements Reconciler {
         const progress = await cleanup(await t.client(), name, ctx.signal);
         remaining.push(...progress.remaining.map((ns) => `${ns} (${t.label})`));
       } catch (err) {
-        const why = err instanceof MemberClusterUnavailableError ? err.message : isUnreachable(err) ? `unreachable: ${(err as Error).message}` : (err as Error).message;
+        const why =
+          err instanceof MemberClusterUnavailableError ? err.message : isUnreachable(err) ? `unreachable: ${(err as Error).message}` : (err as Error).message;
         blocked.push(`${t.label}: ${redact(why)}`);
         if (t.cluster) blockedClusters.push(t.cluster);
       }
@@ -417,17 +489,18 @@ export class LogicalClusterReconciler implements Reconciler {
     // Bounded: a member cluster that never answers does not hold the finalizer for ever (the
     // control plane itself failing is not waited out: that is not an unreachable member).
     const timeoutMs = this.options.finalizerTimeoutMs ?? DEFAULT_FINALIZER_TIMEOUT_MS;
-    const giveUp = blocked.length === blockedClusters.length
-      ? finalizerWait({
-          deletionTimestamp: timestampText(lc.metadata.deletionTimestamp),
-          annotations: lc.metadata.annotations,
-          now: this.now().getTime(),
-          timeoutMs,
-          blocked: blockedClusters,
-          leftBehind: `the namespaces of LogicalCluster ${name} (label canopy.dev/logical-cluster=${name})`,
-          finalizer: FINALIZER,
-        })
-      : { release: false as const };
+    const giveUp =
+      blocked.length === blockedClusters.length
+        ? finalizerWait({
+            deletionTimestamp: timestampText(lc.metadata.deletionTimestamp),
+            annotations: lc.metadata.annotations,
+            now: this.now().getTime(),
+            timeoutMs,
+            blocked: blockedClusters,
+            leftBehind: `the namespaces of LogicalCluster ${name} (label canopy.dev/logical-cluster=${name})`,
+            finalizer: FINALIZER,
+          })
+        : { release: false as const };
     if (giveUp.release) {
       announceRelease(ctx, lc, giveUp);
       await this.removeFinalizer(lc, ctx.signal);
@@ -436,22 +509,30 @@ export class LogicalClusterReconciler implements Reconciler {
     }
     if (blocked.length > 0) {
       const message = `cannot delete this logical cluster's namespaces on ${blocked.join('; ')}. Retrying every ${Math.round(this.opts.unreachableRetryMs / 1000)}s; the finalizer ${FINALIZER} is released ${Math.round(timeoutMs / 1000)} s after deletion started, or at once with annotation ${ANNOTATION_FORCE_FINALIZE}="true" (its namespaces there are then left behind)`;
-      const changed = await this.writeStatus(lc, {
-        phase: 'Terminating',
-        reason: 'CleanupBlocked',
-        message,
-        conditions: [{ type: ConditionTypes.CleanupBlocked, status: 'True', reason: 'ClusterUnreachable', message }],
-      }, ctx.signal);
+      const changed = await this.writeStatus(
+        lc,
+        {
+          phase: 'Terminating',
+          reason: 'CleanupBlocked',
+          message,
+          conditions: [{ type: ConditionTypes.CleanupBlocked, status: 'True', reason: 'ClusterUnreachable', message }],
+        },
+        ctx.signal,
+      );
       if (changed) ctx.events.warning(lc, 'CleanupBlocked', message);
       return { requeueAfter: this.opts.unreachableRetryMs };
     }
     if (remaining.length > 0) {
-      await this.writeStatus(lc, {
-        phase: 'Terminating',
-        reason: 'DeletingNamespaces',
-        message: `waiting for namespaces to terminate: ${remaining.join(', ')}`,
-        clear: [ConditionTypes.CleanupBlocked],
-      }, ctx.signal);
+      await this.writeStatus(
+        lc,
+        {
+          phase: 'Terminating',
+          reason: 'DeletingNamespaces',
+          message: `waiting for namespaces to terminate: ${remaining.join(', ')}`,
+          clear: [ConditionTypes.CleanupBlocked],
+        },
+        ctx.signal,
+      );
       return { requeueAfter: this.opts.cleanupPollMs };
     }
     await this.removeFinalizer(lc, ctx.signal);
@@ -462,13 +543,27 @@ export class LogicalClusterReconciler implements Reconciler {
 
   private async addFinalizer(lc: LogicalClusterObject, signal: AbortSignal): Promise<void> {
     const finalizers = [...(lc.metadata.finalizers ?? []), FINALIZER];
-    await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+    await this.deps.host.patch(
+      Resources.LogicalCluster,
+      lc.metadata.name ?? '',
+      undefined,
+      { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } },
+      'merge',
+      { signal },
+    );
   }
 
   private async removeFinalizer(lc: LogicalClusterObject, signal: AbortSignal): Promise<void> {
     const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     try {
-      await this.deps.host.patch(Resources.LogicalCluster, lc.metadata.name ?? '', undefined, { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } }, 'merge', { signal });
+      await this.deps.host.patch(
+        Resources.LogicalCluster,
+        lc.metadata.name ?? '',
+        undefined,
+        { metadata: { finalizers, resourceVersion: lc.metadata.resourceVersion } },
+        'merge',
+        { signal },
+      );
     } catch (err) {
       // Gone already: an earlier reconcile released it and the cache has not shown the delete yet.
       if (!isNotFound(err)) throw err;

@@ -6,11 +6,18 @@ const t1 = new Date('2024-01-01T01:00:00Z');
 
 describe('logicalcluster status', () => {
   it('derives Ready from the phase and records the facts', () => {
-    const s = nextStatus(undefined, { phase: 'Ready', reason: 'Ready', message: 'ok', namespaces: ['a'], kubeconfigSecretRef: { name: 'a-kubeconfig', namespace: 'a', key: 'kubeconfig' } }, 3, t0);
+    const s = nextStatus(
+      undefined,
+      { phase: 'Ready', reason: 'Ready', message: 'ok', namespaces: ['a'], kubeconfigSecretRef: { name: 'a-kubeconfig', namespace: 'a', key: 'kubeconfig' } },
+      3,
+      t0,
+    );
     expect(s.phase).to.equal('Ready');
     expect(s.observedGeneration).to.equal(3);
     expect(s.namespaces).to.deep.equal(['a']);
-    expect(s.conditions).to.deep.equal([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 3 }]);
+    expect(s.conditions).to.deep.equal([
+      { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 3 },
+    ]);
   });
 
   it('keeps lastTransitionTime while the status stays, moves it when it flips', () => {
@@ -23,7 +30,18 @@ describe('logicalcluster status', () => {
   });
 
   it('carries facts over, clears conditions on request, and knows when nothing changed', () => {
-    const a = nextStatus(undefined, { phase: 'Failed', reason: 'NoSuitableCluster', message: 'm', cluster: 'eu-1', conditions: [{ type: 'Bound', status: 'False', reason: 'NoSuitableCluster', message: 'm' }] }, 1, t0);
+    const a = nextStatus(
+      undefined,
+      {
+        phase: 'Failed',
+        reason: 'NoSuitableCluster',
+        message: 'm',
+        cluster: 'eu-1',
+        conditions: [{ type: 'Bound', status: 'False', reason: 'NoSuitableCluster', message: 'm' }],
+      },
+      1,
+      t0,
+    );
     const b = nextStatus(a, { phase: 'Ready', reason: 'Ready', message: 'ok', clear: ['Bound'] }, 1, t1);
     expect(b.cluster).to.equal('eu-1');
     expect(b.conditions.map((c) => c.type)).to.deep.equal(['Ready']);

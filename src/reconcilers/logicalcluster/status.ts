@@ -25,7 +25,6 @@ export const ConditionTypes = {
   Initialized: 'Initialized',
 } as const;
 
-
 export interface ConditionInput {
   readonly type: string;
   readonly status: 'True' | 'False' | 'Unknown';
@@ -126,7 +125,10 @@ export function statusChanged(prev: LogicalClusterStatus | undefined, next: Stat
  */
 export function statusDigest(s: LogicalClusterStatus): string {
   const n = normalize(s) as { conditions: unknown[][] };
-  return createHash('sha256').update(JSON.stringify({ ...n, conditions: n.conditions.map((c) => c.slice(0, 5)) })).digest('base64').slice(0, 22);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...n, conditions: n.conditions.map((c) => c.slice(0, 5)) }))
+    .digest('base64')
+    .slice(0, 22);
 }
 
 function normalize(s: LogicalClusterStatus): unknown {
@@ -137,7 +139,14 @@ function normalize(s: LogicalClusterStatus): unknown {
     ref: s.kubeconfigSecretRef ? [s.kubeconfigSecretRef.name, s.kubeconfigSecretRef.namespace, s.kubeconfigSecretRef.key ?? 'kubeconfig'] : [],
     og: s.observedGeneration,
     init: s.initializers ?? null,
-    conditions: (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime ? timeString(c.lastTransitionTime) : '']),
+    conditions: (s.conditions ?? []).map((c) => [
+      c.type,
+      c.status,
+      c.reason,
+      c.message,
+      c.observedGeneration,
+      c.lastTransitionTime ? timeString(c.lastTransitionTime) : '',
+    ]),
   };
 }
 

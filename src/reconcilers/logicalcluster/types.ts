@@ -7,7 +7,6 @@
 
 import type { ConditionLike, ObjectMeta } from '../../hierarchy/logical-cluster.js';
 
-
 export interface TaintLike {
   readonly key: string;
   readonly value?: string;

@@ -31,9 +31,7 @@ function view(extra: { budget?: number; logicalClusters?: LogicalClusterView[] }
       ws('team-a', { parent: 'acme', owners: [{ kind: 'Group', name: 'platform' }] }),
       ws('team-b', { parent: 'acme' }),
     ],
-    logicalClusters: extra.logicalClusters ?? [
-      lc('shop', { workspace: 'team-a', constraints: { quota: { hard: { cpu: '6', memory: '8Gi' } } } }),
-    ],
+    logicalClusters: extra.logicalClusters ?? [lc('shop', { workspace: 'team-a', constraints: { quota: { hard: { cpu: '6', memory: '8Gi' } } } })],
     namespaces: [
       { metadata: { name: 'shop', labels: { 'canopy.dev/logical-cluster': 'shop', 'canopy.dev/workspace': 'team-a' } } },
       { metadata: { name: 'team-a', labels: { 'canopy.dev/workspace': 'team-a' } } },
@@ -94,7 +92,9 @@ describe('logical cluster validator', () => {
   });
 
   it('denies namespaces that are reserved or belong to someone else', () => {
-    expect(message(validateLogicalCluster(create(lc('kube-x', { workspace: 'team-a' })), view()))).to.contain('metadata.name: namespaces starting with "kube-"');
+    expect(message(validateLogicalCluster(create(lc('kube-x', { workspace: 'team-a' })), view()))).to.contain(
+      'metadata.name: namespaces starting with "kube-"',
+    );
     expect(message(validateLogicalCluster(create(lc('legacy', { workspace: 'team-a' })), view()))).to.equal(
       'metadata.name: namespace "legacy" already exists and belongs to something outside Canopy; choose another name',
     );
@@ -130,7 +130,9 @@ describe('logical cluster validator', () => {
   });
 
   it('denies a logical cluster beyond maxLogicalClusters of an ancestor', () => {
-    const existing = ['a', 'b', 'c'].map((n) => lc(n, { workspace: n === 'c' ? 'team-b' : 'team-a', constraints: { quota: { hard: { cpu: '1', memory: '1Gi' } } } }));
+    const existing = ['a', 'b', 'c'].map((n) =>
+      lc(n, { workspace: n === 'c' ? 'team-b' : 'team-a', constraints: { quota: { hard: { cpu: '1', memory: '1Gi' } } } }),
+    );
     const verdict = validateLogicalCluster(create(lc('web', { workspace: 'team-a', constraints: small })), view({ logicalClusters: existing }));
     expect(message(verdict)).to.equal(
       'spec.workspace: workspace acme allows at most 3 logical cluster(s) in its subtree and already has 3 (a, b, c); delete one or raise maxLogicalClusters on acme',
@@ -162,10 +164,13 @@ describe('logical cluster validator', () => {
     expect(validateLogicalCluster(update(before, renamed), view({ logicalClusters: others })).allowed).to.equal(true);
   });
 
-  it('reuses the claims of existing logical clusters until the view\'s version changes', () => {
+  it("reuses the claims of existing logical clusters until the view's version changes", () => {
     const shop = lc('shop', { workspace: 'team-a', constraints: { quota: { hard: { cpu: '6', memory: '8Gi' } } } });
     class Versioned extends MemoryTreeView {
-      constructor(readonly v: number, price: number) {
+      constructor(
+        readonly v: number,
+        price: number,
+      ) {
         super({
           workspaces: [ws('acme', { owners: [], constraints: { costBudget: 300 } }), ws('team-a', { parent: 'acme' })],
           logicalClusters: [shop],

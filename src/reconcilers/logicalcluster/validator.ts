@@ -12,15 +12,7 @@ import { LABEL_LOGICAL_CLUSTER } from '../../crds/labels.js';
 import { describeRequester, hasAuthority } from '../../admission/authority.js';
 import type { AdmissionInput } from '../../admission/request.js';
 import { DEFAULT_RESERVED, type ReservedNamespaces } from '../../admission/reserved-names.js';
-import {
-  ancestry,
-  MAX_DEPTH,
-  logicalClustersInSubtree,
-  type Chain,
-  type ClusterLike,
-  type LogicalClusterView,
-  type TreeView,
-} from '../../admission/tree.js';
+import { ancestry, MAX_DEPTH, logicalClustersInSubtree, type Chain, type ClusterLike, type LogicalClusterView, type TreeView } from '../../admission/tree.js';
 import { allow, deny, firstDenial, type Verdict } from '../../admission/verdict.js';
 import { checkNarrows, effectiveConstraints, type ConstraintLevel, type EffectiveConstraints } from '../../hierarchy/constraints.js';
 import { matchesSelector } from '../../kube/label-selector.js';
@@ -82,14 +74,22 @@ function checkImmutable(object: LogicalClusterView, old: LogicalClusterView | un
   const before = old.spec.mode ?? DEFAULT_MODE;
   const after = object.spec.mode ?? DEFAULT_MODE;
   if (before !== after) {
-    return deny(LogicalClusterRules.immutable, 'spec.mode', `cannot change from ${before} to ${after} (immutable); create a new LogicalCluster with mode ${after} instead`);
+    return deny(
+      LogicalClusterRules.immutable,
+      'spec.mode',
+      `cannot change from ${before} to ${after} (immutable); create a new LogicalCluster with mode ${after} instead`,
+    );
   }
   return allow();
 }
 
 function checkWorkspace(workspace: string, chain: Chain): Verdict {
   if (chain.missing === workspace) {
-    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" does not exist; create it first or choose an existing workspace`);
+    return deny(
+      LogicalClusterRules.workspaceMissing,
+      'spec.workspace',
+      `workspace "${workspace}" does not exist; create it first or choose an existing workspace`,
+    );
   }
   if (chain.missing !== undefined) {
     return deny(
@@ -99,10 +99,18 @@ function checkWorkspace(workspace: string, chain: Chain): Verdict {
     );
   }
   if (chain.tooDeep) {
-    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`);
+    return deny(
+      LogicalClusterRules.workspaceMissing,
+      'spec.workspace',
+      `workspace "${workspace}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`,
+    );
   }
   if (chain.cycle) {
-    return deny(LogicalClusterRules.workspaceMissing, 'spec.workspace', `workspace "${workspace}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`);
+    return deny(
+      LogicalClusterRules.workspaceMissing,
+      'spec.workspace',
+      `workspace "${workspace}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`,
+    );
   }
   return allow();
 }
@@ -146,7 +154,8 @@ function checkNamespaces(object: LogicalClusterView, old: LogicalClusterView | u
   for (const ns of plan.namespaces) {
     if (existing.has(ns)) continue;
     const reserved = reservedNames.reason(ns);
-    if (reserved) return deny(LogicalClusterRules.namespaces, field(ns), `${reserved}, and a logical cluster's namespaces are handed to its tenant; choose another name`);
+    if (reserved)
+      return deny(LogicalClusterRules.namespaces, field(ns), `${reserved}, and a logical cluster's namespaces are handed to its tenant; choose another name`);
     const owner = view.namespace(ns)?.metadata.labels?.[LABEL_LOGICAL_CLUSTER];
     if (view.namespace(ns) && owner !== name) {
       const whose = owner ? `logical cluster "${owner}"` : view.workspace(ns) ? `workspace "${ns}" (its home namespace)` : 'something outside Canopy';
@@ -193,8 +202,7 @@ function checkLimits(object: LogicalClusterView, old: LogicalClusterView | undef
   const violations = checkWorkspaceLimits({ candidate: claims.of(object, chain), scopes, others, order: 'others-first' });
   const first = violations[0];
   if (!first) return allow();
-  const field =
-    first.reason === 'MaxLogicalClustersExceeded' ? 'spec.workspace' : 'spec.constraints.quota.hard';
+  const field = first.reason === 'MaxLogicalClustersExceeded' ? 'spec.workspace' : 'spec.constraints.quota.hard';
   return deny(LogicalClusterRules.limits, field, first.message);
 }
 

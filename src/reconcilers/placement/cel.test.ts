@@ -49,9 +49,13 @@ describe('placement CEL rules', () => {
     const nested = (n: number): string => `${list(n)}.all(a, ${list(n)}.exists(b, a + b < 0) || cluster.metadata.name != '')`;
     const fits = compileRule(nested(94));
     expect('cost' in fits && fits.cost, 'just under the limit').to.be.within(MAX_RULE_COST * 0.9, MAX_RULE_COST);
-    expect(compileRule(nested(95))).to.have.property('message').that.matches(/estimated cost .* exceeds the limit of 100000/);
+    expect(compileRule(nested(95)))
+      .to.have.property('message')
+      .that.matches(/estimated cost .* exceeds the limit of 100000/);
     // 4096 characters allow far worse: three levels over 100 elements each.
-    expect(compileRule(`${list(100)}.all(a, ${list(100)}.all(b, ${list(100)}.all(c, a + b + c >= 0)))`)).to.have.property('message').that.includes('exceeds the limit');
+    expect(compileRule(`${list(100)}.all(a, ${list(100)}.all(b, ${list(100)}.all(c, a + b + c >= 0)))`))
+      .to.have.property('message')
+      .that.includes('exceeds the limit');
     // Ranges not known before evaluation count as 64 entries: two nested label loops still fit.
     expect(compileRule('cluster.metadata.labels.all(k, object.metadata.labels.exists(l, l == k))')).to.not.have.property('message');
     const errors = compileRules(Array.from({ length: 3 }, () => nested(94)));

@@ -75,7 +75,11 @@ export function compileRules(rules: readonly PlacementRule[]): RuleCompileError[
     const c = compileRule(ruleExpression(rule));
     if ('message' in c) errors.push({ ...c, index });
     else if (errors.length === 0 && (total += c.cost) > MAX_POLICY_RULES_COST) {
-      errors.push({ index, expression: c.expression, message: `the rules up to this one are estimated at ${total.toExponential(1)} evaluation steps per cluster together, over the limit of ${MAX_POLICY_RULES_COST} for one policy` });
+      errors.push({
+        index,
+        expression: c.expression,
+        message: `the rules up to this one are estimated at ${total.toExponential(1)} evaluation steps per cluster together, over the limit of ${MAX_POLICY_RULES_COST} for one policy`,
+      });
     }
   });
   return errors;
@@ -105,7 +109,10 @@ function doCompile(expression: string): CompiledRule | RuleCompileError {
   // Evaluation is synchronous on the operator's only thread: a rule that nests comprehensions over
   // long lists (4096 characters allow 10^16 steps) would stall every controller and the health probe.
   const cost = estimatedCost(parsed.expr);
-  if (cost > MAX_RULE_COST) return fail(`estimated cost ${cost.toExponential(1)} evaluation steps exceeds the limit of ${MAX_RULE_COST} per cluster (nested comprehensions over long lists)`);
+  if (cost > MAX_RULE_COST)
+    return fail(
+      `estimated cost ${cost.toExponential(1)} evaluation steps exceeds the limit of ${MAX_RULE_COST} per cluster (nested comprehensions over long lists)`,
+    );
   let program: Program;
   try {
     program = plan(env, parsed) as Program;
@@ -287,7 +294,7 @@ export function objectKey(rule: CompiledRule, object: unknown): string | undefin
       }
     }
     // JSON.stringify escapes control characters, so the separators cannot collide with values.
-    key += (marker ?? JSON.stringify(v)) + '\u0000';
+    key += `${marker ?? JSON.stringify(v)}\u0000`;
   }
   return key;
 }

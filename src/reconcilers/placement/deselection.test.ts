@@ -48,7 +48,10 @@ describe('propagation/deselection', () => {
   });
 
   it('says which clusters keep their copies and until when', () => {
-    const message = deselectedMessage(generated({ [ANNOTATION_DESELECTION_GRACE]: '300', [ANNOTATION_DESELECTED_SINCE]: '2026-01-01T12:00:00Z' }), { kind: 'Deployment', metadata: { name: 'web' } });
+    const message = deselectedMessage(generated({ [ANNOTATION_DESELECTION_GRACE]: '300', [ANNOTATION_DESELECTED_SINCE]: '2026-01-01T12:00:00Z' }), {
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+    });
     expect(message).to.equal(
       'no PlacementPolicy selects Deployment web any more; copies on eu-1, eu-2 are kept until 2026-01-01T12:05:00.000Z (grace 300 s), then removed. Select it again before then to keep it where it runs',
     );

@@ -84,7 +84,10 @@ export function deselectedSince(annotations: Annotations): number | undefined {
  * is not marked: which object, which clusters keep their copies, until when.
  */
 export function deselectedMessage(
-  po: { readonly metadata?: { readonly labels?: Annotations; readonly annotations?: Annotations }; readonly status?: { readonly clusters?: readonly { readonly cluster: string }[] } },
+  po: {
+    readonly metadata?: { readonly labels?: Annotations; readonly annotations?: Annotations };
+    readonly status?: { readonly clusters?: readonly { readonly cluster: string }[] };
+  },
   object: { readonly kind: string; readonly metadata?: { readonly name?: string } },
 ): string | undefined {
   // Only Canopy marks the PropagatedObjects it generated; the same annotation on one a user wrote means nothing.
@@ -95,7 +98,10 @@ export function deselectedMessage(
   const grace = recordedGraceSeconds(annotations);
   const until = new Date(since + grace * 1000).toISOString();
   const clusters = [...new Set((po.status?.clusters ?? []).map((c) => c.cluster))].sort();
-  const kept = clusters.length > 0 ? `copies on ${clusters.join(', ')} are kept until ${until} (grace ${grace} s), then removed` : `nothing was placed; it is removed at ${until} (grace ${grace} s)`;
+  const kept =
+    clusters.length > 0
+      ? `copies on ${clusters.join(', ')} are kept until ${until} (grace ${grace} s), then removed`
+      : `nothing was placed; it is removed at ${until} (grace ${grace} s)`;
   return `no PlacementPolicy selects ${object.kind} ${object.metadata?.name ?? ''} any more; ${kept}. Select it again before then to keep it where it runs`;
 }
 
@@ -104,6 +110,13 @@ export function deselectedMessage(
  * reconciler, which otherwise wakes only for spec changes, must then say so
  * (or stop saying so) in `Scheduled`.
  */
-export function deselectionMarkChanged(event: { readonly type: string; readonly old?: { readonly metadata?: { readonly annotations?: Annotations } }; readonly object: { readonly metadata?: { readonly annotations?: Annotations } } }): boolean {
-  return event.type === 'update' && event.old?.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] !== event.object.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE];
+export function deselectionMarkChanged(event: {
+  readonly type: string;
+  readonly old?: { readonly metadata?: { readonly annotations?: Annotations } };
+  readonly object: { readonly metadata?: { readonly annotations?: Annotations } };
+}): boolean {
+  return (
+    event.type === 'update' &&
+    event.old?.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] !== event.object.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE]
+  );
 }

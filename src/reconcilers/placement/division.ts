@@ -172,7 +172,14 @@ export function apportion(
   if (overflow > 0) {
     const all = [...Array(n).keys()];
     const extra = new Array<number>(n).fill(0);
-    hamilton(overflow, all, w, w.reduce((a, b) => a + b, 0), names, extra);
+    hamilton(
+      overflow,
+      all,
+      w,
+      w.reduce((a, b) => a + b, 0),
+      names,
+      extra,
+    );
     for (let i = 0; i < n; i++) alloc[i]! += extra[i]!;
   }
   return { allocation: alloc, overflow };

@@ -9,7 +9,13 @@ const NOW = Date.parse('2030-01-01T00:00:00Z');
 const placed = (r: ReturnType<typeof schedule>): Record<string, number | undefined> => Object.fromEntries(r.placement.map((p) => [p.cluster, p.replicas]));
 
 const fleet: Cluster[] = [
-  cluster('eu-1', { region: 'eu-1', provider: 'onprem', labels: { 'canopy.dev/onprem': 'true', 'compliance/pci': 'true' }, pricing: { cpuHour: 0.02, memoryGiBHour: 0.003 }, allocatable: { cpu: '64', memory: '256Gi' } }),
+  cluster('eu-1', {
+    region: 'eu-1',
+    provider: 'onprem',
+    labels: { 'canopy.dev/onprem': 'true', 'compliance/pci': 'true' },
+    pricing: { cpuHour: 0.02, memoryGiBHour: 0.003 },
+    allocatable: { cpu: '64', memory: '256Gi' },
+  }),
   cluster('eu-2', { region: 'eu-2', labels: {}, pricing: { cpuHour: 0.04, memoryGiBHour: 0.005 }, allocatable: { cpu: '32', memory: '128Gi' } }),
   cluster('us-1', { region: 'us-1', labels: {}, pricing: { cpuHour: 0.03, memoryGiBHour: 0.004 }, allocatable: { cpu: '16', memory: '64Gi' } }),
 ];
@@ -77,7 +83,11 @@ describe('placement engine', () => {
       policy({ clusterSelector: { matchExpressions: [{ key: 'pci', operator: 'NotIn', values: ['true'] }] }, replicas: { strategy: 'Divide' } }),
       policy({ regions: ['eu-2'], rules: ["cluster.metadata.labels.tier == 'gold' || object.spec.replicas < 3"] }),
     ];
-    const workspaces = [undefined, workspace('a', { regions: ['eu-1', 'eu-2'] }), workspace('b', { clusterSelector: { matchLabels: { tier: 'silver' } }, costBudget: 1000 })];
+    const workspaces = [
+      undefined,
+      workspace('a', { regions: ['eu-1', 'eu-2'] }),
+      workspace('b', { clusterSelector: { matchLabels: { tier: 'silver' } }, costBudget: 1000 }),
+    ];
     for (let k = 0; k < 200; k++) {
       const input: ScheduleInput = {
         object: deployment(`o${k}`, { replicas: 1 + Math.floor(random() * 6), cpu: `${1 + Math.floor(random() * 3)}` }),
@@ -102,9 +112,7 @@ describe('placement engine', () => {
     });
     expect(r.placement.map((p) => p.cluster)).to.deep.equal(['eu-1', 'us-1']);
     expect(r.placement[0]!.reason).to.equal('passed all filters; score 100 (Cost 100)');
-    expect(r.excluded).to.deep.equal([
-      { cluster: 'eu-2', plugin: 'Selection', reason: 'ranked below the 2 cluster(s) maxClusters allows (score 0)' },
-    ]);
+    expect(r.excluded).to.deep.equal([{ cluster: 'eu-2', plugin: 'Selection', reason: 'ranked below the 2 cluster(s) maxClusters allows (score 0)' }]);
   });
 
   it('keeps the current placement when a close call would otherwise flap (stability)', () => {
@@ -127,7 +135,11 @@ describe('placement engine', () => {
     ];
     const r = schedule({
       object: deployment('web'),
-      policy: policy({ preferences: [{ weight: 100, clusterSelector: { matchLabels: { gold: 'true' } } }], spread: { topologyKey: 'region', minGroups: 2 }, replicas: { maxClusters: 2 } }),
+      policy: policy({
+        preferences: [{ weight: 100, clusterSelector: { matchLabels: { gold: 'true' } } }],
+        spread: { topologyKey: 'region', minGroups: 2 },
+        replicas: { maxClusters: 2 },
+      }),
       clusters,
       now: NOW,
     });
@@ -206,7 +218,12 @@ describe('placement engine', () => {
         'annotation placement.canopy.dev/clusters asks for what policy forbids: cluster us-1 is forbidden by WorkspaceConstraints: region us-1 not in workspace constraint regions [eu-1, eu-2] (workspace root:acme)',
       );
       expect(r.placement).to.deep.equal([]);
-      const rule = schedule({ object: pinned('eu-2'), policy: policy({ rules: [{ expression: "cluster.spec.provider == 'onprem'", message: 'on-prem only' }] }), clusters: fleet, now: NOW });
+      const rule = schedule({
+        object: pinned('eu-2'),
+        policy: policy({ rules: [{ expression: "cluster.spec.provider == 'onprem'", message: 'on-prem only' }] }),
+        clusters: fleet,
+        now: NOW,
+      });
       expect(rule.condition.message).to.contain("cluster eu-2 is forbidden by Rules: rule #1 `cluster.spec.provider == 'onprem'`: on-prem only");
     });
 
@@ -252,9 +269,17 @@ describe('placement engine', () => {
     });
 
     it('filters to the allowed clusters and divides by its weights', () => {
-      const r = schedule({ object, policy: p, clusters: fleet, policyEngineDecision: { allowed: ['eu-1', 'eu-2'], weights: { 'eu-1': 3, 'eu-2': 1 } }, now: NOW });
+      const r = schedule({
+        object,
+        policy: p,
+        clusters: fleet,
+        policyEngineDecision: { allowed: ['eu-1', 'eu-2'], weights: { 'eu-1': 3, 'eu-2': 1 } },
+        now: NOW,
+      });
       expect(placed(r)).to.deep.equal({ 'eu-1': 3, 'eu-2': 1 });
-      expect(r.excluded).to.deep.equal([{ cluster: 'us-1', plugin: 'PolicyEngine', reason: 'policy engine https://opa.example/v1/data/placement did not allow this cluster' }]);
+      expect(r.excluded).to.deep.equal([
+        { cluster: 'us-1', plugin: 'PolicyEngine', reason: 'policy engine https://opa.example/v1/data/placement did not allow this cluster' },
+      ]);
     });
   });
 
@@ -262,7 +287,15 @@ describe('placement engine', () => {
     it('splits by static weights; a cluster without a weight gets nothing', () => {
       const r = schedule({
         object: deployment('web', { replicas: 10 }),
-        policy: policy({ replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 3 }, { cluster: 'eu-2', weight: 2 }] } }),
+        policy: policy({
+          replicas: {
+            strategy: 'Divide',
+            weights: [
+              { cluster: 'eu-1', weight: 3 },
+              { cluster: 'eu-2', weight: 2 },
+            ],
+          },
+        }),
         clusters: fleet,
         now: NOW,
       });
@@ -285,7 +318,12 @@ describe('placement engine', () => {
 
     it('reports exhausted capacity but still places every replica', () => {
       const small = [cluster('a', { allocatable: { cpu: '2' } }), cluster('b', { allocatable: { cpu: '1' } })];
-      const r = schedule({ object: deployment('web', { replicas: 6, cpu: '1' }), policy: policy({ replicas: { strategy: 'Divide' } }), clusters: small, now: NOW });
+      const r = schedule({
+        object: deployment('web', { replicas: 6, cpu: '1' }),
+        policy: policy({ replicas: { strategy: 'Divide' } }),
+        clusters: small,
+        now: NOW,
+      });
       expect(r.placement.reduce((s, p) => s + (p.replicas ?? 0), 0)).to.equal(6);
       expect(r.condition.message).to.contain('capacity exhausted: 3 replica(s) exceed');
     });
@@ -317,7 +355,10 @@ describe('placement engine', () => {
   });
 
   it('asks to be requeued when a failover toleration expires', () => {
-    const clusters = [cluster('a', { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute', timeAdded: new Date(NOW - 60_000).toISOString() }] }), cluster('b')];
+    const clusters = [
+      cluster('a', { taints: [{ key: 'canopy.dev/unreachable', effect: 'NoExecute', timeAdded: new Date(NOW - 60_000).toISOString() }] }),
+      cluster('b'),
+    ];
     const r = schedule({
       object: deployment('web'),
       policy: policy({ failover: { tolerationSeconds: 120 } }),
@@ -327,12 +368,23 @@ describe('placement engine', () => {
     });
     expect(placed(r)).to.deep.equal({ a: 1, b: 1 });
     expect(r.requeueAfterMs).to.equal(60_000);
-    const later = schedule({ object: deployment('web'), policy: policy({ failover: { tolerationSeconds: 120 } }), clusters, currentPlacement: [{ cluster: 'a', replicas: 1 }], now: NOW + 61_000 });
+    const later = schedule({
+      object: deployment('web'),
+      policy: policy({ failover: { tolerationSeconds: 120 } }),
+      clusters,
+      currentPlacement: [{ cluster: 'a', replicas: 1 }],
+      now: NOW + 61_000,
+    });
     expect(placed(later)).to.deep.equal({ b: 1 });
   });
 
   it('places objects without replicas (ConfigMaps) without a replica count', () => {
-    const r = schedule({ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'x' } }, policy: policy({ replicas: { strategy: 'Divide' } }), clusters: fleet, now: NOW });
+    const r = schedule({
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'x' } },
+      policy: policy({ replicas: { strategy: 'Divide' } }),
+      clusters: fleet,
+      now: NOW,
+    });
     expect(r.placement.map((p) => p.replicas)).to.deep.equal([undefined, undefined, undefined]);
   });
 });

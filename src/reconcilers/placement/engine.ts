@@ -12,13 +12,7 @@ import { clusterSnapshot, type ClusterSnapshot, type ClusterView } from './clust
 import { DecisionContext } from './context.js';
 import { formatMoney, monthlyCost } from './cost-estimate.js';
 import { divideReplicas } from './division.js';
-import {
-  budgetLeft,
-  WORKSPACE_CONSTRAINTS,
-  workspaceBudgetFilter,
-  workspaceConstraintsFilter,
-  workspaceName,
-} from './filters/workspace-constraints.js';
+import { budgetLeft, WORKSPACE_CONSTRAINTS, workspaceBudgetFilter, workspaceConstraintsFilter, workspaceName } from './filters/workspace-constraints.js';
 import { checkPluginAnswers, EXTERNAL, pluginLabel } from './filters/external.js';
 import { replicasThatFit } from './fit.js';
 import { contentId, identityId } from './identity.js';
@@ -111,9 +105,7 @@ export function schedule(input: ScheduleInput, options: ScheduleOptions = {}): S
     return d.fail('Unschedulable', `maxClusters ${ctx.maxClusters} cannot cover spread minGroups ${minGroups} over ${spread.topologyKey}`, STAGE_SELECTION);
   }
   const pinNote = pins ? `; requested by annotation ${ANNOTATION_PLACEMENT_CLUSTERS}` : '';
-  return ctx.strategy === 'Duplicate'
-    ? duplicate(d, scorers, order, minGroups, pinNote)
-    : divide(d, scorers, order, spread ? seeds : 0, pinNote);
+  return ctx.strategy === 'Duplicate' ? duplicate(d, scorers, order, minGroups, pinNote) : divide(d, scorers, order, spread ? seeds : 0, pinNote);
 }
 
 /** Collects one decision's exclusions (in cluster-name order by construction) and notes. */
@@ -283,7 +275,8 @@ function divide(d: Decision, scorers: readonly Scorer[], order: readonly RankedC
     );
   }
   d.notes.unshift(`placed ${total} replica(s) on ${placement.length} cluster(s) (Divide by ${weights.source})`);
-  if (division.overflow > 0) d.notes.push(`capacity exhausted: ${division.overflow} replica(s) exceed the clusters' free allocatable and will wait for capacity`);
+  if (division.overflow > 0)
+    d.notes.push(`capacity exhausted: ${division.overflow} replica(s) exceed the clusters' free allocatable and will wait for capacity`);
   d.notes.push(...division.notes);
   return d.succeed(placement);
 }

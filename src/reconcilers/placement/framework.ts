@@ -8,14 +8,7 @@
  */
 import type { ClusterView } from './cluster-view.js';
 import type { ObjectProfile } from './object-profile.js';
-import type {
-  PlacedObject,
-  PlacementPolicy,
-  PlacementPolicySpec,
-  PluginAnswer,
-  PolicyEngineDecision,
-  WorkspaceContext,
-} from './types.js';
+import type { PlacedObject, PlacementPolicy, PlacementPolicySpec, PluginAnswer, PolicyEngineDecision, WorkspaceContext } from './types.js';
 
 export type { ClusterView } from './cluster-view.js';
 export type { ObjectProfile } from './object-profile.js';

@@ -13,5 +13,13 @@ export { monthlyCost, HOURS_PER_MONTH } from './cost-estimate.js';
 export { compileSelector, matchesSelector, formatSelector } from '../../kube/label-selector.js';
 export { tolerates } from './filters/taint-toleration.js';
 export { WORKSPACE_CONSTRAINTS, workspaceBudgetFilter, workspaceConstraintsFilter } from './filters/workspace-constraints.js';
-export { affectedIfLabelRemoved, objectsOnClusters, type ClusterQuery, type ObjectOnClusters, type ObjectPlacementRecord, type ObjectRef, type PlacementChange } from './visibility.js';
+export {
+  affectedIfLabelRemoved,
+  objectsOnClusters,
+  type ClusterQuery,
+  type ObjectOnClusters,
+  type ObjectPlacementRecord,
+  type ObjectRef,
+  type PlacementChange,
+} from './visibility.js';
 export type * from './types.js';

@@ -20,7 +20,11 @@ function deployment(name: string, criticality: string) {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, labels: { app: name, criticality, customer: 'yes' } },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } },
+    },
   };
 }
 
@@ -55,13 +59,29 @@ describe('placement: customers, jurisdictions and criticality (e2e)', () => {
         apiVersion: 'canopy.dev/v1alpha1',
         kind: 'Cluster',
         metadata: { name, labels: { ...labels, scenario: id } },
-        spec: { kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region, capacity: { cpu: '16', memory: '64Gi' } },
+        spec: {
+          kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' },
+          region,
+          capacity: { cpu: '16', memory: '64Gi' },
+        },
       });
     }
-    for (const [name, regions] of [[euCustomer, ['eu-1', 'eu-2']], [usCustomer, ['us-1']]] as const) {
-      await create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { constraints: { regions: [...regions] } } });
+    for (const [name, regions] of [
+      [euCustomer, ['eu-1', 'eu-2']],
+      [usCustomer, ['us-1']],
+    ] as const) {
+      await create(Resources.Workspace, {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name },
+        spec: { constraints: { regions: [...regions] } },
+      });
       // The tenant namespace where the customer's apps live (as a logical cluster's namespace would be labelled).
-      await admin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${name}-apps`, labels: { 'canopy.dev/workspace': name } } });
+      await admin().create(Resources.Namespace, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `${name}-apps`, labels: { 'canopy.dev/workspace': name } },
+      });
       created.push({ resource: Resources.Namespace, name: `${name}-apps` });
     }
     await create(Resources.PlacementPolicy, {
@@ -70,13 +90,27 @@ describe('placement: customers, jurisdictions and criticality (e2e)', () => {
       metadata: { name: policy },
       spec: {
         priority: 10,
-        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: euCustomer }, { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: usCustomer }],
+        resourceSelectors: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: euCustomer },
+          { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { customer: 'yes' } }, workspace: usCustomer },
+        ],
         clusterSelector: { matchLabels: { scenario: id } },
-        rules: [{ name: 'low-criticality-may-use-cloud', expression: "object.metadata.labels.criticality == 'low' || ('canopy.dev/onprem' in cluster.metadata.labels && cluster.metadata.labels['canopy.dev/onprem'] == 'true')" }],
+        rules: [
+          {
+            name: 'low-criticality-may-use-cloud',
+            expression:
+              "object.metadata.labels.criticality == 'low' || ('canopy.dev/onprem' in cluster.metadata.labels && cluster.metadata.labels['canopy.dev/onprem'] == 'true')",
+          },
+        ],
         replicas: { strategy: 'Duplicate' },
       },
     });
-    for (const [ws, app, criticality] of [[euCustomer, 'shop', 'low'], [euCustomer, 'ledger', 'high'], [usCustomer, 'shop', 'low'], [usCustomer, 'ledger', 'high']] as const) {
+    for (const [ws, app, criticality] of [
+      [euCustomer, 'shop', 'low'],
+      [euCustomer, 'ledger', 'high'],
+      [usCustomer, 'shop', 'low'],
+      [usCustomer, 'ledger', 'high'],
+    ] as const) {
       await create(Resources.PropagatedObject, {
         apiVersion: 'canopy.dev/v1alpha1',
         kind: 'PropagatedObject',
@@ -87,7 +121,10 @@ describe('placement: customers, jurisdictions and criticality (e2e)', () => {
   });
 
   after(async () => {
-    for (const item of [...created].reverse()) await admin().delete(item.resource, item.name, item.namespace).catch(() => undefined);
+    for (const item of [...created].reverse())
+      await admin()
+        .delete(item.resource, item.name, item.namespace)
+        .catch(() => undefined);
   });
 
   it('keeps a high-criticality EU app on-prem inside its jurisdiction, and says why not elsewhere', async () => {
@@ -114,7 +151,12 @@ describe('placement: customers, jurisdictions and criticality (e2e)', () => {
     const po = await poWhen(`${usCustomer}-apps`, 'ledger', (p) => scheduled(p)?.reason === 'Unschedulable', 'unschedulable');
     expect(scheduled(po)?.status).to.equal('False');
     expect(placed(po)).to.deep.equal([]);
-    expect((po.status?.excluded ?? []).map((e) => e.cluster).filter((c) => c.startsWith(id)).sort()).to.deep.equal([onprem, cloudEu, cloudUs].sort());
+    expect(
+      (po.status?.excluded ?? [])
+        .map((e) => e.cluster)
+        .filter((c) => c.startsWith(id))
+        .sort(),
+    ).to.deep.equal([onprem, cloudEu, cloudUs].sort());
   });
 
   it('moves exactly the affected apps when a cluster changes labels', async () => {
@@ -160,19 +202,38 @@ describe('placement: a cluster registered with the workload (e2e)', () => {
     apiVersion: 'canopy.dev/v1alpha1',
     kind: 'Cluster',
     metadata: { name, labels: { scenario: id } },
-    spec: { kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region: member, capacity: { cpu: '16', memory: '64Gi' } },
+    spec: {
+      kubeconfigSecretRef: { name: `${member}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' },
+      region: member,
+      capacity: { cpu: '16', memory: '64Gi' },
+    },
   });
 
   before(async () => {
     await admin().create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: {} });
-    await admin().create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } } });
+    await admin().create(Resources.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'canopy.dev/workspace': workspace } },
+    });
     await admin().create(Resources.Cluster, cluster(old, 'eu-1'));
-    await objectWhen<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(Resources.Cluster, old, undefined, (c) => c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true, 'Ready');
+    await objectWhen<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+      Resources.Cluster,
+      old,
+      undefined,
+      (c) => c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true,
+      'Ready',
+    );
     await admin().create(Resources.PlacementPolicy, {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: policy },
-      spec: { priority: 10, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace }], clusterSelector: { matchLabels: { scenario: id } }, replicas: { strategy: 'Divide' } },
+      spec: {
+        priority: 10,
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace }],
+        clusterSelector: { matchLabels: { scenario: id } },
+        replicas: { strategy: 'Divide' },
+      },
     });
     watcher = new Informer<PO>(admin(), Resources.PropagatedObject, { namespace }, silentLogger());
     watcher.on((e) => {
@@ -184,9 +245,19 @@ describe('placement: a cluster registered with the workload (e2e)', () => {
 
   after(async () => {
     await watcher?.stop();
-    await admin().delete(Resources.PropagatedObject, 'web', namespace).catch(() => undefined);
-    for (const [resource, name] of [[Resources.PlacementPolicy, policy], [Resources.Cluster, fresh], [Resources.Cluster, old], [Resources.Namespace, namespace], [Resources.Workspace, workspace]] as const) {
-      await admin().delete(resource, name).catch(() => undefined);
+    await admin()
+      .delete(Resources.PropagatedObject, 'web', namespace)
+      .catch(() => undefined);
+    for (const [resource, name] of [
+      [Resources.PlacementPolicy, policy],
+      [Resources.Cluster, fresh],
+      [Resources.Cluster, old],
+      [Resources.Namespace, namespace],
+      [Resources.Workspace, workspace],
+    ] as const) {
+      await admin()
+        .delete(resource, name)
+        .catch(() => undefined);
     }
   });
 
@@ -194,7 +265,12 @@ describe('placement: a cluster registered with the workload (e2e)', () => {
     const web = deployment('web', 'low');
     const fourReplicas = { ...web, spec: { ...web.spec, replicas: 4 } };
     await admin().create(Resources.Cluster, cluster(fresh, 'eu-2'));
-    await admin().create(Resources.PropagatedObject, { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: 'web', namespace }, spec: { template: fourReplicas } });
+    await admin().create(Resources.PropagatedObject, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PropagatedObject',
+      metadata: { name: 'web', namespace },
+      spec: { template: fourReplicas },
+    });
     const po = await poWhen(namespace, 'web', (p) => placed(p).length === 2, 'placed on both clusters');
     expect(placed(po)).to.deep.equal([fresh, old].sort());
     const placedWithout = history.filter((h) => h.placement.length > 0 && !h.placement.includes(fresh));

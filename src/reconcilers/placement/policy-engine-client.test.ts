@@ -3,7 +3,10 @@ import { parseDecision } from './policy-engine-client.js';
 
 describe('policy engine answers', () => {
   it('reads the OPA data-API shape with weights', () => {
-    expect(parseDecision('{"result":{"clusters":{"eu-2":{"weight":2},"eu-1":{}}}}')).to.deep.equal({ allowed: ['eu-1', 'eu-2'], weights: { 'eu-1': 1, 'eu-2': 2 } });
+    expect(parseDecision('{"result":{"clusters":{"eu-2":{"weight":2},"eu-1":{}}}}')).to.deep.equal({
+      allowed: ['eu-1', 'eu-2'],
+      weights: { 'eu-1': 1, 'eu-2': 2 },
+    });
   });
   it('accepts a list of names', () => {
     expect(parseDecision('{"result":{"clusters":["b","a"]}}')).to.deep.equal({ allowed: ['a', 'b'] });

@@ -60,7 +60,9 @@ describe('placement: external policy engine, a real OPA (e2e)', () => {
   /** The example's Deployment (customer acme) in this test's namespace, with other labels where given. */
   const deployment = (name: string, app: string, labels: Record<string, string | undefined> = {}) => {
     const o = exampleYaml<ExampleObject>('deployment.yaml');
-    const merged = Object.fromEntries(Object.entries({ ...o.spec.template.metadata.labels, app, ...labels }).filter((e): e is [string, string] => e[1] !== undefined));
+    const merged = Object.fromEntries(
+      Object.entries({ ...o.spec.template.metadata.labels, app, ...labels }).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     objects.push(name);
     return { ...o, metadata: { name, namespace }, spec: { ...o.spec, template: { ...o.spec.template, metadata: { name, labels: merged } } } };
   };
@@ -72,10 +74,18 @@ describe('placement: external policy engine, a real OPA (e2e)', () => {
   });
 
   after(async () => {
-    for (const name of objects) await admin().delete(Resources.PropagatedObject, name, namespace).catch(() => undefined);
-    for (const name of [`${id}-engine`, `${id}-down-fail`, `${id}-down-ignore`]) await admin().delete(Resources.PlacementPolicy, name).catch(() => undefined);
+    for (const name of objects)
+      await admin()
+        .delete(Resources.PropagatedObject, name, namespace)
+        .catch(() => undefined);
+    for (const name of [`${id}-engine`, `${id}-down-fail`, `${id}-down-ignore`])
+      await admin()
+        .delete(Resources.PlacementPolicy, name)
+        .catch(() => undefined);
     await waitUntil(30_000, 250, async () => (await admin().list(Resources.PropagatedObject, { namespace })).items.length === 0);
-    await admin().delete(Resources.Namespace, namespace).catch(() => undefined);
+    await admin()
+      .delete(Resources.Namespace, namespace)
+      .catch(() => undefined);
     await opa?.stop();
   });
 
@@ -95,14 +105,23 @@ describe('placement: external policy engine, a real OPA (e2e)', () => {
     expect((low.status?.excluded ?? []).find((e) => e.cluster === 'us-1')?.plugin).to.equal('PolicyEngine');
     const critical = await poWhen(namespace, 'critical', (p) => scheduled(p)?.status === 'True', 'scheduled');
     expect(placed(critical)).to.deep.equal(['eu-1']);
-    expect((critical.status?.excluded ?? []).filter((e) => e.plugin === 'PolicyEngine').map((e) => e.cluster).sort()).to.include.members(['eu-2', 'us-1']);
+    expect(
+      (critical.status?.excluded ?? [])
+        .filter((e) => e.plugin === 'PolicyEngine')
+        .map((e) => e.cluster)
+        .sort(),
+    ).to.include.members(['eu-2', 'us-1']);
 
     // OPA's own decision log holds the queries: the path, what Canopy sent, and the answer.
     const decisions = opa.decisions().filter((d) => d.path === 'canopy/placement');
     const about = (name: string) => decisions.filter((d) => (d.input as { object?: { metadata?: { name?: string } } }).object?.metadata?.name === name).at(-1);
     const asked = about('low');
     expect(asked, 'a decision about "low" in the decision log').to.not.equal(undefined);
-    const input = asked!.input as { object: { kind: string; metadata: { labels: Record<string, string> } }; clusters: { metadata: { name: string } }[]; workspace: unknown };
+    const input = asked!.input as {
+      object: { kind: string; metadata: { labels: Record<string, string> } };
+      clusters: { metadata: { name: string } }[];
+      workspace: unknown;
+    };
     expect(input.object.kind).to.equal('Deployment');
     expect(input.object.metadata.labels).to.include({ customer: 'acme', criticality: 'low' });
     expect(input.clusters.map((c) => c.metadata.name)).to.include.members(['eu-1', 'eu-2', 'us-1']);

@@ -73,7 +73,14 @@ export class PlacementReconciler {
     yieldTo: () => this.manager.urgentWork.pending(),
     write: (_key, decision) => this.writeQueued(decision),
     onFailure: (_key, decision, err) => {
-      this.manager.logger.warn({ controller: CONTROLLER_NAME, object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'placement status write failed; deciding again');
+      this.manager.logger.warn(
+        {
+          controller: CONTROLLER_NAME,
+          object: `${decision.po.metadata.namespace}/${decision.po.metadata.name}`,
+          err: err instanceof Error ? err.message : String(err),
+        },
+        'placement status write failed; deciding again',
+      );
       this.retry({ name: decision.po.metadata.name!, namespace: decision.po.metadata.namespace });
     },
   });
@@ -89,29 +96,53 @@ export class PlacementReconciler {
     if (isBeingDeleted(po)) return {};
     const template = po.spec.template as PlacedObject | undefined;
     if (!template?.apiVersion || !template.kind) {
-      return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: 'NoTemplate', message: 'spec.template is empty: nothing to place yet' }, context);
+      return this.write(
+        po,
+        { placement: [], excluded: [] },
+        { status: 'False', reason: 'NoTemplate', message: 'spec.template is empty: nothing to place yet' },
+        context,
+      );
     }
     // Admission accepts a cluster pin on the template or on the PropagatedObject itself; the
     // scheduler must obey whichever was accepted (the template's wins, as admission reads it).
     const ownPin = po.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS];
-    const annotations = template.metadata?.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] === undefined && ownPin !== undefined
-      ? { annotations: { ...template.metadata?.annotations, [ANNOTATION_PLACEMENT_CLUSTERS]: ownPin } }
-      : {};
-    const object: PlacedObject = { ...template, metadata: { ...template.metadata, ...annotations, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace } };
+    const annotations =
+      template.metadata?.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] === undefined && ownPin !== undefined
+        ? { annotations: { ...template.metadata?.annotations, [ANNOTATION_PLACEMENT_CLUSTERS]: ownPin } }
+        : {};
+    const object: PlacedObject = {
+      ...template,
+      metadata: { ...template.metadata, ...annotations, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace },
+    };
     const namespace = this.namespaces.get(po.metadata.namespace!);
 
     // Deselected and within its grace (placement/deselection.ts): the placement stays as it was, so nothing moves.
     const deselected = deselectedMessage(po, object);
     if (deselected) {
-      const kept = { placement: (po.status?.placement ?? []) as ScheduleResult['placement'], excluded: (po.status?.excluded ?? []) as ScheduleResult['excluded'] };
-      return this.write(po, { ...(po.status?.policy ? { policy: po.status.policy } : {}), ...kept }, { status: 'False', reason: ScheduledReasons.Deselected, message: deselected }, context);
+      const kept = {
+        placement: (po.status?.placement ?? []) as ScheduleResult['placement'],
+        excluded: (po.status?.excluded ?? []) as ScheduleResult['excluded'],
+      };
+      return this.write(
+        po,
+        { ...(po.status?.policy ? { policy: po.status.policy } : {}), ...kept },
+        { status: 'False', reason: ScheduledReasons.Deselected, message: deselected },
+        context,
+      );
     }
 
     const chosen = this.policyFor(po, object, namespace);
-    if ('problem' in chosen) return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: chosen.reason, message: chosen.problem }, context);
+    if ('problem' in chosen)
+      return this.write(po, { placement: [], excluded: [] }, { status: 'False', reason: chosen.reason, message: chosen.problem }, context);
 
     const workspace = workspaceContextFor(namespace?.metadata?.labels, (n) => this.workspaces.get(n));
-    if (workspace.problem) return this.write(po, { policy: chosen.policy.metadata.name, placement: [], excluded: [] }, { status: 'False', reason: workspace.reason ?? 'WorkspaceUnavailable', message: workspace.problem }, context);
+    if (workspace.problem)
+      return this.write(
+        po,
+        { policy: chosen.policy.metadata.name, placement: [], excluded: [] },
+        { status: 'False', reason: workspace.reason ?? 'WorkspaceUnavailable', message: workspace.problem },
+        context,
+      );
 
     const clusters = this.clusters.list() as Cluster[];
     let decision: PolicyEngineDecision | undefined;
@@ -171,13 +202,17 @@ export class PlacementReconciler {
     const pinned = po.spec.placementRef?.name;
     if (pinned) {
       const policy = this.policies.get(pinned);
-      if (!policy || isBeingDeleted(policy)) return { reason: 'PolicyNotFound', problem: `spec.placementRef names PlacementPolicy ${pinned}, which does not exist` };
+      if (!policy || isBeingDeleted(policy))
+        return { reason: 'PolicyNotFound', problem: `spec.placementRef names PlacementPolicy ${pinned}, which does not exist` };
       return { policy: policy as PlacementPolicy & { metadata: { name: string } }, tiedWith: [] };
     }
     const policies = this.policies.list() as (PlacementPolicy & { metadata: { name: string } })[];
     const selection = selectPolicy(object, policies, { name: po.metadata.namespace!, labels: namespace?.metadata?.labels });
     if (!selection) {
-      return { reason: 'NoPolicy', problem: `no PlacementPolicy selects ${object.apiVersion} ${object.kind} ${po.metadata.namespace}/${object.metadata.name}: add a resourceSelector for it or set spec.placementRef` };
+      return {
+        reason: 'NoPolicy',
+        problem: `no PlacementPolicy selects ${object.apiVersion} ${object.kind} ${po.metadata.namespace}/${object.metadata.name}: add a resourceSelector for it or set spec.placementRef`,
+      };
     }
     return selection;
   }
@@ -223,7 +258,9 @@ export class PlacementReconciler {
   /** Writes one queued decision unless the object already shows it; settles its intent either way. */
   private async writeQueued({ po, status, scheduled, token }: QueuedDecision): Promise<void> {
     const settle = () => this.manager.ownWrites.settle(Resources.PropagatedObject.plural, po, token);
-    const latest = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(po.metadata.name!, po.metadata.namespace), { intents: false });
+    const latest = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(po.metadata.name!, po.metadata.namespace), {
+      intents: false,
+    });
     if (!latest || latest.metadata.uid !== po.metadata.uid) return settle(); // deleted, or a new object of that name
     if (recorded(latest, status, scheduled)) return settle();
     try {
@@ -253,7 +290,10 @@ function movement(
   if (before.size === 0 || (left.length === 0 && joined.length === 0)) return undefined;
   const why = left.map((c) => `${c}: ${excluded.find((e) => e.cluster === c)?.reason ?? 'no longer chosen'}`);
   const verb = left.length > 0 ? 'moved' : 'widened';
-  return { left, message: `${verb} from ${[...before].sort().join(', ')} to ${[...after].sort().join(', ') || 'nowhere'}${why.length > 0 ? ` (${why.join('; ')})` : ''}` };
+  return {
+    left,
+    message: `${verb} from ${[...before].sort().join(', ')} to ${[...after].sort().join(', ') || 'nowhere'}${why.length > 0 ? ` (${why.join('; ')})` : ''}`,
+  };
 }
 
 interface QueuedDecision {
@@ -264,7 +304,11 @@ interface QueuedDecision {
 }
 
 /** Whether the object already records this decision (policy, placement, exclusions, Scheduled). */
-function recorded(po: PropagatedObject & KubeObject, decided: Omit<PlacementStatus, 'conditions'>, scheduled: { status: string; reason: string; message: string }): boolean {
+function recorded(
+  po: PropagatedObject & KubeObject,
+  decided: Omit<PlacementStatus, 'conditions'>,
+  scheduled: { status: string; reason: string; message: string },
+): boolean {
   const before = findCondition(po.status?.conditions, 'Scheduled');
   return (
     before?.status === scheduled.status &&
@@ -281,7 +325,10 @@ function recorded(po: PropagatedObject & KubeObject, decided: Omit<PlacementStat
 function withPlacement(object: KubeObject, status: PlacementStatus): KubeObject {
   const current = (object as { status?: { conditions?: Condition[] } }).status ?? {};
   const conditions = [...(current.conditions ?? []).filter((c) => c.type !== 'Scheduled'), ...status.conditions];
-  return { ...object, status: { ...current, placement: status.placement, excluded: status.excluded, ...(status.policy ? { policy: status.policy } : {}), conditions } } as KubeObject;
+  return {
+    ...object,
+    status: { ...current, placement: status.placement, excluded: status.excluded, ...(status.policy ? { policy: status.policy } : {}), conditions },
+  } as KubeObject;
 }
 
 /**

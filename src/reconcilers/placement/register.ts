@@ -20,7 +20,16 @@ function placementRelevant(cluster: Cluster & KubeObject): string {
   const ready = cluster.status?.conditions?.find((c) => c.type === 'Ready')?.status;
   // status.scores: values written as data for spec.clusterScores (scores/cluster-scores.ts).
   const status = cluster.status;
-  return JSON.stringify([cluster.metadata.labels, cluster.spec, ready, status?.allocatable, status?.allocated, status?.apiEnablements, status?.scores, cluster.metadata.deletionTimestamp]);
+  return JSON.stringify([
+    cluster.metadata.labels,
+    cluster.spec,
+    ready,
+    status?.allocatable,
+    status?.allocated,
+    status?.apiEnablements,
+    status?.scores,
+    cluster.metadata.deletionTimestamp,
+  ]);
 }
 
 /** A decision whose status write failed is decided again after this long. */
@@ -46,15 +55,22 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
       // object, so the comparison belongs in a predicate over the pair, not in the map.
       {
         resource: Resources.Cluster,
-        predicate: (event) => event.type !== 'update' || placementRelevant(event.old as Cluster & KubeObject) !== placementRelevant(event.object as Cluster & KubeObject),
+        predicate: (event) =>
+          event.type !== 'update' || placementRelevant(event.old as Cluster & KubeObject) !== placementRelevant(event.object as Cluster & KubeObject),
         map: everyObject,
       },
       // Workspace and tree labels on a namespace decide which policies select its objects.
-      { resource: Resources.Namespace, labelSelector: 'canopy.dev/workspace', map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })) },
+      {
+        resource: Resources.Namespace,
+        labelSelector: 'canopy.dev/workspace',
+        map: (ns) => objects.list(ns.metadata?.name).map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace })),
+      },
     ],
     // A cluster event re-decides every object; decisions are CPU-cheap and mostly skip the write,
     // so the apiserver round trip of the few that change is what concurrency hides.
     concurrency: 16,
-    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry, (request) => controller.enqueueAfter(request, RETRY_MS)),
+    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry, (request) =>
+      controller.enqueueAfter(request, RETRY_MS),
+    ),
   });
 }

@@ -48,7 +48,9 @@ describe('placement scenario: customer jurisdiction and criticality', () => {
       ['us-1', 'WorkspaceConstraints'],
       ['us-2', 'WorkspaceConstraints'],
     ]);
-    expect(r.excluded[0]!.reason).to.equal('workspace constraint clusterSelector requires jurisdiction=eu (cluster has jurisdiction=us) (workspace root:acme-eu)');
+    expect(r.excluded[0]!.reason).to.equal(
+      'workspace constraint clusterSelector requires jurisdiction=eu (cluster has jurisdiction=us) (workspace root:acme-eu)',
+    );
   });
 
   it('keeps a high-criticality EU app on EU on-prem only, saying why not the cloud', () => {
@@ -57,14 +59,17 @@ describe('placement scenario: customer jurisdiction and criticality', () => {
     expect(r.excluded.find((e) => e.cluster === 'eu-2')).to.deep.equal({
       cluster: 'eu-2',
       plugin: 'Rules',
-      reason:
-        `rule #1 \`${RULE}\`: only criticality low may run outside on-prem clusters`,
+      reason: `rule #1 \`${RULE}\`: only criticality low may run outside on-prem clusters`,
     });
   });
 
   it('keeps a US customer in the US whatever the criticality', () => {
     expect(run({ object: app('payments', 'high'), workspace: usCustomer }).placement.map((p) => p.cluster)).to.deep.equal(['us-2']);
-    expect(run({ object: app('batch', 'low'), workspace: usCustomer }).placement.map((p) => p.cluster).sort()).to.deep.equal(['us-1', 'us-2']);
+    expect(
+      run({ object: app('batch', 'low'), workspace: usCustomer })
+        .placement.map((p) => p.cluster)
+        .sort(),
+    ).to.deep.equal(['us-1', 'us-2']);
   });
 
   it('rejects an EU app that asks for a US cluster as Invalid', () => {
@@ -79,7 +84,9 @@ describe('placement scenario: customer jurisdiction and criticality', () => {
     );
     const r = run({ object: app('payments', 'high'), workspace: euCustomer, clusters: down });
     expect(r.condition.reason).to.equal('Unschedulable');
-    expect(r.condition.message).to.contain("TaintToleration excluded 1 (e.g. eu-1: cluster had taint {canopy.dev/unreachable: NoExecute}: the cluster is unreachable)");
+    expect(r.condition.message).to.contain(
+      'TaintToleration excluded 1 (e.g. eu-1: cluster had taint {canopy.dev/unreachable: NoExecute}: the cluster is unreachable)',
+    );
     expect(r.condition.message).to.contain('Rules excluded 1');
     expect(r.condition.message).to.contain('WorkspaceConstraints excluded 2');
   });
@@ -90,7 +97,11 @@ describe('placement scenario: customer jurisdiction and criticality', () => {
       { object: app('payments', 'high'), workspace: euCustomer, policy: customerApps, clusters, now: NOW },
       { object: app('ledger', 'high'), workspace: usCustomer, policy: customerApps, clusters, now: NOW },
     ];
-    const records = inputs.map((i) => ({ object: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'acme', name: i.object.metadata.name }, workspace: i.workspace!.name, placement: schedule(i).placement }));
+    const records = inputs.map((i) => ({
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'acme', name: i.object.metadata.name },
+      workspace: i.workspace!.name,
+      placement: schedule(i).placement,
+    }));
     const inEu = objectsOnClusters(records, clusters, { labelSelector: { matchLabels: { jurisdiction: 'eu' } } });
     expect(inEu.map((o) => [o.object.name, o.clusters.map((c) => c.cluster)])).to.deep.equal([
       ['batch', ['eu-1', 'eu-2']],

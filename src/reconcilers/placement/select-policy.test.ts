@@ -5,7 +5,10 @@ const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name
 const ns = { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'team-a.tree.canopy.dev/depth': '0', 'acme.tree.canopy.dev/depth': '1' } };
 
 function policy(name: string, priority: number | undefined, selector: Record<string, unknown> = {}): SelectablePolicy {
-  return { metadata: { name }, spec: { ...(priority !== undefined ? { priority } : {}), resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', ...selector }] } };
+  return {
+    metadata: { name },
+    spec: { ...(priority !== undefined ? { priority } : {}), resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', ...selector }] },
+  };
 }
 
 describe('propagation/select-policy', () => {
@@ -22,11 +25,17 @@ describe('propagation/select-policy', () => {
   });
 
   it('requires every field of a selector to hold: kind, labels, namespaces, workspace', () => {
-    expect(selectPolicy(deployment, [{ metadata: { name: 'svc' }, spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'Service' }] } }], ns)).to.equal(undefined);
+    expect(selectPolicy(deployment, [{ metadata: { name: 'svc' }, spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'Service' }] } }], ns)).to.equal(
+      undefined,
+    );
     expect(selectPolicy(deployment, [policy('l', 0, { labelSelector: { matchLabels: { tier: 'back' } } })], ns)).to.equal(undefined);
     expect(selectPolicy(deployment, [policy('n', 0, { namespaces: ['other'] })], ns)).to.equal(undefined);
     expect(selectPolicy(deployment, [policy('w', 0, { workspace: 'team-b' })], ns)).to.equal(undefined);
-    const all = policy('all', 0, { labelSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] }, namespaces: ['shop'], workspace: 'acme' });
+    const all = policy('all', 0, {
+      labelSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] },
+      namespaces: ['shop'],
+      workspace: 'acme',
+    });
     expect(selectPolicy(deployment, [all], ns)?.policy.metadata.name).to.equal('all');
   });
 

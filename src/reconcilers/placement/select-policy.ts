@@ -17,7 +17,10 @@ export interface SelectableObject {
 export interface PolicySelector {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly labelSelector?: { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] };
+  readonly labelSelector?: {
+    readonly matchLabels?: Readonly<Record<string, string>>;
+    readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
+  };
   readonly namespaces?: readonly string[];
   readonly workspace?: string;
 }

@@ -284,9 +284,7 @@ export interface ScheduledCondition {
  * the reconciler shell before it calls the engine. An `error` means the
  * engine could not be asked (timeout, non-2xx, bad body).
  */
-export type PolicyEngineDecision =
-  | { readonly allowed: readonly string[]; readonly weights?: Readonly<Record<string, number>> }
-  | { readonly error: string };
+export type PolicyEngineDecision = { readonly allowed: readonly string[]; readonly weights?: Readonly<Record<string, number>> } | { readonly error: string };
 
 /** One cluster's verdict from an external Filter plugin. */
 export interface PluginVerdict {

@@ -25,13 +25,26 @@ function message(verdict: Verdict): string {
   return verdict.allowed ? '' : denialMessage(verdict.denial);
 }
 
-const pciOnly = policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'acme' }], clusterSelector: { matchLabels: { 'compliance/pci': 'true' } } }, 'pci-only');
+const pciOnly = policy(
+  { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: 'acme' }], clusterSelector: { matchLabels: { 'compliance/pci': 'true' } } },
+  'pci-only',
+);
 
 function view(policies: PlacementPolicy[] = [pciOnly]): MemoryTreeView {
   return new MemoryTreeView({
     workspaces: [ws('acme', { constraints: { regions: ['eu-1', 'eu-2'] } }), ws('team-a', { parent: 'acme' })],
     namespaces: [
-      { metadata: { name: 'shop', labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/logical-cluster': 'shop', 'acme.tree.canopy.dev/depth': '1', 'team-a.tree.canopy.dev/depth': '0' } } },
+      {
+        metadata: {
+          name: 'shop',
+          labels: {
+            'canopy.dev/workspace': 'team-a',
+            'canopy.dev/logical-cluster': 'shop',
+            'acme.tree.canopy.dev/depth': '1',
+            'team-a.tree.canopy.dev/depth': '0',
+          },
+        },
+      },
       { metadata: { name: 'elsewhere', labels: {} } },
     ],
     clusters: [
@@ -54,7 +67,10 @@ function propagated(template: Record<string, unknown>, extra: Partial<Propagated
 describe('placement validator', () => {
   describe('PlacementPolicy', () => {
     it('denies a CEL rule that does not compile, naming its index', () => {
-      const p = policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], rules: [{ expression: "cluster.metadata.labels['a'] == 'b'" }, { expression: 'nodes.size() > 2' }] });
+      const p = policy({
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }],
+        rules: [{ expression: "cluster.metadata.labels['a'] == 'b'" }, { expression: 'nodes.size() > 2' }],
+      });
       const verdict = validatePlacementPolicy(create(p));
       expect(verdict.allowed || verdict.denial.rule).to.equal(PlacementRules.rulesCompile);
       expect(message(verdict)).to.match(/^spec\.rules\[1\]\.expression: CEL expression `nodes\.size\(\) > 2` does not compile: .*nodes/);
@@ -64,7 +80,16 @@ describe('placement validator', () => {
 
     it('denies selecting kinds that cannot be placed', () => {
       const select = (apiVersion: string, kind: string): Verdict =>
-        validatePlacementPolicy(create(policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }, { apiVersion, kind }] })));
+        validatePlacementPolicy(
+          create(
+            policy({
+              resourceSelectors: [
+                { apiVersion: 'apps/v1', kind: 'Deployment' },
+                { apiVersion, kind },
+              ],
+            }),
+          ),
+        );
       expect(message(select('v1', 'Namespace'))).to.contain('spec.resourceSelectors[1].kind: Namespace objects cannot be placed');
       expect(message(select('v1', 'Node'))).to.contain('Node is cluster-scoped configuration');
       expect(message(select('apiextensions.k8s.io/v1', 'CustomResourceDefinition'))).to.contain('cluster-scoped');
@@ -84,7 +109,10 @@ describe('placement validator', () => {
     it('picks the highest priority, then the smaller name, among policies that select the object', () => {
       const a = policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], priority: 5 }, 'b-high');
       const b = policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], priority: 5 }, 'a-high');
-      const c = policy({ resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { tier: 'x' } } }], priority: 9 }, 'labelled');
+      const c = policy(
+        { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: { matchLabels: { tier: 'x' } } }], priority: 9 },
+        'labelled',
+      );
       expect(governingPolicy(pinned('eu-1'), view([a, b, c]))?.metadata.name).to.equal('a-high');
       expect(governingPolicy(pinned('eu-1', { labels: { tier: 'x' } }), view([a, b, c]))?.metadata.name).to.equal('labelled');
       expect(governingPolicy(pinned('eu-1', { namespace: 'elsewhere' }), view([pciOnly]))).to.equal(undefined);
@@ -100,8 +128,13 @@ describe('placement validator', () => {
     });
 
     it('denies a pin outside the workspace regions even without a selecting policy on the template', () => {
-      const verdict = validatePropagatedObject(create(propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', annotations: { 'placement.canopy.dev/clusters': 'us-1' } } })), view([]));
-      expect(message(verdict)).to.match(/^spec\.template\.metadata\.annotations\[placement\.canopy\.dev\/clusters\]: asks for clusters that the workspace constraints forbid: cluster us-1 .*eu-1, eu-2/);
+      const verdict = validatePropagatedObject(
+        create(propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', annotations: { 'placement.canopy.dev/clusters': 'us-1' } } })),
+        view([]),
+      );
+      expect(message(verdict)).to.match(
+        /^spec\.template\.metadata\.annotations\[placement\.canopy\.dev\/clusters\]: asks for clusters that the workspace constraints forbid: cluster us-1 .*eu-1, eu-2/,
+      );
     });
 
     it('admits pins the policy allows and warns about unknown clusters', () => {
@@ -134,7 +167,10 @@ describe('placement validator', () => {
     });
 
     it('denies a template namespace other than its own', () => {
-      const verdict = validatePropagatedObject(create(propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'other' } })), view());
+      const verdict = validatePropagatedObject(
+        create(propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'other' } })),
+        view(),
+      );
       expect(message(verdict)).to.equal(
         'spec.template.metadata.namespace: "other" differs from the PropagatedObject\'s namespace "shop"; leave it empty: the object lands in namespace "shop" on each cluster',
       );
@@ -151,7 +187,10 @@ describe('placement validator', () => {
       const po = propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { placementRef: { name: 'gone' } });
       const update: AdmissionInput<PropagatedObjectLike> = { ...create(po), operation: 'UPDATE', oldObject: po };
       expect(validatePropagatedObject(update, view()).allowed).to.equal(true);
-      const changed: AdmissionInput<PropagatedObjectLike> = { ...update, oldObject: propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' } }, { placementRef: { name: 'gone' } }) };
+      const changed: AdmissionInput<PropagatedObjectLike> = {
+        ...update,
+        oldObject: propagated({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' } }, { placementRef: { name: 'gone' } }),
+      };
       expect(validatePropagatedObject(changed, view()).allowed).to.equal(false);
     });
 
@@ -160,11 +199,18 @@ describe('placement validator', () => {
         metadata: { name: 'web', namespace: 'shop', annotations: { 'placement.canopy.dev/clusters': 'eu-2' } },
         spec: { template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, placementRef: { name: 'pci-only' } },
       };
-      expect(message(validatePropagatedObject(create(po), view()))).to.match(/^metadata\.annotations\[placement\.canopy\.dev\/clusters\]: .*PlacementPolicy "pci-only"/);
+      expect(message(validatePropagatedObject(create(po), view()))).to.match(
+        /^metadata\.annotations\[placement\.canopy\.dev\/clusters\]: .*PlacementPolicy "pci-only"/,
+      );
     });
 
     it('admits a well-formed PropagatedObject', () => {
-      const po = propagated({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations: { 'placement.canopy.dev/clusters': 'eu-1' } }, spec: { replicas: 1 } });
+      const po = propagated({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', annotations: { 'placement.canopy.dev/clusters': 'eu-1' } },
+        spec: { replicas: 1 },
+      });
       expect(validatePropagatedObject(create(po), view()).allowed).to.equal(true);
     });
   });

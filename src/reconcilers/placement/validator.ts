@@ -38,7 +38,12 @@ export interface PlacementView extends TreeView {
 export interface PropagatedObjectLike {
   readonly metadata: { readonly name?: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec: {
-    readonly template?: { readonly apiVersion?: string; readonly kind?: string; readonly metadata?: PlacedObject['metadata'] | { readonly namespace?: string }; readonly spec?: unknown };
+    readonly template?: {
+      readonly apiVersion?: string;
+      readonly kind?: string;
+      readonly metadata?: PlacedObject['metadata'] | { readonly namespace?: string };
+      readonly spec?: unknown;
+    };
     readonly sourceRef?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
     readonly placementRef?: { readonly name: string };
   };
@@ -105,7 +110,11 @@ export function validatePlacementPolicy(input: AdmissionInput<PlacementPolicy>):
       const errors = compileRules(policy.spec.rules ?? []);
       const first = errors[0];
       if (!first) return allow();
-      return deny(PlacementRules.rulesCompile, `spec.rules[${first.index}].expression`, `CEL expression \`${first.expression}\` does not compile: ${first.message}`);
+      return deny(
+        PlacementRules.rulesCompile,
+        `spec.rules[${first.index}].expression`,
+        `CEL expression \`${first.expression}\` does not compile: ${first.message}`,
+      );
     },
     () => {
       const selectors = policy.spec.resourceSelectors ?? [];
@@ -146,7 +155,11 @@ export function validatePropagatedObject(input: AdmissionInput<PropagatedObjectL
     () => {
       const ref = po.spec.placementRef?.name;
       if (!ref || view.placementPolicy(ref)) return allow();
-      return deny(PlacementRules.policyMissing, 'spec.placementRef.name', `PlacementPolicy "${ref}" does not exist; create it first or remove spec.placementRef`);
+      return deny(
+        PlacementRules.policyMissing,
+        'spec.placementRef.name',
+        `PlacementPolicy "${ref}" does not exist; create it first or remove spec.placementRef`,
+      );
     },
     () => {
       if (!template) return allow();
@@ -161,7 +174,8 @@ export function validatePropagatedObject(input: AdmissionInput<PropagatedObjectL
         metadata: { ...(template.metadata ?? {}), name: po.metadata.name ?? '', namespace, annotations: { [ANNOTATION_PLACEMENT_CLUSTERS]: annotation } },
         spec: template.spec,
       };
-      const field = pins !== undefined ? `spec.template.metadata.annotations[${ANNOTATION_PLACEMENT_CLUSTERS}]` : `metadata.annotations[${ANNOTATION_PLACEMENT_CLUSTERS}]`;
+      const field =
+        pins !== undefined ? `spec.template.metadata.annotations[${ANNOTATION_PLACEMENT_CLUSTERS}]` : `metadata.annotations[${ANNOTATION_PLACEMENT_CLUSTERS}]`;
       const policy = po.spec.placementRef ? view.placementPolicy(po.spec.placementRef.name) : governingPolicy(object, view);
       return checkPins(object, policy, field, view);
     },
@@ -193,8 +207,12 @@ export function validatePlacedObject(input: AdmissionInput<PlacedObject>, view: 
 /** Runs the engine on the pinned clusters; denies when the decision is Invalid. */
 function checkPins(object: PlacedObject, policy: PlacementPolicy | undefined, field: string, view: PlacementView): Verdict {
   const annotation = object.metadata.annotations?.[ANNOTATION_PLACEMENT_CLUSTERS] ?? '';
-  const pinned = annotation.split(',').map((s) => s.trim()).filter(Boolean);
-  if (pinned.length === 0) return deny(PlacementRules.forbiddenClusters, field, 'names no cluster; list cluster names separated by commas, or remove the annotation');
+  const pinned = annotation
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (pinned.length === 0)
+    return deny(PlacementRules.forbiddenClusters, field, 'names no cluster; list cluster names separated by commas, or remove the annotation');
   const clusters = view.clusters().filter((c): c is Cluster & typeof c => typeof c.metadata.name === 'string') as Cluster[];
   // The external policy engine and plugins are asked by the scheduler, never on the admission path (they may be slow or down).
   const effectivePolicy: PlacementPolicy = policy
@@ -262,7 +280,11 @@ export function policySelects(policy: PlacementPolicy, object: PlacedObject, vie
  * template, or for a sourceRef the source object when the caller read it
  * (without it, no labels: a label selector then does not match).
  */
-export function placedObjectOf(po: PropagatedObjectLike, namespace: string, source?: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>> } }): PlacedObject | undefined {
+export function placedObjectOf(
+  po: PropagatedObjectLike,
+  namespace: string,
+  source?: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>> } },
+): PlacedObject | undefined {
   const template = po.spec.template;
   if (template) {
     const labels = template.metadata && 'labels' in template.metadata ? template.metadata.labels : undefined;

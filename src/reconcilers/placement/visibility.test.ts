@@ -13,7 +13,14 @@ const ref = (name: string, namespace = 'shop') => ({ apiVersion: 'apps/v1', kind
 
 describe('placement visibility helpers', () => {
   const records: ObjectPlacementRecord[] = [
-    { object: ref('web'), workspace: 'shop', placement: [{ cluster: 'eu-1', replicas: 2 }, { cluster: 'us-1', replicas: 1 }] },
+    {
+      object: ref('web'),
+      workspace: 'shop',
+      placement: [
+        { cluster: 'eu-1', replicas: 2 },
+        { cluster: 'us-1', replicas: 1 },
+      ],
+    },
     { object: ref('api', 'acme'), workspace: 'acme', placement: [{ cluster: 'eu-2', replicas: 3 }] },
     { object: ref('batch'), workspace: 'shop', placement: [{ cluster: 'us-1', replicas: 1 }] },
   ];
@@ -27,7 +34,9 @@ describe('placement visibility helpers', () => {
   });
 
   it('combines label selector, provider and a predicate form', () => {
-    expect(objectsOnClusters(records, clusters, { labelSelector: { matchLabels: { 'compliance/pci': 'true' } }, providers: ['onprem'] }).map((o) => o.object.name)).to.deep.equal(['web']);
+    expect(
+      objectsOnClusters(records, clusters, { labelSelector: { matchLabels: { 'compliance/pci': 'true' } }, providers: ['onprem'] }).map((o) => o.object.name),
+    ).to.deep.equal(['web']);
     expect(objectsOnClusters(records, clusters, (c) => c.metadata.name === 'us-1').map((o) => o.object.name)).to.deep.equal(['batch', 'web']);
   });
 

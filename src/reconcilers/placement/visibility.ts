@@ -40,11 +40,7 @@ export interface ObjectOnClusters {
 }
 
 /** Objects with at least one placement on a cluster matching the query, sorted by namespace/name. */
-export function objectsOnClusters(
-  placements: readonly ObjectPlacementRecord[],
-  clusters: readonly Cluster[],
-  selector: ClusterQuery,
-): ObjectOnClusters[] {
+export function objectsOnClusters(placements: readonly ObjectPlacementRecord[], clusters: readonly Cluster[], selector: ClusterQuery): ObjectOnClusters[] {
   const test = toPredicate(selector);
   const matching = new Set(clusters.filter(test).map((c) => c.metadata.name));
   const out: ObjectOnClusters[] = [];

@@ -31,7 +31,11 @@ export function workspaceContextFor(
   const name = namespaceLabels?.[LABEL_WORKSPACE];
   if (!name) return {};
   const chain = workspaceChain(name, get);
-  if (!chain) return { reason: 'WorkspaceUnavailable', problem: `workspace ${name} or one of its ancestors is missing or in a cycle; placement waits until the tree is whole` };
+  if (!chain)
+    return {
+      reason: 'WorkspaceUnavailable',
+      problem: `workspace ${name} or one of its ancestors is missing or in a cycle; placement waits until the tree is whole`,
+    };
   const levels: ConstraintLevel[] = chain.map((w) => ({ workspace: w.metadata.name!, constraints: w.spec.constraints }));
   const leaf = chain[chain.length - 1]!;
   const effective = effectiveConstraints(levels);

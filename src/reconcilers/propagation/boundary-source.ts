@@ -45,7 +45,9 @@ export class BoundarySource implements TreeView {
     this.logicalClusters.addIndexer(BY_WORKSPACE, (lc) => (lc.spec?.workspace ? [lc.spec.workspace] : []));
     this.workspaces.addIndexer(BY_PARENT, (ws) => (ws.spec?.parent ? [ws.spec.parent] : []));
     const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_LOGICAL_CLUSTER}`;
-    this.hostObjects = BOUNDARY_TYPES.map((t) => manager.informer({ apiVersion: t.apiVersion, kind: t.kind, plural: t.plural, namespaced: true }, { labelSelector }));
+    this.hostObjects = BOUNDARY_TYPES.map((t) =>
+      manager.informer({ apiVersion: t.apiVersion, kind: t.kind, plural: t.plural, namespaced: true }, { labelSelector }),
+    );
   }
 
   /** The limits admission enforces on pods in the namespace, or undefined outside tenant namespaces. */
@@ -84,7 +86,7 @@ export class BoundarySource implements TreeView {
 
   namespace(name: string): NamespaceLike | undefined {
     const ns = this.namespaces.get(name);
-    return ns ? { metadata: { ...ns.metadata, labels: ns.metadata?.labels ?? {} } } as NamespaceLike : undefined;
+    return ns ? ({ metadata: { ...ns.metadata, labels: ns.metadata?.labels ?? {} } } as NamespaceLike) : undefined;
   }
 
   clusters(): readonly ClusterLike[] {

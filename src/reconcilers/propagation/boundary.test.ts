@@ -13,7 +13,7 @@ function hostObject(kind: string, name: string, labels: Record<string, string>, 
 }
 
 describe('member namespace boundary', () => {
-  it('copies the logical cluster\'s own quota, limits and policies, labelled as the boundary, without server fields', () => {
+  it("copies the logical cluster's own quota, limits and policies, labelled as the boundary, without server fields", () => {
     const boundary = memberBoundary({
       namespace: 'shop',
       tenantLabels: tenant,
@@ -38,7 +38,7 @@ describe('member namespace boundary', () => {
     });
   });
 
-  it('never copies a tenant\'s own objects, another logical cluster\'s, or another namespace\'s as the boundary', () => {
+  it("never copies a tenant's own objects, another logical cluster's, or another namespace's as the boundary", () => {
     const boundary = memberBoundary({
       namespace: 'shop',
       tenantLabels: tenant,
@@ -53,7 +53,12 @@ describe('member namespace boundary', () => {
   });
 
   it('outside a logical cluster keeps only the pod-security level, and none without limits', () => {
-    const home = memberBoundary({ namespace: 'acme', tenantLabels: { [LABEL_WORKSPACE]: 'acme' }, podSecurity: 'baseline', hostObjects: [hostObject('ResourceQuota', 'q', owned, 'acme')] });
+    const home = memberBoundary({
+      namespace: 'acme',
+      tenantLabels: { [LABEL_WORKSPACE]: 'acme' },
+      podSecurity: 'baseline',
+      hostObjects: [hostObject('ResourceQuota', 'q', owned, 'acme')],
+    });
     expect(home.objects).to.deep.equal([]);
     expect(home.namespaceLabels['pod-security.kubernetes.io/enforce']).to.equal('baseline');
     const plain = memberBoundary({ namespace: 'x', tenantLabels: {}, podSecurity: undefined, hostObjects: [] });
@@ -95,7 +100,7 @@ describe('member namespace ownership (never adopt)', () => {
     expect(memberNamespaceOwnership(ns({ ...canopyLabels, [LABEL_WORKSPACE]: 'other' }), request)).to.equal('foreign');
   });
 
-  it('tells Canopy\'s leftover of an earlier host namespace of that name apart', () => {
+  it("tells Canopy's leftover of an earlier host namespace of that name apart", () => {
     expect(memberNamespaceOwnership(ns(canopyLabels, { 'canopy.dev/host-namespace-uid': 'older' }), request)).to.equal('stale');
   });
 });

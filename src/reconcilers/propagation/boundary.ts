@@ -87,7 +87,10 @@ export function memberBoundary(input: BoundaryInput): MemberBoundary {
       copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...input.tenantLabels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_COMPANION]: BOUNDARY_ROLE };
       return copy;
     });
-  const fingerprint = createHash('sha256').update(JSON.stringify([namespaceLabels, objects])).digest('base64').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([namespaceLabels, objects]))
+    .digest('base64')
+    .slice(0, 16);
   return { namespaceLabels, objects, fingerprint };
 }
 

@@ -101,7 +101,13 @@ export class CompanionSyncer {
     return pending ? { requeueAfter: this.retryMs } : undefined;
   }
 
-  private async syncCluster(member: MemberCluster, namespace: string, desired: ReadonlyMap<string, CompanionRole> | undefined, tenant: Record<string, string>, ctx: ReconcileContext): Promise<void> {
+  private async syncCluster(
+    member: MemberCluster,
+    namespace: string,
+    desired: ReadonlyMap<string, CompanionRole> | undefined,
+    tenant: Record<string, string>,
+    ctx: ReconcileContext,
+  ): Promise<void> {
     const live = new Map<string, { object: KubeObject; resource: ResourceRef }>();
     for (const [kind, type] of Object.entries(COMPANION_TYPES) as Array<[CompanionKind, { apiVersion: string; plural: string }]>) {
       const resource: ResourceRef = { apiVersion: type.apiVersion, kind, plural: type.plural, namespaced: true };
@@ -133,7 +139,10 @@ export class CompanionSyncer {
     for (const key of companionsToRemove(desired, live.keys())) {
       const entry = live.get(key)!;
       try {
-        await member.client.delete(entry.resource, entry.object.metadata?.name ?? '', namespace, { preconditions: { uid: entry.object.metadata?.uid }, signal: ctx.signal });
+        await member.client.delete(entry.resource, entry.object.metadata?.name ?? '', namespace, {
+          preconditions: { uid: entry.object.metadata?.uid },
+          signal: ctx.signal,
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -30,7 +30,9 @@ export const COMPANION_TYPES: Readonly<Record<CompanionKind, { readonly apiVersi
 /** One PropagatedObject of the namespace, as far as companions are concerned. */
 export interface PlacedWorkload {
   /** The object it places (resolved template); undefined when it cannot be resolved. */
-  readonly template: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name?: string }; readonly [field: string]: unknown } | undefined;
+  readonly template:
+    | { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name?: string }; readonly [field: string]: unknown }
+    | undefined;
   /** Clusters holding (or about to hold) a copy. */
   readonly clusters: readonly string[];
 }

@@ -2,12 +2,19 @@ import { expect } from 'chai';
 import { firstDifference, inSync } from './drift.js';
 
 describe('propagation/drift', () => {
-  const desired = { metadata: { labels: { app: 'web', 'canopy.dev/managed-by': 'canopy' } }, spec: { replicas: 6, template: { spec: { containers: [{ name: 'web', image: 'nginx:1' }] } } } };
+  const desired = {
+    metadata: { labels: { app: 'web', 'canopy.dev/managed-by': 'canopy' } },
+    spec: { replicas: 6, template: { spec: { containers: [{ name: 'web', image: 'nginx:1' }] } } },
+  };
 
   it('ignores fields the apiserver or controllers added', () => {
     const live = {
       metadata: { labels: { app: 'web', 'canopy.dev/managed-by': 'canopy', extra: 'x' }, uid: 'u', resourceVersion: '9' },
-      spec: { replicas: 6, revisionHistoryLimit: 10, template: { spec: { containers: [{ name: 'web', image: 'nginx:1', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always' } } },
+      spec: {
+        replicas: 6,
+        revisionHistoryLimit: 10,
+        template: { spec: { containers: [{ name: 'web', image: 'nginx:1', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always' } },
+      },
       status: { replicas: 6 },
     };
     expect(inSync(desired, live)).to.equal(true);

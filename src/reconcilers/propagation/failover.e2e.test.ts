@@ -1,11 +1,24 @@
 import { expect } from 'chai';
 import { apply, Resources, type KubeObject } from '../../runtime/index.js';
 import { testEnv, uniqueName } from '../../../test/e2e/env.js';
-import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
+import {
+  client,
+  condition,
+  deleteIgnoringMissing,
+  deployment,
+  Deployments,
+  eventually,
+  PropagatedObjects,
+  removeTenant,
+  tenantNamespace,
+  type PropagatedObjectView,
+} from '../../../test/support/propagation.js';
 
-type ClusterView = KubeObject & { spec?: { probeIntervalSeconds?: number; failoverAfterSeconds?: number; taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } };
+type ClusterView = KubeObject & {
+  spec?: { probeIntervalSeconds?: number; failoverAfterSeconds?: number; taints?: Array<{ key: string }> };
+  status?: { conditions?: Array<{ type: string; status: string }> };
+};
 type DeploymentView = KubeObject & { spec?: { replicas?: number } };
-
 
 /**
  * Failover with the shared operator's cluster, placement and propagation
@@ -29,25 +42,51 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
   let saved: { probeIntervalSeconds?: number; failoverAfterSeconds?: number } = {};
   const getPo = (name: string) => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, ns);
   const onMember = (cluster: string, name: string) => client(cluster).tryGet<DeploymentView>(Deployments, name, ns);
-  const placementOf = (p: PropagatedObjectView | undefined) => (p?.status?.placement ?? []).map((e) => `${e.cluster}=${e.replicas}`).sort().join(',');
+  const placementOf = (p: PropagatedObjectView | undefined) =>
+    (p?.status?.placement ?? [])
+      .map((e) => `${e.cluster}=${e.replicas}`)
+      .sort()
+      .join(',');
 
   before(async () => {
     tenant = await tenantNamespace('fo');
     ns = tenant.namespace;
-    const selector = (value: string) => [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { failover: value } } }];
+    const selector = (value: string) => [
+      { apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { failover: value } } },
+    ];
     await apply(client('host'), {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: spreadPolicy },
-      spec: { priority: 500, resourceSelectors: selector('spread'), replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 3 }, { cluster: 'us-1', weight: 1 }] }, failover: { enabled: true, tolerationSeconds: 0 } },
+      spec: {
+        priority: 500,
+        resourceSelectors: selector('spread'),
+        replicas: {
+          strategy: 'Divide',
+          weights: [
+            { cluster: 'eu-1', weight: 3 },
+            { cluster: 'us-1', weight: 1 },
+          ],
+        },
+        failover: { enabled: true, tolerationSeconds: 0 },
+      },
     } as KubeObject);
     await apply(client('host'), {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: soloPolicy },
-      spec: { priority: 500, resourceSelectors: selector('solo'), clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 'us-1' } }, failover: { enabled: true, tolerationSeconds: 0 } },
+      spec: {
+        priority: 500,
+        resourceSelectors: selector('solo'),
+        clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 'us-1' } },
+        failover: { enabled: true, tolerationSeconds: 0 },
+      },
     } as KubeObject);
-    for (const [name, replicas, label] of [[spread, 4, 'spread'], [solo, 1, 'solo'], [gone, 1, 'solo']] as const) {
+    for (const [name, replicas, label] of [
+      [spread, 4, 'spread'],
+      [solo, 1, 'solo'],
+      [gone, 1, 'solo'],
+    ] as const) {
       const d = deployment(name, replicas, { failover: label });
       await apply(client('host'), { ...d, metadata: { ...d.metadata, namespace: ns } });
     }
@@ -60,13 +99,19 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
   after(async () => {
     const us1 = testEnv().cluster('us-1');
     if (!us1.apiServerRunning) await us1.startApiServer();
-    await client('host').patch(Resources.Cluster, 'us-1', undefined, { spec: { probeIntervalSeconds: saved.probeIntervalSeconds ?? null, failoverAfterSeconds: saved.failoverAfterSeconds ?? null } }, 'merge');
+    await client('host').patch(
+      Resources.Cluster,
+      'us-1',
+      undefined,
+      { spec: { probeIntervalSeconds: saved.probeIntervalSeconds ?? null, failoverAfterSeconds: saved.failoverAfterSeconds ?? null } },
+      'merge',
+    );
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, spreadPolicy);
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, soloPolicy);
     await removeTenant(tenant);
   });
 
-  it('moves us-1\'s replicas to eu-1 after the toleration, deletes nothing without an alternative, and returns per policy when us-1 is back', async () => {
+  it("moves us-1's replicas to eu-1 after the toleration, deletes nothing without an alternative, and returns per policy when us-1 is back", async () => {
     for (const name of [spread, solo, gone]) {
       await eventually(`${name} Ready before the outage`, async () => (condition(await getPo(name), 'Ready')?.status === 'True' ? true : undefined), 90_000);
     }
@@ -77,10 +122,14 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
     await testEnv().cluster('us-1').stopApiServer();
 
     // Failover: the placement reconciler moves the replica once us-1 is tainted; the syncer applies it on eu-1.
-    const moved = await eventually('spread placed on eu-1 only', async () => {
-      const p = await getPo(spread);
-      return placementOf(p) === 'eu-1=4' ? p : undefined;
-    }, 120_000);
+    const moved = await eventually(
+      'spread placed on eu-1 only',
+      async () => {
+        const p = await getPo(spread);
+        return placementOf(p) === 'eu-1=4' ? p : undefined;
+      },
+      120_000,
+    );
     expect(moved.status?.excluded?.some((e) => e.cluster === 'us-1')).to.equal(true);
     await eventually('4 replicas applied on eu-1', async () => ((await onMember('eu-1', spread))?.spec?.replicas === 4 ? true : undefined));
     const afterMove = await eventually('us-1 reported as pending removal', async () => {
@@ -108,30 +157,52 @@ describe('propagation: failover when a member goes away and comes back (e2e)', f
     expect(condition(pendingDelete, 'Synced')?.message).to.match(/removal still pending on us-1/);
 
     await testEnv().cluster('us-1').startApiServer();
-    await eventually('us-1 Ready and untainted', async () => {
-      const c = await client('host').get<ClusterView>(Resources.Cluster, 'us-1');
-      const ready = c.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
-      return ready && !(c.spec?.taints ?? []).some((t) => t.key === 'canopy.dev/unreachable') ? true : undefined;
-    }, 120_000);
+    await eventually(
+      'us-1 Ready and untainted',
+      async () => {
+        const c = await client('host').get<ClusterView>(Resources.Cluster, 'us-1');
+        const ready = c.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+        return ready && !(c.spec?.taints ?? []).some((t) => t.key === 'canopy.dev/unreachable') ? true : undefined;
+      },
+      120_000,
+    );
 
-    const back = await eventually('spread back to 3:1 and Ready', async () => {
-      const p = await getPo(spread);
-      // The syncer's part of the status must describe this placement, not the one before it.
-      const synced = (p?.status?.clusters ?? []).map((c) => `${c.cluster}=${c.replicas}`).sort().join(',');
-      return placementOf(p) === 'eu-1=3,us-1=1' && synced === 'eu-1=3,us-1=1' && condition(p, 'Ready')?.status === 'True' && condition(p, 'Synced')?.status === 'True' ? p : undefined;
-    }, 120_000);
+    const back = await eventually(
+      'spread back to 3:1 and Ready',
+      async () => {
+        const p = await getPo(spread);
+        // The syncer's part of the status must describe this placement, not the one before it.
+        const synced = (p?.status?.clusters ?? [])
+          .map((c) => `${c.cluster}=${c.replicas}`)
+          .sort()
+          .join(',');
+        return placementOf(p) === 'eu-1=3,us-1=1' &&
+          synced === 'eu-1=3,us-1=1' &&
+          condition(p, 'Ready')?.status === 'True' &&
+          condition(p, 'Synced')?.status === 'True'
+          ? p
+          : undefined;
+      },
+      120_000,
+    );
     expect(back.status?.readyReplicas).to.equal(4);
     await eventually('eu-1 back to 3 replicas', async () => ((await onMember('eu-1', spread))?.spec?.replicas === 3 ? true : undefined));
     expect((await onMember('us-1', spread))?.spec?.replicas).to.equal(1);
     await eventually('solo Ready on us-1 again', async () => (condition(await getPo(solo), 'Ready')?.status === 'True' ? true : undefined), 60_000);
     expect((await onMember('us-1', solo))?.metadata?.uid, 'the only copy of solo was never deleted').to.equal(soloUid);
 
-    await eventually('gone cleaned from us-1 and its PropagatedObject released', async () => ((await getPo(gone)) || (await onMember('us-1', gone)) ? undefined : true), 60_000);
+    await eventually(
+      'gone cleaned from us-1 and its PropagatedObject released',
+      async () => ((await getPo(gone)) || (await onMember('us-1', gone)) ? undefined : true),
+      60_000,
+    );
 
     // No orphan and no duplicate on us-1: exactly the two copies the placement asks for.
     const onUs1 = await client('us-1').list(Deployments, { namespace: ns, labelSelector: 'canopy.dev/managed-by=canopy' });
     expect(onUs1.items.map((d) => d.metadata?.name).sort()).to.deep.equal([solo, spread].sort());
-    const onEu2 = await client('eu-2').list(Deployments, { namespace: ns, labelSelector: 'canopy.dev/managed-by=canopy' }).catch(() => ({ items: [] }));
+    const onEu2 = await client('eu-2')
+      .list(Deployments, { namespace: ns, labelSelector: 'canopy.dev/managed-by=canopy' })
+      .catch(() => ({ items: [] }));
     expect(onEu2.items).to.deep.equal([]);
   });
 });

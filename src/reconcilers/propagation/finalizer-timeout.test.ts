@@ -7,7 +7,14 @@ import type { ActionOutcome } from './status.js';
 describe('propagation/finalizer-timeout', () => {
   const deleted = '2026-01-01T12:00:00Z';
   const start = Date.parse(deleted);
-  const base = { deletionTimestamp: deleted, annotations: {}, timeoutMs: 600_000, blocked: ['eu-2', 'eu-1'], leftBehind: 'the copy of PropagatedObject shop/web', finalizer: 'propagation.canopy.dev/cleanup' };
+  const base = {
+    deletionTimestamp: deleted,
+    annotations: {},
+    timeoutMs: 600_000,
+    blocked: ['eu-2', 'eu-1'],
+    leftBehind: 'the copy of PropagatedObject shop/web',
+    finalizer: 'propagation.canopy.dev/cleanup',
+  };
 
   it('waits within the timeout and says when to look again', () => {
     expect(finalizerWait({ ...base, now: start + 60_000 })).to.deep.equal({ release: false, retryAfterMs: 540_000 });
@@ -30,7 +37,8 @@ describe('propagation/finalizer-timeout', () => {
       release: true,
       reason: 'FinalizerForced',
       clusters: ['eu-1'],
-      message: "finalizer propagation.canopy.dev/cleanup released on annotation canopy.dev/force-finalize=true; the copy of PropagatedObject shop/web may remain on cluster eu-1; check it once reachable and remove what is left",
+      message:
+        'finalizer propagation.canopy.dev/cleanup released on annotation canopy.dev/force-finalize=true; the copy of PropagatedObject shop/web may remain on cluster eu-1; check it once reachable and remove what is left',
     });
     expect(finalizerWait({ ...base, annotations: { 'canopy.dev/force-finalize': 'yes' }, now: start + 1000 }).release).to.equal(false);
   });

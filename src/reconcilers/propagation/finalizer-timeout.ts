@@ -14,7 +14,14 @@ export function clustersBlockingDeletion(actions: readonly ClusterAction[], outc
 
 /** The decision for a PropagatedObject being deleted, from the syncer's plan and what its deletes returned. */
 export function propagatedObjectFinalizerWait(
-  po: { readonly metadata?: { readonly namespace?: string; readonly name?: string; readonly deletionTimestamp?: unknown; readonly annotations?: Readonly<Record<string, string>> } },
+  po: {
+    readonly metadata?: {
+      readonly namespace?: string;
+      readonly name?: string;
+      readonly deletionTimestamp?: unknown;
+      readonly annotations?: Readonly<Record<string, string>>;
+    };
+  },
   actions: readonly ClusterAction[],
   outcomes: ReadonlyMap<string, ActionOutcome>,
   timeoutMs: number | undefined,

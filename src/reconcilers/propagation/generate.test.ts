@@ -6,8 +6,21 @@ describe('propagation/generate', () => {
   const source = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'shop', uid: 'uid-1', resourceVersion: '7', generation: 2, labels: { app: 'web' }, managedFields: [{}], annotations: { 'deployment.kubernetes.io/revision': '1' } },
-    spec: { replicas: 8, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    metadata: {
+      name: 'web',
+      namespace: 'shop',
+      uid: 'uid-1',
+      resourceVersion: '7',
+      generation: 2,
+      labels: { app: 'web' },
+      managedFields: [{}],
+      annotations: { 'deployment.kubernetes.io/revision': '1' },
+    },
+    spec: {
+      replicas: 8,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+    },
     status: { replicas: 8 },
   };
 

@@ -44,7 +44,11 @@ export function templateFromSource(source: PortableObject): PortableObject {
  * `graceSeconds`: the deselection grace of the policy selecting the source
  * now, recorded so it still applies once no policy does (placement/deselection.ts).
  */
-export function generatePropagatedObject(source: SourceObject, tenantLabels: Readonly<Record<string, string>> = {}, graceSeconds?: number): GeneratedPropagatedObject {
+export function generatePropagatedObject(
+  source: SourceObject,
+  tenantLabels: Readonly<Record<string, string>> = {},
+  graceSeconds?: number,
+): GeneratedPropagatedObject {
   return {
     apiVersion: 'canopy.dev/v1alpha1',
     kind: 'PropagatedObject',

@@ -5,7 +5,17 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ANNOTATION_DESELECTED_SINCE, ANNOTATION_DESELECTION_GRACE } from '../placement/deselection.js';
 import { Generator, type PolicyObject } from './generator.js';
 import type { PropagatedObjectLike } from './host.js';
-import { client, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
+import {
+  client,
+  deleteIgnoringMissing,
+  deployment,
+  Deployments,
+  eventually,
+  PropagatedObjects,
+  removeTenant,
+  tenantNamespace,
+  type PropagatedObjectView,
+} from '../../../test/support/propagation.js';
 
 /**
  * Plain objects in a tenant namespace that a PlacementPolicy selects get a
@@ -41,8 +51,13 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
 
   it('creates a PropagatedObject owned by a selected Deployment and keeps its template in step with edits', async () => {
     const name = uniqueName('web');
-    const created: KubeObject = await apply(client('host'), { ...deployment(name, 3, { tier: 'web' }), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
-    const po = await eventually('a generated PropagatedObject', () => client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, namespace));
+    const created: KubeObject = await apply(client('host'), {
+      ...deployment(name, 3, { tier: 'web' }),
+      metadata: { name, namespace, labels: { app: name, tier: 'web' } },
+    });
+    const po = await eventually('a generated PropagatedObject', () =>
+      client('host').tryGet<PropagatedObjectView>(PropagatedObjects, `${name}-deployment`, namespace),
+    );
     expect(po.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid])).to.deep.equal([['Deployment', name, created.metadata?.uid]]);
     expect(po.metadata?.labels).to.include({ 'canopy.dev/managed-by': 'canopy', 'canopy.dev/workspace': workspace });
     expect(po.spec?.template?.spec?.replicas).to.equal(3);
@@ -57,7 +72,7 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
     expect(edited.spec?.template?.spec?.template?.spec?.containers?.[0]?.image).to.equal('nginx:1.28');
   });
 
-  it('marks the generated PropagatedObject when the object stops matching the policy, and removes it after the policy\'s grace', async () => {
+  it("marks the generated PropagatedObject when the object stops matching the policy, and removes it after the policy's grace", async () => {
     const name = uniqueName('web');
     await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
     const po = await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
@@ -68,7 +83,9 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
       return p?.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] ? p : undefined;
     });
     expect(marked.metadata?.uid).to.equal(po.metadata?.uid);
-    await eventually('the PropagatedObject is gone', async () => ((await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)) ? undefined : true));
+    await eventually('the PropagatedObject is gone', async () =>
+      (await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)) ? undefined : true,
+    );
   });
 
   it('leaves objects no policy selects alone', async () => {
@@ -81,7 +98,7 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
     expect(await client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace)).to.equal(undefined);
   });
 
-  it('after a restart, keeps a generated PropagatedObject whose source is looked at before any policy request started its kind\'s cache', async () => {
+  it("after a restart, keeps a generated PropagatedObject whose source is looked at before any policy request started its kind's cache", async () => {
     const name = uniqueName('web');
     await apply(client('host'), { ...deployment(name, 1), metadata: { name, namespace, labels: { app: name, tier: 'web' } } });
     const po = await eventually('a generated PropagatedObject', () => client('host').tryGet(PropagatedObjects, `${name}-deployment`, namespace));
@@ -99,7 +116,14 @@ describe('propagation: PropagatedObjects for plain objects (e2e)', function () {
       const signal = new AbortController().signal;
       await Promise.all([policies.waitForSync(signal), pos.waitForSync(signal), namespaces.waitForSync(signal)]);
       const generator = new Generator(manager, policies, pos, namespaces, silentLogger());
-      const ctx: ReconcileContext = { signal, logger: silentLogger(), events: manager.events, controller: 'propagation-generator', reconcileId: 'restart', retries: 0 };
+      const ctx: ReconcileContext = {
+        signal,
+        logger: silentLogger(),
+        events: manager.events,
+        controller: 'propagation-generator',
+        reconcileId: 'restart',
+        retries: 0,
+      };
       await generator.reconcile({ namespace, name: `apps/v1/Deployment/${name}` }, ctx);
     } finally {
       await manager.stop();

@@ -103,16 +103,19 @@ export class Generator {
     // PropagatedObject wakes its source as the operator starts, possibly before any policy request
     // has started the kind's informer: start it here rather than take the source for deleted (and
     // its copies off every member).
-    const informer = this.sources.get(kind) ?? (selectedKinds(this.policies.list()).has(kind) ? await this.sourceInformer(ref.apiVersion, ref.kind, ctx.signal) : undefined);
+    const informer =
+      this.sources.get(kind) ?? (selectedKinds(this.policies.list()).has(kind) ? await this.sourceInformer(ref.apiVersion, ref.kind, ctx.signal) : undefined);
     const source = informer?.get(ref.name, namespace) as SourceObject | undefined;
     const ns = this.namespaces.get(namespace);
     const existing = this.propagatedObjects.get(generatedName(ref.name, ref.kind), namespace);
-    const ours = existing !== undefined && isGenerated(existing) && existing.metadata?.annotations?.[ANNOTATION_SOURCE] === `${ref.apiVersion}/${ref.kind}/${ref.name}`;
+    const ours =
+      existing !== undefined && isGenerated(existing) && existing.metadata?.annotations?.[ANNOTATION_SOURCE] === `${ref.apiVersion}/${ref.kind}/${ref.name}`;
 
     const tenant = ns?.metadata?.labels?.[LABEL_WORKSPACE] !== undefined && !isBeingDeleted(ns);
-    const selection = source && tenant && !isBeingDeleted(source) && generatable(source)
-      ? selectPolicy(source, this.policies.list(), { name: namespace, labels: ns?.metadata?.labels ?? {} })
-      : undefined;
+    const selection =
+      source && tenant && !isBeingDeleted(source) && generatable(source)
+        ? selectPolicy(source, this.policies.list(), { name: namespace, labels: ns?.metadata?.labels ?? {} })
+        : undefined;
     if (!selection || !source) {
       if (!ours || isBeingDeleted(existing)) return;
       // The owner deleting the object (or its namespace going) is meant: its copies go at once.
@@ -124,7 +127,11 @@ export class Generator {
     // A PropagatedObject on its way out (its finalizer is cleaning the members) is re-created once it is gone.
     if (existing && isBeingDeleted(existing)) return;
     if (existing && !ours) {
-      ctx.events.warning(source, 'PropagatedObjectNameTaken', `PropagatedObject ${existing.metadata?.name} exists and was not generated for this ${ref.kind}; rename one of them to have it placed`);
+      ctx.events.warning(
+        source,
+        'PropagatedObjectNameTaken',
+        `PropagatedObject ${existing.metadata?.name} exists and was not generated for this ${ref.kind}; rename one of them to have it placed`,
+      );
       return;
     }
     if (existing && (existing.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE] !== undefined || this.marks.has(existing.metadata?.uid ?? ''))) {
@@ -167,23 +174,35 @@ export class Generator {
       this.marks.set(uid, decision.since);
       const message = `no PlacementPolicy selects ${source.kind} ${source.metadata.name} any more; PropagatedObject ${existing.metadata?.name} and its copies are kept until ${decision.until.toISOString()}, then removed`;
       ctx.events.normal(source, 'Deselected', message);
-      ctx.logger.info({ source: key, until: decision.until.toISOString() }, 'no PlacementPolicy selects the object any more; its copies are kept for the deselection grace');
+      ctx.logger.info(
+        { source: key, until: decision.until.toISOString() },
+        'no PlacementPolicy selects the object any more; its copies are kept for the deselection grace',
+      );
     }
     // Woken when the grace ends (a little after, so the decision is then 'delete').
     return { requeueAfter: decision.requeueAfterMs + 100 };
   }
 
   private async removeGenerated(existing: PropagatedObjectLike, ctx: ReconcileContext, key: string, why: string): Promise<void> {
-    await this.manager.client.delete(Resources.PropagatedObject, existing.metadata?.name ?? '', existing.metadata?.namespace, { preconditions: { uid: existing.metadata?.uid } }).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await this.manager.client
+      .delete(Resources.PropagatedObject, existing.metadata?.name ?? '', existing.metadata?.namespace, { preconditions: { uid: existing.metadata?.uid } })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
     ctx.logger.info({ source: key }, why);
   }
 
   private async patchAnnotations(existing: PropagatedObjectLike, annotations: Record<string, string | null>, signal: AbortSignal): Promise<void> {
     // uid: never mark (or unmark) a PropagatedObject of the same name created meanwhile.
     await this.manager.client
-      .patch(Resources.PropagatedObject, existing.metadata?.name ?? '', existing.metadata?.namespace, { metadata: { uid: existing.metadata?.uid, annotations } }, 'merge', { signal })
+      .patch(
+        Resources.PropagatedObject,
+        existing.metadata?.name ?? '',
+        existing.metadata?.namespace,
+        { metadata: { uid: existing.metadata?.uid, annotations } },
+        'merge',
+        { signal },
+      )
       .catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });

@@ -23,7 +23,11 @@ export interface PropagatedObjectLike extends KubeObject {
   spec?: {
     template?: PortableObject;
     sourceRef?: { apiVersion: string; kind: string; name: string };
-    overrides?: Array<{ clusterSelector?: { matchLabels?: Record<string, string> }; clusters?: string[]; patches: Array<{ op: string; path: string; value?: unknown }> }>;
+    overrides?: Array<{
+      clusterSelector?: { matchLabels?: Record<string, string> };
+      clusters?: string[];
+      patches: Array<{ op: string; path: string; value?: unknown }>;
+    }>;
   };
   status?: {
     placement?: Array<{ cluster: string; replicas?: number; reason?: string }>;
@@ -52,7 +56,8 @@ export async function resolveTemplate(client: ApiClient, po: PropagatedObjectLik
   try {
     const resource = await client.resourceFor(ref.apiVersion, ref.kind);
     const source = await client.tryGet(resource, ref.name, po.metadata?.namespace);
-    if (!source) return { ok: false, reason: 'SourceNotFound', message: `${ref.kind} ${ref.name} (spec.sourceRef) does not exist in namespace ${po.metadata?.namespace}` };
+    if (!source)
+      return { ok: false, reason: 'SourceNotFound', message: `${ref.kind} ${ref.name} (spec.sourceRef) does not exist in namespace ${po.metadata?.namespace}` };
     return { ok: true, template: source as PortableObject };
   } catch (err) {
     if (isNotFound(err)) return { ok: false, reason: 'SourceNotFound', message: `the host does not serve ${ref.kind} in ${ref.apiVersion}` };
@@ -77,13 +82,27 @@ export async function setFinalizer(client: ApiClient, po: KubeObject, present: b
   try {
     if (present) {
       const metadata = { name: po.metadata?.name, namespace: po.metadata?.namespace, finalizers: [FINALIZER] };
-      const stored = await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, { resource: Resources.PropagatedObject, fieldManager: SYNCER_FIELD_MANAGER, signal });
+      const stored = await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, {
+        resource: Resources.PropagatedObject,
+        fieldManager: SYNCER_FIELD_MANAGER,
+        signal,
+      });
       writes.record(Resources.PropagatedObject.plural, stored);
       return;
     }
     const index = (po.metadata?.finalizers ?? []).indexOf(FINALIZER);
     const path = `/metadata/finalizers/${index}`;
-    await client.patch(Resources.PropagatedObject, po.metadata?.name ?? '', po.metadata?.namespace, [{ op: 'test', path, value: FINALIZER }, { op: 'remove', path }], 'json', { signal });
+    await client.patch(
+      Resources.PropagatedObject,
+      po.metadata?.name ?? '',
+      po.metadata?.namespace,
+      [
+        { op: 'test', path, value: FINALIZER },
+        { op: 'remove', path },
+      ],
+      'json',
+      { signal },
+    );
   } catch (err) {
     if (isNotFound(err)) return;
     throw err;
@@ -107,7 +126,13 @@ function desiredPart(status: SyncStatus): Record<string, unknown> {
     clusters: status.clusters,
     replicas: status.replicas,
     readyReplicas: status.readyReplicas,
-    conditions: status.conditions.map(({ type, status: st, reason, message, observedGeneration }) => ({ type, status: st, reason, message, observedGeneration })),
+    conditions: status.conditions.map(({ type, status: st, reason, message, observedGeneration }) => ({
+      type,
+      status: st,
+      reason,
+      message,
+      observedGeneration,
+    })),
   };
 }
 
@@ -124,7 +149,12 @@ export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, s
   try {
     const stored = await apply(
       client,
-      { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace }, status: body },
+      {
+        apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1',
+        kind: 'PropagatedObject',
+        metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace },
+        status: body,
+      },
       { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER, signal },
     );
     // A reconcile woken before this write's watch event must see it, or it would write the same status again.

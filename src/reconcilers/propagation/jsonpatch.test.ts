@@ -37,10 +37,11 @@ describe('propagation/jsonpatch', () => {
   });
 
   it('fails with the index and reason of the first operation that does not apply', () => {
-    const run = () => applyJsonPatch(doc, [
-      { op: 'replace', path: '/spec/replicas', value: 3 },
-      { op: 'replace', path: '/spec/missing', value: 1 },
-    ]);
+    const run = () =>
+      applyJsonPatch(doc, [
+        { op: 'replace', path: '/spec/replicas', value: 3 },
+        { op: 'replace', path: '/spec/missing', value: 1 },
+      ]);
     expect(run).to.throw(JsonPatchError, /patch 1 \(replace \/spec\/missing\): member "missing" does not exist/);
     expect(() => applyJsonPatch(doc, [{ op: 'remove', path: '/spec/template/spec/containers/5' }])).to.throw(/out of range/);
     expect(() => applyJsonPatch(doc, [{ op: 'add', path: '/nope/deeper', value: 1 }])).to.throw(/does not exist/);

@@ -56,7 +56,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+    return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }
@@ -98,7 +98,7 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOp[]): T {
         const at = arrayIndex(t, parent.length, false);
         if (at === undefined) fail(`no array element "${t}" at /${tokens.slice(0, i).join('/')}`);
         parent = parent[at!]!;
-      } else if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
+      } else if (isObject(parent) && Object.hasOwn(parent, t)) {
         parent = parent[t]!;
       } else {
         fail(`path /${tokens.slice(0, i + 1).join('/')} does not exist`);
@@ -131,7 +131,7 @@ function applyAt(parent: Container, key: string, op: string, value: JsonValue | 
     }
     return;
   }
-  const present = Object.prototype.hasOwnProperty.call(parent, key);
+  const present = Object.hasOwn(parent, key);
   switch (op) {
     case 'add':
       parent[key] = value as JsonValue;

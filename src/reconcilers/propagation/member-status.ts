@@ -27,7 +27,10 @@ function num(v: unknown): number | undefined {
  * for there (so an old status that still reports the previous count is not
  * mistaken for readiness).
  */
-export function summarizeMember(object: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown }, desiredReplicas: number | undefined): MemberSummary {
+export function summarizeMember(
+  object: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown },
+  desiredReplicas: number | undefined,
+): MemberSummary {
   const live = object as { kind?: string; metadata?: { generation?: number }; [field: string]: unknown };
   const status: JsonObject = isRecord(live['status']) ? live['status'] : {};
   const generation = num(live.metadata?.generation);
@@ -49,7 +52,8 @@ export function summarizeMember(object: { kind?: string; metadata?: { generation
       // the bound, so an autoscaler there that asks for more is not held against it.
       const target = num(spec['replicas']) ?? want;
       const scaledDown = replicas <= Math.max(target, want);
-      const ready = caughtUp && scaledDown && readyReplicas >= want && (live.kind === 'StatefulSet' || live.kind === 'ReplicationController' || availableReplicas >= want);
+      const ready =
+        caughtUp && scaledDown && readyReplicas >= want && (live.kind === 'StatefulSet' || live.kind === 'ReplicationController' || availableReplicas >= want);
       const progress = !caughtUp
         ? `controller has not observed generation ${generation} yet`
         : `${readyReplicas}/${want} ready, ${availableReplicas} available${scaledDown ? '' : `, scaling down from ${replicas}`}`;
@@ -60,7 +64,14 @@ export function summarizeMember(object: { kind?: string; metadata?: { generation
       const readyReplicas = num(status['numberReady']) ?? 0;
       const availableReplicas = num(status['numberAvailable']) ?? 0;
       const ready = caughtUp && readyReplicas >= want;
-      return { replicas: want, readyReplicas, availableReplicas, ...(observedGeneration !== undefined ? { observedGeneration } : {}), ready, message: `${readyReplicas}/${want} nodes ready` };
+      return {
+        replicas: want,
+        readyReplicas,
+        availableReplicas,
+        ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+        ready,
+        message: `${readyReplicas}/${want} nodes ready`,
+      };
     }
     case 'Job': {
       const conditions = conditionList(status);
@@ -83,9 +94,7 @@ interface ConditionView {
 
 function conditionList(status: JsonObject): ConditionView[] {
   const list = Array.isArray(status['conditions']) ? status['conditions'] : [];
-  return list.filter(
-    (c): c is ConditionView => isRecord(c) && typeof c['type'] === 'string' && typeof c['status'] === 'string',
-  );
+  return list.filter((c): c is ConditionView => isRecord(c) && typeof c['type'] === 'string' && typeof c['status'] === 'string');
 }
 
 /** Anything else: a `Ready` (or else `Available`) condition decides; no such condition means present is ready. */

@@ -77,7 +77,10 @@ export class MemberAccess {
   /** `cluster/namespace` → fingerprint of the boundary last written there by this process. */
   private readonly namespaces = new Map<string, string>();
   private readonly ensuring = new Map<string, Promise<void>>();
-  private readonly triggers: Record<Kind, Array<{ controller: Controller; map: (o: KubeObject) => Request[]; predicate?: (cluster: string, resource: ResourceRef) => Predicate }>> = { copies: [], companions: [], namespaces: [], boundary: [] };
+  private readonly triggers: Record<
+    Kind,
+    Array<{ controller: Controller; map: (o: KubeObject) => Request[]; predicate?: (cluster: string, resource: ResourceRef) => Predicate }>
+  > = { copies: [], companions: [], namespaces: [], boundary: [] };
 
   /** When each cluster last turned from unreachable to reachable (ms since epoch); 0 when it was reachable from the start. */
   private readonly reachableSince = new Map<string, number>();
@@ -100,7 +103,12 @@ export class MemberAccess {
   }
 
   /** Controllers that want events of one kind of member informer (registered before any informer is made). */
-  onMemberEvents(kind: Kind, controller: Controller, map: (o: KubeObject) => Request[], predicate?: (cluster: string, resource: ResourceRef) => Predicate): void {
+  onMemberEvents(
+    kind: Kind,
+    controller: Controller,
+    map: (o: KubeObject) => Request[],
+    predicate?: (cluster: string, resource: ResourceRef) => Predicate,
+  ): void {
     this.triggers[kind].push({ controller, map, ...(predicate ? { predicate } : {}) });
   }
 
@@ -205,14 +213,23 @@ export class MemberAccess {
       const verdict = memberNamespaceOwnership(existing, request);
       if (verdict === 'foreign') throw new MemberNamespaceConflictError(member.name, namespace);
       if (verdict === 'stale') {
-        await member.client.delete(Resources.Namespace, namespace, undefined, { preconditions: { uid: existing.metadata?.uid }, propagationPolicy: 'Background', signal });
-        throw new Error(`namespace ${namespace} on ${member.name} was left from an earlier namespace of that name; it is being removed and will be created again`);
+        await member.client.delete(Resources.Namespace, namespace, undefined, {
+          preconditions: { uid: existing.metadata?.uid },
+          propagationPolicy: 'Background',
+          signal,
+        });
+        throw new Error(
+          `namespace ${namespace} on ${member.name} was left from an earlier namespace of that name; it is being removed and will be created again`,
+        );
       }
     }
     await apply(member.client, memberNamespace(request), { resource: Resources.Namespace, signal });
     for (const object of request.boundary.objects) {
       const type = BOUNDARY_TYPES.find((t) => t.kind === object.kind)!;
-      await apply(member.client, object as KubeObject, { resource: { apiVersion: type.apiVersion, kind: type.kind, plural: type.plural, namespaced: true }, signal });
+      await apply(member.client, object as KubeObject, {
+        resource: { apiVersion: type.apiVersion, kind: type.kind, plural: type.plural, namespaced: true },
+        signal,
+      });
     }
     this.namespaces.set(`${member.name}/${namespace}`, request.boundary.fingerprint);
   }
@@ -236,7 +253,10 @@ export class MemberAccess {
 
 /** A member namespace of that name exists and is not this tenant's: Canopy writes nothing into it. */
 export class MemberNamespaceConflictError extends Error {
-  constructor(readonly cluster: string, readonly namespace: string) {
+  constructor(
+    readonly cluster: string,
+    readonly namespace: string,
+  ) {
     super(
       `namespace ${namespace} already exists on cluster ${cluster} and was not created by Canopy for this tenant; ` +
         'Canopy never writes into it (delete or rename it there, or use another namespace)',

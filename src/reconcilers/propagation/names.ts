@@ -40,7 +40,7 @@ export function propagatedObjectLabelValue(namespace: string, name: string): str
 /** The `namespace/name` key of the PropagatedObject a member object belongs to, if any. */
 export function ownerKeyOf(annotations: Readonly<Record<string, string>> | undefined): string | undefined {
   const v = annotations?.[ANNOTATION_PROPAGATED_OBJECT];
-  return v && v.includes('/') ? v : undefined;
+  return v?.includes('/') ? v : undefined;
 }
 
 /**

@@ -48,10 +48,17 @@ export async function observeCluster(input: ObserveInput): Promise<ClusterView> 
     resource = await member.client.resourceFor(identity.apiVersion, identity.kind);
   } catch (err) {
     if (isConnectionError(err)) return unreachable((err as Error).message);
-    if (isNotFound(err)) return { observation: { kind: 'absent' }, member, unsupported: `the cluster does not serve ${identity.kind} in ${identity.apiVersion}` };
+    if (isNotFound(err))
+      return { observation: { kind: 'absent' }, member, unsupported: `the cluster does not serve ${identity.kind} in ${identity.apiVersion}` };
     throw err;
   }
-  if (!resource.namespaced) return { observation: { kind: 'absent' }, member, resource, unsupported: `${identity.kind} is cluster-scoped; PropagatedObjects place namespaced objects only` };
+  if (!resource.namespaced)
+    return {
+      observation: { kind: 'absent' },
+      member,
+      resource,
+      unsupported: `${identity.kind} is cluster-scoped; PropagatedObjects place namespaced objects only`,
+    };
   const informer: Informer | string = await access.informer('copies', member, resource, input.signal);
   if (typeof informer === 'string') return unreachable(informer);
   let live: KubeObject | undefined = informer.get(identity.name, namespace);

@@ -154,7 +154,8 @@ export function planSync(input: PlanInput): Plan {
           action: 'wait',
           why: 'Conflict',
           removal: false,
-          message: 'an object of this name exists there without canopy.dev/managed-by=canopy; Canopy does not take it over (delete or label it to let Canopy manage it)',
+          message:
+            'an object of this name exists there without canopy.dev/managed-by=canopy; Canopy does not take it over (delete or label it to let Canopy manage it)',
         });
       } else {
         const held = holding && currentShare(o) > share(e);
@@ -178,7 +179,13 @@ export function planSync(input: PlanInput): Plan {
       continue;
     }
     if (input.settling?.has(c) && o?.kind === 'ours') {
-      actions.push({ cluster: c, action: 'wait', why: 'Settling', removal: true, message: 'no longer chosen; kept for a few seconds after the cluster came back while placement catches up' });
+      actions.push({
+        cluster: c,
+        action: 'wait',
+        why: 'Settling',
+        removal: true,
+        message: 'no longer chosen; kept for a few seconds after the cluster came back while placement catches up',
+      });
       continue;
     }
     actions.push(removal(c, input));
@@ -192,7 +199,13 @@ function removal(c: string, input: PlanInput): ClusterAction {
   // A cluster that was unregistered can never be reached again: its copies are the cluster owner's to clean.
   if (!input.registered.has(c)) return { cluster: c, action: 'forget' };
   if (o?.kind === 'unreachable') {
-    return { cluster: c, action: 'wait', why: 'Unreachable', removal: true, message: `removal pending: cluster unreachable (${o.reason}); retried when it is back` };
+    return {
+      cluster: c,
+      action: 'wait',
+      why: 'Unreachable',
+      removal: true,
+      message: `removal pending: cluster unreachable (${o.reason}); retried when it is back`,
+    };
   }
   return { cluster: c, action: 'delete' };
 }

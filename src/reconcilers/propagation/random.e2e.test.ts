@@ -16,7 +16,18 @@ import { mulberry32 } from '../../../test/support/random.js';
 import { uniqueName } from '../../../test/e2e/env.js';
 import { apply, isNotFound, Resources, type KubeObject } from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../crds/labels.js';
-import { client, condition, deleteIgnoringMissing, deployment, Deployments, eventually, PropagatedObjects, removeTenant, tenantNamespace, type PropagatedObjectView } from '../../../test/support/propagation.js';
+import {
+  client,
+  condition,
+  deleteIgnoringMissing,
+  deployment,
+  Deployments,
+  eventually,
+  PropagatedObjects,
+  removeTenant,
+  tenantNamespace,
+  type PropagatedObjectView,
+} from '../../../test/support/propagation.js';
 
 type Route = 'even' | 'eu' | 'none';
 interface Desired {
@@ -62,23 +73,46 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       kind: 'PlacementPolicy',
       metadata: { name },
       // No deselection grace: the model removes a deselected Deployment's copies at once (the grace has its own suite).
-      spec: { priority: 600, resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route } } }], deselectionGraceSeconds: 0, ...placement },
+      spec: {
+        priority: 600,
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { route } } }],
+        deselectionGraceSeconds: 0,
+        ...placement,
+      },
     }) as KubeObject;
-  const euPolicy = (): KubeObject => routePolicy(policies[1]!, 'eu', { clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } }, replicas: { strategy: 'Duplicate' } });
+  const euPolicy = (): KubeObject =>
+    routePolicy(policies[1]!, 'eu', { clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } }, replicas: { strategy: 'Duplicate' } });
 
   before(async () => {
     tenant = await tenantNamespace('rnd');
-    await apply(client('host'), routePolicy(policies[0]!, 'even', { replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 1 }, { cluster: 'us-1', weight: 1 }] } }));
+    await apply(
+      client('host'),
+      routePolicy(policies[0]!, 'even', {
+        replicas: {
+          strategy: 'Divide',
+          weights: [
+            { cluster: 'eu-1', weight: 1 },
+            { cluster: 'us-1', weight: 1 },
+          ],
+        },
+      }),
+    );
     await apply(client('host'), euPolicy());
     // Earlier suites stop and taint members; the model assumes all three Ready and untainted.
-    await eventually('every member Ready and untainted', async () => {
-      const clusters = await client('host').listAll<KubeObject & { spec?: { taints?: unknown[] }; status?: { conditions?: Array<{ type: string; status: string }> } }>(Resources.Cluster);
-      const fine = MEMBERS.every((m) => {
-        const c = clusters.find((x) => x.metadata?.name === m);
-        return c !== undefined && (c.spec?.taints ?? []).length === 0 && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
-      });
-      return fine ? true : undefined;
-    }, 120_000);
+    await eventually(
+      'every member Ready and untainted',
+      async () => {
+        const clusters = await client('host').listAll<
+          KubeObject & { spec?: { taints?: unknown[] }; status?: { conditions?: Array<{ type: string; status: string }> } }
+        >(Resources.Cluster);
+        const fine = MEMBERS.every((m) => {
+          const c = clusters.find((x) => x.metadata?.name === m);
+          return c !== undefined && (c.spec?.taints ?? []).length === 0 && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+        });
+        return fine ? true : undefined;
+      },
+      120_000,
+    );
   });
 
   after(async () => {
@@ -92,7 +126,10 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const write = async (name: string, d: Desired): Promise<void> => {
       const labels: Record<string, string> = d.route === 'none' ? {} : { route: d.route };
-      await apply(client('host'), { ...deployment(objectName(name), d.replicas, labels, d.image), metadata: { name: objectName(name), namespace: tenant.namespace, labels: { app: objectName(name), ...labels } } });
+      await apply(client('host'), {
+        ...deployment(objectName(name), d.replicas, labels, d.image),
+        metadata: { name: objectName(name), namespace: tenant.namespace, labels: { app: objectName(name), ...labels } },
+      });
     };
     const history: string[] = [];
     let euPolicyExists = true;
@@ -114,12 +151,17 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       } else {
         const action = pick(['route', 'replicas', 'image', 'delete'] as const);
         if (action === 'delete') {
-          await client('host').delete(Deployments, objectName(name), tenant.namespace).catch((err: unknown) => {
-            if (!isNotFound(err)) throw err;
-          });
+          await client('host')
+            .delete(Deployments, objectName(name), tenant.namespace)
+            .catch((err: unknown) => {
+              if (!isNotFound(err)) throw err;
+            });
           world.delete(name);
         } else {
-          const next = { ...current, ...(action === 'route' ? { route: pick(ROUTES) } : action === 'replicas' ? { replicas: pick(REPLICAS) } : { image: pick(IMAGES) }) };
+          const next = {
+            ...current,
+            ...(action === 'route' ? { route: pick(ROUTES) } : action === 'replicas' ? { replicas: pick(REPLICAS) } : { image: pick(IMAGES) }),
+          };
           await write(name, next);
           world.set(name, next);
         }
@@ -131,19 +173,33 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
 
     const wroteAt = performance.now();
     const actual = async (member: string): Promise<Record<string, { replicas: number; image: string }>> => {
-      const copies = await client(member).listAll<CopyView>(Deployments, { namespace: tenant.namespace, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` });
+      const copies = await client(member).listAll<CopyView>(Deployments, {
+        namespace: tenant.namespace,
+        labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
+      });
       return Object.fromEntries(
-        copies.filter((c) => c.metadata?.deletionTimestamp === undefined).map((c) => [c.metadata!.name!.replace(/^rnd-/, ''), { replicas: c.spec?.replicas ?? -1, image: c.spec?.template?.spec?.containers?.[0]?.image ?? '' }]),
+        copies
+          .filter((c) => c.metadata?.deletionTimestamp === undefined)
+          .map((c) => [
+            c.metadata!.name!.replace(/^rnd-/, ''),
+            { replicas: c.spec?.replicas ?? -1, image: c.spec?.template?.spec?.containers?.[0]?.image ?? '' },
+          ]),
       );
     };
-    const selected = [...world].filter(([, d]) => d.route === 'even' || (d.route === 'eu' && euPolicyExists)).map(([n]) => `${objectName(n)}-deployment`).sort();
+    const selected = [...world]
+      .filter(([, d]) => d.route === 'even' || (d.route === 'eu' && euPolicyExists))
+      .map(([n]) => `${objectName(n)}-deployment`)
+      .sort();
     let last = '';
     const settled = await eventually(
       'the members hold exactly the modelled copies and every selected Deployment is Synced',
       async () => {
         const members = Object.fromEntries(await Promise.all(MEMBERS.map(async (m) => [m, await actual(m)] as const)));
         const pos = await client('host').listAll<PropagatedObjectView>(PropagatedObjects, { namespace: tenant.namespace });
-        const synced = pos.filter((po) => condition(po, 'Synced')?.status === 'True').map((po) => po.metadata!.name!).sort();
+        const synced = pos
+          .filter((po) => condition(po, 'Synced')?.status === 'True')
+          .map((po) => po.metadata!.name!)
+          .sort();
         last = JSON.stringify({ members, pos: pos.map((po) => `${po.metadata?.name}:${condition(po, 'Synced')?.reason ?? '-'}`) });
         const matches = MEMBERS.every((m) => JSON.stringify(members[m]) === JSON.stringify(sorted(expectedCopies(world, euPolicyExists, m))));
         const allSynced = JSON.stringify(synced) === JSON.stringify(selected) && pos.length === selected.length;
@@ -155,7 +211,9 @@ describe('propagation: a seeded random history of Deployments ends with exactly 
       throw new Error(`${err.message}\nmodel: ${JSON.stringify(Object.fromEntries(world))}\nlast seen: ${last}\nhistory:\n  ${history.join('\n  ')}`);
     });
     expect(settled).to.equal(true);
-    console.log(`      settled ${((performance.now() - wroteAt) / 1000).toFixed(1)} s after the last write; ${world.size} Deployments left, ${selected.length} placed; the eu policy deleted or re-created ${history.filter((h) => h.endsWith('the eu policy')).length} times`);
+    console.log(
+      `      settled ${((performance.now() - wroteAt) / 1000).toFixed(1)} s after the last write; ${world.size} Deployments left, ${selected.length} placed; the eu policy deleted or re-created ${history.filter((h) => h.endsWith('the eu policy')).length} times`,
+    );
   });
 });
 

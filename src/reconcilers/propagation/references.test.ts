@@ -15,7 +15,10 @@ describe('propagation/references', () => {
               { name: 'a', configMap: { name: 'cm-vol' } },
               { name: 'b', secret: { secretName: 'sec-vol' } },
               { name: 'c', persistentVolumeClaim: { claimName: 'data' } },
-              { name: 'd', projected: { sources: [{ configMap: { name: 'cm-proj' } }, { secret: { name: 'sec-proj' } }, { serviceAccountToken: { path: 't' } }] } },
+              {
+                name: 'd',
+                projected: { sources: [{ configMap: { name: 'cm-proj' } }, { secret: { name: 'sec-proj' } }, { serviceAccountToken: { path: 't' } }] },
+              },
               { name: 'e', emptyDir: {} },
               { name: 'f', csi: { driver: 'x', nodePublishSecretRef: { name: 'csi-secret' } } },
             ],
@@ -58,7 +61,12 @@ describe('propagation/references', () => {
   });
 
   it('reads the deprecated serviceAccount field and CronJob job templates', () => {
-    const cron = { kind: 'CronJob', spec: { jobTemplate: { spec: { template: { spec: { serviceAccount: 'batch', containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'cfg' } }] }] } } } } } };
+    const cron = {
+      kind: 'CronJob',
+      spec: {
+        jobTemplate: { spec: { template: { spec: { serviceAccount: 'batch', containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'cfg' } }] }] } } } },
+      },
+    };
     expect(podTemplateDependencies(cron).map((r) => `${r.kind}/${r.name}`)).to.deep.equal(['ConfigMap/cfg', 'ServiceAccount/batch']);
   });
 

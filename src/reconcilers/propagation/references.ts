@@ -64,7 +64,8 @@ export function podTemplateDependencies(object: { kind: string; [field: string]:
     if (name) found.set(`${kind}/${name}`, { kind, name });
   };
 
-  const sa = typeof pod['serviceAccountName'] === 'string' ? pod['serviceAccountName'] : typeof pod['serviceAccount'] === 'string' ? pod['serviceAccount'] : undefined;
+  const sa =
+    typeof pod['serviceAccountName'] === 'string' ? pod['serviceAccountName'] : typeof pod['serviceAccount'] === 'string' ? pod['serviceAccount'] : undefined;
   if (sa && sa !== 'default') add('ServiceAccount', sa);
   for (const s of records(pod['imagePullSecrets'])) add('Secret', nameOf(s));
 

@@ -78,13 +78,18 @@ export function registerPropagation(manager: Manager, options: PropagationOption
       syncController.enqueueAfter({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' }, STATUS_RETRY_MS);
     },
   });
-  const statuses = { submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }) };
+  const statuses = {
+    submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }),
+  };
   const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, boundaries, manager.ownWrites);
   const syncController = manager.addController({
     name: SYNCER_CONTROLLER,
     // The echo of a write this process made (the syncer's own status or finalizer, placement's
     // record of a decision the syncer already acted on) wakes nobody.
-    for: { resource: Resources.PropagatedObject, predicate: (event) => event.type !== 'update' || !manager.ownWrites.isEcho(Resources.PropagatedObject.plural, event.object) },
+    for: {
+      resource: Resources.PropagatedObject,
+      predicate: (event) => event.type !== 'update' || !manager.ownWrites.isEcho(Resources.PropagatedObject.plural, event.object),
+    },
     reconciler: syncer,
     concurrency: options.concurrency ?? 32,
     // Listed so the controller starts only once these caches synced; their events are handled below, selectively.
@@ -95,20 +100,28 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   });
   manager.urgentWork.register(SYNCER_CONTROLLER, () => syncController.pending);
   // Echoes of the syncer's own applies are skipped: the reconcile that wrote a copy reported from the stored object.
-  access.onMemberEvents('copies', syncController, ownerRequest, (cluster, resource) => (event) => event.type === 'delete' || !manager.ownWrites.isEcho(memberResourceKey(cluster, resource.plural), event.object));
+  access.onMemberEvents(
+    'copies',
+    syncController,
+    ownerRequest,
+    (cluster, resource) => (event) => event.type === 'delete' || !manager.ownWrites.isEcho(memberResourceKey(cluster, resource.plural), event.object),
+  );
   // A new placement is acted on as soon as the placement reconciler decides it (its announced intent),
   // not after its status write and the write's watch event.
   manager.ownWrites.onRecord((resource, stored, writer) => {
-    if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_CONTROLLER) syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
+    if (resource === Resources.PropagatedObject.plural && writer === PLACEMENT_CONTROLLER)
+      syncController.enqueue({ namespace: stored.metadata?.namespace ?? '', name: stored.metadata?.name ?? '' });
   });
   // A member becoming (un)reachable or relabelled matters to every PropagatedObject there; probe-time updates do not.
   clusters.on((event) => {
     if (event.type === 'update' && clusterFingerprint(event.old) === clusterFingerprint(event.object)) return;
-    for (const po of pos.byIndex(CLUSTER_INDEX, event.object.metadata?.name ?? '')) syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
+    for (const po of pos.byIndex(CLUSTER_INDEX, event.object.metadata?.name ?? ''))
+      syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
   });
   namespaces.on((event) => {
     if (event.type !== 'update' || jsonEqual(event.old.metadata?.labels ?? {}, event.object.metadata?.labels ?? {})) return;
-    for (const po of pos.list(event.object.metadata?.name ?? '')) syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
+    for (const po of pos.list(event.object.metadata?.name ?? ''))
+      syncController.enqueue({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' });
   });
 
   const host = Object.fromEntries(
@@ -118,7 +131,8 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     }),
   ) as HostCompanionInformers;
   const companions = new CompanionSyncer(access, pos, namespaces, host, boundaries, options.unreachableRetryMs);
-  const namespaceOf = (o: KubeObject): Request[] => (o.metadata?.namespace && pos.list(o.metadata.namespace).length > 0 ? [{ name: o.metadata.namespace }] : []);
+  const namespaceOf = (o: KubeObject): Request[] =>
+    o.metadata?.namespace && pos.list(o.metadata.namespace).length > 0 ? [{ name: o.metadata.namespace }] : [];
   const companionController = manager.addController({
     name: 'propagation-companions',
     for: Resources.Namespace,
@@ -139,15 +153,23 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   // Only where a PropagatedObject runs (or stops running) changes what its namespace needs. A
   // namespace's plan covers all its workloads, so a burst of changes is coalesced into one pass.
   pos.on((event) => {
-    if (event.type === 'update' && jsonEqual(clustersOf(event.old), clustersOf(event.object)) && jsonEqual(event.old.spec?.template, event.object.spec?.template)) return;
+    if (
+      event.type === 'update' &&
+      jsonEqual(clustersOf(event.old), clustersOf(event.object)) &&
+      jsonEqual(event.old.spec?.template, event.object.spec?.template)
+    )
+      return;
     companionController.enqueueAfter({ name: event.object.metadata?.namespace ?? '' }, COMPANION_COALESCE_MS);
   });
   // A member that appears gets its namespace informer, so namespaces left behind by a deleted tenant are found after a restart.
   clusters.on((event) => {
     if (event.type === 'delete' || unreachableReason(event.object)) return;
-    void access.member(event.object.metadata?.name ?? '').then(async (member) => {
-      if (typeof member !== 'string') await access.informer('namespaces', member, Resources.Namespace);
-    }).catch(() => undefined);
+    void access
+      .member(event.object.metadata?.name ?? '')
+      .then(async (member) => {
+        if (typeof member !== 'string') await access.informer('namespaces', member, Resources.Namespace);
+      })
+      .catch(() => undefined);
   });
 
   if (options.generate ?? true) {
@@ -162,7 +184,8 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     });
     generator.attach(generatorController);
     namespaces.on((event) => {
-      if (event.type === 'update' && !jsonEqual(event.old.metadata?.labels ?? {}, event.object.metadata?.labels ?? {})) generator.namespaceChanged(event.object.metadata?.name ?? '');
+      if (event.type === 'update' && !jsonEqual(event.old.metadata?.labels ?? {}, event.object.metadata?.labels ?? {}))
+        generator.namespaceChanged(event.object.metadata?.name ?? '');
     });
   }
 }

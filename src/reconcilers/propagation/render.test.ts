@@ -15,7 +15,11 @@ const deployment = (): PortableObject => ({
     labels: { app: 'web' },
     annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '2', note: 'keep' },
   },
-  spec: { replicas: 8, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+  spec: {
+    replicas: 8,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+  },
   status: { replicas: 8, readyReplicas: 8 },
 });
 
@@ -23,8 +27,15 @@ const eu1 = { name: 'eu-1', labels: { 'topology.kubernetes.io/region': 'eu-1', '
 const us1 = { name: 'us-1', labels: { 'topology.kubernetes.io/region': 'us-1', 'canopy.dev/geo': 'us' } };
 
 describe('propagation/render', () => {
-  it('writes the cluster\'s replica share, Canopy labels and the exact owner annotation', () => {
-    const r = renderMemberObject({ namespace: 'team-a', name: 'web-deployment', template: deployment(), cluster: eu1, replicas: 6, tenantLabels: { 'canopy.dev/workspace': 'acme' } });
+  it("writes the cluster's replica share, Canopy labels and the exact owner annotation", () => {
+    const r = renderMemberObject({
+      namespace: 'team-a',
+      name: 'web-deployment',
+      template: deployment(),
+      cluster: eu1,
+      replicas: 6,
+      tenantLabels: { 'canopy.dev/workspace': 'acme' },
+    });
     if (!r.ok) throw new Error(r.error);
     expect(r.replicas).to.equal(6);
     expect((r.object['spec'] as { replicas: number }).replicas).to.equal(6);
@@ -48,7 +59,10 @@ describe('propagation/render', () => {
 
   it('applies only the overrides whose selector or names match the cluster, in order', () => {
     const overrides = [
-      { clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } }, patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'us.registry/nginx:1.27' }] },
+      {
+        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } },
+        patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'us.registry/nginx:1.27' }],
+      },
       { clusters: ['eu-1'], patches: [{ op: 'add', path: '/metadata/annotations/region', value: 'eu' }] },
       { patches: [{ op: 'add', path: '/metadata/labels/everywhere', value: 'yes' }] },
     ];
@@ -101,7 +115,7 @@ describe('propagation/render', () => {
     if (!r.ok) expect(r.error).to.match(/override for cluster us-1 does not apply: patch 0/);
   });
 
-  it('refuses overrides that change the object\'s identity', () => {
+  it("refuses overrides that change the object's identity", () => {
     const overrides = [{ patches: [{ op: 'replace', path: '/metadata/name', value: 'other' }] }];
     const r = renderMemberObject({ namespace: 'ns', name: 'po', template: deployment(), cluster: us1, overrides });
     expect(r.ok).to.equal(false);

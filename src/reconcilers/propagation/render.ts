@@ -12,7 +12,10 @@ import { isRecord, portableObject, type PortableObject } from './portable.js';
 
 /** `spec.overrides[]` of a PropagatedObject (structural, as in src/crds). */
 export interface ClusterOverride {
-  readonly clusterSelector?: { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] };
+  readonly clusterSelector?: {
+    readonly matchLabels?: Readonly<Record<string, string>>;
+    readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
+  };
   readonly clusters?: readonly string[];
   readonly patches: readonly JsonPatchOp[];
 }
@@ -78,7 +81,7 @@ export function renderMemberObject(input: RenderInput): RenderResult {
   } catch (err) {
     return { ok: false, error: `override for cluster ${input.cluster.name} does not apply: ${(err as Error).message}` };
   }
-  if (!isRecord(object) || !isRecord(object.metadata)) return { ok: false, error: 'overrides removed the object\'s metadata' };
+  if (!isRecord(object) || !isRecord(object.metadata)) return { ok: false, error: "overrides removed the object's metadata" };
   if (object.apiVersion !== input.template.apiVersion || object.kind !== input.template.kind || object.metadata.name !== input.template.metadata.name) {
     return { ok: false, error: 'overrides may not change apiVersion, kind or metadata.name' };
   }

@@ -24,7 +24,6 @@ export interface ClusterStatusEntry {
   lastSyncTime?: string;
 }
 
-
 /** What happened when the shell carried out an action. */
 export type ActionOutcome =
   | {
@@ -100,7 +99,13 @@ function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry
     }
     case 'wait': {
       const state: ClusterSyncState =
-        action.why === 'Conflict' ? 'Failed' : action.removal && action.why === 'Unreachable' ? 'Deleting' : action.why === 'Unreachable' ? 'Pending' : 'Synced';
+        action.why === 'Conflict'
+          ? 'Failed'
+          : action.removal && action.why === 'Unreachable'
+            ? 'Deleting'
+            : action.why === 'Unreachable'
+              ? 'Pending'
+              : 'Synced';
       // Counts from an unreachable member are stale: keep the entry but not its numbers.
       const fields = action.why === 'Unreachable' ? {} : memberFields();
       return { ...(prev && action.why !== 'Unreachable' ? prev : stripMember(prev)), ...fields, cluster: action.cluster, state, message: action.message };
@@ -115,7 +120,13 @@ function stripMember(prev: ClusterStatusEntry | undefined): Partial<ClusterStatu
 }
 
 /** Keeps lastTransitionTime when the status did not change, as metav1.Condition requires. */
-export function condition(type: string, status: Condition['status'], reason: string, message: string, input: Pick<StatusInput, 'generation' | 'previousConditions' | 'now'>): Condition {
+export function condition(
+  type: string,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  input: Pick<StatusInput, 'generation' | 'previousConditions' | 'now'>,
+): Condition {
   const prev = input.previousConditions.find((c) => c.type === type);
   return {
     type,
@@ -150,7 +161,9 @@ export function syncStatus(input: StatusInput): SyncStatus {
   const failed = named((a) => a.action === 'apply' && input.outcomes.get(a.cluster)?.ok === false);
   const unreachable = named((a) => a.action === 'wait' && a.why === 'Unreachable' && !a.removal);
   const pendingRemoval = named(
-    (a) => (a.action === 'wait' && (a.why === 'Unreachable' || a.why === 'Settling') && a.removal) || (a.action === 'delete' && input.outcomes.get(a.cluster)?.ok === false),
+    (a) =>
+      (a.action === 'wait' && (a.why === 'Unreachable' || a.why === 'Settling') && a.removal) ||
+      (a.action === 'delete' && input.outcomes.get(a.cluster)?.ok === false),
   );
   const kept = named((a) => a.action === 'wait' && (a.why === 'AwaitingReplacement' || a.why === 'NoEligibleCluster'));
   const copiesKept = named((a) => a.action === 'wait' && a.removal);
@@ -159,30 +172,47 @@ export function syncStatus(input: StatusInput): SyncStatus {
   let synced: Condition;
   const c = (status: Condition['status'], reason: string, message: string) => condition('Synced', status, reason, message, input);
   if (input.deleting) {
-    synced = pendingRemoval.length > 0
-      ? c('False', 'Deleting', `being deleted; removal still pending on ${list(pendingRemoval)} (retried until the cluster answers or is unregistered)`)
-      : c('False', 'Deleting', 'being deleted; removing the copies from member clusters');
+    synced =
+      pendingRemoval.length > 0
+        ? c('False', 'Deleting', `being deleted; removal still pending on ${list(pendingRemoval)} (retried until the cluster answers or is unregistered)`)
+        : c('False', 'Deleting', 'being deleted; removing the copies from member clusters');
   } else if (input.placement.length === 0) {
-    const why = input.scheduled?.status === 'False' ? `placement found no eligible cluster (${input.scheduled.reason ?? 'Unschedulable'}: ${input.scheduled.message ?? ''})` : 'not scheduled yet';
-    synced = copiesKept.length > 0
-      ? c('False', 'NoEligibleCluster', `${why}; nothing is deleted while no alternative exists: copies kept on ${list(copiesKept)}`)
-      : c('False', 'NotScheduled', `${why}; nothing applied`);
+    const why =
+      input.scheduled?.status === 'False'
+        ? `placement found no eligible cluster (${input.scheduled.reason ?? 'Unschedulable'}: ${input.scheduled.message ?? ''})`
+        : 'not scheduled yet';
+    synced =
+      copiesKept.length > 0
+        ? c('False', 'NoEligibleCluster', `${why}; nothing is deleted while no alternative exists: copies kept on ${list(copiesKept)}`)
+        : c('False', 'NotScheduled', `${why}; nothing applied`);
   } else if (conflicts.length > 0) {
-    synced = c('False', 'Conflict', `${list(conflicts)}: an object of the same name exists there without canopy.dev/managed-by=canopy; Canopy leaves it untouched (remove it, or label it canopy.dev/managed-by=canopy to hand it over)`);
+    synced = c(
+      'False',
+      'Conflict',
+      `${list(conflicts)}: an object of the same name exists there without canopy.dev/managed-by=canopy; Canopy leaves it untouched (remove it, or label it canopy.dev/managed-by=canopy to hand it over)`,
+    );
   } else if (failed.some((f) => namespaceConflict(input.outcomes.get(f)))) {
     const blocked = failed.filter((f) => namespaceConflict(input.outcomes.get(f)));
     synced = c('False', 'NamespaceConflict', blocked.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'namespace conflict'}`).join('; '));
   } else if (failed.length > 0) {
     synced = c('False', 'ApplyFailed', failed.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'failed'}`).join('; '));
   } else if (unreachable.length > 0) {
-    synced = c('False', 'ClusterUnreachable', `${list(unreachable)} unreachable; applied elsewhere, retried when it answers (placement moves it after the failover toleration)`);
+    synced = c(
+      'False',
+      'ClusterUnreachable',
+      `${list(unreachable)} unreachable; applied elsewhere, retried when it answers (placement moves it after the failover toleration)`,
+    );
   } else if (input.plan.holding) {
     // Old copies on an unreachable cluster are held too (their removal is pending), so name them.
     const old = [...new Set([...kept, ...pendingRemoval])];
     const held = old.length > 0 ? `old copies on ${list(old)} stay until the replacement reports ready` : 'waiting for the replacement to report ready';
     synced = c('False', 'AwaitingReplacement', `moving to ${list(input.plan.waitingFor)}; ${held}`);
   } else if (pendingRemoval.length > 0) {
-    synced = c('False', 'PendingRemoval', `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending (${pendingRemoval.map((n) => byCluster.get(n)?.message ?? '').join('; ')})`);
+    synced = c(
+      'False',
+      'PendingRemoval',
+      `applied to ${list(placedNames)}; removal from ${list(pendingRemoval)} pending (${pendingRemoval.map((n) => byCluster.get(n)?.message ?? '').join('; ')})`,
+    );
   } else {
     synced = c('True', 'Synced', `applied to ${list(placedNames)}`);
   }

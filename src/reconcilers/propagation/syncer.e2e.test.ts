@@ -15,7 +15,10 @@ import {
   type PropagatedObjectView,
 } from '../../../test/support/propagation.js';
 
-type DeploymentView = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } }; status?: { replicas?: number } };
+type DeploymentView = KubeObject & {
+  spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } };
+  status?: { replicas?: number };
+};
 
 type PodView = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } };
 const image = (d: DeploymentView | undefined) => d?.spec?.template?.spec?.containers?.[0]?.image;
@@ -52,14 +55,27 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
       metadata: { name: policy },
       spec: {
         priority: 500,
-        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { placement: 'divide' } } }],
-        replicas: { strategy: 'Divide', weights: [{ cluster: 'eu-1', weight: 3 }, { cluster: 'us-1', weight: 1 }] },
+        resourceSelectors: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', workspace: tenant.workspace, labelSelector: { matchLabels: { placement: 'divide' } } },
+        ],
+        replicas: {
+          strategy: 'Divide',
+          weights: [
+            { cluster: 'eu-1', weight: 3 },
+            { cluster: 'us-1', weight: 1 },
+          ],
+        },
         // Copies go as soon as the object stops matching (the grace itself is tested with the deselection suite).
         deselectionGraceSeconds: 0,
       },
     } as KubeObject);
     // The tenant's configuration and the RBAC a LogicalCluster would have materialised in its namespace.
-    await apply(client('host'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: ns }, data: { GREETING: 'hello' } } as KubeObject);
+    await apply(client('host'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-config', namespace: ns },
+      data: { GREETING: 'hello' },
+    } as KubeObject);
     await apply(client('host'), {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -68,7 +84,9 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
     } as KubeObject);
     const d = deployment(web, 8, { placement: 'divide' });
-    (d['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!['envFrom'] = [{ configMapRef: { name: 'web-config' } }];
+    (d['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!['envFrom'] = [
+      { configMapRef: { name: 'web-config' } },
+    ];
     await apply(client('host'), { ...d, metadata: { ...d.metadata, namespace: ns } });
   });
 
@@ -78,18 +96,31 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
   });
 
   it('divides 8 replicas 3:1 into 6 on eu-1 and 2 on us-1, and aggregates both in status', async () => {
-    const ready = await eventually('the PropagatedObject to be Ready on both clusters', async () => {
-      const p = await getPo();
-      return condition(p, 'Ready')?.status === 'True' ? p : undefined;
-    }, 90_000);
-    expect(ready.status?.placement?.map((p) => [p.cluster, p.replicas]).sort()).to.deep.equal([['eu-1', 6], ['us-1', 2]]);
+    const ready = await eventually(
+      'the PropagatedObject to be Ready on both clusters',
+      async () => {
+        const p = await getPo();
+        return condition(p, 'Ready')?.status === 'True' ? p : undefined;
+      },
+      90_000,
+    );
+    expect(ready.status?.placement?.map((p) => [p.cluster, p.replicas]).sort()).to.deep.equal([
+      ['eu-1', 6],
+      ['us-1', 2],
+    ]);
     expect((await onMember('eu-1'))?.spec?.replicas).to.equal(6);
     expect((await onMember('us-1'))?.spec?.replicas).to.equal(2);
     expect(await onMember('eu-2')).to.equal(undefined);
     // The members' own controllers acted on the copies: a ReplicaSet with the cluster's share.
-    for (const [cluster, replicas] of [['eu-1', 6], ['us-1', 2]] as const) {
+    for (const [cluster, replicas] of [
+      ['eu-1', 6],
+      ['us-1', 2],
+    ] as const) {
       const sets = await client(cluster).list<KubeObject & { spec?: { replicas?: number } }>(ReplicaSets, { namespace: ns, labelSelector: `app=${web}` });
-      expect(sets.items.map((rs) => rs.spec?.replicas), `ReplicaSets on ${cluster}`).to.deep.equal([replicas]);
+      expect(
+        sets.items.map((rs) => rs.spec?.replicas),
+        `ReplicaSets on ${cluster}`,
+      ).to.deep.equal([replicas]);
       // kube-scheduler bound every pod to one of the member's own Nodes, and kwok reports it Running and Ready.
       const pods = await client(cluster).list<PodView>(Resources.Pod, { namespace: ns, labelSelector: `app=${web}` });
       expect(pods.items, `pods on ${cluster}`).to.have.length(replicas);
@@ -107,14 +138,20 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
     ]);
     expect(condition(ready, 'Synced')).to.include({ status: 'True', reason: 'Synced' });
     const copy = await onMember('eu-1');
-    expect(copy?.metadata?.labels).to.include({ 'canopy.dev/managed-by': 'canopy', 'canopy.dev/workspace': tenant.workspace, 'canopy.dev/propagated-object': `${ns}.${po}` });
+    expect(copy?.metadata?.labels).to.include({
+      'canopy.dev/managed-by': 'canopy',
+      'canopy.dev/workspace': tenant.workspace,
+      'canopy.dev/propagated-object': `${ns}.${po}`,
+    });
     const memberNs = await client('eu-1').get(Resources.Namespace, ns);
     expect(memberNs.metadata?.labels).to.include({ 'canopy.dev/managed-by': 'canopy', 'canopy.dev/workspace': tenant.workspace });
   });
 
   it('brings the ConfigMap the pod template references and the tenant RBAC to the clusters it runs on, and only there', async () => {
     for (const cluster of ['eu-1', 'us-1']) {
-      const cm = await eventually(`ConfigMap web-config on ${cluster}`, () => client(cluster).tryGet<KubeObject & { data?: Record<string, string> }>(Resources.ConfigMap, 'web-config', ns));
+      const cm = await eventually(`ConfigMap web-config on ${cluster}`, () =>
+        client(cluster).tryGet<KubeObject & { data?: Record<string, string> }>(Resources.ConfigMap, 'web-config', ns),
+      );
       expect(cm.data).to.deep.equal({ GREETING: 'hello' });
       expect(cm.metadata?.labels).to.include({ 'canopy.dev/managed-by': 'canopy', 'canopy.dev/companion': 'dependency' });
       const rb = await eventually(`RoleBinding on ${cluster}`, () => client(cluster).tryGet(Resources.RoleBinding, 'tenant-developers', ns));
@@ -122,7 +159,12 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
     }
     expect(await client('eu-2').tryGet(Resources.ConfigMap, 'web-config', ns)).to.equal(undefined);
     // An edit at the source reaches the copies.
-    await apply(client('host'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: ns }, data: { GREETING: 'hi' } } as KubeObject);
+    await apply(client('host'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-config', namespace: ns },
+      data: { GREETING: 'hi' },
+    } as KubeObject);
     await eventually('the edited ConfigMap on us-1', async () => {
       const cm = await client('us-1').tryGet<KubeObject & { data?: Record<string, string> }>(Resources.ConfigMap, 'web-config', ns);
       return cm?.data?.['GREETING'] === 'hi' ? cm : undefined;
@@ -134,7 +176,16 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
       PropagatedObjects,
       po,
       ns,
-      { spec: { overrides: [{ clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } }, patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.us.example/nginx:1.27' }] }] } },
+      {
+        spec: {
+          overrides: [
+            {
+              clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } },
+              patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.us.example/nginx:1.27' }],
+            },
+          ],
+        },
+      },
       'merge',
     );
     await eventually('the us image on us-1', async () => (image(await onMember('us-1')) === 'registry.us.example/nginx:1.27' ? true : undefined));
@@ -144,7 +195,13 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
   });
 
   it('puts back a copy edited on a member', async () => {
-    await client('us-1').patch(Deployments, web, ns, { spec: { replicas: 5, template: { spec: { containers: [{ name: 'app', image: 'evil:latest' }] } } } }, 'strategic');
+    await client('us-1').patch(
+      Deployments,
+      web,
+      ns,
+      { spec: { replicas: 5, template: { spec: { containers: [{ name: 'app', image: 'evil:latest' }] } } } },
+      'strategic',
+    );
     const restored = await eventually('us-1 back to 2 replicas and the override image', async () => {
       const d = await onMember('us-1');
       return d?.spec?.replicas === 2 && image(d) === 'registry.us.example/nginx:1.27' ? d : undefined;
@@ -165,7 +222,11 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
   it('never takes over an object on a member that Canopy did not create', async () => {
     const clash = uniqueName('clash');
     // Someone deployed it by hand on eu-1 first.
-    await apply(client('eu-1'), { ...deployment(clash, 1, {}, 'their/image:1'), metadata: { name: clash, namespace: ns, labels: { app: clash } } }, { fieldManager: 'kubectl' });
+    await apply(
+      client('eu-1'),
+      { ...deployment(clash, 1, {}, 'their/image:1'), metadata: { name: clash, namespace: ns, labels: { app: clash } } },
+      { fieldManager: 'kubectl' },
+    );
     const d = deployment(clash, 4, { placement: 'divide' });
     await apply(client('host'), { ...d, metadata: { ...d.metadata, namespace: ns } });
     const conflicted = await eventually('a Conflict on eu-1', async () => {
@@ -190,7 +251,9 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
     for (const cluster of ['eu-1', 'us-1']) {
       await eventually(`no copy on ${cluster}`, async () => ((await onMember(cluster)) ? undefined : true));
       await eventually(`no ConfigMap on ${cluster}`, async () => ((await client(cluster).tryGet(Resources.ConfigMap, 'web-config', ns)) ? undefined : true));
-      await eventually(`no RoleBinding on ${cluster}`, async () => ((await client(cluster).tryGet(Resources.RoleBinding, 'tenant-developers', ns)) ? undefined : true));
+      await eventually(`no RoleBinding on ${cluster}`, async () =>
+        (await client(cluster).tryGet(Resources.RoleBinding, 'tenant-developers', ns)) ? undefined : true,
+      );
     }
     expect(await client('host').tryGet(Deployments, web, ns), 'the plain Deployment itself stays').to.not.equal(undefined);
   });
@@ -201,7 +264,11 @@ describe('propagation: syncing PropagatedObjects to member clusters (e2e)', func
     await eventually('a copy on eu-1', () => onMember('eu-1', d.metadata!.name!));
     await deleteIgnoringMissing('host', Resources.Namespace, ns);
     for (const cluster of ['eu-1', 'us-1']) {
-      await eventually(`namespace ${ns} gone from ${cluster}`, async () => ((await client(cluster).tryGet(Resources.Namespace, ns)) ? undefined : true), 120_000);
+      await eventually(
+        `namespace ${ns} gone from ${cluster}`,
+        async () => ((await client(cluster).tryGet(Resources.Namespace, ns)) ? undefined : true),
+        120_000,
+      );
     }
   });
 });

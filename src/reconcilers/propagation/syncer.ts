@@ -166,8 +166,18 @@ export class PropagationSyncer {
     // The audit trail: a copy placed on a cluster, or taken off one, is an Event on the PropagatedObject
     // (one per reconcile, naming every cluster). Not while deleting: its namespace may be terminating.
     if (!deleting) {
-      const placed = plan.actions.filter((a) => a.action === 'apply' && outcomes.get(a.cluster)?.ok && (outcomes.get(a.cluster) as { wrote?: boolean }).wrote && views.get(a.cluster)?.observation.kind === 'absent').map((a) => a.cluster);
-      const removed = plan.actions.filter((a) => a.action === 'delete' && outcomes.get(a.cluster)?.ok && (outcomes.get(a.cluster) as { wrote?: boolean }).wrote).map((a) => a.cluster);
+      const placed = plan.actions
+        .filter(
+          (a) =>
+            a.action === 'apply' &&
+            outcomes.get(a.cluster)?.ok &&
+            (outcomes.get(a.cluster) as { wrote?: boolean }).wrote &&
+            views.get(a.cluster)?.observation.kind === 'absent',
+        )
+        .map((a) => a.cluster);
+      const removed = plan.actions
+        .filter((a) => a.action === 'delete' && outcomes.get(a.cluster)?.ok && (outcomes.get(a.cluster) as { wrote?: boolean }).wrote)
+        .map((a) => a.cluster);
       if (placed.length > 0) ctx.events.normal(po, 'Propagated', `placed a copy on ${placed.sort().join(', ')}`);
       if (removed.length > 0) ctx.events.normal(po, 'CopyRemoved', `removed the copy from ${removed.sort().join(', ')}: no longer chosen`);
     }
@@ -193,11 +203,21 @@ export class PropagationSyncer {
     if (held) Object.assign(status.conditions.find((c) => c.type === 'Synced') ?? {}, { status: 'False', reason: 'DeletionGrace', message: held.message });
     if (resolved && !resolved.ok) {
       const synced = status.conditions.find((c) => c.type === 'Synced');
-      if (synced) Object.assign(synced, { status: 'False', reason: resolved.reason, message: `${resolved.message}; nothing is changed on member clusters until it is fixed` });
+      if (synced)
+        Object.assign(synced, {
+          status: 'False',
+          reason: resolved.reason,
+          message: `${resolved.message}; nothing is changed on member clusters until it is fixed`,
+        });
     }
     if (violation) {
       const synced = status.conditions.find((c) => c.type === 'Synced');
-      if (synced) Object.assign(synced, { status: 'False', reason: 'ConstraintViolation', message: `${violation}; nothing is applied to member clusters until the object complies (copies already running are left as they are)` });
+      if (synced)
+        Object.assign(synced, {
+          status: 'False',
+          reason: 'ConstraintViolation',
+          message: `${violation}; nothing is applied to member clusters until the object complies (copies already running are left as they are)`,
+        });
     }
     const failures = [...outcomes.entries()].filter(([, o]) => !o.ok);
     const pending = plan.actions.some((a) => a.action === 'wait' && a.why === 'Unreachable');
@@ -226,7 +246,9 @@ export class PropagationSyncer {
     }
     const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : failures.length > 0 ? NAMESPACE_CONFLICT_RETRY_MS : undefined;
     const settled = Math.min(...plan.actions.filter((a) => a.action === 'wait' && a.why === 'Settling').map((a) => (settling.get(a.cluster) ?? 0) + 100));
-    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined, held ? held.remainingMs + 100 : undefined].filter((v): v is number => v !== undefined).sort((a, b) => a - b)[0];
+    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined, held ? held.remainingMs + 100 : undefined]
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b)[0];
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }
 

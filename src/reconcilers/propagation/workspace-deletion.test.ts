@@ -23,10 +23,18 @@ describe('propagation/workspace-deletion', () => {
     expect(workspaceDeletionHold(po({ 'propagation.canopy.dev/deselection-grace-seconds': '0' }), home, start)).to.equal(undefined);
   });
 
-  it('does not hold a deletion made while the namespace is active, nor in a logical cluster\'s or another namespace', () => {
+  it("does not hold a deletion made while the namespace is active, nor in a logical cluster's or another namespace", () => {
     expect(workspaceDeletionHold(po(), { metadata: { ...home.metadata, deletionTimestamp: undefined } }, start)).to.equal(undefined);
-    expect(workspaceDeletionHold(po(), { metadata: { ...home.metadata, labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/logical-cluster': 'team-a' } } }, start)).to.equal(undefined);
-    expect(workspaceDeletionHold(po(), { metadata: { ...home.metadata, name: 'shop', labels: { 'canopy.dev/workspace': 'team-a' } } }, start)).to.equal(undefined);
+    expect(
+      workspaceDeletionHold(
+        po(),
+        { metadata: { ...home.metadata, labels: { 'canopy.dev/workspace': 'team-a', 'canopy.dev/logical-cluster': 'team-a' } } },
+        start,
+      ),
+    ).to.equal(undefined);
+    expect(workspaceDeletionHold(po(), { metadata: { ...home.metadata, name: 'shop', labels: { 'canopy.dev/workspace': 'team-a' } } }, start)).to.equal(
+      undefined,
+    );
     expect(workspaceDeletionHold(po(), undefined, start)).to.equal(undefined);
     expect(workspaceDeletionHold({ metadata: {} }, home, start)).to.equal(undefined);
   });

@@ -37,7 +37,11 @@ export interface WorkspaceDeletionHold {
 }
 
 /** Whether a PropagatedObject being deleted keeps its copies a while longer because its workspace's home namespace is going. */
-export function workspaceDeletionHold(po: { readonly metadata?: Meta }, namespace: { readonly metadata?: Meta } | undefined, now: number): WorkspaceDeletionHold | undefined {
+export function workspaceDeletionHold(
+  po: { readonly metadata?: Meta },
+  namespace: { readonly metadata?: Meta } | undefined,
+  now: number,
+): WorkspaceDeletionHold | undefined {
   const deleted = Date.parse(timestampText(po.metadata?.deletionTimestamp) ?? '');
   if (!Number.isFinite(deleted) || !namespace?.metadata?.deletionTimestamp) return undefined;
   const labels = namespace.metadata.labels ?? {};

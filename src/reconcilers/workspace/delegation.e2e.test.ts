@@ -82,12 +82,19 @@ describe('workspace delegated administration (e2e)', function () {
 
       // A logical cluster in her subtree, then managing it.
       await onceAllowed('alice creates a logical cluster', () =>
-        alice.create(Resources.LogicalCluster, { apiVersion: API_VERSION, kind: 'LogicalCluster', metadata: { name: shop }, spec: { workspace: team } } as KubeObject),
+        alice.create(Resources.LogicalCluster, {
+          apiVersion: API_VERSION,
+          kind: 'LogicalCluster',
+          metadata: { name: shop },
+          spec: { workspace: team },
+        } as KubeObject),
       );
       await onceAllowed('alice edits her logical cluster', () =>
         alice.patch(Resources.LogicalCluster, shop, undefined, { spec: { owners: [{ kind: 'User', name: 'carol' }] } }, 'merge'),
       );
-      await onceAllowed('alice edits her child workspace', () => alice.patch(Resources.Workspace, team, undefined, { spec: { owners: [{ kind: 'User', name: 'dave' }] } }, 'merge'));
+      await onceAllowed('alice edits her child workspace', () =>
+        alice.patch(Resources.Workspace, team, undefined, { spec: { owners: [{ kind: 'User', name: 'dave' }] } }, 'merge'),
+      );
 
       // admin in every namespace of her subtree: a RoleBinding in the child's home namespace...
       await onceAllowed('alice writes RBAC in her subtree', () => alice.create(Resources.RoleBinding, roleBinding('devs', team, ['dev'])));
@@ -102,7 +109,11 @@ describe('workspace delegated administration (e2e)', function () {
       const crb = await eventually(
         'the owners binding to list alice and dave',
         () => admin.get<KubeObject & { subjects?: Array<{ name: string }> }>(Resources.ClusterRoleBinding, `canopy:workspace:${team}`),
-        (binding) => (binding.subjects ?? []).map((s) => s.name).sort().join(',') === 'alice,dave',
+        (binding) =>
+          (binding.subjects ?? [])
+            .map((s) => s.name)
+            .sort()
+            .join(',') === 'alice,dave',
       );
       expect(crb.metadata!.labels![LABEL_MANAGED_BY]).to.equal('canopy');
       const rb = await admin.get(Resources.RoleBinding, 'canopy-workspace-owners', team);
@@ -110,14 +121,29 @@ describe('workspace delegated administration (e2e)', function () {
 
       // She may delete what is below her workspace.
       await alice.delete(Resources.LogicalCluster, shop);
-      await eventually('logical cluster gone', () => admin.tryGet(Resources.LogicalCluster, shop), (lc) => lc === undefined, 120_000);
+      await eventually(
+        'logical cluster gone',
+        () => admin.tryGet(Resources.LogicalCluster, shop),
+        (lc) => lc === undefined,
+        120_000,
+      );
       await alice.delete(Resources.Workspace, team);
-      await eventually('child workspace gone', () => admin.tryGet(Resources.Workspace, team), (w) => w === undefined, 90_000);
+      await eventually(
+        'child workspace gone',
+        () => admin.tryGet(Resources.Workspace, team),
+        (w) => w === undefined,
+        90_000,
+      );
       expect(await admin.tryGet(Resources.ClusterRoleBinding, `canopy:workspace:${team}`)).to.equal(undefined);
       expect(await admin.tryGet(Resources.ClusterRole, `canopy:workspace:${team}`)).to.equal(undefined);
     } finally {
       await admin.delete(Resources.LogicalCluster, shop).catch(() => {});
-      await eventually('logical cluster gone', () => admin.tryGet(Resources.LogicalCluster, shop), (lc) => lc === undefined, 120_000);
+      await eventually(
+        'logical cluster gone',
+        () => admin.tryGet(Resources.LogicalCluster, shop),
+        (lc) => lc === undefined,
+        120_000,
+      );
       await deleteWorkspaces(admin, [acme, other, team]);
     }
     for (const name of [acme, other]) {

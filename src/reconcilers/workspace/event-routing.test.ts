@@ -54,11 +54,27 @@ describe('workspace event routing', () => {
     const change: ForestChange = forest.setWorkspace('team-a', '');
     const { targets, log } = recorder();
     routeHierarchyChange(
-      { kind: 'workspace', name: 'team-a', change, parentChanged: true, propagateChanged: false, ownersChanged: false, constraintsChanged: false, removed: false },
+      {
+        kind: 'workspace',
+        name: 'team-a',
+        change,
+        parentChanged: true,
+        propagateChanged: false,
+        ownersChanged: false,
+        constraintsChanged: false,
+        removed: false,
+      },
       context,
       targets,
     );
-    expect(log).to.include.members(['workspace team-a', 'workspace app-1', 'tree-labels team-a', 'tree-labels app-1', 'tree-labels app-1-dev', 'inherit tree/team-a']);
+    expect(log).to.include.members([
+      'workspace team-a',
+      'workspace app-1',
+      'tree-labels team-a',
+      'tree-labels app-1',
+      'tree-labels app-1-dev',
+      'inherit tree/team-a',
+    ]);
     expect(log.filter((l) => l.startsWith('ensure'))).to.deep.equal([]);
   });
 
@@ -67,7 +83,16 @@ describe('workspace event routing', () => {
     const change = forest.setWorkspace('team-a', 'acme', { propagate: [{ apiVersion: 'v1', kind: 'ConfigMap' }] });
     const { targets, log } = recorder();
     routeHierarchyChange(
-      { kind: 'workspace', name: 'team-a', change, parentChanged: false, propagateChanged: true, ownersChanged: false, constraintsChanged: false, removed: false },
+      {
+        kind: 'workspace',
+        name: 'team-a',
+        change,
+        parentChanged: false,
+        propagateChanged: true,
+        ownersChanged: false,
+        constraintsChanged: false,
+        removed: false,
+      },
       context,
       targets,
     );

@@ -11,7 +11,18 @@ import { testEnv, uniqueName } from '../../../test/e2e/env.js';
 import { ApiClient, isNotFound, Resources, type KubeObject } from '../../runtime/index.js';
 import { LABEL_MANAGED_BY, treeLabel } from '../../crds/labels.js';
 import { DEFAULT_CONFIGURATION_NAME } from '../../webhooks/index.js';
-import { condition, copies, deleteWorkspaces, eventually, getWorkspace, roleBinding, sameEntries, waitForWorkspace, waitReady, workspace } from '../../../test/support/workspace.js';
+import {
+  condition,
+  copies,
+  deleteWorkspaces,
+  eventually,
+  getWorkspace,
+  roleBinding,
+  sameEntries,
+  waitForWorkspace,
+  waitReady,
+  workspace,
+} from '../../../test/support/workspace.js';
 
 type Subjects = KubeObject & { subjects?: Array<{ name: string }> };
 
@@ -22,7 +33,8 @@ describe('workspace lifecycle (e2e)', function () {
     admin = new ApiClient(testEnv().host.kubeConfig());
   });
 
-  const subjectsOf = async (name: string, ns: string) => ((await admin.tryGet<Subjects>(Resources.RoleBinding, name, ns))?.subjects ?? []).map((s) => s.name).join(',');
+  const subjectsOf = async (name: string, ns: string) =>
+    ((await admin.tryGet<Subjects>(Resources.RoleBinding, name, ns))?.subjects ?? []).map((s) => s.name).join(',');
 
   /**
    * Makes `a` the child of `c`. The admission webhook refuses cycles, so when
@@ -37,7 +49,14 @@ describe('workspace lifecycle (e2e)', function () {
       await admin.patch(Resources.Workspace, a, undefined, { spec: { parent: c } }, 'merge');
       return;
     }
-    const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, managedFields: _mf, ...metadata } = saved.metadata as Record<string, unknown>;
+    const {
+      resourceVersion: _rv,
+      uid: _uid,
+      creationTimestamp: _ct,
+      generation: _g,
+      managedFields: _mf,
+      ...metadata
+    } = saved.metadata as Record<string, unknown>;
     try {
       await eventually(
         `parent cycle through ${a} and ${c} admitted without the webhook`,
@@ -72,7 +91,11 @@ describe('workspace lifecycle (e2e)', function () {
       await admin.create(Resources.Workspace, workspace(otherChild, { parent: other }));
       await Promise.all([a, b, c, other, otherChild].map((n) => waitReady(admin, n)));
       await admin.create(Resources.RoleBinding, roleBinding('ops', a, ['v1']));
-      await eventually('copies below a', () => copies(admin, 'RoleBinding', 'ops', [b, c]), (m) => m.size === 2);
+      await eventually(
+        'copies below a',
+        () => copies(admin, 'RoleBinding', 'ops', [b, c]),
+        (m) => m.size === 2,
+      );
 
       await closeCycleBypassingAdmission(a, c);
 
@@ -90,13 +113,21 @@ describe('workspace lifecycle (e2e)', function () {
       // changed afterwards, shows the operator has processed later events.
       await admin.patch(Resources.RoleBinding, 'ops', a, { subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'v2' }] }, 'merge');
       await admin.create(Resources.RoleBinding, roleBinding('marker', other, ['m']));
-      await eventually('the healthy tree still propagates', () => copies(admin, 'RoleBinding', 'marker', [otherChild]), (m) => m.size === 1);
+      await eventually(
+        'the healthy tree still propagates',
+        () => copies(admin, 'RoleBinding', 'marker', [otherChild]),
+        (m) => m.size === 1,
+      );
       expect(await subjectsOf('ops', b)).to.equal('v1');
       expect(await subjectsOf('ops', c)).to.equal('v1');
 
       // Breaking the cycle resumes propagation.
       await admin.patch(Resources.Workspace, a, undefined, { spec: { parent: null } }, 'merge');
-      await eventually('copies catch up once the cycle is broken', () => Promise.all([subjectsOf('ops', b), subjectsOf('ops', c)]), (s) => s.every((x) => x === 'v2'));
+      await eventually(
+        'copies catch up once the cycle is broken',
+        () => Promise.all([subjectsOf('ops', b), subjectsOf('ops', c)]),
+        (s) => s.every((x) => x === 'v2'),
+      );
       for (const member of [a, b, c]) await waitForWorkspace(admin, member, 'cycle cleared', (w) => condition(w, 'CycleDetected')?.status === 'False');
     } finally {
       await admin.patch(Resources.Workspace, a, undefined, { spec: { parent: null } }, 'merge').catch(() => {});
@@ -104,7 +135,7 @@ describe('workspace lifecycle (e2e)', function () {
     }
   });
 
-  it("deleting a workspace removes its home namespace and its copies; its children stay with ParentMissing", async () => {
+  it('deleting a workspace removes its home namespace and its copies; its children stay with ParentMissing', async () => {
     const top = uniqueName('del');
     const mid = `${top}-mid`;
     const leaf = `${top}-leaf`;
@@ -115,12 +146,28 @@ describe('workspace lifecycle (e2e)', function () {
       await Promise.all([top, mid, leaf].map((n) => waitReady(admin, n)));
       await admin.create(Resources.RoleBinding, roleBinding('from-top', top, ['t']));
       await admin.create(Resources.RoleBinding, roleBinding('from-mid', mid, ['m']));
-      await eventually('copies in leaf', () => copies(admin, 'RoleBinding', 'from-top', [leaf]), (m) => m.size === 1);
-      await eventually('copies in leaf', () => copies(admin, 'RoleBinding', 'from-mid', [leaf]), (m) => m.size === 1);
-      await eventually('owners ClusterRoleBinding', () => admin.tryGet(Resources.ClusterRoleBinding, `canopy:workspace:${mid}`), (crb) => crb?.metadata?.labels?.[LABEL_MANAGED_BY] === 'canopy');
+      await eventually(
+        'copies in leaf',
+        () => copies(admin, 'RoleBinding', 'from-top', [leaf]),
+        (m) => m.size === 1,
+      );
+      await eventually(
+        'copies in leaf',
+        () => copies(admin, 'RoleBinding', 'from-mid', [leaf]),
+        (m) => m.size === 1,
+      );
+      await eventually(
+        'owners ClusterRoleBinding',
+        () => admin.tryGet(Resources.ClusterRoleBinding, `canopy:workspace:${mid}`),
+        (crb) => crb?.metadata?.labels?.[LABEL_MANAGED_BY] === 'canopy',
+      );
 
       await admin.delete(Resources.Workspace, mid);
-      await eventually(`workspace ${mid} gone`, () => getWorkspace(admin, mid), (w) => w === undefined);
+      await eventually(
+        `workspace ${mid} gone`,
+        () => getWorkspace(admin, mid),
+        (w) => w === undefined,
+      );
 
       const orphan = await waitForWorkspace(admin, leaf, 'ParentMissing', (w) => condition(w, 'ParentMissing')?.status === 'True');
       expect(condition(orphan, 'ParentMissing')!.message).to.contain(`"${mid}" does not exist`);

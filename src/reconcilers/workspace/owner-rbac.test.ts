@@ -4,8 +4,18 @@ import { chainOwners, ownersClusterRole, ownersClusterRoleBinding, ownersRoleBin
 
 describe("owners' RBAC", () => {
   const forest = new Forest();
-  forest.setWorkspace('acme', '', { owners: [{ kind: 'User', name: 'alice' }, { kind: 'Group', name: 'platform' }] });
-  forest.setWorkspace('team', 'acme', { owners: [{ kind: 'User', name: 'bob' }, { kind: 'User', name: 'alice' }] });
+  forest.setWorkspace('acme', '', {
+    owners: [
+      { kind: 'User', name: 'alice' },
+      { kind: 'Group', name: 'platform' },
+    ],
+  });
+  forest.setWorkspace('team', 'acme', {
+    owners: [
+      { kind: 'User', name: 'bob' },
+      { kind: 'User', name: 'alice' },
+    ],
+  });
   forest.setWorkspace('app', 'team', { owners: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' }] });
 
   it('binds the owners of the workspace and of every ancestor, once each', () => {

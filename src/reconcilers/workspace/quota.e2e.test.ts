@@ -47,7 +47,12 @@ describe('workspace hierarchical quota (e2e)', function () {
       expect(refused, refused).to.contain('at most 500m is left');
 
       // Usage: a pod in the logical cluster's namespace, counted by its ResourceQuota, summed up the tree.
-      await eventually(`logical cluster ${first} ready`, () => admin.tryGet<KubeObject & { status?: { phase?: string } }>(Resources.LogicalCluster, first), (lc) => lc?.status?.phase === 'Ready', 120_000);
+      await eventually(
+        `logical cluster ${first} ready`,
+        () => admin.tryGet<KubeObject & { status?: { phase?: string } }>(Resources.LogicalCluster, first),
+        (lc) => lc?.status?.phase === 'Ready',
+        120_000,
+      );
       const pod = {
         apiVersion: 'v1',
         kind: 'Pod',
@@ -59,13 +64,22 @@ describe('workspace hierarchical quota (e2e)', function () {
               name: 'app',
               image: 'registry.example.com/app:1',
               resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '250m', memory: '64Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
             },
           ],
         },
       };
       // The namespace's default ServiceAccount appears a moment after the namespace.
-      await eventually('pod admitted', () => admin.create(Resources.Pod, pod as KubeObject).then(() => true), (ok) => ok);
+      await eventually(
+        'pod admitted',
+        () => admin.create(Resources.Pod, pod as KubeObject).then(() => true),
+        (ok) => ok,
+      );
 
       const top = await waitForWorkspace(admin, org, 'usage counted', (w) => w.status?.quotaUsed?.['requests.cpu'] === '250m');
       expect(top.status!.quotaUsed!['requests.memory']).to.equal('64Mi');
@@ -76,7 +90,12 @@ describe('workspace hierarchical quota (e2e)', function () {
       expect(below.status!.effectiveConstraints!.quota!.hard!['requests.cpu']).to.equal('2');
     } finally {
       await admin.delete(Resources.LogicalCluster, first).catch(() => {});
-      await eventually('logical cluster gone', () => admin.tryGet(Resources.LogicalCluster, first), (lc) => lc === undefined, 120_000);
+      await eventually(
+        'logical cluster gone',
+        () => admin.tryGet(Resources.LogicalCluster, first),
+        (lc) => lc === undefined,
+        120_000,
+      );
       await deleteWorkspaces(admin, [org, team]);
     }
   });

@@ -110,13 +110,22 @@ export class WorkspaceReconciler {
     // A namespace someone else made and labelled for this workspace is used, never taken over.
     if (!isManaged(namespace)) return undefined;
     const current = namespace.metadata?.labels ?? {};
-    const stale = Object.entries(labels).some(([k, v]) => current[k] !== v) || POD_SECURITY_MODES.some((m) => current[`pod-security.kubernetes.io/${m}`] !== labels[`pod-security.kubernetes.io/${m}`]);
+    const stale =
+      Object.entries(labels).some(([k, v]) => current[k] !== v) ||
+      POD_SECURITY_MODES.some((m) => current[`pod-security.kubernetes.io/${m}`] !== labels[`pod-security.kubernetes.io/${m}`]);
     if (stale) {
       // uid precondition: never re-create a namespace that is being removed.
-      await client.patch(Resources.Namespace, name, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: namespace.metadata?.uid, labels } }, 'apply', {
-        fieldManager: 'canopy',
-        force: true,
-      });
+      await client.patch(
+        Resources.Namespace,
+        name,
+        undefined,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: namespace.metadata?.uid, labels } },
+        'apply',
+        {
+          fieldManager: 'canopy',
+          force: true,
+        },
+      );
     }
     return undefined;
   }
@@ -146,9 +155,7 @@ export class WorkspaceReconciler {
       if (tracked && !tracked.labels?.[LABEL_MANAGED_BY]) continue; // a user's object of that name: leave it
       if (tracked?.hash !== contentHash(desired)) wanted.push([desired, undefined]);
     }
-    await Promise.all(
-      wanted.filter(([desired, cached]) => !cached || contentHash(cached) !== contentHash(desired)).map(([desired]) => apply(client, desired)),
-    );
+    await Promise.all(wanted.filter(([desired, cached]) => !cached || contentHash(cached) !== contentHash(desired)).map(([desired]) => apply(client, desired)));
   }
 
   private async removeOwnerRbac(name: string, namespaces: readonly string[]): Promise<void> {
@@ -245,12 +252,10 @@ export class WorkspaceReconciler {
     if (!(workspace.metadata?.finalizers ?? []).includes(FINALIZER)) return;
     const { tracker, writer, hierarchy, client, conflicts } = this.deps;
     const name = workspace.metadata!.name!;
-    const deletes: PropagationAction[] = tracker.index
-      .copiesFrom(name)
-      .flatMap(([namespace, key]): PropagationAction[] => {
-        const current = tracker.index.get(namespace, key);
-        return current ? [{ action: 'delete', namespace, key, current }] : [];
-      });
+    const deletes: PropagationAction[] = tracker.index.copiesFrom(name).flatMap(([namespace, key]): PropagationAction[] => {
+      const current = tracker.index.get(namespace, key);
+      return current ? [{ action: 'delete', namespace, key, current }] : [];
+    });
     const home = hierarchy.namespaces.get(name) ?? (await client.tryGet(Resources.Namespace, name));
     const keepHome = home !== undefined && !isManaged(home) && !isBeingDeleted(home);
     if (keepHome) {
@@ -274,7 +279,10 @@ export class WorkspaceReconciler {
       context.events.normal(workspace, 'HomeNamespaceDeleted', `deleted home namespace ${name}`);
     }
     conflicts.forget(name);
-    await this.setFinalizers(workspace, (workspace.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
+    await this.setFinalizers(
+      workspace,
+      (workspace.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
+    );
   }
 }
 

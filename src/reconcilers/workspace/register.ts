@@ -78,7 +78,18 @@ export function register(manager: Manager, options: WorkspaceOptions = {}): Work
     const ws = object.metadata?.labels?.[LABEL_WORKSPACE];
     return ws ? [{ name: ws }] : [];
   };
-  const reconciler = new WorkspaceReconciler({ client, hierarchy, tracker, types, conflicts, writer, logicalClusters, quotas, clusterRoles, clusterRoleBindings });
+  const reconciler = new WorkspaceReconciler({
+    client,
+    hierarchy,
+    tracker,
+    types,
+    conflicts,
+    writer,
+    logicalClusters,
+    quotas,
+    clusterRoles,
+    clusterRoleBindings,
+  });
   const workspace = manager.addController({
     name: 'workspace',
     for: Resources.Workspace,

@@ -3,7 +3,17 @@ import { Forest } from '../../hierarchy/forest.js';
 import { statusPatch, workspaceStatus, type StatusInput } from './status.js';
 
 function input(forest: Forest, name: string, extra: Partial<StatusInput> = {}): StatusInput {
-  return { forest, name, generation: 3, previous: undefined, logicalClusters: 0, conflicts: [], propagationProblems: [], now: new Date('2026-01-01T00:00:00Z'), ...extra };
+  return {
+    forest,
+    name,
+    generation: 3,
+    previous: undefined,
+    logicalClusters: 0,
+    conflicts: [],
+    propagationProblems: [],
+    now: new Date('2026-01-01T00:00:00Z'),
+    ...extra,
+  };
 }
 
 const conditionOf = (status: ReturnType<typeof workspaceStatus>, type: string) => status.conditions!.find((c) => c.type === type)!;
@@ -45,7 +55,13 @@ describe('workspace status', () => {
   it('lists conflicts by object and namespace, and type problems make it not Ready', () => {
     const status = workspaceStatus(
       input(forest, 'team-a', {
-        conflicts: [{ namespace: 'team-a', key: 'RoleBinding.rbac.authorization.k8s.io/admins', source: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: 'admins', namespace: 'acme' } }],
+        conflicts: [
+          {
+            namespace: 'team-a',
+            key: 'RoleBinding.rbac.authorization.k8s.io/admins',
+            source: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: 'admins', namespace: 'acme' },
+          },
+        ],
         propagationProblems: [{ reason: 'Forbidden', message: 'the operator may not create widgets.example.com' }],
       }),
     );

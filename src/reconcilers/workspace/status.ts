@@ -100,11 +100,18 @@ function quotaCondition(input: StatusInput): ConditionUpdate | undefined {
   for (const [resource, limit] of hard) {
     const used = input.quotaUsed.get(resource) ?? ZERO_QUANTITY;
     const allotted = input.quotaAllotted?.get(resource);
-    summary.push(`${resource} ${formatQuantity(used)} used${allotted ? `, ${formatQuantity(allotted)} allotted to logical clusters` : ''} of ${formatQuantity(limit)}`);
+    summary.push(
+      `${resource} ${formatQuantity(used)} used${allotted ? `, ${formatQuantity(allotted)} allotted to logical clusters` : ''} of ${formatQuantity(limit)}`,
+    );
     if (compareQuantities(used, limit) > 0) over.push(`${resource} uses ${formatQuantity(used)}, over ${formatQuantity(limit)}`);
   }
   return over.length > 0
-    ? { type: ConditionTypes.QuotaWithinLimits, status: 'False', reason: 'QuotaExceeded', message: `the subtree is over its quota: ${over.join('; ')} (quota lowered after the fact?); new logical clusters are refused until usage drops` }
+    ? {
+        type: ConditionTypes.QuotaWithinLimits,
+        status: 'False',
+        reason: 'QuotaExceeded',
+        message: `the subtree is over its quota: ${over.join('; ')} (quota lowered after the fact?); new logical clusters are refused until usage drops`,
+      }
     : { type: ConditionTypes.QuotaWithinLimits, status: 'True', reason: 'WithinQuota', message: summary.join('; ') };
 }
 
@@ -128,7 +135,12 @@ export function workspaceStatus(input: StatusInput): WorkspaceStatus {
     problem
       ? { type: ConditionTypes.Propagating, status: 'False', reason: problem.reason, message: listing(input.propagationProblems.map((p) => p.message)) }
       : halted
-        ? { type: ConditionTypes.Propagating, status: 'False', reason: 'Halted', message: 'the workspace is not part of a well-formed tree (see CycleDetected / ParentMissing)' }
+        ? {
+            type: ConditionTypes.Propagating,
+            status: 'False',
+            reason: 'Halted',
+            message: 'the workspace is not part of a well-formed tree (see CycleDetected / ParentMissing)',
+          }
         : { type: ConditionTypes.Propagating, status: 'True', reason: 'Propagating', message: '' },
   );
   const quota = quotaCondition(input);
@@ -136,7 +148,13 @@ export function workspaceStatus(input: StatusInput): WorkspaceStatus {
 
   let ready: ConditionUpdate;
   if (input.homeProblem) ready = { type: ConditionTypes.Ready, status: 'False', ...input.homeProblem };
-  else if (halted) ready = { type: ConditionTypes.Ready, status: 'False', reason: forest.isInCycle(name) || forest.health(name)?.state === 'under-cycle' ? 'CycleDetected' : 'ParentMissing', message: updates.find((u) => u.status === 'True' && (u.type === ConditionTypes.CycleDetected || u.type === ConditionTypes.ParentMissing))?.message ?? '' };
+  else if (halted)
+    ready = {
+      type: ConditionTypes.Ready,
+      status: 'False',
+      reason: forest.isInCycle(name) || forest.health(name)?.state === 'under-cycle' ? 'CycleDetected' : 'ParentMissing',
+      message: updates.find((u) => u.status === 'True' && (u.type === ConditionTypes.CycleDetected || u.type === ConditionTypes.ParentMissing))?.message ?? '',
+    };
   else if (problem) ready = { type: ConditionTypes.Ready, status: 'False', reason: problem.reason, message: problem.message };
   else ready = { type: ConditionTypes.Ready, status: 'True', reason: 'Ready', message: `home namespace ${name} ready; path ${forest.path(name)}` };
   updates.unshift(ready);

@@ -56,6 +56,8 @@ describe('namespace tree labels (admission)', () => {
 
   it('lets administrators (and Canopy itself) set them', () => {
     expect(validateNamespaceTreeLabels(input('CREATE', ns({ 'acme.tree.canopy.dev/depth': '1' }), undefined, true)).allowed).to.equal(true);
-    expect(validateNamespaceTreeLabels(input('CREATE', ns({ 'canopy.dev/workspace': 'acme', 'canopy.dev/logical-cluster': 'shop' }), undefined, true)).allowed).to.equal(true);
+    expect(
+      validateNamespaceTreeLabels(input('CREATE', ns({ 'canopy.dev/workspace': 'acme', 'canopy.dev/logical-cluster': 'shop' }), undefined, true)).allowed,
+    ).to.equal(true);
   });
 });

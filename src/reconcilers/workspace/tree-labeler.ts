@@ -30,10 +30,17 @@ export class TreeLabeler {
     const changes = treeLabelChanges(namespace.metadata?.labels, desired);
     if (Object.keys(changes.set).length === 0 && changes.remove.length === 0) return;
     const uid = namespace.metadata?.uid;
-    const applied = await this.client.patch(Resources.Namespace, name, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid, labels: desired } }, 'apply', {
-      fieldManager: TREE_FIELD_MANAGER,
-      force: true,
-    });
+    const applied = await this.client.patch(
+      Resources.Namespace,
+      name,
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid, labels: desired } },
+      'apply',
+      {
+        fieldManager: TREE_FIELD_MANAGER,
+        force: true,
+      },
+    );
     const leftover = treeLabelChanges(applied.metadata?.labels, desired).remove;
     if (leftover.length > 0) {
       const labels = Object.fromEntries(leftover.map((key) => [key, null]));

@@ -15,7 +15,10 @@ function tree(): MemoryTreeView {
   return new MemoryTreeView({
     workspaces: [
       ws('acme', {
-        owners: [{ kind: 'User', name: 'alice' }, { kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' }],
+        owners: [
+          { kind: 'User', name: 'alice' },
+          { kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' },
+        ],
         constraints: {
           regions: ['eu-1', 'eu-2'],
           maxLogicalClusters: 10,
@@ -92,7 +95,9 @@ describe('workspace validator', () => {
       const chain = Array.from({ length: 257 }, (_, i) => ws(`d${i}`, i === 0 ? {} : { parent: `d${i - 1}` }));
       const t = new MemoryTreeView({ workspaces: chain, namespaces: [] });
       expect(validateWorkspace(create(ws('d-next', { parent: 'd255' })), t).allowed, '256 levels fit').to.equal(true);
-      expect(message(validateWorkspace(create(ws('d-next', { parent: 'd256' })), t))).to.equal('spec.parent: parent workspace "d256" is more than 256 levels below its root; workspace trees are limited to 256 levels');
+      expect(message(validateWorkspace(create(ws('d-next', { parent: 'd256' })), t))).to.equal(
+        'spec.parent: parent workspace "d256" is more than 256 levels below its root; workspace trees are limited to 256 levels',
+      );
     });
 
     it('denies a workspace that is its own parent', () => {
@@ -118,7 +123,11 @@ describe('workspace validator', () => {
       ['quota', { quota: { hard: { cpu: '12' } } }, 'spec.constraints.quota.hard.requests.cpu: 12 exceeds the limit 10 set by parent workspace acme'],
       ['podSecurity', { podSecurity: 'privileged' }, 'spec.constraints.podSecurity: privileged is less strict than baseline required by parent workspace acme'],
       ['costBudget', { costBudget: 1500 }, 'spec.constraints.costBudget: 1500 exceeds the budget 1000 set by parent workspace acme'],
-      ['allowedRegistries', { allowedRegistries: ['docker.io'] }, 'spec.constraints.allowedRegistries: docker.io is not allowed by parent workspace acme (allowed: registry.acme.io)'],
+      [
+        'allowedRegistries',
+        { allowedRegistries: ['docker.io'] },
+        'spec.constraints.allowedRegistries: docker.io is not allowed by parent workspace acme (allowed: registry.acme.io)',
+      ],
     ];
     for (const [name, constraints, expected] of cases) {
       it(`denies a wider ${name}`, () => {
@@ -134,7 +143,10 @@ describe('workspace validator', () => {
     });
 
     it('admits narrower constraints', () => {
-      const spec = { parent: 'acme', constraints: { regions: ['eu-2'], quota: { hard: { cpu: '2' } }, podSecurity: 'restricted', allowedRegistries: ['registry.acme.io/team-b'] } };
+      const spec = {
+        parent: 'acme',
+        constraints: { regions: ['eu-2'], quota: { hard: { cpu: '2' } }, podSecurity: 'restricted', allowedRegistries: ['registry.acme.io/team-b'] },
+      };
       expect(validateWorkspace(create(ws('team-b', spec)), tree()).allowed).to.equal(true);
     });
   });
@@ -146,7 +158,7 @@ describe('workspace validator', () => {
       expect(validateWorkspace(create(ws('app-2', { parent: 'acme' }), robot), tree()).allowed).to.equal(true);
     });
 
-    it('denies creating outside the requester\'s subtree', () => {
+    it("denies creating outside the requester's subtree", () => {
       const verdict = validateWorkspace(create(ws('team-x', { parent: 'acme' }), bob), tree());
       expect(message(verdict)).to.equal(
         'spec.parent: user "bob" may not create workspace "team-x" under "acme": not an owner of workspace "acme" or of any workspace above it',
@@ -167,7 +179,7 @@ describe('workspace validator', () => {
       );
     });
 
-    it('lets a workspace\'s own owners narrow its constraints but not widen them', () => {
+    it("lets a workspace's own owners narrow its constraints but not widen them", () => {
       const t = tree();
       const teamA = t.workspace('team-a')!;
       const narrower = ws('team-a', { ...teamA.spec, constraints: { regions: ['eu-1'], podSecurity: 'restricted' } });
@@ -182,7 +194,13 @@ describe('workspace validator', () => {
     it('lets owners edit their workspace and denies strangers', () => {
       const t = tree();
       const teamA = t.workspace('team-a')!;
-      const moreOwners = ws('team-a', { ...teamA.spec, owners: [{ kind: 'Group', name: 'platform' }, { kind: 'User', name: 'dave' }] });
+      const moreOwners = ws('team-a', {
+        ...teamA.spec,
+        owners: [
+          { kind: 'Group', name: 'platform' },
+          { kind: 'User', name: 'dave' },
+        ],
+      });
       expect(validateWorkspace(update(teamA, moreOwners, bob), t).allowed).to.equal(true);
       const stranger: Requester = { username: 'erin', groups: [], admin: false };
       expect(message(validateWorkspace(update(teamA, moreOwners, stranger), t))).to.equal(
@@ -199,7 +217,12 @@ describe('workspace validator', () => {
 
     it('requires authority over the parent to delete', () => {
       const t = tree();
-      const del = (requester: Requester): AdmissionInput<WorkspaceLike> => ({ operation: 'DELETE', object: undefined, oldObject: t.workspace('app-1')!, requester });
+      const del = (requester: Requester): AdmissionInput<WorkspaceLike> => ({
+        operation: 'DELETE',
+        object: undefined,
+        oldObject: t.workspace('app-1')!,
+        requester,
+      });
       expect(validateWorkspace(del(bob), t).allowed).to.equal(true);
       expect(message(validateWorkspace(del({ username: 'erin', groups: [], admin: false }), t))).to.equal(
         'metadata.name: user "erin" may not delete workspace "app-1": not an owner of workspace "team-a" or of any workspace above it',

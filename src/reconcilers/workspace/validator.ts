@@ -108,14 +108,14 @@ function checkParent(name: string, parent: string | undefined, oldParent: string
   }
   // Not a loop: the walk up gave up, and constraints read from a cut chain would miss the root's.
   if (chain.tooDeep && parent !== oldParent) {
-    return deny(WorkspaceRules.cycle, 'spec.parent', `parent workspace "${parent}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`);
-  }
-  if (chain.cycle && parent !== oldParent) {
     return deny(
       WorkspaceRules.cycle,
       'spec.parent',
-      `parent workspace "${parent}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`,
+      `parent workspace "${parent}" is more than ${MAX_DEPTH} levels below its root; workspace trees are limited to ${MAX_DEPTH} levels`,
     );
+  }
+  if (chain.cycle && parent !== oldParent) {
+    return deny(WorkspaceRules.cycle, 'spec.parent', `parent workspace "${parent}" is part of a cycle (${chain.cycle.join(' → ')}); fix that cycle first`);
   }
   return allow();
 }
@@ -143,9 +143,7 @@ function checkOwnership(
   }
   const oldParent = old.spec?.parent || undefined;
   if (parent !== oldParent) {
-    const missing =
-      parentAuthority(requester, oldParent, oldParent ? ancestry(view, oldParent) : undefined) ??
-      parentAuthority(requester, parent, parentChain);
+    const missing = parentAuthority(requester, oldParent, oldParent ? ancestry(view, oldParent) : undefined) ?? parentAuthority(requester, parent, parentChain);
     if (!missing) return allow();
     const what = `move workspace "${name}" from ${oldParent ? `"${oldParent}"` : 'the root'} to ${parent ? `"${parent}"` : 'the root'}`;
     return deny(WorkspaceRules.ownership, 'spec.parent', `${who} may not ${what}: ${missing}`);
@@ -160,11 +158,7 @@ function checkOwnership(
     );
   }
   if (hasAuthority(owned(ancestry(view, name)), requester)) return allow();
-  return deny(
-    WorkspaceRules.ownership,
-    'spec',
-    `${who} may not change workspace "${name}": not an owner of "${name}" or of any workspace above it`,
-  );
+  return deny(WorkspaceRules.ownership, 'spec', `${who} may not change workspace "${name}": not an owner of "${name}" or of any workspace above it`);
 }
 
 /** Undefined when the requester administers `parent`, else why not (root workspaces: admins only). */
@@ -218,8 +212,7 @@ function droppedLimits(old: WorkspaceLike, object: WorkspaceLike): boolean {
   const keys: (keyof typeof a)[] = ['regions', 'clusterSelector', 'maxLogicalClusters', 'podSecurity', 'costBudget', 'allowedRegistries'];
   if (keys.some((k) => setIn(a, k) && !setIn(b, k))) return true;
   // A selector narrows only if it keeps every requirement it had.
-  const key = (r: { key: string; operator: string; values?: readonly string[] }): string =>
-    `${r.key} ${r.operator} ${[...(r.values ?? [])].sort().join(',')}`;
+  const key = (r: { key: string; operator: string; values?: readonly string[] }): string => `${r.key} ${r.operator} ${[...(r.values ?? [])].sort().join(',')}`;
   const newReqs = new Set(selectorRequirements(b.clusterSelector).map(key));
   if (selectorRequirements(a.clusterSelector).some((r) => !newReqs.has(key(r)))) return true;
   const oldHard = Object.keys(a.quota?.hard ?? {});

@@ -41,7 +41,23 @@ const template = (image: string): KubeObject =>
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: NAME } },
-      template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: NAME, image, securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } }] } },
+      template: {
+        metadata: { labels: { app: NAME } },
+        spec: {
+          containers: [
+            {
+              name: NAME,
+              image,
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+            },
+          ],
+        },
+      },
     },
   }) as KubeObject;
 
@@ -59,14 +75,21 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
     await host.patch(Resources.Cluster, FIRST, undefined, { spec: { failoverAfterSeconds: 2, probeIntervalSeconds: 1 } }, 'merge');
     operator = startOperatorProcess(env, 'audit-operator');
     const port = await operator.healthPort;
-    expect(await waitUntil(120_000, 250, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200), 'the operator never became ready').to.equal(true);
+    expect(
+      await waitUntil(120_000, 250, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200),
+      'the operator never became ready',
+    ).to.equal(true);
   });
 
   after(async function () {
     this.timeout(120_000);
     await operator?.stop();
     host?.close();
-    if (env && !env.cluster(FIRST).apiServerRunning) await env.cluster(FIRST).startApiServer().catch(() => undefined);
+    if (env && !env.cluster(FIRST).apiServerRunning)
+      await env
+        .cluster(FIRST)
+        .startApiServer()
+        .catch(() => undefined);
     await env?.stop();
   });
 
@@ -87,7 +110,9 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
   const logLineFor = async (decision: string, name: string, reason: (text: string) => boolean = () => true): Promise<AuditLine> => {
     let found: AuditLine | undefined;
     const seen = await waitUntil(30_000, 250, async () => {
-      found = (operator.logLines() as AuditLine[]).find((l) => l.decision === decision && l.object?.name === name && l.object.namespace === WORKSPACE && typeof l.reason === 'string' && reason(l.reason));
+      found = (operator.logLines() as AuditLine[]).find(
+        (l) => l.decision === decision && l.object?.name === name && l.object.namespace === WORKSPACE && typeof l.reason === 'string' && reason(l.reason),
+      );
       return found !== undefined;
     });
     expect(seen, `no log line with decision ${decision} naming ${WORKSPACE}/${name} in ${operator.logPath}`).to.equal(true);
@@ -95,7 +120,12 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
   };
 
   it('shows every placement decision, propagation, move and denial as an Event and a structured log line', async () => {
-    await host.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: WORKSPACE }, spec: { constraints: { allowedRegistries: [ALLOWED_REGISTRY] } } } as KubeObject);
+    await host.create(Resources.Workspace, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name: WORKSPACE },
+      spec: { constraints: { allowedRegistries: [ALLOWED_REGISTRY] } },
+    } as KubeObject);
     expect(await waitUntil(60_000, 200, async () => (await host.tryGet(Resources.Namespace, WORKSPACE)) !== undefined), 'home namespace').to.equal(true);
     await host.create(Resources.PlacementPolicy, {
       apiVersion: 'canopy.dev/v1alpha1',
@@ -109,7 +139,12 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
         deselectionGraceSeconds: 0,
       },
     } as KubeObject);
-    const po = { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: NAME, namespace: WORKSPACE }, spec: { template: template(`${ALLOWED_REGISTRY}web:1`), placementRef: { name: 'audit-one' } } } as KubeObject;
+    const po = {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'PropagatedObject',
+      metadata: { name: NAME, namespace: WORKSPACE },
+      spec: { template: template(`${ALLOWED_REGISTRY}web:1`), placementRef: { name: 'audit-one' } },
+    } as KubeObject;
     await host.create(Resources.PropagatedObject, po);
     const regarding = { kind: 'PropagatedObject', name: NAME };
     const placedOn = async (cluster: string): Promise<boolean> => {
@@ -127,7 +162,10 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
     // 2. Propagated: the copy is on the member.
     const member = new ApiClient(env.cluster(FIRST).kubeConfig());
     try {
-      expect(await waitUntil(60_000, 250, async () => (await member.tryGet(Resources.Deployment, NAME, WORKSPACE)) !== undefined), `no copy on ${FIRST}`).to.equal(true);
+      expect(
+        await waitUntil(60_000, 250, async () => (await member.tryGet(Resources.Deployment, NAME, WORKSPACE)) !== undefined),
+        `no copy on ${FIRST}`,
+      ).to.equal(true);
     } finally {
       member.close();
     }
@@ -158,17 +196,28 @@ describe('audit trail: one object placed, propagated, moved and denied, each ste
     const denied = await eventFor('AdmissionDenied', regarding);
     expect(denied.type).to.equal('Warning');
     expect(denied.regarding.uid, 'the denial regards the existing object').to.equal(current.metadata?.uid);
-    expect(denied.note, 'names who and why').to.include('admin').and.match(/registr/i);
+    expect(denied.note, 'names who and why')
+      .to.include('admin')
+      .and.match(/registr/i);
     await logLineFor('AdmissionDenied', NAME, (r) => /registr/i.test(r));
 
     // A dry run is judged the same, and leaves no Event behind (sideEffects: NoneOnDryRun).
     const before = (await host.listAll<EventV1>(EventsV1, { namespace: WORKSPACE })).filter((e) => e.reason === 'AdmissionDenied');
     const dryRun = await host
-      .request('PUT', `/apis/canopy.dev/v1alpha1/namespaces/${WORKSPACE}/propagatedobjects/${NAME}`, { body: { ...current, spec: { ...current.spec, template: template('other.example.net/web:1') } }, query: { dryRun: 'All' } })
-      .then(() => 'admitted', (err: Error) => err.message);
+      .request('PUT', `/apis/canopy.dev/v1alpha1/namespaces/${WORKSPACE}/propagatedobjects/${NAME}`, {
+        body: { ...current, spec: { ...current.spec, template: template('other.example.net/web:1') } },
+        query: { dryRun: 'All' },
+      })
+      .then(
+        () => 'admitted',
+        (err: Error) => err.message,
+      );
     expect(dryRun).to.include('denied the request');
     await new Promise((r) => setTimeout(r, 2000));
     const after = (await host.listAll<EventV1>(EventsV1, { namespace: WORKSPACE })).filter((e) => e.reason === 'AdmissionDenied');
-    expect(after.map((e) => e.note), 'no Event for a dry run').to.deep.equal(before.map((e) => e.note));
+    expect(
+      after.map((e) => e.note),
+      'no Event for a dry run',
+    ).to.deep.equal(before.map((e) => e.note));
   });
 });

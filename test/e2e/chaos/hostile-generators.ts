@@ -41,7 +41,8 @@ export function sizesFromEnv(env: NodeJS.ProcessEnv = process.env): { form: 'sho
   const raw = env['CANOPY_CHAOS_SIZES'];
   if (!raw) return { form, sizes: form === 'long' ? LONG_SIZES : SHORT_SIZES };
   const [treeDepth, floodPropagatedObjects, randomCases] = raw.split(':').map(Number);
-  if (![treeDepth, floodPropagatedObjects, randomCases].every((n) => Number.isInteger(n) && n! >= 0)) throw new Error(`CANOPY_CHAOS_SIZES=${raw} is not <treeDepth>:<flood>:<randomCases>`);
+  if (![treeDepth, floodPropagatedObjects, randomCases].every((n) => Number.isInteger(n) && n! >= 0))
+    throw new Error(`CANOPY_CHAOS_SIZES=${raw} is not <treeDepth>:<flood>:<randomCases>`);
   return { form, sizes: { treeDepth: treeDepth!, floodPropagatedObjects: floodPropagatedObjects!, randomCases: randomCases! } };
 }
 
@@ -139,19 +140,32 @@ interface MakerContext {
 
 type Maker = (c: MakerContext) => Omit<HostileCase, 'id'>;
 
-const workspace = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'Workspace', metadata: { name }, spec } as KubeObject);
+const workspace = (name: string, spec: Record<string, unknown>): KubeObject =>
+  ({ apiVersion: CANOPY, kind: 'Workspace', metadata: { name }, spec }) as KubeObject;
 
 const WORKSPACE_MAKERS: Maker[] = [
   ({ r, w, id }) => {
     // 63 is the limit; 64, an uppercase letter or one unicode letter must be refused by the schema.
     const variant = pick(r, ['63', '64', 'unicode', 'upper'] as const);
-    const name = variant === '64' ? dnsLabel(id, 64) : variant === 'unicode' ? `${dnsLabel(id, 61)}é` : variant === 'upper' ? dnsLabel(id, 63).toUpperCase() : dnsLabel(id, 63);
+    const name =
+      variant === '64'
+        ? dnsLabel(id, 64)
+        : variant === 'unicode'
+          ? `${dnsLabel(id, 61)}é`
+          : variant === 'upper'
+            ? dnsLabel(id, 63).toUpperCase()
+            : dnsLabel(id, 63);
     return { kind: 'Workspace', what: `name at the length limit (${variant})`, support: [], objects: [{ object: workspace(name, { parent: w.workspace }) }] };
   },
   ({ r, w, id }) => {
     const count = pick(r, [64, 65]);
     const owners = Array.from({ length: count }, (_, i) => ({ kind: pick(r, ['User', 'Group'] as const), name: `${i}-${unicodeString(r, int(r, 1, 250))}` }));
-    return { kind: 'Workspace', what: `${count} owners with unicode names up to 253 characters`, support: [], objects: [{ object: workspace(dnsLabel(id, 20), { parent: w.workspace, owners }) }] };
+    return {
+      kind: 'Workspace',
+      what: `${count} owners with unicode names up to 253 characters`,
+      support: [],
+      objects: [{ object: workspace(dnsLabel(id, 20), { parent: w.workspace, owners }) }],
+    };
   },
   ({ r, w, id }) => {
     const over = r() < 0.3;
@@ -159,25 +173,51 @@ const WORKSPACE_MAKERS: Maker[] = [
     const constraints = {
       regions: Array.from({ length: 64 }, (_, i) => dnsLabel(`r${i}`, int(r, 4, 63))).filter((v, i, all) => all.indexOf(v) === i),
       clusterSelector: { matchExpressions: Array.from({ length: 32 }, (_, i) => ({ key: `k${i}.example.com/${'x'.repeat(60)}`, operator: 'NotIn', values })) },
-      quota: { hard: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`example.com/r${i}`, pick(r, ['9223372036854775807', '1e18', '999999999Ei', '0', '1m'])])) },
+      quota: {
+        hard: Object.fromEntries(
+          Array.from({ length: 64 }, (_, i) => [`example.com/r${i}`, pick(r, ['9223372036854775807', '1e18', '999999999Ei', '0', '1m'])]),
+        ),
+      },
       allowedRegistries: Array.from({ length: 32 }, (_, i) => `registry-${i}.example.com/${'a'.repeat(200)}`),
       maxLogicalClusters: 2147483647,
       costBudget: 1e308,
     };
-    return { kind: 'Workspace', what: `every constraint list at its maxItems${over ? ' (selector values one past it)' : ''}`, support: [], objects: [{ object: workspace(dnsLabel(id, 20), { parent: w.workspace, constraints }) }] };
+    return {
+      kind: 'Workspace',
+      what: `every constraint list at its maxItems${over ? ' (selector values one past it)' : ''}`,
+      support: [],
+      objects: [{ object: workspace(dnsLabel(id, 20), { parent: w.workspace, constraints }) }],
+    };
   },
-  ({ id }) => ({ kind: 'Workspace', what: 'a parent that does not exist', support: [], objects: [{ object: workspace(dnsLabel(id, 20), { parent: dnsLabel(`${id}-ghost`, 40) }) }] }),
+  ({ id }) => ({
+    kind: 'Workspace',
+    what: 'a parent that does not exist',
+    support: [],
+    objects: [{ object: workspace(dnsLabel(id, 20), { parent: dnsLabel(`${id}-ghost`, 40) }) }],
+  }),
   ({ id }) => {
     // Each names the other as parent: the second one closes the loop.
     const a = dnsLabel(`${id}-a`, 20);
     const b = dnsLabel(`${id}-b`, 20);
-    return { kind: 'Workspace', what: 'a two-workspace parent cycle', support: [], objects: [{ object: workspace(a, { parent: b }) }, { object: workspace(b, { parent: a }) }] };
+    return {
+      kind: 'Workspace',
+      what: 'a two-workspace parent cycle',
+      support: [],
+      objects: [{ object: workspace(a, { parent: b }) }, { object: workspace(b, { parent: a }) }],
+    };
   },
   ({ w, id }) => ({
     kind: 'Workspace',
     what: '32 propagated types the control plane does not serve',
     support: [],
-    objects: [{ object: workspace(dnsLabel(id, 20), { parent: w.workspace, propagate: Array.from({ length: 32 }, (_, i) => ({ apiVersion: `nope${i}.example.com/v1`, kind: `Nothing${i}` })) }) }],
+    objects: [
+      {
+        object: workspace(dnsLabel(id, 20), {
+          parent: w.workspace,
+          propagate: Array.from({ length: 32 }, (_, i) => ({ apiVersion: `nope${i}.example.com/v1`, kind: `Nothing${i}` })),
+        }),
+      },
+    ],
   }),
   ({ w, id }) => ({
     kind: 'Workspace',
@@ -185,12 +225,15 @@ const WORKSPACE_MAKERS: Maker[] = [
     support: [],
     objects: [
       { object: workspace(dnsLabel(`${id}-p`, 20), { parent: w.workspace, constraints: { podSecurity: 'restricted', regions: ['eu-1'] } }) },
-      { object: workspace(dnsLabel(`${id}-c`, 20), { parent: dnsLabel(`${id}-p`, 20), constraints: { podSecurity: 'privileged', regions: ['eu-1', 'us-1'] } }) },
+      {
+        object: workspace(dnsLabel(`${id}-c`, 20), { parent: dnsLabel(`${id}-p`, 20), constraints: { podSecurity: 'privileged', regions: ['eu-1', 'us-1'] } }),
+      },
     ],
   }),
 ];
 
-const logicalCluster = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name }, spec } as KubeObject);
+const logicalCluster = (name: string, spec: Record<string, unknown>): KubeObject =>
+  ({ apiVersion: CANOPY, kind: 'LogicalCluster', metadata: { name }, spec }) as KubeObject;
 
 const LOGICAL_CLUSTER_MAKERS: Maker[] = [
   ({ r, w, id }) => {
@@ -198,20 +241,45 @@ const LOGICAL_CLUSTER_MAKERS: Maker[] = [
     const fits = r() < 0.6;
     const name = dnsLabel(id, fits ? 60 : 62);
     const namespaces = Array.from({ length: 32 }, (_, i) => (fits ? 'abcdefghijklmnopqrstuvwxyz0123456789'[i]! : `s${i}`));
-    return { kind: 'LogicalCluster', what: `32 namespaces whose names ${fits ? 'reach' : 'pass'} 63 characters`, support: [], objects: [{ object: logicalCluster(name, { workspace: w.workspace, namespaces }) }] };
+    return {
+      kind: 'LogicalCluster',
+      what: `32 namespaces whose names ${fits ? 'reach' : 'pass'} 63 characters`,
+      support: [],
+      objects: [{ object: logicalCluster(name, { workspace: w.workspace, namespaces }) }],
+    };
   },
   ({ w, id }) => ({
     kind: 'LogicalCluster',
     what: '64 rules granting every verb on every resource of every group',
     support: [],
-    objects: [{ object: logicalCluster(dnsLabel(id, 20), { workspace: w.workspace, capabilities: { preset: 'admin', rules: Array.from({ length: 64 }, () => ({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] })) } }) }],
+    objects: [
+      {
+        object: logicalCluster(dnsLabel(id, 20), {
+          workspace: w.workspace,
+          capabilities: { preset: 'admin', rules: Array.from({ length: 64 }, () => ({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] })) },
+        }),
+      },
+    ],
   }),
-  ({ id }) => ({ kind: 'LogicalCluster', what: 'a workspace that does not exist', support: [], objects: [{ object: logicalCluster(dnsLabel(id, 20), { workspace: dnsLabel(`${id}-ghost`, 30) }) }] }),
+  ({ id }) => ({
+    kind: 'LogicalCluster',
+    what: 'a workspace that does not exist',
+    support: [],
+    objects: [{ object: logicalCluster(dnsLabel(id, 20), { workspace: dnsLabel(`${id}-ghost`, 30) }) }],
+  }),
   ({ w, id }) => ({
     kind: 'LogicalCluster',
     what: 'mode Cluster with a selector no cluster matches',
     support: [],
-    objects: [{ object: logicalCluster(dnsLabel(id, 20), { workspace: w.workspace, mode: 'Cluster', clusterSelector: { matchLabels: { 'hostile.example.com/none': 'true' } } }) }],
+    objects: [
+      {
+        object: logicalCluster(dnsLabel(id, 20), {
+          workspace: w.workspace,
+          mode: 'Cluster',
+          clusterSelector: { matchLabels: { 'hostile.example.com/none': 'true' } },
+        }),
+      },
+    ],
   }),
   ({ r, w, id }) => ({
     kind: 'LogicalCluster',
@@ -229,15 +297,24 @@ const LOGICAL_CLUSTER_MAKERS: Maker[] = [
   }),
 ];
 
-const cluster = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'Cluster', metadata: { name, labels: { 'hostile.example.com/cluster': 'true' } }, spec } as KubeObject);
-const secret = (name: string, namespace: string, data: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { kubeconfig: data } } as KubeObject);
+const cluster = (name: string, spec: Record<string, unknown>): KubeObject =>
+  ({ apiVersion: CANOPY, kind: 'Cluster', metadata: { name, labels: { 'hostile.example.com/cluster': 'true' } }, spec }) as KubeObject;
+const secret = (name: string, namespace: string, data: string): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { kubeconfig: data } }) as KubeObject;
 
 const CLUSTER_MAKERS: Maker[] = [
   ({ w, id }) => ({
     kind: 'Cluster',
     what: 'a kubeconfig Secret that does not exist',
     support: [],
-    objects: [{ object: cluster(dnsLabel(id, 63), { region: dnsLabel('r', 63), kubeconfigSecretRef: { name: dnsLabel(`${id}-none`, 40), namespace: w.secretNamespace } }) }],
+    objects: [
+      {
+        object: cluster(dnsLabel(id, 63), {
+          region: dnsLabel('r', 63),
+          kubeconfigSecretRef: { name: dnsLabel(`${id}-none`, 40), namespace: w.secretNamespace },
+        }),
+      },
+    ],
   }),
   ({ r, w, id }) => {
     const variant = pick(r, ['garbage', 'dead-server', 'exec-plugin', 'token-file'] as const);
@@ -247,14 +324,25 @@ const CLUSTER_MAKERS: Maker[] = [
         : variant === 'dead-server'
           ? kubeconfig('https://127.0.0.1:1', w.plantedToken)
           : variant === 'exec-plugin'
-            ? kubeconfig('https://127.0.0.1:1', w.plantedToken, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', 'echo pwned'] } })
+            ? kubeconfig('https://127.0.0.1:1', w.plantedToken, {
+                exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', 'echo pwned'] },
+              })
             : kubeconfig('https://127.0.0.1:1', w.plantedToken, { tokenFile: '/etc/shadow' });
     const name = dnsLabel(`${id}-kc`, 40);
     return {
       kind: 'Cluster',
       what: `a kubeconfig that is ${variant}, carrying a planted token`,
       support: [secret(name, w.secretNamespace, data)],
-      objects: [{ object: cluster(dnsLabel(id, 30), { region: 'eu-1', failoverAfterSeconds: 0, probeIntervalSeconds: 1, kubeconfigSecretRef: { name, namespace: w.secretNamespace } }) }],
+      objects: [
+        {
+          object: cluster(dnsLabel(id, 30), {
+            region: 'eu-1',
+            failoverAfterSeconds: 0,
+            probeIntervalSeconds: 1,
+            kubeconfigSecretRef: { name, namespace: w.secretNamespace },
+          }),
+        },
+      ],
     };
   },
   ({ r, w, id }) => {
@@ -269,7 +357,11 @@ const CLUSTER_MAKERS: Maker[] = [
             region: dnsLabel('region', 63),
             provider: dnsLabel('provider', 63),
             kubeconfigSecretRef: { name: 'missing', namespace: w.secretNamespace },
-            taints: Array.from({ length: over ? 33 : 32 }, (_, i) => ({ key: `hostile.example.com/t${i}`, value: 'v'.repeat(63), effect: pick(r, ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const) })),
+            taints: Array.from({ length: over ? 33 : 32 }, (_, i) => ({
+              key: `hostile.example.com/t${i}`,
+              value: 'v'.repeat(63),
+              effect: pick(r, ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const),
+            })),
             capacity: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`example.com/c${i}`, '9223372036854775807'])),
             pricing: { cpuHour: 1e308, memoryGiBHour: 1e308, loadBalancerHour: 1e308, currency: 'XXX' },
           }),
@@ -280,8 +372,13 @@ const CLUSTER_MAKERS: Maker[] = [
 ];
 
 const propagatedObject = (name: string, namespace: string, spec: Record<string, unknown>): KubeObject =>
-  ({ apiVersion: CANOPY, kind: 'PropagatedObject', metadata: { name, namespace, labels: { 'hostile.example.com/po': 'true' } }, spec } as KubeObject);
-const configMapTemplate = (name: string, data: Record<string, string> = { a: 'b' }): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+  ({ apiVersion: CANOPY, kind: 'PropagatedObject', metadata: { name, namespace, labels: { 'hostile.example.com/po': 'true' } }, spec }) as KubeObject;
+const configMapTemplate = (name: string, data: Record<string, string> = { a: 'b' }): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name },
+  data,
+});
 
 /** A CEL rule of two nested comprehensions over literal lists of n elements: about 11·n² evaluation steps per cluster. */
 export function heavyRule(n: number): string {
@@ -291,7 +388,8 @@ export function heavyRule(n: number): string {
 /** 94 is the largest n whose rule the operator's cost limit admits (src/reconcilers/placement/cel.ts). */
 export const RULE_AT_COST_LIMIT = 94;
 
-const policy = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: CANOPY, kind: 'PlacementPolicy', metadata: { name }, spec } as KubeObject);
+const policy = (name: string, spec: Record<string, unknown>): KubeObject =>
+  ({ apiVersion: CANOPY, kind: 'PlacementPolicy', metadata: { name }, spec }) as KubeObject;
 
 /** A PlacementPolicy and the PropagatedObject pinned to it, on which its verdict shows. */
 function governed(c: MakerContext, what: string, spec: Record<string, unknown>): Omit<HostileCase, 'id'> {
@@ -334,30 +432,44 @@ const POLICY_MAKERS: Maker[] = [
             ? Array.from({ length: 16 }, () => heavyRule(RULE_AT_COST_LIMIT))
             : [`[${digits(100)}].all(a, [${digits(100)}].all(b, [${digits(100)}].all(d, a + b + d >= 0)))`];
     return governed(c, `CEL rules: ${variant} of the cost limit`, {
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } }],
+      resourceSelectors: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } },
+      ],
       rules: expressions.map((expression, i) => ({ name: `heavy-${i}`, expression, message: unicodeString(c.r, 100) })),
     });
   },
   (c) =>
     governed(c, 'a CEL rule that fails at run time on every cluster', {
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } }],
+      resourceSelectors: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } },
+      ],
       rules: [{ expression: "object.metadata.labels['no-such-label'] == 'x' && 1 / 0 == 1" }],
     }),
   (c) =>
     governed(c, 'a CEL rule that does not compile', {
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } }],
+      resourceSelectors: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } },
+      ],
       rules: [{ expression: `cluster.metadata.labels[ ${'('.repeat(200)}` }],
     }),
   (c) =>
     governed(c, 'a spread over a billion groups, 64 weights for clusters that do not exist, 32 preferences', {
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } }],
+      resourceSelectors: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } },
+      ],
       spread: { topologyKey: 'hostile.example.com/zone', minGroups: 1_000_000_000 },
-      replicas: { strategy: 'Divide', weights: Array.from({ length: 64 }, (_, i) => ({ cluster: dnsLabel(`ghost${i}`, 63), weight: 10000 })), minPerCluster: 2147483647 },
+      replicas: {
+        strategy: 'Divide',
+        weights: Array.from({ length: 64 }, (_, i) => ({ cluster: dnsLabel(`ghost${i}`, 63), weight: 10000 })),
+        minPerCluster: 2147483647,
+      },
       preferences: Array.from({ length: 32 }, (_, i) => ({ weight: 100, clusterSelector: { matchExpressions: [{ key: `k${i}`, operator: 'Exists' }] } })),
     }),
   (c) =>
     governed(c, 'a policy engine that never answers, fail closed', {
-      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } }],
+      resourceSelectors: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespaces: [c.w.workspace], labelSelector: { matchLabels: { 'hostile.example.com/none': 'x' } } },
+      ],
       policyEngine: { url: 'http://127.0.0.1:1/v1/data/canopy', timeoutSeconds: 30, failurePolicy: 'Fail' },
     }),
   (c) =>
@@ -376,28 +488,54 @@ const PROPAGATED_OBJECT_MAKERS: Maker[] = [
     const overrides = Array.from({ length: 32 }, (_, o) => ({
       ...(o % 2 === 0 ? { clusters: [w.member] } : { clusterSelector: {} }),
       patches: Array.from({ length: 64 }, (_, p) =>
-        p === 63 ? { op: 'remove', path: `/data/does-not-exist-${o}` } : { op: pick(r, ['add', 'replace'] as const), path: `/data/k${(o * 64 + p) % keys}`, value: unicodeString(r, 20) },
+        p === 63
+          ? { op: 'remove', path: `/data/does-not-exist-${o}` }
+          : { op: pick(r, ['add', 'replace'] as const), path: `/data/k${(o * 64 + p) % keys}`, value: unicodeString(r, 20) },
       ),
     }));
-    return { kind: 'PropagatedObject', what: `a ConfigMap of ${keys} unicode keys and 32 overrides of 64 patches each, the last removing a missing path`, support: [], objects: [{ object: propagatedObject(name, w.workspace, { template: configMapTemplate(name, data), overrides }) }] };
+    return {
+      kind: 'PropagatedObject',
+      what: `a ConfigMap of ${keys} unicode keys and 32 overrides of 64 patches each, the last removing a missing path`,
+      support: [],
+      objects: [{ object: propagatedObject(name, w.workspace, { template: configMapTemplate(name, data), overrides }) }],
+    };
   },
   ({ w, id }) => ({
     kind: 'PropagatedObject',
     what: 'an override that rewrites metadata.name',
     support: [],
-    objects: [{ object: propagatedObject(dnsLabel(id, 20), w.workspace, { template: configMapTemplate('x'), overrides: [{ patches: [{ op: 'replace', path: '/metadata/name', value: 'y' }] }] }) }],
+    objects: [
+      {
+        object: propagatedObject(dnsLabel(id, 20), w.workspace, {
+          template: configMapTemplate('x'),
+          overrides: [{ patches: [{ op: 'replace', path: '/metadata/name', value: 'y' }] }],
+        }),
+      },
+    ],
   }),
   ({ w, id }) => ({
     kind: 'PropagatedObject',
     what: 'a template of a kind no cluster serves',
     support: [],
-    objects: [{ object: propagatedObject(dnsLabel(id, 20), w.workspace, { template: { apiVersion: 'hostile.example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1e308 } } }) }],
+    objects: [
+      {
+        object: propagatedObject(dnsLabel(id, 20), w.workspace, {
+          template: { apiVersion: 'hostile.example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1e308 } },
+        }),
+      },
+    ],
   }),
   ({ w, id }) => ({
     kind: 'PropagatedObject',
     what: 'a template that is a canopy.dev Workspace',
     support: [],
-    objects: [{ object: propagatedObject(dnsLabel(id, 20), w.workspace, { template: { apiVersion: CANOPY, kind: 'Workspace', metadata: { name: 'escape' }, spec: {} } }) }],
+    objects: [
+      {
+        object: propagatedObject(dnsLabel(id, 20), w.workspace, {
+          template: { apiVersion: CANOPY, kind: 'Workspace', metadata: { name: 'escape' }, spec: {} },
+        }),
+      },
+    ],
   }),
   ({ w, id }) => ({
     kind: 'PropagatedObject',
@@ -413,7 +551,14 @@ const PROPAGATED_OBJECT_MAKERS: Maker[] = [
             spec: {
               replicas: 2147483647,
               selector: { matchLabels: { a: 'b' } },
-              template: { metadata: { labels: { a: 'b' } }, spec: { hostNetwork: true, containers: [{ name: 'c', image: 'evil.example.com/x', securityContext: { privileged: true } }], volumes: [{ name: 'r', hostPath: { path: '/' } }] } },
+              template: {
+                metadata: { labels: { a: 'b' } },
+                spec: {
+                  hostNetwork: true,
+                  containers: [{ name: 'c', image: 'evil.example.com/x', securityContext: { privileged: true } }],
+                  volumes: [{ name: 'r', hostPath: { path: '/' } }],
+                },
+              },
             },
           },
         }),
@@ -424,7 +569,11 @@ const PROPAGATED_OBJECT_MAKERS: Maker[] = [
     kind: 'PropagatedObject',
     what: 'a placementRef to a policy that does not exist',
     support: [],
-    objects: [{ object: propagatedObject(dnsLabel(id, 20), w.workspace, { template: configMapTemplate('ghost'), placementRef: { name: dnsLabel(`${id}-ghost`, 40) } }) }],
+    objects: [
+      {
+        object: propagatedObject(dnsLabel(id, 20), w.workspace, { template: configMapTemplate('ghost'), placementRef: { name: dnsLabel(`${id}-ghost`, 40) } }),
+      },
+    ],
   }),
 ];
 
@@ -447,7 +596,13 @@ export function hostilePlan(seed: number, sizes: HostileSizes, w: HostileWorld):
   let parent = w.workspace;
   for (let i = 0; i < sizes.treeDepth; i++) {
     const name = dnsLabel(`deep${i}`, 12);
-    cases.push({ id: `deep-${i}`, kind: 'Workspace', what: `link ${i + 1} of a ${sizes.treeDepth}-deep workspace chain`, support: [], objects: [{ object: workspace(name, { parent }) }] });
+    cases.push({
+      id: `deep-${i}`,
+      kind: 'Workspace',
+      what: `link ${i + 1} of a ${sizes.treeDepth}-deep workspace chain`,
+      support: [],
+      objects: [{ object: workspace(name, { parent }) }],
+    });
     parent = name;
   }
   const all = HOSTILE_KINDS.flatMap((kind) => MAKERS[kind].map((maker, index) => ({ kind, maker, index })));
@@ -459,7 +614,13 @@ export function hostilePlan(seed: number, sizes: HostileSizes, w: HostileWorld):
   }
   for (let i = 0; i < sizes.floodPropagatedObjects; i++) {
     const name = `flood-${i}`;
-    cases.push({ id: name, kind: 'PropagatedObject', what: `PropagatedObject ${i + 1} of ${sizes.floodPropagatedObjects} in one namespace`, support: [], objects: [{ object: propagatedObject(name, w.workspace, { template: configMapTemplate(name, { i: String(i) }) }) }] });
+    cases.push({
+      id: name,
+      kind: 'PropagatedObject',
+      what: `PropagatedObject ${i + 1} of ${sizes.floodPropagatedObjects} in one namespace`,
+      support: [],
+      objects: [{ object: propagatedObject(name, w.workspace, { template: configMapTemplate(name, { i: String(i) }) }) }],
+    });
   }
   return { seed, sizes, cases };
 }

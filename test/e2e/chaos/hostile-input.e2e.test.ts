@@ -92,17 +92,34 @@ describe('hostile input: seeded hostile objects of every kind against the operat
     const plan = hostilePlan(seed, sizes, { workspace: HOSTILE, secretNamespace: SYSTEM_NAMESPACE, member: MEMBER, plantedToken: PLANTED_TOKEN });
     const health = watchHealth(healthPort);
     const rss = sampleRss(operator.pid);
-    const secrets = new Map<string, string>([...CREDENTIAL_SHAPES, ['the planted kubeconfig token', PLANTED_TOKEN], ['the host admin token', env.host.token('admin')], [`the admin token of ${MEMBER}`, env.cluster(MEMBER).adminToken]]);
+    const secrets = new Map<string, string>([
+      ...CREDENTIAL_SHAPES,
+      ['the planted kubeconfig token', PLANTED_TOKEN],
+      ['the host admin token', env.host.token('admin')],
+      [`the admin token of ${MEMBER}`, env.cluster(MEMBER).adminToken],
+    ]);
     const leaksIn = (text: string): string[] => [...secrets].filter(([, needle]) => text.includes(needle)).map(([what]) => what);
 
     // The two tenants: the hostile one receives the flood, the calm one only measures.
-    for (const name of [HOSTILE, CALM]) await host.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: {} } as KubeObject);
-    expect(await waitUntil(60_000, 200, async () => (await host.tryGet(Resources.Namespace, HOSTILE)) !== undefined && (await host.tryGet(Resources.Namespace, CALM)) !== undefined), 'home namespaces').to.equal(true);
+    for (const name of [HOSTILE, CALM])
+      await host.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name }, spec: {} } as KubeObject);
+    expect(
+      await waitUntil(
+        60_000,
+        200,
+        async () => (await host.tryGet(Resources.Namespace, HOSTILE)) !== undefined && (await host.tryGet(Resources.Namespace, CALM)) !== undefined,
+      ),
+      'home namespaces',
+    ).to.equal(true);
     await host.create(Resources.PlacementPolicy, {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
       metadata: { name: 'hostile-base' },
-      spec: { resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', workspace: HOSTILE }], clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } }, deselectionGraceSeconds: 0 },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', workspace: HOSTILE }],
+        clusterSelector: { matchLabels: { 'canopy.dev/geo': 'eu' } },
+        deselectionGraceSeconds: 0,
+      },
     } as KubeObject);
 
     // Latency of the unrelated tenant: create a logical cluster, time it to Ready.
@@ -110,7 +127,12 @@ describe('hostile input: seeded hostile objects of every kind against the operat
     const sampleLatency = async (phase: string): Promise<number> => {
       const name = `${CALM}-${phase}-${sampleIndex++}`;
       const started = performance.now();
-      await host.create(Resources.LogicalCluster, { apiVersion: 'canopy.dev/v1alpha1', kind: 'LogicalCluster', metadata: { name }, spec: { workspace: CALM } } as KubeObject);
+      await host.create(Resources.LogicalCluster, {
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'LogicalCluster',
+        metadata: { name },
+        spec: { workspace: CALM },
+      } as KubeObject);
       const ready = await waitUntil(300_000, 100, async () => (await host.tryGet<Judged>(Resources.LogicalCluster, name))?.status?.phase === 'Ready');
       expect(ready, `logical cluster ${name} of the calm tenant never became Ready`).to.equal(true);
       return performance.now() - started;
@@ -139,7 +161,14 @@ describe('hostile input: seeded hostile objects of every kind against the operat
         const kind = object.kind as HostileKind;
         try {
           await host.create(RESOURCE[kind], object);
-          outcomes.push({ case: c, index, outcome: { kind: 'admitted', verdictOn: verdictOn ?? { kind, name: object.metadata!.name!, ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}) } } });
+          outcomes.push({
+            case: c,
+            index,
+            outcome: {
+              kind: 'admitted',
+              verdictOn: verdictOn ?? { kind, name: object.metadata!.name!, ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}) },
+            },
+          });
         } catch (err) {
           const code = (err as { code?: number }).code ?? 0;
           const message = ((err as { body?: { message?: string } }).body?.message ?? (err as Error).message).trim();
@@ -148,7 +177,8 @@ describe('hostile input: seeded hostile objects of every kind against the operat
           const label = `${c.id} (${c.what}) object ${index}`;
           if (code < 400 || code >= 500) problems.push(`${label}: answered ${code}, not a refusal: ${message.slice(0, 300)}`);
           if (message.length < 10) problems.push(`${label}: refusal without a message`);
-          if (by === 'webhook' && !/denied the request: [\w.[\]/-]+: \S/.test(message)) problems.push(`${label}: webhook refusal without a field: ${message.slice(0, 300)}`);
+          if (by === 'webhook' && !/denied the request: [\w.[\]/-]+: \S/.test(message))
+            problems.push(`${label}: webhook refusal without a field: ${message.slice(0, 300)}`);
           for (const what of leaksIn(message)) problems.push(`${label}: refusal message holds ${what}`);
         }
       }
@@ -158,9 +188,11 @@ describe('hostile input: seeded hostile objects of every kind against the operat
     for (const c of chain) await submit(c);
     const rest = plan.cases.filter((c) => !c.id.startsWith('deep-'));
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < rest.length) await submit(rest[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < rest.length) await submit(rest[next++]!);
+      }),
+    );
     const createdInMs = performance.now() - floodStarted;
 
     // Every admitted object gets its verdict: read in bulk, kind by kind.
@@ -203,11 +235,21 @@ describe('hostile input: seeded hostile objects of every kind against the operat
     const byKind = Object.fromEntries(
       [...new Set(outcomes.map((o) => o.case.kind))].map((kind) => {
         const mine = outcomes.filter((o) => o.case.kind === kind);
-        return [kind, { objects: mine.length, apiserver: mine.filter((o) => o.outcome.kind === 'apiserver').length, webhook: mine.filter((o) => o.outcome.kind === 'webhook').length, admitted: mine.filter((o) => o.outcome.kind === 'admitted').length }];
+        return [
+          kind,
+          {
+            objects: mine.length,
+            apiserver: mine.filter((o) => o.outcome.kind === 'apiserver').length,
+            webhook: mine.filter((o) => o.outcome.kind === 'webhook').length,
+            admitted: mine.filter((o) => o.outcome.kind === 'admitted').length,
+          },
+        ];
       }),
     );
     const reasons = new Map<string, number>();
-    for (const conditions of verdicts.values()) for (const c of conditions) if (c.status !== 'True') reasons.set(`${c.type}=${c.status}/${c.reason}`, (reasons.get(`${c.type}=${c.status}/${c.reason}`) ?? 0) + 1);
+    for (const conditions of verdicts.values())
+      for (const c of conditions)
+        if (c.status !== 'True') reasons.set(`${c.type}=${c.status}/${c.reason}`, (reasons.get(`${c.type}=${c.status}/${c.reason}`) ?? 0) + 1);
     const exit = operator.child.exitCode ?? operator.child.signalCode;
     const figures = {
       command: `CANOPY_CHAOS=${form} CANOPY_CHAOS_SEED=${seed} npx mocha --config .mocharc.e2e.json test/e2e/chaos/hostile-input.e2e.test.ts`,

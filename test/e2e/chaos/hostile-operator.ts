@@ -15,7 +15,10 @@ import { registerMembers } from '../../../src/dev/register.js';
 const logDir = join(repoRoot, '.canopy', 'test');
 
 /** Host plus the named default members, CRDs installed and members registered as Clusters. */
-export async function startPrivatePlane(members: readonly string[], options: Omit<LocalEnvironmentOptions, 'members' | 'quiet'> = {}): Promise<LocalEnvironment> {
+export async function startPrivatePlane(
+  members: readonly string[],
+  options: Omit<LocalEnvironmentOptions, 'members' | 'quiet'> = {},
+): Promise<LocalEnvironment> {
   const env = await LocalEnvironment.start({ ...options, members: DEFAULT_MEMBERS.filter((m) => members.includes(m.name)), quiet: true });
   try {
     await installCrds(env.host.kubeConfig(), join(repoRoot, 'config', 'crd'));
@@ -67,7 +70,9 @@ export function startOperatorProcess(env: LocalEnvironment, name: string, extraE
   });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const healthPort = new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

@@ -43,9 +43,21 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
   before(async () => {
     release = await acquireAdmission();
     const host = adminOf('host');
-    await create(host, Resources.Workspace, workspaceObject(ws, { constraints: { podSecurity: 'restricted', allowedRegistries: ['docker.io/library', 'registry.acme.io'] } }));
-    await create(host, Resources.LogicalCluster, logicalClusterObject(dev, { workspace: ws, capabilities: { preset: 'developer' }, owners: [{ kind: 'User', name: 'alice' }] }));
-    await create(host, Resources.LogicalCluster, logicalClusterObject(ops, { workspace: ws, capabilities: { preset: 'admin' }, owners: [{ kind: 'User', name: 'carol' }] }));
+    await create(
+      host,
+      Resources.Workspace,
+      workspaceObject(ws, { constraints: { podSecurity: 'restricted', allowedRegistries: ['docker.io/library', 'registry.acme.io'] } }),
+    );
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(dev, { workspace: ws, capabilities: { preset: 'developer' }, owners: [{ kind: 'User', name: 'alice' }] }),
+    );
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(ops, { workspace: ws, capabilities: { preset: 'admin' }, owners: [{ kind: 'User', name: 'carol' }] }),
+    );
     // A policy written for someone else's payments workloads: it tolerates the PCI cluster's taint.
     await create(host, Resources.PlacementPolicy, {
       apiVersion: 'canopy.dev/v1alpha1',
@@ -56,20 +68,29 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
         tolerations: [{ key: 'compliance/pci', operator: 'Exists', effect: 'NoSchedule' }],
       },
     } as KubernetesObject);
-    await create(host, Resources.LogicalCluster, logicalClusterObject(deps, {
-      workspace: ws,
-      capabilities: {
-        rules: [
-          { apiGroups: ['canopy.dev'], resources: ['propagatedobjects'], verbs: ['create', 'get', 'list', 'watch'] },
-          { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create', 'get', 'list', 'watch'] },
-        ],
-      },
-      owners: [{ kind: 'User', name: 'dave' }],
-    }));
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(deps, {
+        workspace: ws,
+        capabilities: {
+          rules: [
+            { apiGroups: ['canopy.dev'], resources: ['propagatedobjects'], verbs: ['create', 'get', 'list', 'watch'] },
+            { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create', 'get', 'list', 'watch'] },
+          ],
+        },
+        owners: [{ kind: 'User', name: 'dave' }],
+      }),
+    );
     await waitForPhase(host, dev, 'Ready');
     await waitForPhase(host, ops, 'Ready');
     await waitForPhase(host, deps, 'Ready');
-    await create(host, Resources.Secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: deps }, stringData: { password: 'hunter2' } } as KubernetesObject);
+    await create(host, Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db-password', namespace: deps },
+      stringData: { password: 'hunter2' },
+    } as KubernetesObject);
   });
 
   after(async () => {
@@ -89,7 +110,9 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
       const name = uniqueName('root');
       const alice = userOnHost('alice');
       const { code, message } = await refusal(
-        onceAllowed('alice writes PropagatedObjects', () => alice.create(Resources.PropagatedObject, propagatedObject(dev, name, { template: privilegedDeployment(name) }))),
+        onceAllowed('alice writes PropagatedObjects', () =>
+          alice.create(Resources.PropagatedObject, propagatedObject(dev, name, { template: privilegedDeployment(name) })),
+        ),
       );
       expect(code).to.equal(403);
       expect(message).to.contain(
@@ -109,7 +132,9 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
         ),
       );
       expect(code).to.equal(403);
-      expect(message).to.contain('denied the request: spec.overrides[0]: applied wherever it applies, it makes the placed object break a limit of this namespace: ');
+      expect(message).to.contain(
+        'denied the request: spec.overrides[0]: applied wherever it applies, it makes the placed object break a limit of this namespace: ',
+      );
       expect(message).to.contain('spec.template.spec.template.spec.hostNetwork: hostNetwork: true is not allowed');
       await expectNoPropagatedObject(dev, name);
       await expectOnNoMember(Resources.Deployment, dev, name);
@@ -117,14 +142,21 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
 
     it('refuses an override that swaps in an image from a registry the workspace does not allow', async () => {
       const name = uniqueName('img');
-      const overrides = [{ clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } }, patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'quay.io/evil/miner:1' }] }];
+      const overrides = [
+        {
+          clusterSelector: { matchLabels: { 'canopy.dev/geo': 'us' } },
+          patches: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'quay.io/evil/miner:1' }],
+        },
+      ];
       const { code, message } = await refusal(
         onceAllowed('alice writes PropagatedObjects', () =>
           userOnHost('alice').create(Resources.PropagatedObject, propagatedObject(dev, name, { template: restrictedDeployment(name), overrides })),
         ),
       );
       expect(code).to.equal(403);
-      expect(message).to.contain(`image "quay.io/evil/miner:1" is not from a registry allowed in logical cluster "${dev}" (allowed: docker.io/library, registry.acme.io, set by workspace ${ws})`);
+      expect(message).to.contain(
+        `image "quay.io/evil/miner:1" is not from a registry allowed in logical cluster "${dev}" (allowed: docker.io/library, registry.acme.io, set by workspace ${ws})`,
+      );
       await expectNoPropagatedObject(dev, name);
     });
 
@@ -149,7 +181,9 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
         subjects: [{ apiGroup: RBAC, kind: 'User', name: 'alice' }],
       };
       const { code, message } = await refusal(
-        onceAllowed('alice writes PropagatedObjects', () => userOnHost('alice').create(Resources.PropagatedObject, propagatedObject(dev, name, { template: binding }))),
+        onceAllowed('alice writes PropagatedObjects', () =>
+          userOnHost('alice').create(Resources.PropagatedObject, propagatedObject(dev, name, { template: binding })),
+        ),
       );
       expect(code).to.equal(403);
       expect(message).to.contain(
@@ -161,9 +195,17 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
 
     it('refuses a tenant with RBAC capabilities binding cluster-admin: that needs bind on it', async () => {
       const name = uniqueName('admin-binding');
-      const binding = { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ apiGroup: RBAC, kind: 'User', name: 'carol' }] };
+      const binding = {
+        apiVersion: `${RBAC}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name },
+        roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: RBAC, kind: 'User', name: 'carol' }],
+      };
       const { code, message } = await refusal(
-        onceAllowed('carol writes PropagatedObjects', () => userOnHost('carol').create(Resources.PropagatedObject, propagatedObject(ops, name, { template: binding }))),
+        onceAllowed('carol writes PropagatedObjects', () =>
+          userOnHost('carol').create(Resources.PropagatedObject, propagatedObject(ops, name, { template: binding })),
+        ),
       );
       expect(code).to.equal(403);
       expect(message).to.contain(
@@ -176,7 +218,13 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
     it('admits a RoleBinding to a Role the platform team lets the tenant bind', async () => {
       await grant(`${ops}-bind-reader`, 'carol', [{ apiGroups: [RBAC], resources: ['roles'], verbs: ['bind'], resourceNames: ['app-reader'] }], ops);
       const name = uniqueName('reader-binding');
-      const binding = { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name }, roleRef: { apiGroup: RBAC, kind: 'Role', name: 'app-reader' }, subjects: [{ apiGroup: RBAC, kind: 'User', name: 'carol' }] };
+      const binding = {
+        apiVersion: `${RBAC}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name },
+        roleRef: { apiGroup: RBAC, kind: 'Role', name: 'app-reader' },
+        subjects: [{ apiGroup: RBAC, kind: 'User', name: 'carol' }],
+      };
       // Until RBAC has the grant (and the few seconds an answer is cached), the bind check still says no.
       const created = await onceAllowed(
         'carol binds app-reader through a PropagatedObject',
@@ -215,7 +263,9 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
     it('refuses pinning a PCI policy that does not select the object, then admits it once `use` is granted', async () => {
       const name = uniqueName('pin');
       const po = () => propagatedObject(dev, name, { template: restrictedDeployment(name), placementRef: { name: pci } });
-      const { code, message } = await refusal(onceAllowed('alice writes PropagatedObjects', () => userOnHost('alice').create(Resources.PropagatedObject, po())));
+      const { code, message } = await refusal(
+        onceAllowed('alice writes PropagatedObjects', () => userOnHost('alice').create(Resources.PropagatedObject, po())),
+      );
       expect(code).to.equal(403);
       expect(message).to.contain(
         `denied the request: spec.placementRef.name: PlacementPolicy "${pci}" does not select this Deployment and user "alice" may not use it; ` +
@@ -225,7 +275,11 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
       await expectOnNoMember(Resources.Deployment, dev, name);
 
       await grant(useRole, 'alice', [{ apiGroups: ['canopy.dev'], resources: ['placementpolicies'], verbs: ['use'], resourceNames: [pci] }]);
-      const created = await onceAllowed('alice pins the policy she may use', () => userOnHost('alice').create(Resources.PropagatedObject, po()), /may not use it/);
+      const created = await onceAllowed(
+        'alice pins the policy she may use',
+        () => userOnHost('alice').create(Resources.PropagatedObject, po()),
+        /may not use it/,
+      );
       expect((created as { spec?: Record<string, unknown> }).spec).to.deep.include({ placementRef: { name: pci } });
     });
 
@@ -234,7 +288,15 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
       const template = restrictedDeployment(name);
       template.metadata = { ...template.metadata, labels: { app: name, team: 'payments' } };
       // bob has no `use` on anything: the policy selecting the object is reason enough.
-      await grant(`${dev}-bob`, 'bob', [{ apiGroups: ['canopy.dev'], resources: ['propagatedobjects'], verbs: ['create'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }], dev);
+      await grant(
+        `${dev}-bob`,
+        'bob',
+        [
+          { apiGroups: ['canopy.dev'], resources: ['propagatedobjects'], verbs: ['create'] },
+          { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] },
+        ],
+        dev,
+      );
       const created = await onceAllowed('bob writes PropagatedObjects', () =>
         userOnHost('bob').create(Resources.PropagatedObject, propagatedObject(dev, name, { template, placementRef: { name: pci } })),
       );
@@ -242,7 +304,9 @@ describe('admission: no escalation through the syncer (attacks 1, 2 and 6)', fun
 
       // The policy goes first, then the object: its deletion still finishes (the finalizer's release is not judged again).
       const host = adminOf('host');
-      await eventually('the syncer holds its finalizer', async () => ((await host.tryGet(Resources.PropagatedObject, name, dev))?.metadata?.finalizers?.length ? true : undefined));
+      await eventually('the syncer holds its finalizer', async () =>
+        (await host.tryGet(Resources.PropagatedObject, name, dev))?.metadata?.finalizers?.length ? true : undefined,
+      );
       await remove(Resources.PlacementPolicy, pci);
       await host.delete(Resources.PropagatedObject, name, dev);
       await eventually('the PropagatedObject is gone', async () => ((await host.tryGet(Resources.PropagatedObject, name, dev)) ? undefined : true));

@@ -23,7 +23,11 @@ function ordinaryDeployment(name: string) {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, labels: { app: name } },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+    },
   };
 }
 
@@ -56,7 +60,9 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
   it('refuses a privileged hostPID Deployment in the workspace home namespace, and nothing reaches a member', async () => {
     const name = uniqueName('escape');
     const dave = userOnHost('dave');
-    const { code, message } = await refusal(onceAllowed('dave deploys at home', () => dave.create(Resources.Deployment, { ...privilegedDeployment(name), metadata: { name, namespace: home } })));
+    const { code, message } = await refusal(
+      onceAllowed('dave deploys at home', () => dave.create(Resources.Deployment, { ...privilegedDeployment(name), metadata: { name, namespace: home } })),
+    );
     expect(code).to.equal(403);
     expect(message).to.contain(
       `denied the request: spec.template.spec.hostNetwork: hostNetwork: true is not allowed in the home namespace of workspace "${home}" (pod security level baseline, set by the default)`,
@@ -69,7 +75,9 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
     const name = uniqueName('pid');
     const deployment = ordinaryDeployment(name);
     const spec = { ...deployment.spec, template: { ...deployment.spec.template, spec: { ...deployment.spec.template.spec, hostPID: true } } };
-    const { code, message } = await refusal(onceAllowed('dave deploys at home', () => userOnHost('dave').create(Resources.Deployment, { ...deployment, metadata: { name, namespace: home }, spec })));
+    const { code, message } = await refusal(
+      onceAllowed('dave deploys at home', () => userOnHost('dave').create(Resources.Deployment, { ...deployment, metadata: { name, namespace: home }, spec })),
+    );
     expect(code).to.equal(403);
     expect(message).to.contain(`spec.template.spec.hostPID: hostPID: true is not allowed in the home namespace of workspace "${home}"`);
     await expectOnNoMember(Resources.Deployment, home, name);
@@ -77,7 +85,9 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
 
   it('admits an ordinary Deployment in the home namespace', async () => {
     const name = uniqueName('web');
-    const created = await onceAllowed('dave deploys at home', () => userOnHost('dave').create(Resources.Deployment, { ...ordinaryDeployment(name), metadata: { name, namespace: home } }));
+    const created = await onceAllowed('dave deploys at home', () =>
+      userOnHost('dave').create(Resources.Deployment, { ...ordinaryDeployment(name), metadata: { name, namespace: home } }),
+    );
     expect(created.metadata?.namespace).to.equal(home);
   });
 
@@ -88,7 +98,9 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
         onceAllowed('dave creates logical clusters', () => userOnHost('dave').create(Resources.LogicalCluster, lcObject(name, { workspace: home }))),
       );
       expect(code).to.equal(403);
-      expect(message).to.contain(`denied the request: metadata.name: namespaces starting with "kube-" are reserved for Kubernetes, so "${name}" cannot be used`);
+      expect(message).to.contain(
+        `denied the request: metadata.name: namespaces starting with "kube-" are reserved for Kubernetes, so "${name}" cannot be used`,
+      );
       for (const cluster of ['host', ...testEnv().members.map((m) => m.name)]) {
         expect(await adminOf(cluster).tryGet(Resources.Namespace, name), `namespace ${name} on ${cluster}`).to.equal(undefined);
       }
@@ -96,7 +108,9 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
 
     it('refuses a logical cluster whose namespaces would materialize as "default" or "kube-system"', async () => {
       const dave = userOnHost('dave');
-      const named = await refusal(onceAllowed('dave creates logical clusters', () => dave.create(Resources.LogicalCluster, lcObject('default', { workspace: home }))));
+      const named = await refusal(
+        onceAllowed('dave creates logical clusters', () => dave.create(Resources.LogicalCluster, lcObject('default', { workspace: home }))),
+      );
       expect(named.code).to.equal(403);
       expect(named.message).to.contain('denied the request: metadata.name: namespace "default" is reserved for the system');
       const suffixed = await refusal(dave.create(Resources.LogicalCluster, lcObject('kube', { workspace: home, namespaces: ['system'] })));
@@ -105,9 +119,11 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
       expect(await adminOf('host').tryGet(Resources.LogicalCluster, 'kube')).to.equal(undefined);
     });
 
-    it('refuses a logical cluster named after the operator\'s namespace', async () => {
+    it("refuses a logical cluster named after the operator's namespace", async () => {
       const { code, message } = await refusal(
-        onceAllowed('dave creates logical clusters', () => userOnHost('dave').create(Resources.LogicalCluster, lcObject('canopy', { workspace: home, namespaces: ['system'] }))),
+        onceAllowed('dave creates logical clusters', () =>
+          userOnHost('dave').create(Resources.LogicalCluster, lcObject('canopy', { workspace: home, namespaces: ['system'] })),
+        ),
       );
       expect(code).to.equal(403);
       expect(message).to.contain('spec.namespaces: namespace "canopy-system" is reserved for the Canopy operator');
@@ -119,14 +135,18 @@ describe('admission: home namespaces and reserved names (attack 5)', function ()
         onceAllowed('dave creates workspaces', () => userOnHost('dave').create(Resources.Workspace, workspaceObject(name, { parent: home }) as KubeObject)),
       );
       expect(code).to.equal(403);
-      expect(message).to.contain(`denied the request: metadata.name: namespaces starting with "kube-" are reserved for Kubernetes, so "${name}" cannot be used; a workspace's name becomes its home namespace`);
+      expect(message).to.contain(
+        `denied the request: metadata.name: namespaces starting with "kube-" are reserved for Kubernetes, so "${name}" cannot be used; a workspace's name becomes its home namespace`,
+      );
       expect(await adminOf('host').tryGet(Resources.Namespace, name)).to.equal(undefined);
     });
 
     it('admits a logical cluster with an ordinary name', async () => {
       const name = uniqueName('shop');
       lcs.push(name);
-      const created = await onceAllowed('dave creates logical clusters', () => userOnHost('dave').create(Resources.LogicalCluster, lcObject(name, { workspace: home })));
+      const created = await onceAllowed('dave creates logical clusters', () =>
+        userOnHost('dave').create(Resources.LogicalCluster, lcObject(name, { workspace: home })),
+      );
       expect(created.metadata?.name).to.equal(name);
     });
   });

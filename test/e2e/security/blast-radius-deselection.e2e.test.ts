@@ -30,7 +30,11 @@ describe('security: blast radius of a deselection (e2e)', function () {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: workspace, labels: { app: name, tier } },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+    },
   });
   const relabel = (name: string, tier: string) => tenant.patch(Resources.Deployment, name, workspace, { metadata: { labels: { tier } } }, 'merge');
   const po = (name: string) => admin.tryGet<PropagatedObjectView>(Resources.PropagatedObject, `${name}-deployment`, workspace);
@@ -45,17 +49,26 @@ describe('security: blast radius of a deselection (e2e)', function () {
   async function placed(name: string, tier: string): Promise<Record<string, string | undefined>> {
     // RBAC catches up with the workspace's owner binding.
     await waiter.whenAllowed('the owner may create Deployments in the home namespace', () => tenant.create(Resources.Deployment, deploymentOf(name, tier)));
-    return until(`copies of ${name} on ${EU.join(' and ')}`, async () => {
-      const uids = await copyUids(name);
-      return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;
-    }, 90_000);
+    return until(
+      `copies of ${name} on ${EU.join(' and ')}`,
+      async () => {
+        const uids = await copyUids(name);
+        return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;
+      },
+      90_000,
+    );
   }
 
   before(async () => {
     admin = new ApiClient(testEnv().host.kubeConfig());
     tenant = new ApiClient(testEnv().host.userKubeConfig(owner));
     // The platform team: a workspace owned by the tenant, and two policies placing its web tiers on both EU clusters.
-    await apply(admin, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: { owners: [{ kind: 'User', name: owner }] } } as KubeObject);
+    await apply(admin, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name: workspace },
+      spec: { owners: [{ kind: 'User', name: owner }] },
+    } as KubeObject);
     const policy = (name: string, tier: string, graceSeconds: number) =>
       apply(admin, {
         apiVersion: 'canopy.dev/v1alpha1',
@@ -93,7 +106,9 @@ describe('security: blast radius of a deselection (e2e)', function () {
     expect(marked.metadata?.annotations?.[ANNOTATION_DESELECTED_SINCE]).to.be.a('string');
     const condition = scheduled(marked)!;
     expect(condition.status).to.equal('False');
-    expect(condition.message).to.match(new RegExp(`^no PlacementPolicy selects Deployment ${name} any more; copies on eu-1, eu-2 are kept until \\S+ \\(grace 6 s\\), then removed`));
+    expect(condition.message).to.match(
+      new RegExp(`^no PlacementPolicy selects Deployment ${name} any more; copies on eu-1, eu-2 are kept until \\S+ \\(grace 6 s\\), then removed`),
+    );
     const event = await until('an Event on the Deployment saying it was deselected', async () => {
       const events = await admin.listAll<EventV1>(EventsV1, { namespace: workspace });
       return events.find((e) => e.reason === 'Deselected' && e.regarding.kind === 'Deployment' && e.regarding.name === name);
@@ -125,7 +140,7 @@ describe('security: blast radius of a deselection (e2e)', function () {
     expect((reselected.status?.clusters ?? []).map((c) => c.cluster).sort()).to.deep.equal(EU);
   });
 
-  it('the owner deleting the Deployment removes its copies at once (no grace: that is the owner\'s intent)', async () => {
+  it("the owner deleting the Deployment removes its copies at once (no grace: that is the owner's intent)", async () => {
     // Under the policy with a 600 s grace: removal well within it shows no grace applied.
     const name = uniqueName('api');
     await placed(name, 'api');

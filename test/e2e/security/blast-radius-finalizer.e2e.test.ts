@@ -36,7 +36,12 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
   before(async () => {
     admin = new ApiClient(testEnv().host.kubeConfig());
     tenant = new ApiClient(testEnv().host.userKubeConfig(owner));
-    await apply(admin, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: { owners: [{ kind: 'User', name: owner }] } } as KubeObject);
+    await apply(admin, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name: workspace },
+      spec: { owners: [{ kind: 'User', name: owner }] },
+    } as KubeObject);
     await apply(admin, {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
@@ -69,18 +74,22 @@ describe('security: finalizers do not wait for ever on an unreachable member (e2
     // The tenant writes a PropagatedObject the policy places on us-1 only.
     await waiter.whenAllowed('the tenant may create PropagatedObjects in its namespace', () =>
       tenant.create(Resources.PropagatedObject, {
-          apiVersion: 'canopy.dev/v1alpha1',
-          kind: 'PropagatedObject',
-          metadata: { name, namespace },
-          spec: {
-            template: {
-              apiVersion: 'apps/v1',
-              kind: 'Deployment',
-              metadata: { name, labels: { app: name, tier: 'solo' } },
-              spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+        apiVersion: 'canopy.dev/v1alpha1',
+        kind: 'PropagatedObject',
+        metadata: { name, namespace },
+        spec: {
+          template: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name, labels: { app: name, tier: 'solo' } },
+            spec: {
+              replicas: 1,
+              selector: { matchLabels: { app: name } },
+              template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
             },
           },
-        } as KubeObject),
+        },
+      } as KubeObject),
     );
     await until('the copy on us-1', () => new ApiClient(us1().kubeConfig()).tryGet(Resources.Deployment, name, namespace), 90_000);
 

@@ -36,7 +36,12 @@ describe('security: blast radius of a workspace deletion (e2e)', function () {
   before(async () => {
     admin = new ApiClient(testEnv().host.kubeConfig());
     tenant = new ApiClient(testEnv().host.userKubeConfig(owner));
-    await apply(admin, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: root }, spec: { owners: [{ kind: 'User', name: owner }] } } as KubeObject);
+    await apply(admin, {
+      apiVersion: 'canopy.dev/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name: root },
+      spec: { owners: [{ kind: 'User', name: owner }] },
+    } as KubeObject);
     await apply(admin, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: workspace }, spec: { parent: root } } as KubeObject);
     await apply(admin, {
       apiVersion: 'canopy.dev/v1alpha1',
@@ -60,16 +65,24 @@ describe('security: blast radius of a workspace deletion (e2e)', function () {
   it('keeps the member copies through the grace after the owner deletes the Workspace, says so, then removes them', async () => {
     await waiter.whenAllowed('the owner may create Deployments in the home namespace', () =>
       tenant.create(Resources.Deployment, {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name, namespace: workspace, labels: { app: name, tier: 'web' } },
-          spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
-        } as KubeObject),
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: workspace, labels: { app: name, tier: 'web' } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+        },
+      } as KubeObject),
     );
-    const before = await until(`copies on ${EU.join(' and ')}`, async () => {
-      const uids = await copyUids();
-      return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;
-    }, 90_000);
+    const before = await until(
+      `copies on ${EU.join(' and ')}`,
+      async () => {
+        const uids = await copyUids();
+        return Object.values(uids).every((u) => u !== undefined) ? uids : undefined;
+      },
+      90_000,
+    );
 
     await tenant.delete(Resources.Workspace, workspace);
     const held = await until('the PropagatedObject, deleted with the namespace, says its copies are kept', async () => {
@@ -80,7 +93,9 @@ describe('security: blast radius of a workspace deletion (e2e)', function () {
     // While status says they are kept, they are: the same copies on both clusters.
     expect(await copyUids()).to.deep.equal(before);
     expect(held.status).to.equal('False');
-    expect(held.message).to.match(new RegExp(`^namespace ${workspace} is being deleted with its workspace; the member copies are kept until \\S+ \\(grace 8 s\\), then removed`));
+    expect(held.message).to.match(
+      new RegExp(`^namespace ${workspace} is being deleted with its workspace; the member copies are kept until \\S+ \\(grace 8 s\\), then removed`),
+    );
 
     await until('both copies removed after the grace', async () => (Object.values(await copyUids()).every((u) => u === undefined) ? true : undefined));
     await until('the home namespace gone', async () => ((await admin.tryGet(Resources.Namespace, workspace)) ? undefined : true));

@@ -30,7 +30,16 @@ async function po(namespace: string, name: string): Promise<PropagatedObjectView
   return client('host').tryGet<PropagatedObjectView>(Resources.PropagatedObject, name, namespace);
 }
 
-const NAMESPACED_KINDS: ResourceRef[] = [Resources.Deployment, Resources.Role, Resources.RoleBinding, Resources.ResourceQuota, Resources.LimitRange, Resources.NetworkPolicy, Resources.Secret, Resources.ConfigMap];
+const NAMESPACED_KINDS: ResourceRef[] = [
+  Resources.Deployment,
+  Resources.Role,
+  Resources.RoleBinding,
+  Resources.ResourceQuota,
+  Resources.LimitRange,
+  Resources.NetworkPolicy,
+  Resources.Secret,
+  Resources.ConfigMap,
+];
 
 /** `Kind/name` of everything of these kinds in a namespace of a cluster (the default ConfigMap and token Secrets left out). */
 async function contents(cluster: string, namespace: string): Promise<string[]> {
@@ -55,16 +64,23 @@ describe('security: the tenant boundary on member clusters (e2e)', function () {
   before(async () => {
     const host = client('host');
     await create(host, Resources.Workspace, workspaceObject(ws, { owners: [{ kind: 'User', name: 'alice' }], constraints: { podSecurity: 'baseline' } }));
-    await create(host, Resources.LogicalCluster, logicalClusterObject(lc, {
-      workspace: ws,
-      capabilities: { preset: 'developer' },
-      constraints: { podSecurity: 'restricted', quota: { hard: { cpu: '2', memory: '4Gi', pods: '10' } } },
-    }));
+    await create(
+      host,
+      Resources.LogicalCluster,
+      logicalClusterObject(lc, {
+        workspace: ws,
+        capabilities: { preset: 'developer' },
+        constraints: { podSecurity: 'restricted', quota: { hard: { cpu: '2', memory: '4Gi', pods: '10' } } },
+      }),
+    );
     await apply(host, {
       apiVersion: API_VERSION,
       kind: 'PlacementPolicy',
       metadata: { name: policy },
-      spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: ws }], clusterSelector: { matchLabels: { 'canopy.dev/cloud': 'true' } } },
+      spec: {
+        resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', workspace: ws }],
+        clusterSelector: { matchLabels: { 'canopy.dev/cloud': 'true' } },
+      },
     } as KubeObject);
     tenant = await tenantKubeConfig(host, await waitForPhase(host, lc, 'Ready'));
     tenantClient = new ApiClient(tenant);
@@ -74,7 +90,9 @@ describe('security: the tenant boundary on member clusters (e2e)', function () {
     const host = client('host');
     await deleteIfExists(host, Resources.LogicalCluster, lc);
     await deleteIgnoringMissing('host', Resources.PlacementPolicy, policy);
-    await eventually('the logical cluster is gone', async () => ((await host.tryGet(Resources.LogicalCluster, lc)) ? undefined : true), 120_000).catch(() => undefined);
+    await eventually('the logical cluster is gone', async () => ((await host.tryGet(Resources.LogicalCluster, lc)) ? undefined : true), 120_000).catch(
+      () => undefined,
+    );
     await deleteIfExists(host, Resources.Workspace, ws);
   });
 
@@ -99,15 +117,27 @@ describe('security: the tenant boundary on member clusters (e2e)', function () {
     }
 
     // The member enforces it, for anyone: even its admin cannot run a privileged pod there.
-    const privileged = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root', namespace: lc }, spec: { hostNetwork: true, containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] } };
-    const refused = await client('eu-2').create(Resources.Pod, privileged as KubeObject).then(() => undefined, (err: unknown) => err as Error);
+    const privileged = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'root', namespace: lc },
+      spec: { hostNetwork: true, containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] },
+    };
+    const refused = await client('eu-2')
+      .create(Resources.Pod, privileged as KubeObject)
+      .then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
     expect(refused?.message ?? 'created', 'the member refuses a privileged pod').to.match(/violates PodSecurity "restricted/);
 
     // Drift on a member (the quota deleted, the namespace relabelled privileged) is put back.
     await client('eu-2').delete(Resources.ResourceQuota, 'canopy-quota', lc);
     await client('eu-2').patch(Resources.Namespace, lc, undefined, { metadata: { labels: { [POD_SECURITY_ENFORCE]: 'privileged' } } }, 'merge');
     await eventually('the quota is back on eu-2', async () => ((await client('eu-2').tryGet(Resources.ResourceQuota, 'canopy-quota', lc)) ? true : undefined));
-    await eventually('the pod-security label is back on eu-2', async () => ((await client('eu-2').get(Resources.Namespace, lc)).metadata?.labels?.[POD_SECURITY_ENFORCE] === 'restricted' ? true : undefined));
+    await eventually('the pod-security label is back on eu-2', async () =>
+      (await client('eu-2').get(Resources.Namespace, lc)).metadata?.labels?.[POD_SECURITY_ENFORCE] === 'restricted' ? true : undefined,
+    );
   });
 
   it('does not apply a copy that breaks limits tightened after it was admitted, and says why', async () => {
@@ -145,8 +175,17 @@ describe('security: the tenant boundary on member clusters (e2e)', function () {
     const name = uniqueName('web');
     const host = client('host');
     // Someone with rights on eu-2 only keeps a namespace there, with a Secret of theirs.
-    await client('eu-2').create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: victim, labels: { team: 'theirs' } } } as KubeObject);
-    await client('eu-2').create(Resources.Secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'their-secret', namespace: victim }, stringData: { password: 'not-for-tenants' } } as KubeObject);
+    await client('eu-2').create(Resources.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: victim, labels: { team: 'theirs' } },
+    } as KubeObject);
+    await client('eu-2').create(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'their-secret', namespace: victim },
+      stringData: { password: 'not-for-tenants' },
+    } as KubeObject);
     const before = await contents('eu-2', victim);
     const alice = new ApiClient(testEnv().host.userKubeConfig('alice'));
     try {

@@ -44,7 +44,8 @@ describe('security: guarded membership (attack 4)', function () {
 
   const membershipLabels = { [LABEL_WORKSPACE]: ws, [LABEL_LOGICAL_CLUSTER]: lc };
   const namespace = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
-  const secret = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ws }, stringData: { password: 'tenant-only' } } as KubeObject);
+  const secret = (name: string): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ws }, stringData: { password: 'tenant-only' } }) as KubeObject;
 
   async function onNoMember(ns: string): Promise<void> {
     for (const member of testEnv().members) {
@@ -75,7 +76,10 @@ describe('security: guarded membership (attack 4)', function () {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dave' }],
     } as KubeObject);
     // The victim tenant: a workspace whose home namespace holds a Secret propagated to its logical cluster.
-    await admin.create(Resources.Workspace, workspaceObject(ws, { owners: [{ kind: 'User', name: 'alice' }], propagate: [{ apiVersion: 'v1', kind: 'Secret' }] }) as KubeObject);
+    await admin.create(
+      Resources.Workspace,
+      workspaceObject(ws, { owners: [{ kind: 'User', name: 'alice' }], propagate: [{ apiVersion: 'v1', kind: 'Secret' }] }) as KubeObject,
+    );
     await admin.create(Resources.LogicalCluster, logicalClusterObject(lc, { workspace: ws }) as KubeObject);
     await waitForPhase(admin, lc, 'Ready');
     await eventually(`home namespace ${ws}`, async () => (await admin.tryGet(Resources.Namespace, ws)) !== undefined);
@@ -94,7 +98,11 @@ describe('security: guarded membership (attack 4)', function () {
   after(async () => {
     for (const name of [daveOwn, daveForged, adminForged, lcLate]) await admin.delete(Resources.Namespace, name).catch(() => undefined);
     for (const name of [lc, lcLate]) await admin.delete(Resources.LogicalCluster, name).catch(() => undefined);
-    await waitUntil(90_000, 500, async () => (await admin.tryGet(Resources.LogicalCluster, lc)) === undefined && (await admin.tryGet(Resources.LogicalCluster, lcLate)) === undefined);
+    await waitUntil(
+      90_000,
+      500,
+      async () => (await admin.tryGet(Resources.LogicalCluster, lc)) === undefined && (await admin.tryGet(Resources.LogicalCluster, lcLate)) === undefined,
+    );
     await admin.delete(Resources.Workspace, ws).catch(() => undefined);
     await admin.delete(Resources.ClusterRoleBinding, writerRole).catch(() => undefined);
     await admin.delete(Resources.ClusterRole, writerRole).catch(() => undefined);
@@ -140,12 +148,15 @@ describe('security: guarded membership (attack 4)', function () {
     expect(release.message).to.contain('dave may not remove them');
   });
 
-  it("ignores a namespace labelled into a logical cluster whose spec does not list it, even one an admin labelled", async () => {
+  it('ignores a namespace labelled into a logical cluster whose spec does not list it, even one an admin labelled', async () => {
     await admin.create(Resources.Namespace, namespace(adminForged, membershipLabels));
     // A fresh source, created after the forged namespace: once it reached the listed namespace, the
     // propagator has planned the whole subtree with the forged namespace already in the cache.
     await admin.create(Resources.Secret, secret('after-forgery'));
-    await eventually(`after-forgery copied into ${lc}`, async () => (await admin.tryGet(Resources.Secret, 'after-forgery', lc))?.metadata?.labels?.[LABEL_INHERITED_FROM] === ws);
+    await eventually(
+      `after-forgery copied into ${lc}`,
+      async () => (await admin.tryGet(Resources.Secret, 'after-forgery', lc))?.metadata?.labels?.[LABEL_INHERITED_FROM] === ws,
+    );
     const forged = await admin.get(Resources.Namespace, adminForged);
     expect(Object.keys(forged.metadata?.labels ?? {}).filter((k) => k.endsWith('.tree.canopy.dev/depth'))).to.deep.equal([]);
     expect(await admin.tryGet(Resources.Secret, 'shared-creds', adminForged)).to.equal(undefined);

@@ -79,7 +79,12 @@ describe('security: secrets stay secret (attack 7)', function () {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: testEnv().members[0]!.server, 'certificate-authority-data': Buffer.from(testEnv().members[0]!.caPem).toString('base64') } }],
+      clusters: [
+        {
+          name: 'c',
+          cluster: { server: testEnv().members[0]!.server, 'certificate-authority-data': Buffer.from(testEnv().members[0]!.caPem).toString('base64') },
+        },
+      ],
       users: [{ name: 'u', user }],
       contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
@@ -87,12 +92,22 @@ describe('security: secrets stay secret (attack 7)', function () {
   }
 
   async function register(name: string, kubeconfig: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = {}): Promise<void> {
-    await admin.create(Resources.Secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE }, stringData: { kubeconfig } } as KubeObject);
+    await admin.create(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE },
+      stringData: { kubeconfig },
+    } as KubeObject);
     await admin.create(Resources.Cluster, {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'Cluster',
       metadata: { name, labels },
-      spec: { kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' }, region: 'leak-1', probeIntervalSeconds: 1, ...spec },
+      spec: {
+        kubeconfigSecretRef: { name: `${name}-kubeconfig`, namespace: SYSTEM_NAMESPACE, key: 'kubeconfig' },
+        region: 'leak-1',
+        probeIntervalSeconds: 1,
+        ...spec,
+      },
     } as KubeObject);
   }
 
@@ -132,10 +147,17 @@ describe('security: secrets stay secret (attack 7)', function () {
   });
 
   it('refuses a kubeconfig whose user runs a program, and never runs it', async () => {
-    await register(execUser, kubeconfigWithUser({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', `touch ${execMarker}`], interactiveMode: 'Never' } }));
+    await register(
+      execUser,
+      kubeconfigWithUser({
+        exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', `touch ${execMarker}`], interactiveMode: 'Never' },
+      }),
+    );
     const cluster = await clusterWhen(execUser, 'reports KubeconfigRefused', (c) => readyOf(c)?.reason === 'KubeconfigRefused');
     expect(readyOf(cluster)?.status).to.equal('False');
-    expect(readyOf(cluster)?.message).to.contain(`the kubeconfig in Secret ${SYSTEM_NAMESPACE}/${execUser}-kubeconfig key "kubeconfig" uses users[0].user.exec, which runs a program`);
+    expect(readyOf(cluster)?.message).to.contain(
+      `the kubeconfig in Secret ${SYSTEM_NAMESPACE}/${execUser}-kubeconfig key "kubeconfig" uses users[0].user.exec, which runs a program`,
+    );
     expect(readyOf(cluster)?.message).to.contain('CANOPY_ALLOW_MEMBER_KUBECONFIG_PLUGINS=true');
     // Refused before any client was built: nothing ran the command.
     expect(existsSync(execMarker), 'the exec command ran inside the operator').to.equal(false);
@@ -155,7 +177,11 @@ describe('security: secrets stay secret (attack 7)', function () {
     await register(placed, member.kubeconfigYaml(), { taints: [taint], failoverAfterSeconds: 3600 }, { 'canopy.dev/leak-check': id });
     await clusterWhen(placed, 'is Ready', (c) => readyOf(c)?.status === 'True');
     await admin.create(Resources.Workspace, { apiVersion: 'canopy.dev/v1alpha1', kind: 'Workspace', metadata: { name: tenantWs }, spec: {} } as KubeObject);
-    await admin.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: tenantNs, labels: { 'canopy.dev/workspace': tenantWs } } });
+    await admin.create(Resources.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: tenantNs, labels: { 'canopy.dev/workspace': tenantWs } },
+    });
     await admin.create(Resources.PlacementPolicy, {
       apiVersion: 'canopy.dev/v1alpha1',
       kind: 'PlacementPolicy',
@@ -167,12 +193,29 @@ describe('security: secrets stay secret (attack 7)', function () {
         tolerations: [{ key: taint.key, operator: 'Equal', value: id, effect: 'NoSchedule' }],
       },
     } as KubeObject);
-    await admin.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: tenantNs }, data: { mode: 'on' } } as KubeObject);
-    const synced = await waitUntil(90_000, 250, async () => (await admin.tryGet(Resources.ConfigMap, 'settings', tenantNs)) !== undefined && (await ApiClient.for(member.kubeConfig()).tryGet(Resources.ConfigMap, 'settings', tenantNs)) !== undefined);
+    await admin.create(Resources.ConfigMap, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: tenantNs },
+      data: { mode: 'on' },
+    } as KubeObject);
+    const synced = await waitUntil(
+      90_000,
+      250,
+      async () =>
+        (await admin.tryGet(Resources.ConfigMap, 'settings', tenantNs)) !== undefined &&
+        (await ApiClient.for(member.kubeConfig()).tryGet(Resources.ConfigMap, 'settings', tenantNs)) !== undefined,
+    );
     expect(synced, 'the ConfigMap reached the member through the test Cluster').to.equal(true);
 
     // The Secret is replaced by a malformed kubeconfig: the object's status must say why, cleanly.
-    await admin.patch(Resources.Secret, `${placed}-kubeconfig`, SYSTEM_NAMESPACE, { stringData: { kubeconfig: brokenKubeconfig(member.server) } } as KubeObject, 'merge');
+    await admin.patch(
+      Resources.Secret,
+      `${placed}-kubeconfig`,
+      SYSTEM_NAMESPACE,
+      { stringData: { kubeconfig: brokenKubeconfig(member.server) } } as KubeObject,
+      'merge',
+    );
     let statusText = '';
     const reported = await waitUntil(90_000, 250, async () => {
       const objects = await admin.listAll<WithStatus>(Resources.PropagatedObject, { namespace: tenantNs });
@@ -192,7 +235,12 @@ describe('security: secrets stay secret (attack 7)', function () {
     ]);
     await new Promise<void>((resolve) => testOperator().manager.logger.flush(() => resolve()));
     expect(readFileSync(operatorLogPath, 'utf8').length, 'the operator log has content').to.be.greaterThan(0);
-    const scan = await scanForLeaks({ env: testEnv(), operatorLog: operatorLogPath, planted, operatorToken: testOperator().kubeConfig.getCurrentUser()?.token });
+    const scan = await scanForLeaks({
+      env: testEnv(),
+      operatorLog: operatorLogPath,
+      planted,
+      operatorToken: testOperator().kubeConfig.getCurrentUser()?.token,
+    });
     // The scan covered the statuses that report the broken kubeconfigs.
     expect(scan.places).to.include.members([`Cluster /${malformed} status`, `Cluster /${execUser} status`, 'the operator log']);
     expect(scan.hits, scan.hits.join('\n')).to.deep.equal([]);

@@ -15,9 +15,7 @@ describe('placement filter ClusterReady', () => {
   });
 
   it('excludes a cluster that never reported Ready', () => {
-    expect(reasonOf(runFilter(clusterReadyFilter, {}, cluster('eu-1', { ready: 'missing' })))).to.equal(
-      'cluster has not reported a Ready condition yet',
-    );
+    expect(reasonOf(runFilter(clusterReadyFilter, {}, cluster('eu-1', { ready: 'missing' })))).to.equal('cluster has not reported a Ready condition yet');
   });
 
   it('keeps a NotReady cluster the object already runs on (failover is left to the unreachable taint)', () => {

@@ -22,7 +22,9 @@ describe('placement filter Rules (CEL)', () => {
   });
 
   it('uses the rule message, and the workspace variable', () => {
-    const p = policy({ rules: [{ expression: "workspace.labels['jurisdiction'] == 'eu' || cluster.spec.region.startsWith('us')", message: 'US workspaces stay in the US' }] });
+    const p = policy({
+      rules: [{ expression: "workspace.labels['jurisdiction'] == 'eu' || cluster.spec.region.startsWith('us')", message: 'US workspaces stay in the US' }],
+    });
     const usWs = workspace('acme-us', undefined, { labels: { jurisdiction: 'us' } });
     expect(reasonOf(runFilter(rulesFilter, { policy: p, workspace: usWs }, cluster('eu-1', { region: 'eu-1' })))).to.equal(
       "rule #1 `workspace.labels['jurisdiction'] == 'eu' || cluster.spec.region.startsWith('us')`: US workspaces stay in the US",

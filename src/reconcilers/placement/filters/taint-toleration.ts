@@ -33,7 +33,8 @@ export const taintTolerationFilter: FilterPlugin = {
       const implicit = taint.key === TAINT_UNREACHABLE && !tolerations.some((t) => tolerates(t, taint));
       // One wording whether the object ran there or not: the reason must not change when the
       // object moves off, or every moved object would be written a second time for nothing.
-      if (implicit && seconds !== undefined && (seconds === null || ctx.now >= unreachableExpiry(taint, seconds))) return reject(unreachableReason(taint), 'state');
+      if (implicit && seconds !== undefined && (seconds === null || ctx.now >= unreachableExpiry(taint, seconds)))
+        return reject(unreachableReason(taint), 'state');
       if (seconds === null) return reject(untolerated(taint), kindOf(taint));
       if (seconds === undefined) continue;
       const since = taint.timeAdded ? Date.parse(taint.timeAdded) : NaN;
@@ -53,12 +54,7 @@ export const taintTolerationFilter: FilterPlugin = {
  * forever, else seconds. Several matching tolerations: the shortest bound
  * wins, as in the Kubernetes taint manager.
  */
-function noExecuteTolerationSeconds(
-  ctx: ScheduleContext,
-  tolerations: readonly Toleration[],
-  taint: Taint,
-  isCurrent: boolean,
-): number | undefined | null {
+function noExecuteTolerationSeconds(ctx: ScheduleContext, tolerations: readonly Toleration[], taint: Taint, isCurrent: boolean): number | undefined | null {
   let matched = false;
   let min: number | undefined;
   for (const t of tolerations) {
