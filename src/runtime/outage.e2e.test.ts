@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { LocalEnvironment, waitUntil } from '../../controlplane/launcher/index.js';
 import { uniqueName } from '../../test/e2e/env.js';
+import { compactEtcd, etcdUrlOf } from '../../test/support/etcd.js';
 import { ApiClient } from './http.js';
 import { Informer, type InformerEvent } from './informer.js';
 import { silentLogger } from './logger.js';
@@ -19,28 +19,6 @@ function configMap(namespace: string, name: string): KubeObject {
 
 function snapshot(objects: readonly KubeObject[]): Record<string, string> {
   return Object.fromEntries(objects.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o.metadata?.resourceVersion ?? '']));
-}
-
-/** The etcd the apiserver talks to, read from its command line. */
-function etcdUrlOf(env: LocalEnvironment): string {
-  const pid = env.host.processIds[0]!;
-  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  const flag = args.find((a) => a.startsWith('--etcd-servers='));
-  if (!flag) throw new Error('kube-apiserver has no --etcd-servers flag');
-  return flag.slice('--etcd-servers='.length).split(',')[0]!;
-}
-
-/** Writes a key outside Kubernetes' prefixes (moves etcd's revision) and compacts history up to it. */
-async function compactEtcd(etcdUrl: string): Promise<number> {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const put = await fetch(`${etcdUrl}/v3/kv/put`, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64('/canopy-test/revision-bump'), value: b64(String(Date.now())) }),
-  });
-  const revision = Number(((await put.json()) as { header: { revision: string } }).header.revision);
-  const compact = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(revision), physical: true }) });
-  if (!compact.ok) throw new Error(`etcd compaction failed: ${compact.status} ${await compact.text()}`);
-  return revision;
 }
 
 describe('Informer across apiserver outages (private control plane)', function () {

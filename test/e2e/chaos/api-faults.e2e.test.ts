@@ -23,6 +23,7 @@ import { expect } from 'chai';
 import { waitUntil } from '../../../controlplane/launcher/index.js';
 import { isConflict, type KubeObject } from '../../../src/runtime/index.js';
 import { check, clean, summary, type CheckReport, type DeploymentSpec, type Specs } from './checker.js';
+import { compactEtcd, etcdUrlOf } from '../../support/etcd.js';
 import { recordFigures } from './figures.js';
 import { LOG_DIR, OperatorFleet } from './operators.js';
 import { Chance, describeScale, LONG, SCALE, SEED } from './scale.js';
@@ -31,28 +32,6 @@ import { deployment, logicalCluster, persist, Resources, sleep, startWorld, work
 const WORKSPACE = 'faults';
 const APPS = 'faults-apps';
 const MEMBERS = ['eu-1'];
-
-/** The etcd the host apiserver talks to, read from its command line. */
-function etcdUrlOf(world: World): string {
-  const pid = world.env.host.processIds[0]!;
-  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  const flag = args.find((a) => a.startsWith('--etcd-servers='));
-  if (!flag) throw new Error('kube-apiserver has no --etcd-servers flag');
-  return flag.slice('--etcd-servers='.length).split(',')[0]!;
-}
-
-/** Moves etcd's revision and compacts all history up to it: every watch resumes into 410 Gone. */
-async function compactEtcd(etcdUrl: string): Promise<number> {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const put = await fetch(`${etcdUrl}/v3/kv/put`, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64('/canopy-chaos/revision-bump'), value: b64(String(Date.now())) }),
-  });
-  const revision = Number(((await put.json()) as { header: { revision: string } }).header.revision);
-  const compact = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(revision), physical: true }) });
-  if (!compact.ok) throw new Error(`etcd compaction failed: ${compact.status} ${await compact.text()}`);
-  return revision;
-}
 
 async function waitClean(world: World, specs: () => Specs, what: string): Promise<CheckReport> {
   let report: CheckReport | undefined;
@@ -128,7 +107,7 @@ describe(`chaos: API faults — restart, expired watches, conflicting writers ($
 
   it('watches expired (etcd compacted while the apiserver was down, 410 on resume): converges, nothing lost', async () => {
     await createBatch();
-    const etcdUrl = etcdUrlOf(world);
+    const etcdUrl = etcdUrlOf(world.env);
     await world.env.host.stopApiServer();
     const revision = await compactEtcd(etcdUrl);
     await world.env.host.startApiServer();
