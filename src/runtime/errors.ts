@@ -17,7 +17,9 @@ export class ApiError extends Error {
   readonly body: Status | undefined;
 
   constructor(code: number, body: Status | undefined, context: string) {
-    super(`${context}: ${code}${body?.reason ? ` ${body.reason}` : ''}${body?.message ? `: ${body.message}` : ''}`);
+    // "<method> <path> answered <code>": a path ending in a subresource such as /token must not read as "token: <value>"
+    // to anyone (or any redactor) scanning logs for credentials.
+    super(`${context} answered ${code}${body?.reason ? ` ${body.reason}` : ''}${body?.message ? `: ${body.message}` : ''}`);
     this.name = 'ApiError';
     this.code = code;
     this.reason = body?.reason;

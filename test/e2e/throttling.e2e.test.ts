@@ -106,20 +106,33 @@ describe('HTTP client honours 429 Retry-After (apiserver with --max-requests-inf
   });
 
   it('writes: creates refused with 429 while a delete-collection holds the only slot are sent again and each lands exactly once', async () => {
-    // Enough objects that deleting them all keeps the one mutating slot busy for a while.
-    const filler = Array.from({ length: 600 }, (_, i) => `filler-${i}`);
-    for (let i = 0; i < filler.length; i += 50)
-      await Promise.all(
-        filler
-          .slice(i, i + 50)
-          .map((name) => admin.create(Resources.ConfigMap, { ...configMap(name), metadata: { ...configMap(name).metadata, labels: { filler: 'yes' } } })),
-      );
+    // Enough objects that deleting them all keeps the one mutating slot busy for a while. How long "a while" is
+    // depends on the machine: on a quiet one a delete-collection of a few hundred objects can finish before a probe
+    // meets it, so the filler doubles until a probe is refused while the delete is still running.
     const path = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
-    const holding = raw(cluster, 'DELETE', `${path}?labelSelector=filler%3Dyes`);
-    const refused = await eventually('the apiserver refusing writes', async () => {
-      const answer = await raw(cluster, 'POST', `${path}?dryRun=All`, configMap('probe'));
-      return answer.status === 429 ? answer : undefined;
-    });
+    let holding: ReturnType<typeof raw> | undefined;
+    let refused: Awaited<ReturnType<typeof raw>> | undefined;
+    for (let size = 600, round = 0; !refused; size *= 2, round++) {
+      if (size > 9600) throw new Error('the apiserver never refused a write while a delete-collection held its only slot');
+      const filler = Array.from({ length: size }, (_, i) => `filler-${round}-${i}`);
+      for (let i = 0; i < filler.length; i += 50)
+        await Promise.all(
+          filler
+            .slice(i, i + 50)
+            .map((name) => admin.create(Resources.ConfigMap, { ...configMap(name), metadata: { ...configMap(name).metadata, labels: { filler: 'yes' } } })),
+        );
+      let settled = false;
+      const attempt = raw(cluster, 'DELETE', `${path}?labelSelector=filler%3Dyes`);
+      holding = attempt;
+      void attempt.finally(() => {
+        settled = true;
+      });
+      while (!settled && !refused) {
+        const answer = await raw(cluster, 'POST', `${path}?dryRun=All`, configMap('probe'));
+        if (answer.status === 429 && !settled) refused = answer;
+      }
+      if (!refused) await attempt;
+    }
     expect(refused.retryAfter).to.equal('1');
 
     const throttled: ThrottledRetry[] = [];
@@ -131,7 +144,7 @@ describe('HTTP client honours 429 Retry-After (apiserver with --max-requests-inf
     } finally {
       alice.close();
     }
-    expect((await holding).status).to.equal(200);
+    expect((await holding!).status).to.equal(200);
     expect(throttled.filter((r) => r.method === 'POST').length, 'creates were refused and sent again').to.be.at.least(names.length);
     for (const retry of throttled) expect(retry.waitMs).to.be.at.least(1000);
     const stored = await admin.listAll(Resources.ConfigMap, { namespace: NAMESPACE, labelSelector: 'burst=yes' });
