@@ -1,6 +1,7 @@
 import type { KubeObject } from '../runtime/index.js';
 import type { PropagatedObject } from '../crds/propagatedobject.js';
 import type { Snapshot } from './snapshot.js';
+import { rolloutLines, rolloutOf } from './rollout.js';
 
 export type PO = PropagatedObject & KubeObject;
 
@@ -36,6 +37,9 @@ export function renderExplain(po: PO, context: Context = {}): string {
     const c = po.status?.conditions?.find((x) => x.type === type);
     if (c) lines.push(`${type}: ${c.status} (${c.reason}) ${c.message}`);
   }
+  // Where a Rolling or Staged rollout stands and what it waits for (nothing for strategy All).
+  const rollout = rolloutLines(po);
+  if (rollout.length > 0) lines.push(...rollout);
   const sync = new Map((po.status?.clusters ?? []).map((c) => [c.cluster, c]));
   lines.push('', 'runs on:');
   if ((po.status?.placement ?? []).length === 0) lines.push('  (nowhere)');
@@ -62,5 +66,6 @@ export function explainData(po: PO, context: Context = {}): Record<string, unkno
     placement: po.status?.placement ?? [],
     excluded: po.status?.excluded ?? [],
     clusters: (po.status?.clusters ?? []).map((c) => ({ ...c, ...(clusterHealth(context, c.cluster) ? { clusterReady: false } : {}) })),
+    ...(rolloutOf(po) ? { rollout: rolloutOf(po) } : {}),
   };
 }

@@ -51,6 +51,30 @@ export function buildProgram(
     });
 
   program
+    .command('rollout <action> <target>')
+    .description(
+      'a Rolling or Staged rollout of an object (NAME or KIND/NAME, as explain): status, pause, resume, undo (back to the previous revision), approve --stage S',
+    )
+    .option('--stage <name>', 'approve: the stage to release')
+    .option('--kind <kind>', 'kind of the plain object, when names are ambiguous')
+    .addOption(output(['text', 'json', 'yaml']))
+    .action(async (action: string, target: string, options: { stage?: string; kind?: string; output: string }, command: Command) => {
+      const { runRollout } = await import('./rollout-command.js');
+      out(await runRollout(globals(command), action, target, options));
+    });
+
+  program
+    .command('rebalance <target>')
+    .description(
+      'place again, ignoring stability and failback holds: an object (NAME or KIND/NAME, as explain), clusterpropagatedobject/NAME, or placementpolicy/NAME (every object it places)',
+    )
+    .option('--kind <kind>', 'kind of the plain object, when names are ambiguous')
+    .action(async (target: string, options: { kind?: string }, command: Command) => {
+      const { runRebalance } = await import('./rebalance-command.js');
+      out(await runRebalance(globals(command), target, options));
+    });
+
+  program
     .command('who-runs-where')
     .description('objects running on the clusters that match: e.g. --region eu-1, --selector compliance/pci=true')
     .option('--region <regions>', 'comma-separated regions')

@@ -20,7 +20,7 @@ export function toClientModel(manifest: CustomResourceDefinitionManifest): V1Cus
 }
 
 /**
- * The five CRDs as @kubernetes/client-node models, ready for
+ * The six CRDs as @kubernetes/client-node models, ready for
  * ApiextensionsV1Api or KubernetesObjectApi (which would drop CEL rules,
  * enums and defaults from wire-format JSON).
  */

@@ -3,6 +3,7 @@
  * CustomResourceDefinitions, all derived from the same TypeBox definitions.
  */
 import { clusterCustomResourceDefinition } from './cluster.js';
+import { clusterPropagatedObjectCustomResourceDefinition } from './clusterpropagatedobject.js';
 import type { CustomResourceDefinitionManifest } from './crd.js';
 import { logicalClusterCustomResourceDefinition } from './logicalcluster.js';
 import { placementPolicyCustomResourceDefinition } from './placementpolicy.js';
@@ -18,8 +19,10 @@ export * from './logicalcluster.js';
 export * from './cluster.js';
 export * from './placementpolicy.js';
 export * from './propagatedobject.js';
+export * from './rollout.js';
+export * from './clusterpropagatedobject.js';
 
-/** The five CRDs in wire format, as written to config/crd. */
+/** The six CRDs in wire format, as written to config/crd. */
 export function customResourceDefinitionManifests(): CustomResourceDefinitionManifest[] {
   return [
     workspaceCustomResourceDefinition,
@@ -27,5 +30,6 @@ export function customResourceDefinitionManifests(): CustomResourceDefinitionMan
     clusterCustomResourceDefinition,
     placementPolicyCustomResourceDefinition,
     propagatedObjectCustomResourceDefinition,
+    clusterPropagatedObjectCustomResourceDefinition,
   ].map((crd) => structuredClone(crd));
 }

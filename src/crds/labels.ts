@@ -41,5 +41,12 @@ export const FIELD_MANAGER = 'canopy';
 /** Label on the CustomResourceDefinitions themselves, so `kubectl get crd -l` finds them. */
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 
+/**
+ * On a PropagatedObject, ClusterPropagatedObject or PlacementPolicy: an RFC 3339 time. Placement decides
+ * again once, ignoring stability and failback holds, for every object whose `status.rebalancedAt` is older
+ * (`kubectl canopy rebalance`).
+ */
+export const ANNOTATION_REBALANCE_REQUESTED_AT = 'canopy.dev/rebalance-requested-at';
+
 /** On a generated PropagatedObject: `<apiVersion>/<kind>/<name>` of the plain object it places. */
 export const ANNOTATION_SOURCE = 'canopy.dev/source';

@@ -18,6 +18,7 @@ import {
 } from './common.js';
 import { conditionColumn, customResourceDefinition } from './crd.js';
 import { DnsLabel, StringEnum, validations } from './schema.js';
+import { RolloutSchema } from './rollout.js';
 
 export const PLACEMENT_POLICY_KIND = 'PlacementPolicy';
 export const PlacementPolicyResource: ResourceDescriptor = {
@@ -235,12 +236,63 @@ export const DEFAULT_DESELECTION_GRACE_SECONDS = 300;
 /** A day: the grace bounds how long a deselection may hold copies, it must not become a way to keep them for ever. */
 export const MAX_DESELECTION_GRACE_SECONDS = 86_400;
 
+export const FAILBACK_MODES = ['Never', 'WhenRecovered'] as const;
+export type FailbackMode = (typeof FAILBACK_MODES)[number];
+/** A day: failback is about riding out flapping, not about holding a cluster back for ever (that is `Never`). */
+export const MAX_FAILBACK_STABLE_SECONDS = 86_400;
+/** Ten minutes: long enough that a copy moved away for being unhealthy does not bounce straight back. */
+export const DEFAULT_UNHEALTHY_BACKOFF_SECONDS = 600;
+
 export const FailoverSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'Move workloads off clusters that become unreachable.', default: true })),
     tolerationSeconds: Type.Optional(Type.Integer({ description: 'Wait this long after the unreachable taint before moving.', format: 'int64', minimum: 0 })),
+    failback: Type.Optional(
+      StringEnum(FAILBACK_MODES, {
+        description:
+          'After a failover, when workloads return to the cluster they left. WhenRecovered (default): once it has been Ready for stableSeconds, make before break. Never: they stay where they moved until a rebalance is requested (annotation canopy.dev/rebalance-requested-at, kubectl canopy rebalance).',
+      }),
+    ),
+    stableSeconds: Type.Optional(
+      Type.Integer({
+        description: `WhenRecovered: how long a cluster must have been Ready before workloads that left it return (0 to ${MAX_FAILBACK_STABLE_SECONDS}, default 0: at once).`,
+        format: 'int32',
+        minimum: 0,
+        maximum: MAX_FAILBACK_STABLE_SECONDS,
+      }),
+    ),
+    unhealthySeconds: Type.Optional(
+      Type.Integer({
+        description:
+          'Opt-in application-level failover: a copy not Ready for this long on a cluster that is itself Ready is moved elsewhere (make before break), and that cluster is excluded for the object for unhealthyBackoffSeconds.',
+        format: 'int32',
+        minimum: 1,
+        maximum: 86_400,
+      }),
+    ),
+    unhealthyBackoffSeconds: Type.Optional(
+      Type.Integer({
+        description: `How long a cluster that failed an object stays excluded for it (default ${DEFAULT_UNHEALTHY_BACKOFF_SECONDS}), so it does not flap back.`,
+        format: 'int32',
+        minimum: 0,
+        maximum: 86_400,
+      }),
+    ),
   },
-  { description: 'What happens when a chosen cluster becomes unreachable.', default: {} },
+  {
+    description: 'What happens when a chosen cluster becomes unreachable, and when it comes back.',
+    default: {},
+    ...validations(
+      {
+        rule: "!has(self.stableSeconds) || !has(self.failback) || self.failback == 'WhenRecovered'",
+        message: 'failover.stableSeconds applies only to failback WhenRecovered',
+      },
+      {
+        rule: '!has(self.unhealthyBackoffSeconds) || has(self.unhealthySeconds)',
+        message: 'failover.unhealthyBackoffSeconds needs failover.unhealthySeconds',
+      },
+    ),
+  },
 );
 export type Failover = Static<typeof FailoverSchema>;
 
@@ -286,6 +338,7 @@ export const PlacementPolicySpecSchema = Type.Object(
       }),
     ),
     failover: Type.Optional(FailoverSchema),
+    rollout: Type.Optional(RolloutSchema),
     deselectionGraceSeconds: Type.Optional(
       Type.Integer({
         description: `How long the member copies of an object this policy placed are kept after no policy selects it any more (a label or policy edit), so a mistaken edit can be undone before anything is removed, and after its workspace's home namespace is deleted with the workspace (0 to ${MAX_DESELECTION_GRACE_SECONDS}). Deleting the object itself removes its copies at once.`,

@@ -18,6 +18,7 @@ import {
 } from './common.js';
 import { conditionColumn, customResourceDefinition } from './crd.js';
 import { AnyJson, DnsLabel, StringEnum, Timestamp, validations } from './schema.js';
+import { RolloutSchema, RolloutStatusSchema } from './rollout.js';
 
 export const PROPAGATED_OBJECT_KIND = 'PropagatedObject';
 export const PropagatedObjectResource: ResourceDescriptor = {
@@ -125,6 +126,7 @@ export const PropagatedObjectSpecSchema = Type.Object(
       ...LocalObjectReferenceSchema,
       description: 'Pin this PlacementPolicy instead of the highest-priority match.',
     }),
+    rollout: Type.Optional({ ...RolloutSchema, description: "Overrides the PlacementPolicy's rollout for this object." }),
   },
   {
     description: 'What to place and how it differs per cluster.',
@@ -147,6 +149,7 @@ export const ExclusionSchema = Type.Object({
   cluster: Type.String({ description: 'Cluster not chosen.' }),
   reason: Type.String({ description: 'Why not: failed filter, taint, constraint or policy engine.' }),
   plugin: Type.Optional(Type.String({ description: 'The filter that excluded it.' })),
+  until: Type.Optional(Timestamp({ description: 'Excluded at least until then (a back-off, e.g. after the copy there stayed unhealthy).' })),
 });
 export type Exclusion = Static<typeof ExclusionSchema>;
 
@@ -163,6 +166,11 @@ export const ClusterSyncStatusSchema = Type.Object({
   availableReplicas: Type.Optional(Type.Integer({ description: 'Workloads: available replicas there.', format: 'int32', minimum: 0 })),
   message: Type.Optional(Type.String({ description: 'Last error or a status summary.' })),
   lastSyncTime: Type.Optional(Timestamp({ description: 'When the object was last applied there.' })),
+  notReadySince: Type.Optional(Timestamp({ description: 'Since when the copy there has been applied but not Ready (for failover.unhealthySeconds).' })),
+  appliedRevision: Type.Optional(
+    Type.String({ description: 'Rolling or Staged rollout: the revision (hash of template and overrides) the copy there runs.', maxLength: 64 }),
+  ),
+  readyRevision: Type.Optional(Type.String({ description: 'Rolling or Staged rollout: the latest revision the copy there was Ready for.', maxLength: 64 })),
 });
 export type ClusterSyncStatus = Static<typeof ClusterSyncStatusSchema>;
 
@@ -176,8 +184,10 @@ export const PropagatedObjectStatusSchema = Type.Object(
     clusters: Type.Optional(Type.Array(ClusterSyncStatusSchema, { description: 'Per-cluster sync state.', ...byCluster })),
     replicas: Type.Optional(Type.Integer({ description: 'Workloads: desired replicas over all clusters.', minimum: 0 })),
     readyReplicas: Type.Optional(Type.Integer({ description: 'Workloads: ready replicas over all clusters.', minimum: 0 })),
+    rebalancedAt: Type.Optional(Timestamp({ description: 'The last rebalance request (canopy.dev/rebalance-requested-at) placement has acted on.' })),
     conditions: Type.Optional(ConditionsSchema),
     observedGeneration: Type.Optional(ObservedGenerationSchema),
+    rollout: Type.Optional(RolloutStatusSchema),
   },
   { description: 'Where the object was placed, where not, and how it is doing there.' },
 );

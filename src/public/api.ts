@@ -1,6 +1,6 @@
 /**
- * `canopy/api`: the five kinds as TypeScript types (Workspace, LogicalCluster,
- * Cluster, PlacementPolicy, PropagatedObject and their parts), the labels and
+ * `canopy/api`: the six kinds as TypeScript types (Workspace, LogicalCluster,
+ * Cluster, PlacementPolicy, PropagatedObject, ClusterPropagatedObject and their parts), the labels and
  * annotations Canopy reads and writes, and one typed client per kind.
  *
  * Semver-stable: what this file exports changes only with a major version.
@@ -8,7 +8,7 @@
 import type { ApiClient } from '../runtime/http.js';
 import { Resources } from '../runtime/resources.js';
 import { typedClient, type TypedClient } from '../runtime/typed-client.js';
-import type { Cluster, LogicalCluster, PlacementPolicy, PropagatedObject, Workspace } from '../crds/index.js';
+import type { Cluster, ClusterPropagatedObject, LogicalCluster, PlacementPolicy, PropagatedObject, Workspace } from '../crds/index.js';
 
 export * from '../crds/common.js';
 export * from '../crds/labels.js';
@@ -17,6 +17,7 @@ export type * from '../crds/logicalcluster.js';
 export type * from '../crds/cluster.js';
 export type * from '../crds/placementpolicy.js';
 export type * from '../crds/propagatedobject.js';
+export type * from '../crds/clusterpropagatedobject.js';
 export { Resources } from '../runtime/resources.js';
 
 /** Typed clients for Canopy's kinds, bound to one ApiClient. */
@@ -26,6 +27,7 @@ export interface CanopyClients {
   readonly clusters: TypedClient<Cluster>;
   readonly placementPolicies: TypedClient<PlacementPolicy>;
   readonly propagatedObjects: TypedClient<PropagatedObject>;
+  readonly clusterPropagatedObjects: TypedClient<ClusterPropagatedObject>;
 }
 
 export function canopyClients(client: ApiClient): CanopyClients {
@@ -35,5 +37,6 @@ export function canopyClients(client: ApiClient): CanopyClients {
     clusters: typedClient<Cluster>(client, Resources.Cluster),
     placementPolicies: typedClient<PlacementPolicy>(client, Resources.PlacementPolicy),
     propagatedObjects: typedClient<PropagatedObject>(client, Resources.PropagatedObject),
+    clusterPropagatedObjects: typedClient<ClusterPropagatedObject>(client, Resources.ClusterPropagatedObject),
   };
 }

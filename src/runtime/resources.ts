@@ -38,6 +38,7 @@ export const Resources = {
   Cluster: ref('canopy.dev/v1alpha1', 'Cluster', 'clusters', false),
   PlacementPolicy: ref('canopy.dev/v1alpha1', 'PlacementPolicy', 'placementpolicies', false),
   PropagatedObject: ref('canopy.dev/v1alpha1', 'PropagatedObject', 'propagatedobjects', true),
+  ClusterPropagatedObject: ref('canopy.dev/v1alpha1', 'ClusterPropagatedObject', 'clusterpropagatedobjects', false),
 } as const satisfies Record<string, ResourceRef>;
 
 /** The API group of an apiVersion (`''` for the core group). */

@@ -25,6 +25,7 @@ export type WebhookId =
   | 'logicalcluster-status'
   | 'placementpolicies'
   | 'propagatedobjects'
+  | 'clusterpropagatedobjects'
   | 'pods'
   | 'placed-objects'
   | 'namespaces';
@@ -83,6 +84,11 @@ export const WEBHOOK_SPECS: readonly WebhookSpec[] = [
   },
   { id: 'placementpolicies', rules: [{ ...CANOPY, resources: ['placementpolicies'], operations: WRITE, scope: 'Cluster' }] },
   { id: 'propagatedobjects', rules: [{ ...CANOPY, resources: ['propagatedobjects'], operations: WRITE, scope: 'Namespaced' }] },
+  // Cluster administrators only (propagation/cluster-scoped-validator.ts), deletion included.
+  {
+    id: 'clusterpropagatedobjects',
+    rules: [{ ...CANOPY, resources: ['clusterpropagatedobjects'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Cluster' }],
+  },
   {
     id: 'pods',
     // Every tenant namespace, home namespaces included: a workload there is propagated like any other.

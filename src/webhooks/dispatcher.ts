@@ -35,6 +35,11 @@ import {
 } from '../reconcilers/placement/validator.js';
 import type { KubeObject } from '../runtime/index.js';
 import { TreeLabelRules, validateNamespaceTreeLabels } from '../reconcilers/workspace/tree-label-validator.js';
+import {
+  ClusterPropagatedObjectRules,
+  validateClusterPropagatedObject,
+  type ClusterPropagatedObjectLike,
+} from '../reconcilers/propagation/cluster-scoped-validator.js';
 import { validateWorkspace, workspaceReferences, WorkspaceRules } from '../reconcilers/workspace/validator.js';
 import { requesterOf, reviewFor, type AdmissionRequest, type AdmissionReview } from './admission.js';
 import { mutatingWebhookPath, webhookPath, type WebhookId } from './configuration.js';
@@ -103,7 +108,12 @@ export interface VerdictRecord {
   readonly dryRun: boolean;
 }
 
-const OWNERSHIP_RULES: ReadonlySet<string> = new Set([WorkspaceRules.ownership, LogicalClusterRules.ownership, TreeLabelRules.managedByCanopy]);
+const OWNERSHIP_RULES: ReadonlySet<string> = new Set([
+  WorkspaceRules.ownership,
+  LogicalClusterRules.ownership,
+  TreeLabelRules.managedByCanopy,
+  ClusterPropagatedObjectRules.adminOnly,
+]);
 const MASTERS = 'system:masters';
 
 type Validate = (request: AdmissionRequest, requester: Requester) => Verdict;
@@ -122,6 +132,7 @@ export class AdmissionDispatcher {
       'logicalcluster-status',
       'placementpolicies',
       'propagatedobjects',
+      'clusterpropagatedobjects',
       'pods',
       'placed-objects',
       'namespaces',
@@ -171,6 +182,8 @@ export class AdmissionDispatcher {
         const access = await this.authorAccess(po);
         return access.allowed ? verdict : access;
       }
+      case 'clusterpropagatedobjects':
+        return this.withOwnership(request, (r, who) => validateClusterPropagatedObject(input<ClusterPropagatedObjectLike>(r, who)));
       case 'pods': {
         if (request.namespace) await this.backend.ensureNamespace(request.namespace);
         const who = requesterOf(request);

@@ -189,7 +189,7 @@ describe('Helm chart release: install the previous version, upgrade, helm test (
     ]);
 
     expect(check.out, check.out).to.contain('all checks passed');
-    expect(check.out.match(/^ok {3}CRD \S+ is Established$/gm)).to.have.length(5);
+    expect(check.out.match(/^ok {3}CRD \S+ is Established$/gm)).to.have.length(6);
     expect(check.out).to.match(/ok {3}ValidatingWebhookConfiguration canopy-validating has \d+ webhooks, each with a caBundle/);
     expect(check.out).to.match(
       /ok {3}dry-run LogicalCluster reviewed by the webhook: admission webhook "[^"]+" denied the request: .*workspace "canopy-helm-test-absent" does not exist/,

@@ -77,7 +77,7 @@ describe('local control plane', () => {
       .trim()
       .split('\n')
       .filter((l) => l.includes('customresourcedefinition'));
-    expect(applied, stdout).to.have.length(5);
+    expect(applied, stdout).to.have.length(6);
   });
 
   it('survives an apiserver restart with its data intact', async () => {

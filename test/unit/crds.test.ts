@@ -20,8 +20,15 @@ const rootSchema = (crd: CustomResourceDefinitionManifest) => crd.spec.versions[
 describe('CustomResourceDefinitions', () => {
   const manifests = customResourceDefinitionManifests();
 
-  it('defines the five canopy.dev kinds', () => {
-    expect(manifests.map((m) => m.spec.names.kind)).to.have.members(['Workspace', 'LogicalCluster', 'Cluster', 'PlacementPolicy', 'PropagatedObject']);
+  it('defines the six canopy.dev kinds', () => {
+    expect(manifests.map((m) => m.spec.names.kind)).to.have.members([
+      'Workspace',
+      'LogicalCluster',
+      'Cluster',
+      'PlacementPolicy',
+      'PropagatedObject',
+      'ClusterPropagatedObject',
+    ]);
     for (const m of manifests) {
       expect(m.metadata.name).to.equal(`${m.spec.names.plural}.canopy.dev`);
       expect(m.spec.versions.map((v) => v.name)).to.deep.equal(['v1alpha1']);

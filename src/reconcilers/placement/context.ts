@@ -4,6 +4,7 @@
  */
 import type { ClusterView } from './cluster-view.js';
 import type { ScheduleContext } from './framework.js';
+import { failedOverFrom } from './filters/failback.js';
 import { objectProfile, type ObjectProfile } from './object-profile.js';
 import type { PlacedObject, PlacementPolicy, PlacementPolicySpec, PluginAnswer, PolicyEngineDecision, ScheduleInput, WorkspaceContext } from './types.js';
 
@@ -17,6 +18,10 @@ export class DecisionContext implements ScheduleContext {
   readonly strategy: 'Duplicate' | 'Divide';
   readonly minReplicasPerCluster: number;
   readonly current: ReadonlyMap<string, number | undefined>;
+  readonly failedOver: ReadonlySet<string>;
+  readonly rebalance: boolean;
+  readonly copyNotReadySince: ReadonlyMap<string, number>;
+  readonly exclusionUntil: ReadonlyMap<string, number>;
   readonly policyEngineDecision: PolicyEngineDecision | undefined;
   /** Filled by the engine's plugin-answer check, before filtering. */
   readonly pluginAnswers = new Map<string, PluginAnswer>();
@@ -43,6 +48,18 @@ export class DecisionContext implements ScheduleContext {
     const current = new Map<string, number | undefined>();
     for (const p of input.currentPlacement ?? []) current.set(p.cluster, p.replicas);
     this.current = current;
+    this.failedOver = failedOverFrom(input.previousExclusions);
+    this.rebalance = input.rebalance === true;
+    this.copyNotReadySince = timesBy(
+      input.copies ?? [],
+      (c) => c.cluster,
+      (c) => c.notReadySince,
+    );
+    this.exclusionUntil = timesBy(
+      input.previousExclusions ?? [],
+      (e) => `${e.plugin ?? ''}/${e.cluster}`,
+      (e) => e.until,
+    );
   }
 
   memo<T>(key: string, compute: (ctx: ScheduleContext) => T): T {
@@ -62,4 +79,14 @@ export class DecisionContext implements ScheduleContext {
     const m = this.spec.replicas?.maxClusters ?? this.spec.maxClusters;
     return m !== undefined && m > 0 ? m : Infinity;
   }
+}
+
+/** Parsed RFC 3339 times by key; entries without a (valid) time are left out. */
+function timesBy<T>(items: readonly T[], key: (item: T) => string, time: (item: T) => string | undefined): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) {
+    const t = Date.parse(time(item) ?? '');
+    if (Number.isFinite(t)) out.set(key(item), t);
+  }
+  return out;
 }

@@ -127,10 +127,11 @@ class Decision {
     this.#byIndex[index] ??= exclusion;
   }
 
-  exclude(cluster: string, plugin: string, reason: string): void {
+  exclude(cluster: string, plugin: string, reason: string, until?: number): void {
+    const exclusion = until === undefined ? { cluster, plugin, reason } : { cluster, plugin, reason, until: new Date(until).toISOString() };
     const i = this.snapshot.indexOf.get(cluster);
-    if (i === undefined) this.#unregistered.push({ cluster, plugin, reason });
-    else this.#byIndex[i] ??= { cluster, plugin, reason };
+    if (i === undefined) this.#unregistered.push(exclusion);
+    else this.#byIndex[i] ??= exclusion;
   }
 
   excluded(): ClusterExclusion[] {
@@ -286,7 +287,7 @@ function passes(d: Decision, filters: readonly FilterPlugin[], v: ClusterView): 
   for (const f of filters) {
     const r = f.filter(d.ctx, v);
     if (!r.ok) {
-      d.exclude(v.name, f.name, r.reason);
+      d.exclude(v.name, f.name, r.reason, r.until);
       return false;
     }
   }

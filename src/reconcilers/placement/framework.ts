@@ -31,6 +31,14 @@ export interface ScheduleContext {
   readonly minReplicasPerCluster: number;
   /** Current placement by cluster name (replicas or undefined). */
   readonly current: ReadonlyMap<string, number | undefined>;
+  /** Clusters the previous decision excluded for being unreachable, not Ready or not yet stable again (filters/failback.ts). */
+  readonly failedOver: ReadonlySet<string>;
+  /** A requested rebalance: stability is ignored for this decision. */
+  readonly rebalance: boolean;
+  /** Since when (ms) each cluster's copy has been applied but not Ready, from the syncer's report. */
+  readonly copyNotReadySince: ReadonlyMap<string, number>;
+  /** Back-offs (ms) of the previous decision's exclusions, by plugin and cluster: `<plugin>/<cluster>`. */
+  readonly exclusionUntil: ReadonlyMap<string, number>;
   readonly policyEngineDecision: PolicyEngineDecision | undefined;
   /**
    * Answers of the policy's external plugins (`spec.plugins[]`) that are
@@ -65,13 +73,21 @@ export type FilterKind = 'policy' | 'state';
  * plugin that enforces both (a taint the platform team set is policy; the
  * unreachable taint the health check set is state).
  */
-export type FilterResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: FilterKind };
+export type FilterResult =
+  | { readonly ok: true }
+  /** `until`: ms since the epoch the cluster stays excluded at least (recorded in the exclusion, read back by the plugin). */
+  | { readonly ok: false; readonly reason: string; readonly kind?: FilterKind; readonly until?: number };
 
 /** The shared success value: filters return it to avoid allocating on the hot path. */
 export const PASS: FilterResult = Object.freeze({ ok: true });
 
 export function reject(reason: string, kind?: FilterKind): FilterResult {
   return kind ? { ok: false, reason, kind } : { ok: false, reason };
+}
+
+/** A rejection with a back-off: the exclusion records until when (ms since the epoch). */
+export function rejectUntil(reason: string, until: number): FilterResult {
+  return { ok: false, reason, until };
 }
 
 export interface FilterPlugin {

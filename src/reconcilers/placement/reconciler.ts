@@ -17,9 +17,11 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type Request,
+  type ResourceRef,
 } from '../../runtime/index.js';
 import { deselectedMessage } from './deselection.js';
 import { selectPolicy } from './select-policy.js';
+import { pendingRebalance } from './rebalance.js';
 import { awaitedClusters, awaitingMessage } from './awaiting-health.js';
 import { ANNOTATION_PLACEMENT_CLUSTERS } from './object-profile.js';
 import { schedule } from './engine.js';
@@ -37,6 +39,8 @@ interface PlacementStatus {
   policy?: string;
   placement: ScheduleResult['placement'];
   excluded: ScheduleResult['excluded'];
+  /** The rebalance request acted on (rebalance.ts); carried over from the object when this decision acts on none. */
+  rebalancedAt?: string;
   conditions: Condition[];
 }
 
@@ -61,7 +65,12 @@ export class PlacementReconciler {
     private readonly registry?: PluginRegistry,
     /** Called when a queued decision could not be written: decide that object again later. */
     private readonly retry: (request: Request) => void = () => undefined,
+    /** PropagatedObjects, or ClusterPropagatedObjects (no namespace, no workspace: placed by an administrator's policy). */
+    private readonly resource: ResourceRef = Resources.PropagatedObject,
   ) {}
+
+  /** How placement sees the Clusters; register.ts adds the kinds ClusterPropagatedObjects' CRDs bring (cluster-scoped.ts). */
+  clusterView: (clusters: Cluster[]) => Cluster[] = (clusters) => clusters;
 
   /** External plugins' answers, so a plugin is asked once per object generation and cluster set, not per probe. */
   private readonly pluginAnswers = new PluginAnswerCache();
@@ -87,10 +96,10 @@ export class PlacementReconciler {
 
   async reconcile(request: Request, context: ReconcileContext): Promise<ReconcileResult> {
     // What is written (or on its way), not what is merely intended: a failed write must be decided and written again.
-    const po = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(request.name, request.namespace), { intents: false });
+    const po = this.manager.ownWrites.freshest(this.resource.plural, this.objects.get(request.name, request.namespace), { intents: false });
     if (!po) {
       // Gone: a decision still announced for it (its write failed and was to be retried) goes too.
-      this.manager.ownWrites.dropIntent(Resources.PropagatedObject.plural, { metadata: { name: request.name, namespace: request.namespace } });
+      this.manager.ownWrites.dropIntent(this.resource.plural, { metadata: { name: request.name, namespace: request.namespace } });
       return {};
     }
     if (isBeingDeleted(po)) return {};
@@ -114,7 +123,7 @@ export class PlacementReconciler {
       ...template,
       metadata: { ...template.metadata, ...annotations, name: template.metadata?.name ?? po.metadata.name!, namespace: po.metadata.namespace },
     };
-    const namespace = this.namespaces.get(po.metadata.namespace!);
+    const namespace = po.metadata.namespace ? this.namespaces.get(po.metadata.namespace) : undefined;
 
     // Deselected and within its grace (placement/deselection.ts): the placement stays as it was, so nothing moves.
     const deselected = deselectedMessage(po, object);
@@ -144,7 +153,8 @@ export class PlacementReconciler {
         context,
       );
 
-    const clusters = this.clusters.list() as Cluster[];
+    const clusters = this.clusterView(this.clusters.list() as Cluster[]);
+    const rebalance = pendingRebalance(po, chosen.policy, po.status?.rebalancedAt);
     let decision: PolicyEngineDecision | undefined;
     const engineRef = chosen.policy.spec.policyEngine;
     if (engineRef) {
@@ -170,6 +180,10 @@ export class PlacementReconciler {
       clusters,
       workspace: workspace.context,
       currentPlacement: po.status?.placement,
+      // Where it failed over from (filters/failback.ts), and a requested rebalance (rebalance.ts).
+      previousExclusions: po.status?.excluded,
+      copies: po.status?.clusters,
+      ...(rebalance ? { rebalance: true } : {}),
       policyEngineDecision: decision,
       ...(pluginAnswers ? { pluginAnswers } : {}),
       now: this.now(),
@@ -186,7 +200,7 @@ export class PlacementReconciler {
     const tieNote = chosen.tiedWith.length > 0 ? ` (policy ${chosen.policy.metadata.name} won a priority tie with ${chosen.tiedWith.join(', ')} by name)` : '';
     const written = await this.write(
       po,
-      { policy: chosen.policy.metadata.name, placement: result.placement, excluded: result.excluded },
+      { policy: chosen.policy.metadata.name, placement: result.placement, excluded: result.excluded, ...(rebalance ? { rebalancedAt: rebalance } : {}) },
       { status: result.condition.status, reason: result.condition.reason, message: result.condition.message + tieNote },
       context,
     );
@@ -207,7 +221,7 @@ export class PlacementReconciler {
       return { policy: policy as PlacementPolicy & { metadata: { name: string } }, tiedWith: [] };
     }
     const policies = this.policies.list() as (PlacementPolicy & { metadata: { name: string } })[];
-    const selection = selectPolicy(object, policies, { name: po.metadata.namespace!, labels: namespace?.metadata?.labels });
+    const selection = selectPolicy(object, policies, { name: po.metadata.namespace ?? '', labels: namespace?.metadata?.labels });
     if (!selection) {
       return {
         reason: 'NoPolicy',
@@ -227,18 +241,21 @@ export class PlacementReconciler {
     // What was last announced: the written decision, or the one queued behind the writer. Every
     // workspace or cluster event re-decides every object; one re-made while its write still waits
     // must not be announced again (it was, hundreds of times per object, while a deep tree grew).
-    const announced = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, po, { intents: true }) ?? po;
+    const announced = this.manager.ownWrites.freshest(this.resource.plural, po, { intents: true }) ?? po;
     const announcedScheduled = findCondition(announced.status?.conditions, 'Scheduled');
     // Already written, and no other decision on its way: nothing to do. With one on its way (the
     // inputs changed and changed back), this decision replaces it, so the older one is not left standing.
-    if (recorded(po, decided, scheduled) && !this.manager.ownWrites.hasIntent(Resources.PropagatedObject.plural, po)) return {};
+    if (recorded(po, decided, scheduled) && !this.manager.ownWrites.hasIntent(this.resource.plural, po)) return {};
     const conditions = setConditions(before ? [before] : [], [{ type: 'Scheduled', ...scheduled }], po.metadata.generation);
     const status: PlacementStatus = { placement: [...decided.placement], excluded: [...decided.excluded], conditions };
     if (decided.policy) status.policy = decided.policy;
+    // Placement's own field: a decision that sends it not would have server-side apply remove it.
+    const rebalancedAt = decided.rebalancedAt ?? po.status?.rebalancedAt;
+    if (rebalancedAt) status.rebalancedAt = rebalancedAt;
     // The decision is announced in-process first (the syncer starts moving replicas at once) and
     // written behind: during a failover, a thousand status writes must not stand between the
     // taint and the moves. It is a pure function of the caches, so a restart decides it again.
-    const token = this.manager.ownWrites.intend(Resources.PropagatedObject.plural, po, (o) => withPlacement(o, status), CONTROLLER_NAME);
+    const token = this.manager.ownWrites.intend(this.resource.plural, po, (o) => withPlacement(o, status), CONTROLLER_NAME);
     this.writer.submit(`${po.metadata.namespace}/${po.metadata.name}`, { po, status, scheduled, token });
     if (announcedScheduled?.status !== scheduled.status || announcedScheduled?.reason !== scheduled.reason) {
       // The condition counts the clusters; the audit trail names them.
@@ -257,8 +274,8 @@ export class PlacementReconciler {
 
   /** Writes one queued decision unless the object already shows it; settles its intent either way. */
   private async writeQueued({ po, status, scheduled, token }: QueuedDecision): Promise<void> {
-    const settle = () => this.manager.ownWrites.settle(Resources.PropagatedObject.plural, po, token);
-    const latest = this.manager.ownWrites.freshest(Resources.PropagatedObject.plural, this.objects.get(po.metadata.name!, po.metadata.namespace), {
+    const settle = () => this.manager.ownWrites.settle(this.resource.plural, po, token);
+    const latest = this.manager.ownWrites.freshest(this.resource.plural, this.objects.get(po.metadata.name!, po.metadata.namespace), {
       intents: false,
     });
     if (!latest || latest.metadata.uid !== po.metadata.uid) return settle(); // deleted, or a new object of that name
@@ -266,10 +283,15 @@ export class PlacementReconciler {
     try {
       const stored = await apply(
         this.manager.client,
-        { apiVersion: 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata: { name: po.metadata.name, namespace: po.metadata.namespace }, status },
-        { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: PLACEMENT_FIELD_MANAGER },
+        {
+          apiVersion: this.resource.apiVersion,
+          kind: this.resource.kind,
+          metadata: { name: po.metadata.name, ...(this.resource.namespaced ? { namespace: po.metadata.namespace } : {}) },
+          status,
+        },
+        { resource: this.resource, subresource: 'status', fieldManager: PLACEMENT_FIELD_MANAGER },
       );
-      this.manager.ownWrites.record(Resources.PropagatedObject.plural, stored);
+      this.manager.ownWrites.record(this.resource.plural, stored);
     } catch (err) {
       if (!isNotFound(err)) throw err; // kept as intended: the retry decides and writes again
     }
@@ -316,6 +338,7 @@ function recorded(
     before.message === scheduled.message &&
     before.observedGeneration === po.metadata.generation &&
     po.status?.policy === decided.policy &&
+    (decided.rebalancedAt === undefined || po.status?.rebalancedAt === decided.rebalancedAt) &&
     sameEntries(po.status?.placement, decided.placement) &&
     sameEntries(po.status?.excluded, decided.excluded)
   );
@@ -327,7 +350,14 @@ function withPlacement(object: KubeObject, status: PlacementStatus): KubeObject 
   const conditions = [...(current.conditions ?? []).filter((c) => c.type !== 'Scheduled'), ...status.conditions];
   return {
     ...object,
-    status: { ...current, placement: status.placement, excluded: status.excluded, ...(status.policy ? { policy: status.policy } : {}), conditions },
+    status: {
+      ...current,
+      placement: status.placement,
+      excluded: status.excluded,
+      ...(status.policy ? { policy: status.policy } : {}),
+      ...(status.rebalancedAt ? { rebalancedAt: status.rebalancedAt } : {}),
+      conditions,
+    },
   } as KubeObject;
 }
 

@@ -4,6 +4,9 @@ import type { PropagatedObject } from '../../crds/propagatedobject.js';
 import type { Workspace } from '../../crds/workspace.js';
 import { generationChanged, Resources, type KubeObject, type Manager, type Request } from '../../runtime/index.js';
 import { deselectionMarkChanged } from './deselection.js';
+import { rebalanceRequested } from './rebalance.js';
+import { notReadyChanged } from './filters/app-health.js';
+import { placedKindsChanged, registerClusterScopedPlacement, withPlacedCustomResourceDefinitions } from './cluster-scoped.js';
 import { CONTROLLER_NAME, PlacementReconciler } from './reconciler.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -42,23 +45,30 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
   const workspaces = manager.informer<Workspace & KubeObject>(Resources.Workspace);
   const namespaces = manager.informer(Resources.Namespace, { labelSelector: 'canopy.dev/workspace' });
   const everyObject = (): Request[] => objects.list().map((po) => ({ name: po.metadata.name!, namespace: po.metadata.namespace }));
+  const clusterRelevant = (event: { type: string; old?: KubeObject; object: KubeObject }): boolean =>
+    event.type !== 'update' || placementRelevant(event.old as Cluster & KubeObject) !== placementRelevant(event.object as Cluster & KubeObject);
 
+  const reconciler = new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry, (request) =>
+    controller.enqueueAfter(request, RETRY_MS),
+  );
+  const placedByAdmins = manager.informer<PropagatedObject & KubeObject>(Resources.ClusterPropagatedObject);
+  reconciler.clusterView = (list) => withPlacedCustomResourceDefinitions(list, placedByAdmins.list());
   const controller = manager.addController({
     name: CONTROLLER_NAME,
     // Spec changes only: the syncer's status writes (and this controller's own) cannot change a decision.
     // A deselection mark can (placement/deselection.ts).
-    for: { resource: Resources.PropagatedObject, predicate: (event) => generationChanged(event) || deselectionMarkChanged(event) },
+    for: {
+      resource: Resources.PropagatedObject,
+      predicate: (event) => generationChanged(event) || deselectionMarkChanged(event) || rebalanceRequested(event) || notReadyChanged(event),
+    },
     watches: [
       { resource: Resources.PlacementPolicy, map: everyObject },
       { resource: Resources.Workspace, map: everyObject },
       // Only a change that can change a decision: an update event maps both its old and its new
       // object, so the comparison belongs in a predicate over the pair, not in the map.
-      {
-        resource: Resources.Cluster,
-        predicate: (event) =>
-          event.type !== 'update' || placementRelevant(event.old as Cluster & KubeObject) !== placementRelevant(event.object as Cluster & KubeObject),
-        map: everyObject,
-      },
+      { resource: Resources.Cluster, predicate: clusterRelevant, map: everyObject },
+      // A CRD placed by a ClusterPropagatedObject makes its kinds placeable there (cluster-scoped.ts).
+      { resource: Resources.ClusterPropagatedObject, predicate: placedKindsChanged, map: everyObject },
       // Workspace and tree labels on a namespace decide which policies select its objects.
       {
         resource: Resources.Namespace,
@@ -69,8 +79,8 @@ export function register(manager: Manager, options: PlacementOptions = {}): void
     // A cluster event re-decides every object; decisions are CPU-cheap and mostly skip the write,
     // so the apiserver round trip of the few that change is what concurrency hides.
     concurrency: 16,
-    reconciler: new PlacementReconciler(manager, objects, policies, clusters, workspaces, namespaces, Date.now, options.registry, (request) =>
-      controller.enqueueAfter(request, RETRY_MS),
-    ),
+    reconciler,
   });
+  // ClusterPropagatedObjects: the same reconciler, keyed by name (cluster-scoped.ts).
+  registerClusterScopedPlacement(manager, clusterRelevant, options.registry);
 }

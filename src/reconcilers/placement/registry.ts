@@ -13,6 +13,8 @@ import { clusterSelectorFilter } from './filters/cluster-selector.js';
 import { externalFilter } from './filters/external.js';
 import { policyEngineFilter } from './filters/policy-engine.js';
 import { clusterReadyFilter } from './filters/readiness.js';
+import { failbackFilter } from './filters/failback.js';
+import { appHealthFilter } from './filters/app-health.js';
 import { regionsFilter } from './filters/regions.js';
 import { rulesFilter } from './filters/rules.js';
 import { taintTolerationFilter } from './filters/taint-toleration.js';
@@ -37,6 +39,8 @@ export const DEFAULT_FILTERS: readonly FilterPlugin[] = Object.freeze([
   policyEngineFilter,
   taintTolerationFilter,
   clusterReadyFilter,
+  failbackFilter,
+  appHealthFilter,
   apiAvailabilityFilter,
   capacityFilter,
   rulesFilter,

@@ -40,6 +40,8 @@ export interface ConditionLike {
   readonly status: 'True' | 'False' | 'Unknown' | string;
   readonly reason?: string;
   readonly message?: string;
+  /** RFC 3339; failback (filters/failback.ts) reads how long a cluster has been Ready. */
+  readonly lastTransitionTime?: string;
 }
 
 export interface ObjectMetaLike {
@@ -182,6 +184,14 @@ export interface FailoverSpec {
   readonly enabled?: boolean;
   /** How long workloads stay on a cluster tainted `canopy.dev/unreachable:NoExecute`. */
   readonly tolerationSeconds?: number;
+  /** When workloads return to a cluster they failed over from (filters/failback.ts). */
+  readonly failback?: 'Never' | 'WhenRecovered' | string;
+  /** WhenRecovered: seconds of Ready before they return. */
+  readonly stableSeconds?: number;
+  /** Opt-in: a copy not Ready this long on a Ready cluster is moved (filters/app-health.ts). */
+  readonly unhealthySeconds?: number;
+  /** How long that cluster stays excluded for the object. */
+  readonly unhealthyBackoffSeconds?: number;
 }
 
 export interface ResourceSelector {
@@ -267,6 +277,8 @@ export interface ClusterExclusion {
   /** The plugin (or engine stage) that dropped the cluster. */
   readonly plugin: string;
   readonly reason: string;
+  /** RFC 3339: a back-off the plugin keeps the cluster out for (filters/app-health.ts reads it back next time). */
+  readonly until?: string;
 }
 
 export type ScheduledReason = 'Scheduled' | 'Unschedulable' | 'Invalid' | 'PolicyEngineFailed' | 'PluginFailed';
@@ -320,6 +332,12 @@ export interface ScheduleInput {
   readonly pluginAnswers?: Readonly<Record<string, PluginAnswer>>;
   /** Milliseconds since the epoch; used for toleration expiry. Defaults to the current time. */
   readonly now?: number;
+  /** The previous decision's exclusions (`status.excluded`): which clusters the object failed over from (filters/failback.ts). */
+  readonly previousExclusions?: readonly { readonly cluster: string; readonly plugin?: string; readonly until?: string }[];
+  /** The syncer's per-cluster report (`status.clusters`): since when each copy has been applied but not Ready. */
+  readonly copies?: readonly { readonly cluster: string; readonly notReadySince?: string }[];
+  /** A one-shot rebalance: decide as if the object ran nowhere yet (no stability score, no failback hold). */
+  readonly rebalance?: boolean;
 }
 
 export interface ScheduleResult {

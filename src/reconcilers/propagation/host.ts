@@ -2,12 +2,13 @@
  * Host-side writes of the syncer: its finalizer, its part of the
  * PropagatedObject status, and resolving what a PropagatedObject places.
  */
-import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites } from '../../runtime/index.js';
+import { apply, isNotFound, Resources, type ApiClient, type KubeObject, type OwnWrites, type ResourceRef } from '../../runtime/index.js';
 import { jsonEqual } from './jsonpatch.js';
 import { FINALIZER } from './names.js';
 import type { PortableObject } from './portable.js';
 import { isRecord } from './portable.js';
 import type { Condition } from '../../crds/common.js';
+import type { RolloutStatus } from '../../crds/rollout.js';
 import type { ClusterStatusEntry, SyncStatus } from './status.js';
 
 /**
@@ -35,6 +36,7 @@ export interface PropagatedObjectLike extends KubeObject {
     replicas?: number;
     readyReplicas?: number;
     conditions?: Condition[];
+    rollout?: RolloutStatus;
   };
 }
 
@@ -77,23 +79,31 @@ export function hasFinalizer(object: KubeObject): boolean {
  * tests the entry first, whoever added it (generated PropagatedObjects are
  * created with it, saving a write per object).
  */
-export async function setFinalizer(client: ApiClient, po: KubeObject, present: boolean, writes: OwnWrites, signal?: AbortSignal): Promise<void> {
+export async function setFinalizer(
+  client: ApiClient,
+  po: KubeObject,
+  present: boolean,
+  writes: OwnWrites,
+  signal?: AbortSignal,
+  /** PropagatedObject, or ClusterPropagatedObject (same finalizer, same status shape). */
+  resource: ResourceRef = Resources.PropagatedObject,
+): Promise<void> {
   if (hasFinalizer(po) === present) return;
   try {
     if (present) {
-      const metadata = { name: po.metadata?.name, namespace: po.metadata?.namespace, finalizers: [FINALIZER] };
-      const stored = await apply(client, { apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1', kind: 'PropagatedObject', metadata } as KubeObject, {
-        resource: Resources.PropagatedObject,
+      const metadata = { name: po.metadata?.name, ...(resource.namespaced ? { namespace: po.metadata?.namespace } : {}), finalizers: [FINALIZER] };
+      const stored = await apply(client, { apiVersion: resource.apiVersion, kind: resource.kind, metadata } as KubeObject, {
+        resource,
         fieldManager: SYNCER_FIELD_MANAGER,
         signal,
       });
-      writes.record(Resources.PropagatedObject.plural, stored);
+      writes.record(resource.plural, stored);
       return;
     }
     const index = (po.metadata?.finalizers ?? []).indexOf(FINALIZER);
     const path = `/metadata/finalizers/${index}`;
     await client.patch(
-      Resources.PropagatedObject,
+      resource,
       po.metadata?.name ?? '',
       po.metadata?.namespace,
       [
@@ -109,14 +119,18 @@ export async function setFinalizer(client: ApiClient, po: KubeObject, present: b
   }
 }
 
+/** The condition types the syncer writes (the Rollout ones only with a Rolling or Staged rollout). */
+const SYNCER_CONDITIONS = ['Synced', 'Ready', 'RolloutProgressing', 'RolloutStopped'];
+
 /** The syncer's part of the current status, in the shape it writes it. */
 function currentPart(po: PropagatedObjectLike): Record<string, unknown> {
   const s = po.status ?? {};
-  const conditions = (s.conditions ?? []).filter((c) => c.type === 'Synced' || c.type === 'Ready');
+  const conditions = (s.conditions ?? []).filter((c) => SYNCER_CONDITIONS.includes(c.type));
   return {
     clusters: s.clusters ?? [],
     replicas: s.replicas,
     readyReplicas: s.readyReplicas,
+    rollout: s.rollout,
     conditions: conditions.map(({ type, status, reason, message, observedGeneration }) => ({ type, status, reason, message, observedGeneration })),
   };
 }
@@ -126,6 +140,7 @@ function desiredPart(status: SyncStatus): Record<string, unknown> {
     clusters: status.clusters,
     replicas: status.replicas,
     readyReplicas: status.readyReplicas,
+    rollout: status.rollout,
     conditions: status.conditions.map(({ type, status: st, reason, message, observedGeneration }) => ({
       type,
       status: st,
@@ -141,24 +156,32 @@ function strip(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Writes the syncer's status fields when they changed; returns whether it wrote. */
-export async function writeStatus(client: ApiClient, po: PropagatedObjectLike, status: SyncStatus, writes: OwnWrites, signal?: AbortSignal): Promise<boolean> {
+export async function writeStatus(
+  client: ApiClient,
+  po: PropagatedObjectLike,
+  status: SyncStatus,
+  writes: OwnWrites,
+  signal?: AbortSignal,
+  resource: ResourceRef = Resources.PropagatedObject,
+): Promise<boolean> {
   if (jsonEqual(strip(currentPart(po)), strip(desiredPart(status)))) return false;
   const body: Record<string, unknown> = { clusters: status.clusters, conditions: status.conditions };
   if (status.replicas !== undefined) body['replicas'] = status.replicas;
   if (status.readyReplicas !== undefined) body['readyReplicas'] = status.readyReplicas;
+  if (status.rollout !== undefined) body['rollout'] = status.rollout;
   try {
     const stored = await apply(
       client,
       {
-        apiVersion: po.apiVersion ?? 'canopy.dev/v1alpha1',
-        kind: 'PropagatedObject',
-        metadata: { name: po.metadata?.name, namespace: po.metadata?.namespace },
+        apiVersion: resource.apiVersion,
+        kind: resource.kind,
+        metadata: { name: po.metadata?.name, ...(resource.namespaced ? { namespace: po.metadata?.namespace } : {}) },
         status: body,
       },
-      { resource: Resources.PropagatedObject, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER, signal },
+      { resource, subresource: 'status', fieldManager: SYNCER_FIELD_MANAGER, signal },
     );
     // A reconcile woken before this write's watch event must see it, or it would write the same status again.
-    writes.record(Resources.PropagatedObject.plural, stored);
+    writes.record(resource.plural, stored);
   } catch (err) {
     if (isNotFound(err)) return false; // deleted meanwhile
     throw err;

@@ -80,6 +80,12 @@ export function summarizeMember(
       const complete = conditions.some((c) => c.type === 'Complete' && c.status === 'True');
       return { ready: complete, message: complete ? 'Job complete' : `Job running (${num(status['succeeded']) ?? 0} succeeded)` };
     }
+    case 'CustomResourceDefinition': {
+      // Custom resources of it can be created only once it is Established: that is its readiness.
+      const established = conditionList(status).find((c) => c.type === 'Established');
+      const ready = established?.status === 'True';
+      return { ready, message: ready ? 'Established' : `not Established yet${established?.message ? `: ${established.message}` : ''}` };
+    }
     default:
       return genericSummary(status, caughtUp, observedGeneration);
   }

@@ -27,10 +27,13 @@ export const ANNOTATION_HANDOVER_TIMEOUT = 'propagation.canopy.dev/handover-time
 export const FINALIZER = 'propagation.canopy.dev/cleanup';
 
 const MAX_LABEL_VALUE = 63;
+/** Label value prefix on copies of ClusterPropagatedObjects (whose owner key is `/<name>`); `.` cannot start a namespace name. */
+export const CLUSTER_SCOPED_LABEL_PREFIX = 'cluster';
 
 /** `<ns>.<name>` when it fits in a label value, else a stable shortened form ending in a hash. */
 export function propagatedObjectLabelValue(namespace: string, name: string): string {
-  const full = `${namespace}.${name}`;
+  // A ClusterPropagatedObject has no namespace, and a label value must start with a letter or digit.
+  const full = namespace ? `${namespace}.${name}` : `${CLUSTER_SCOPED_LABEL_PREFIX}.${name}`;
   if (full.length <= MAX_LABEL_VALUE) return full;
   const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 10);
   // Keep a readable prefix; label values must end alphanumeric, which the hash does.

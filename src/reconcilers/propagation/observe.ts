@@ -22,6 +22,8 @@ export interface ClusterView {
   readonly resource?: ResourceRef;
   /** Why the member cannot take this kind (it does not serve it, or the kind is cluster-scoped). */
   readonly unsupported?: string;
+  /** The member does not serve the kind (yet): its CustomResourceDefinition may still be on its way there. */
+  readonly kindMissing?: boolean;
   readonly live?: KubeObject;
 }
 
@@ -49,15 +51,23 @@ export async function observeCluster(input: ObserveInput): Promise<ClusterView> 
   } catch (err) {
     if (isConnectionError(err)) return unreachable((err as Error).message);
     if (isNotFound(err))
-      return { observation: { kind: 'absent' }, member, unsupported: `the cluster does not serve ${identity.kind} in ${identity.apiVersion}` };
+      return {
+        observation: { kind: 'absent' },
+        member,
+        unsupported: `the cluster does not serve ${identity.kind} in ${identity.apiVersion}`,
+        kindMissing: true,
+      };
     throw err;
   }
-  if (!resource.namespaced)
+  // A PropagatedObject (namespace set) places namespaced kinds, a ClusterPropagatedObject (no namespace) cluster-scoped ones.
+  if (resource.namespaced !== (namespace !== ''))
     return {
       observation: { kind: 'absent' },
       member,
       resource,
-      unsupported: `${identity.kind} is cluster-scoped; PropagatedObjects place namespaced objects only`,
+      unsupported: resource.namespaced
+        ? `${identity.kind} is namespaced; ClusterPropagatedObjects place cluster-scoped objects only (use a PropagatedObject)`
+        : `${identity.kind} is cluster-scoped; PropagatedObjects place namespaced objects only (use a ClusterPropagatedObject)`,
     };
   const informer: Informer | string = await access.informer('copies', member, resource, input.signal);
   if (typeof informer === 'string') return unreachable(informer);

@@ -67,7 +67,8 @@ export type ClusterAction =
   /** No copy there and none wanted: drop the cluster from status. */
   | { readonly cluster: string; readonly action: 'forget' };
 
-export type WaitReason = 'Unreachable' | 'Conflict' | 'AwaitingReplacement' | 'NoEligibleCluster' | 'Settling';
+/** `RolloutHeld`: a Rolling or Staged rollout has not released the cluster yet; its copy keeps the previous revision (rollout-gate.ts). */
+export type WaitReason = 'Unreachable' | 'Conflict' | 'AwaitingReplacement' | 'NoEligibleCluster' | 'Settling' | 'RolloutHeld';
 
 export interface Plan {
   readonly actions: readonly ClusterAction[];

@@ -12,6 +12,7 @@
 import { CoalescingWriter, Resources, type Informer, type KubeObject, type Manager, type Request } from '../../runtime/index.js';
 import { CONTROLLER_NAME as PLACEMENT_CONTROLLER } from '../placement/reconciler.js';
 import { BoundarySource } from './boundary-source.js';
+import { registerClusterScopedSyncer } from './cluster-scoped.js';
 import { CompanionSyncer, type HostCompanionInformers } from './companion-syncer.js';
 import { COMPANION_TYPES, type CompanionKind } from './companions.js';
 import { generatedSourceRequests, Generator, type PolicyObject } from './generator.js';
@@ -21,6 +22,7 @@ import { MemberAccess, unreachableReason, type ClusterObject } from './members.j
 import { ownerKeyOf } from './names.js';
 import type { SyncStatus } from './status.js';
 import { memberResourceKey, PropagationSyncer, type SyncerOptions } from './syncer.js';
+import { RolloutGate } from './rollout-gate.js';
 
 export interface PropagationOptions extends SyncerOptions {
   /** PropagatedObjects synced at once (each fans out to its clusters in parallel); default 32. */
@@ -47,9 +49,14 @@ function clusterFingerprint(c: ClusterObject): string {
   return JSON.stringify([unreachableReason(c) ?? '', c.metadata?.labels ?? {}]);
 }
 
+function rolloutOfPolicy(policy: KubeObject): unknown {
+  return (policy as { spec?: { rollout?: unknown } }).spec?.rollout ?? null;
+}
+
 function ownerRequest(object: KubeObject): Request[] {
   const key = ownerKeyOf(object.metadata?.annotations);
-  if (!key) return [];
+  // `/<name>`: a ClusterPropagatedObject's copy, handled by its own syncer (cluster-scoped.ts).
+  if (!key || key.startsWith('/')) return [];
   const slash = key.indexOf('/');
   return [{ namespace: key.slice(0, slash), name: key.slice(slash + 1) }];
 }
@@ -81,7 +88,21 @@ export function registerPropagation(manager: Manager, options: PropagationOption
   const statuses = {
     submit: (po: PropagatedObjectLike, status: SyncStatus) => statusWriter.submit(`${po.metadata?.namespace}/${po.metadata?.name}`, { po, status }),
   };
-  const syncer = new PropagationSyncer(manager.client, access, pos, namespaces, options, statuses, boundaries, manager.ownWrites);
+  // Rolling and Staged rollouts read the rollout of the PlacementPolicy that placed an object (rollout-gate.ts).
+  const policyInformer = manager.informer(Resources.PlacementPolicy);
+  const rollouts = new RolloutGate(policyInformer);
+  const syncer = new PropagationSyncer(
+    manager.client,
+    access,
+    pos,
+    namespaces,
+    options,
+    statuses,
+    boundaries,
+    manager.ownWrites,
+    Resources.PropagatedObject,
+    rollouts,
+  );
   const syncController = manager.addController({
     name: SYNCER_CONTROLLER,
     // The echo of a write this process made (the syncer's own status or finalizer, placement's
@@ -96,9 +117,20 @@ export function registerPropagation(manager: Manager, options: PropagationOption
     watches: [
       { informer: clusters, map: () => [] },
       { informer: namespaces, map: () => [] },
+      // Also keeps a restarted syncer from rolling a change out everywhere before it knows the policies' rollouts.
+      {
+        informer: policyInformer,
+        predicate: (event) => event.type !== 'update' || !jsonEqual(rolloutOfPolicy(event.old), rolloutOfPolicy(event.object)),
+        map: (policy: KubeObject) =>
+          pos
+            .list()
+            .filter((po) => (po.status as { policy?: string } | undefined)?.policy === policy.metadata?.name)
+            .map((po) => ({ namespace: po.metadata?.namespace ?? '', name: po.metadata?.name ?? '' })),
+      },
     ],
   });
   manager.urgentWork.register(SYNCER_CONTROLLER, () => syncController.pending);
+  registerClusterScopedSyncer(manager, access, clusters, namespaces, boundaries, options);
   // Echoes of the syncer's own applies are skipped: the reconcile that wrote a copy reported from the stored object.
   access.onMemberEvents(
     'copies',

@@ -92,7 +92,9 @@ export function renderMemberObject(input: RenderInput): RenderResult {
   }
   const finalSpec = isRecord(object['spec']) ? object['spec'] : undefined;
   const replicas = typeof finalSpec?.['replicas'] === 'number' ? finalSpec['replicas'] : REPLICATED_KINDS.has(object.kind) ? 1 : undefined;
-  object.metadata.namespace = input.namespace;
+  // A ClusterPropagatedObject (namespace '') places a cluster-scoped object: it has no namespace.
+  if (input.namespace) object.metadata.namespace = input.namespace;
+  else delete object.metadata.namespace;
   object.metadata.labels = {
     ...(object.metadata.labels ?? {}),
     ...(input.tenantLabels ?? {}),

@@ -7,6 +7,7 @@
 import { redact } from '../../runtime/redact.js';
 import type { ClusterAction, Observation, Plan, PlacementEntry } from './plan.js';
 import type { Condition } from '../../crds/common.js';
+import type { RolloutStatus } from '../../crds/rollout.js';
 import { transitionTime } from '../../kube/conditions.js';
 
 export type ClusterSyncState = 'Pending' | 'Synced' | 'Failed' | 'Deleting';
@@ -22,6 +23,11 @@ export interface ClusterStatusEntry {
   availableReplicas?: number;
   message?: string;
   lastSyncTime?: string;
+  /** Rolling or Staged rollout: the revision the copy runs, and the latest it was Ready for. */
+  appliedRevision?: string;
+  readyRevision?: string;
+  /** Since when the copy has been applied but not Ready (placement's failover.unhealthySeconds reads it). */
+  notReadySince?: string;
 }
 
 /** What happened when the shell carried out an action. */
@@ -33,8 +39,14 @@ export type ActionOutcome =
       /** The object as the member stored it, when the action was an apply that wrote. */
       readonly stored?: { kind?: string; metadata?: { generation?: number }; spec?: unknown; status?: unknown };
     }
-  /** `reason` names a failure that retrying will not fix by itself (NamespaceConflict). */
-  | { readonly ok: false; readonly error: string; readonly reason?: 'NamespaceConflict' };
+  /**
+   * `reason` names a failure that retrying will not fix by itself (NamespaceConflict), or a wait for
+   * another object on that member: the kind's CRD to be served (AwaitingKind), or custom resources of a
+   * CRD to be removed before it (AwaitingDependents).
+   */
+  | { readonly ok: false; readonly error: string; readonly reason?: OutcomeReason };
+
+export type OutcomeReason = 'NamespaceConflict' | 'AwaitingKind' | 'AwaitingDependents';
 
 export interface StatusInput {
   readonly generation: number;
@@ -57,6 +69,8 @@ export interface SyncStatus {
   replicas?: number;
   readyReplicas?: number;
   conditions: Condition[];
+  /** Only with a Rolling or Staged rollout (rollout-gate.ts). */
+  rollout?: RolloutStatus;
 }
 
 function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry | undefined {
@@ -83,6 +97,8 @@ function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry
       const summary = o?.kind === 'ours' ? o.summary.message : 'applied; waiting for the member to report status';
       const held = action.held ? `; keeping ${action.replicas} replicas until ${input.plan.waitingFor.join(', ')} report ready` : '';
       const lastSyncTime = wrote ? input.now : prev?.lastSyncTime;
+      // Kept from the first report of a not-Ready copy until it is Ready; cleared on anything but a successful apply.
+      const notReadySince = o?.kind === 'ours' && o.synced && o.summary.ready ? undefined : (prev?.notReadySince ?? input.now);
       return {
         cluster: action.cluster,
         state: 'Synced',
@@ -91,10 +107,17 @@ function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry
         ...(action.replicas !== undefined ? { replicas: action.replicas } : {}),
         message: `${summary}${held}`,
         ...(lastSyncTime ? { lastSyncTime } : {}),
+        ...(notReadySince ? { notReadySince } : {}),
       };
     }
     case 'delete': {
-      if (outcome && !outcome.ok) return { ...stripMember(prev), cluster: action.cluster, state: 'Deleting', message: `removal failed: ${outcome.error}` };
+      if (outcome && !outcome.ok)
+        return {
+          ...stripMember(prev),
+          cluster: action.cluster,
+          state: 'Deleting',
+          message: outcome.reason === 'AwaitingDependents' ? `removal waits: ${outcome.error}` : `removal failed: ${outcome.error}`,
+        };
       return undefined;
     }
     case 'wait': {
@@ -115,7 +138,7 @@ function entryFor(action: ClusterAction, input: StatusInput): ClusterStatusEntry
 
 function stripMember(prev: ClusterStatusEntry | undefined): Partial<ClusterStatusEntry> {
   if (!prev) return {};
-  const { readyReplicas: _r, availableReplicas: _a, observedGeneration: _g, ...rest } = prev;
+  const { readyReplicas: _r, availableReplicas: _a, observedGeneration: _g, notReadySince: _n, ...rest } = prev;
   return rest;
 }
 
@@ -140,6 +163,10 @@ export function condition(
 
 function list(names: readonly string[]): string {
   return names.join(', ');
+}
+
+function awaitingKind(outcome: ActionOutcome | undefined): boolean {
+  return outcome !== undefined && !outcome.ok && outcome.reason === 'AwaitingKind';
 }
 
 function namespaceConflict(outcome: ActionOutcome | undefined): boolean {
@@ -194,6 +221,9 @@ export function syncStatus(input: StatusInput): SyncStatus {
   } else if (failed.some((f) => namespaceConflict(input.outcomes.get(f)))) {
     const blocked = failed.filter((f) => namespaceConflict(input.outcomes.get(f)));
     synced = c('False', 'NamespaceConflict', blocked.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'namespace conflict'}`).join('; '));
+  } else if (failed.length > 0 && failed.every((f) => awaitingKind(input.outcomes.get(f)))) {
+    // Ordering, not failure: the custom resource is applied once its CRD is served there.
+    synced = c('False', 'AwaitingKind', failed.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'kind not served yet'}`).join('; '));
   } else if (failed.length > 0) {
     synced = c('False', 'ApplyFailed', failed.map((f) => `${f}: ${byCluster.get(f)?.message ?? 'failed'}`).join('; '));
   } else if (unreachable.length > 0) {

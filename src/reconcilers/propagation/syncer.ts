@@ -18,7 +18,9 @@ import {
   type Logger,
   type ReconcileContext,
   type ReconcileResult,
+  type MemberCluster,
   type Request,
+  type ResourceRef,
 } from '../../runtime/index.js';
 import { redact } from '../../runtime/redact.js';
 import { checkPodSpec, podSpecOf } from '../../admission/pods.js';
@@ -31,12 +33,14 @@ import { workspaceDeletionHold } from './workspace-deletion.js';
 import { hasFinalizer, placedIdentity, resolveTemplate, setFinalizer, specReplicas, type PropagatedObjectLike } from './host.js';
 import { summarizeMember } from './member-status.js';
 import { isConnectionError, MemberNamespaceConflictError, OWNER_INDEX, tenantLabels, type MemberAccess } from './members.js';
-import { ANNOTATION_HANDOVER_TIMEOUT } from './names.js';
+import { ANNOTATION_HANDOVER_TIMEOUT, LABEL_PROPAGATED_OBJECT } from './names.js';
 import { observeCluster, type ClusterView } from './observe.js';
 import { planSync, type ClusterAction, type Observation } from './plan.js';
 import { renderMemberObject, type ClusterOverride, type RenderResult } from './render.js';
 import { syncStatus, type ActionOutcome, type SyncStatus } from './status.js';
 import type { PortableObject } from './portable.js';
+import type { RolloutGate } from './rollout-gate.js';
+import type { Rollout } from '../../crds/rollout.js';
 
 export interface SyncerOptions {
   /** How long old copies wait for the replacement to be ready before they go anyway; default 120 s. */
@@ -52,6 +56,8 @@ export const DEFAULT_HANDOVER_TIMEOUT_MS = 120_000;
 const SETTLE_MS = 10_000;
 /** A member namespace that belongs to someone else does not free itself: look again now and then, not on every backoff step. */
 const NAMESPACE_CONFLICT_RETRY_MS = 60_000;
+/** A copy waiting for its kind's CRD on a member, or a CRD for its custom resources to go, looks again this often. */
+const ORDERING_RETRY_MS = 2_000;
 /** Synced reasons worth a Warning event when they first appear. */
 const WARNED_REASONS = ['Conflict', 'ApplyFailed', 'SourceNotFound', 'ConstraintViolation', 'NamespaceConflict'];
 
@@ -71,13 +77,17 @@ export class PropagationSyncer {
     private readonly boundaries: BoundarySource,
     /** Shared with the placement reconciler: a placement it just wrote is acted on before its watch event arrives. */
     private readonly writes: OwnWrites = new OwnWrites(),
+    /** What this syncer reconciles: PropagatedObjects, or ClusterPropagatedObjects (namespace '' in requests, cluster-scoped copies). */
+    private readonly resource: ResourceRef = Resources.PropagatedObject,
+    /** Rolling and Staged rollouts (rollout-gate.ts); without it every cluster gets a change at once. */
+    private readonly rollouts?: RolloutGate,
   ) {}
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const namespace = request.namespace ?? '';
     const ownerKey = `${namespace}/${request.name}`;
     // The fresher of the cache and this process's own last write (the placement reconciler's or ours).
-    const po = this.writes.freshest(Resources.PropagatedObject.plural, this.propagatedObjects.get(request.name, namespace));
+    const po = this.writes.freshest(this.resource.plural, this.propagatedObjects.get(request.name, namespace));
     if (!po) return this.removeOrphans(ownerKey, ctx);
     // Deleted with its workspace's home namespace: the copies stay for the grace first (workspace-deletion.ts).
     const held = isBeingDeleted(po) ? workspaceDeletionHold(po, this.namespaces.get(namespace), Date.now()) : undefined;
@@ -117,14 +127,15 @@ export class PropagationSyncer {
     // Defence in depth: admission judged the template when it was written, but the limits may have
     // tightened since, and overrides render differently per cluster. A copy that breaks them is not
     // applied anywhere (what already runs is left alone, as with a template that cannot be resolved).
-    const violation = resolvedTemplate && !deleting ? this.constraintViolation(namespace, placement, render) : undefined;
+    const violation = resolvedTemplate && !deleting && namespace ? this.constraintViolation(namespace, placement, render) : undefined;
     const template = violation ? undefined : resolvedTemplate;
 
     const views = new Map<string, ClusterView>();
     // The finalizer goes on before anything is written to a member; it is written alongside the
     // (read-only) observation to keep it off the critical path. A copy that slipped through
     // without it is still found by the orphan sweep (removeOrphans).
-    const finalizer = !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true, this.writes) : undefined;
+    const finalizer =
+      !deleting && !hasFinalizer(po) && candidates.size > 0 ? setFinalizer(this.client, po, true, this.writes, undefined, this.resource) : undefined;
     // Awaited below; this only keeps a rejection that arrives while the observations run from counting as unhandled.
     finalizer?.catch(() => undefined);
     await Promise.all(
@@ -140,7 +151,7 @@ export class PropagationSyncer {
     const uid = po.metadata?.uid ?? ownerKey;
     const now = Date.now();
     const settling = this.access.recentlyRecovered(SETTLE_MS, now);
-    const plan = planSync({
+    const planned = planSync({
       deleting,
       // Without a template nothing can be applied; keep what runs (as an empty placement does) until it is fixed.
       placement: template ? placement : [],
@@ -152,8 +163,30 @@ export class PropagationSyncer {
       handoverTimeoutMs: this.handoverTimeout(po),
       now,
     });
+    // A Rolling or Staged rollout holds the clusters it has not released yet: their copies keep the previous revision.
+    const rollout = this.rolloutFor(po, deleting, template);
+    const gated = rollout
+      ? this.rollouts?.gate(
+          {
+            po,
+            plan: planned,
+            views,
+            placement,
+            template: rollout.template,
+            render,
+            clusterLabels: (c) => this.access.cluster(c)?.metadata?.labels ?? {},
+            clusterUnhealthy: (c) => clusterCannotServe(this.access.cluster(c)),
+            now,
+          },
+          rollout.rollout,
+        )
+      : undefined;
+    if (!gated) this.rollouts?.forget(uid);
+    const plan = gated?.plan ?? planned;
     if (plan.holding && !this.handovers.has(uid)) this.handovers.set(uid, now);
     if (!plan.holding) this.handovers.delete(uid);
+    // The handover timeout counts from when the rollout releases the receivers, not while it holds them.
+    if (gated?.heldAdditions) this.handovers.delete(uid);
 
     const outcomes = new Map<string, ActionOutcome>();
     await Promise.all(
@@ -199,6 +232,7 @@ export class PropagationSyncer {
       previousConditions: po.status?.conditions ?? [],
       now: new Date(now).toISOString(),
     });
+    gated?.decorate(status);
     // Said in status, not an Event: nothing new may be created in a terminating namespace.
     if (held) Object.assign(status.conditions.find((c) => c.type === 'Synced') ?? {}, { status: 'False', reason: 'DeletionGrace', message: held.message });
     if (resolved && !resolved.ok) {
@@ -236,20 +270,42 @@ export class PropagationSyncer {
     if (giveUp?.release) announceRelease(ctx, po, giveUp);
     if (deleting && (giveUp?.release || plan.actions.every((a) => a.action === 'forget' || (a.action === 'delete' && outcomes.get(a.cluster)?.ok)))) {
       this.handovers.delete(uid);
-      await setFinalizer(this.client, po, false, this.writes);
+      await setFinalizer(this.client, po, false, this.writes, undefined, this.resource);
       return;
     }
-    const retriable = failures.filter(([, o]) => o.ok || o.reason !== 'NamespaceConflict');
+    const retriable = failures.filter(([, o]) => o.ok || o.reason === undefined);
+    // Waiting for another object on a member (a CRD to be served, custom resources to go): look again soon, without backoff.
+    const ordering = failures.some(([, o]) => !o.ok && (o.reason === 'AwaitingKind' || o.reason === 'AwaitingDependents'));
+    const conflicted = failures.some(([, o]) => !o.ok && o.reason === 'NamespaceConflict');
     if (retriable.length > 0) {
       // Status already says what failed; throwing gets the per-key exponential backoff.
       throw new Error(`sync of ${ownerKey} failed on ${retriable.map(([c, o]) => `${c}: ${o.ok ? '' : o.error}`).join('; ')}`);
     }
-    const retry = pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : failures.length > 0 ? NAMESPACE_CONFLICT_RETRY_MS : undefined;
+    const retry =
+      [pending || deleting ? (this.options.unreachableRetryMs ?? 15_000) : undefined, ordering ? ORDERING_RETRY_MS : undefined]
+        .filter((v): v is number => v !== undefined)
+        .sort((a, b) => a - b)[0] ?? (conflicted ? NAMESPACE_CONFLICT_RETRY_MS : undefined);
     const settled = Math.min(...plan.actions.filter((a) => a.action === 'wait' && a.why === 'Settling').map((a) => (settling.get(a.cluster) ?? 0) + 100));
-    const requeueAfter = [plan.requeueAfterMs, retry, Number.isFinite(settled) ? settled : undefined, held ? held.remainingMs + 100 : undefined]
+    const requeueAfter = [
+      plan.requeueAfterMs,
+      gated?.decision.requeueAfterMs,
+      retry,
+      Number.isFinite(settled) ? settled : undefined,
+      held ? held.remainingMs + 100 : undefined,
+    ]
       .filter((v): v is number => v !== undefined)
       .sort((a, b) => a - b)[0];
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
+  }
+
+  private rolloutFor(
+    po: PropagatedObjectLike,
+    deleting: boolean,
+    template: PortableObject | undefined,
+  ): { rollout: Rollout; template: PortableObject } | undefined {
+    if (deleting || !template || !this.rollouts) return undefined;
+    const rollout = this.rollouts.rolloutOf(po);
+    return rollout ? { rollout, template } : undefined;
   }
 
   /** The first way a placed copy breaks the pod-security or registry limits of its namespace, naming the cluster; undefined when none does. */
@@ -303,15 +359,19 @@ export class PropagationSyncer {
   ): Promise<ActionOutcome | undefined> {
     if (action.action === 'apply') {
       if (!view?.member) return { ok: false, error: 'cluster not reachable' };
+      // Ordering across kinds: a custom resource waits (no error, no backoff) until its CRD is served there.
+      if (view.kindMissing)
+        return { ok: false, error: `${view.unsupported}; applied once it is (is its CustomResourceDefinition placed there?)`, reason: 'AwaitingKind' };
       if (view.unsupported || !view.resource) return { ok: false, error: view.unsupported ?? 'unknown kind' };
       const rendered = render(action.cluster, action.replicas);
       if (!rendered) return { ok: false, error: 'nothing to apply' };
       if (!rendered.ok) return { ok: false, error: rendered.error };
       if (view.observation.kind === 'ours' && view.live && inSync(rendered.object, view.live)) return { ok: true, wrote: false };
-      const target = this.boundaries.lookup(namespace);
-      if (!target.ok) return { ok: false, error: target.reason };
+      // Cluster-scoped copies (ClusterPropagatedObjects) need no member namespace.
+      const target = namespace ? this.boundaries.lookup(namespace) : undefined;
+      if (target && !target.ok) return { ok: false, error: target.reason };
       try {
-        await this.access.ensureNamespace(view.member, target.request, signal);
+        if (target?.ok) await this.access.ensureNamespace(view.member, target.request, signal);
         const stored = await apply(view.member.client, rendered.object as PortableObject & KubeObject, { resource: view.resource, signal });
         // This reconcile reports from `stored`; the copy's own watch event then need not wake it again.
         this.writes.record(memberResourceKey(action.cluster, view.resource.plural), stored);
@@ -325,6 +385,9 @@ export class PropagationSyncer {
     }
     if (action.action === 'delete') {
       if (!view?.member || !view.resource || !view.live) return { ok: true, wrote: false };
+      // Reverse order: a CRD stays while custom resources Canopy placed of it remain on that member.
+      const dependents = await customResourcesLeft(view.member, view.live, signal).catch((err: unknown) => errorText(err));
+      if (dependents) return { ok: false, error: dependents, reason: 'AwaitingDependents' };
       try {
         await view.member.client.delete(view.resource, view.live.metadata?.name ?? '', namespace, {
           preconditions: { uid: view.live.metadata?.uid },
@@ -369,6 +432,37 @@ export class PropagationSyncer {
     }
     return pending ? { requeueAfter: this.options.unreachableRetryMs ?? 15_000 } : undefined;
   }
+}
+
+/**
+ * When `live` is a CustomResourceDefinition: why it may not be deleted yet
+ * (custom resources of it that Canopy placed are still on the member), or
+ * undefined. Deleting a CRD deletes its custom resources with it; waiting
+ * lets their own PropagatedObjects remove them first, so removal runs in the
+ * reverse order of arrival.
+ */
+async function customResourcesLeft(member: MemberCluster, live: KubeObject, signal: AbortSignal): Promise<string | undefined> {
+  if (live.kind !== 'CustomResourceDefinition') return undefined;
+  const spec = (
+    live as { spec?: { group?: string; scope?: string; names?: { plural?: string; kind?: string }; versions?: Array<{ name: string; served?: boolean }> } }
+  ).spec;
+  const version = spec?.versions?.find((v) => v.served !== false)?.name;
+  if (!spec?.group || !spec.names?.plural || !version) return undefined;
+  const resource = { apiVersion: `${spec.group}/${version}`, kind: spec.names.kind ?? '', plural: spec.names.plural, namespaced: spec.scope === 'Namespaced' };
+  const left = await member.client.list(resource, { labelSelector: LABEL_PROPAGATED_OBJECT, limit: 1, signal });
+  if (left.items.length === 0) return undefined;
+  const first = left.items[0]!;
+  const where = first.metadata?.namespace ? `${first.metadata.namespace}/${first.metadata.name}` : first.metadata?.name;
+  return `kept until the ${spec.names.plural} Canopy placed there are removed (e.g. ${where}): deleting the CustomResourceDefinition first would delete them with it`;
+}
+
+/** A NoExecute taint or a False Ready condition: moving copies away from it is a failover, which a rollout does not pace. */
+function clusterCannotServe(cluster: KubeObject | undefined): boolean {
+  const c = cluster as
+    | (KubeObject & { spec?: { taints?: Array<{ effect?: string }> }; status?: { conditions?: Array<{ type?: string; status?: string }> } })
+    | undefined;
+  if (c?.spec?.taints?.some((t) => t.effect === 'NoExecute')) return true;
+  return c?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'False') ?? false;
 }
 
 /** The OwnWrites key of a kind on a member cluster (host resources use their plural alone). */

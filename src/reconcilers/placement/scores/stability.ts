@@ -8,6 +8,7 @@ import type { ScorePlugin } from '../framework.js';
 export const stabilityScore: ScorePlugin = {
   name: 'Stability',
   weight: 1,
-  enabled: (ctx) => ctx.current.size > 0,
+  // A requested rebalance decides afresh (placement/cluster-scoped.ts, reconciler.ts).
+  enabled: (ctx) => ctx.current.size > 0 && !ctx.rebalance,
   score: (ctx, cluster) => (ctx.current.has(cluster.name) ? 100 : 0),
 };
