@@ -4,6 +4,7 @@ import { createLogger, Manager, runUntilSignal } from './runtime/index.js';
 import { registerReconcilers, registrations } from './reconcilers/index.js';
 import { DEFAULT_FINALIZER_TIMEOUT_MS, parseFinalizerTimeoutSeconds } from './runtime/finalizer-timeout.js';
 import { register as registerWebhook, webhookOptionsFromEnv } from './webhooks/index.js';
+import { gatewayOptionsFromEnv, register as registerGateway, type GatewayHandle } from './gateway/index.js';
 
 /**
  * The operator process: builds the Manager from KUBECONFIG (or the in-cluster
@@ -65,6 +66,14 @@ const program = new Command('canopy-operator')
       .argParser(bool)
       .default(true),
   )
+  .addOption(
+    new Option('--gateway <bool>', 'serve the tenant gateway (configured by CANOPY_GATEWAY_* variables)').env('CANOPY_GATEWAY').argParser(bool).default(true),
+  )
+  .addOption(
+    new Option('--tenant-kubeconfig <where>', 'where tenant kubeconfigs point: the gateway, or the apiserver directly (default: gateway when it is on)')
+      .env('CANOPY_TENANT_KUBECONFIG')
+      .choices(['gateway', 'direct']),
+  )
   .addOption(new Option('--max-member-clusters <n>', 'member cluster clients kept open').env('CANOPY_MAX_MEMBER_CLUSTERS').argParser(port).default(64))
   .addOption(
     new Option('--finalizer-timeout <seconds>', 'a deletion waiting for unreachable member clusters releases its finalizer after this long')
@@ -95,6 +104,8 @@ async function main(): Promise<number> {
     maxMemberClusters: number;
     allowMemberKubeconfigPlugins: boolean;
     webhook: boolean;
+    gateway: boolean;
+    tenantKubeconfig?: 'gateway' | 'direct';
     finalizerTimeout: number;
   }>();
   const logger = createLogger();
@@ -117,9 +128,19 @@ async function main(): Promise<number> {
       retryPeriodMs: flags.retryPeriod,
     },
   });
-  registerReconcilers(manager, registrations, { finalizerTimeoutMs: flags.finalizerTimeout });
+  const tenantKubeconfig = flags.tenantKubeconfig ?? (flags.gateway ? 'gateway' : 'direct');
+  if (tenantKubeconfig === 'gateway' && !flags.gateway)
+    throw new Error('CANOPY_TENANT_KUBECONFIG=gateway needs the gateway: set CANOPY_GATEWAY=true, or choose direct');
+  let gateway: GatewayHandle | undefined;
+  registerReconcilers(manager, registrations, {
+    finalizerTimeoutMs: flags.finalizerTimeout,
+    // Resolved per issue: the gateway is registered below and reports its URL and CA once it listens.
+    ...(tenantKubeconfig === 'gateway' ? { tenantKubeconfigEndpoint: () => gateway?.endpoint() } : {}),
+  });
   // Admission runs on every replica (not only the leader): the apiserver may call any of them.
   if (flags.webhook) registerWebhook(manager, webhookOptionsFromEnv());
+  // The tenant gateway also serves on every replica, behind the chart's Service.
+  if (flags.gateway) gateway = registerGateway(manager, gatewayOptionsFromEnv());
   // Like controller-runtime's panic recovery: a bug in one reconcile's stray promise is logged and
   // counted by the work queue's retry, never a crash of every controller in the process.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection; the operator keeps running'));

@@ -121,6 +121,28 @@ export const OPERATOR_SETTINGS: readonly { readonly name: string; readonly value
     note: 'default `<fullname>-webhook-tls`; only without a provided certificate',
   },
   { name: 'CANOPY_WEBHOOK_CERT_VALIDITY_HOURS', value: 'webhook.generatedCertificate.validityHours', note: 'only without a provided certificate' },
+  { name: 'CANOPY_GATEWAY', value: 'gateway.enabled', note: '' },
+  { name: 'CANOPY_TENANT_KUBECONFIG', value: 'tenantKubeconfig', note: '`direct` whenever `gateway.enabled` is false' },
+  { name: 'CANOPY_GATEWAY_HOST', value: 'bindAddress', note: "the gateway's listen address" },
+  { name: 'CANOPY_GATEWAY_PORT', value: 'gateway.port', note: '' },
+  { name: 'CANOPY_GATEWAY_EXTERNAL_URL', value: 'gateway.externalUrl', note: 'default `https://<fullname>-gateway.<namespace>.svc`' },
+  { name: 'CANOPY_GATEWAY_SERVICE_DNS_NAMES', value: 'gateway.extraDnsNames', note: "comma-separated, after the gateway Service's four names" },
+  { name: 'CANOPY_GATEWAY_MAX_BODY_BYTES', value: 'gateway.maxBodyBytes', note: '' },
+  { name: 'CANOPY_GATEWAY_TOKEN_REVIEW_CACHE_MS', value: 'gateway.tokenReviewCacheSeconds', note: 'in milliseconds' },
+  { name: 'CANOPY_GATEWAY_CERT_FILE', note: "not set: CANOPY_GATEWAY_CERT_DIR points at the mounted Secret's tls.crt (outside the chart: a file path)" },
+  { name: 'CANOPY_GATEWAY_KEY_FILE', note: "not set: the mounted Secret's tls.key" },
+  { name: 'CANOPY_GATEWAY_CA_FILE', note: "not set: the mounted Secret's ca.crt, when present" },
+  {
+    name: 'CANOPY_GATEWAY_CERT_DIR',
+    value: 'gateway.existingSecret',
+    note: 'or `gateway.certManager.enabled`: the Secret is mounted at /etc/canopy/gateway-certs',
+  },
+  {
+    name: 'CANOPY_GATEWAY_CERT_SECRET',
+    value: 'gateway.generatedCertificate.secretName',
+    note: 'default `<fullname>-gateway-tls`; only without a provided certificate',
+  },
+  { name: 'CANOPY_GATEWAY_CERT_VALIDITY_HOURS', value: 'gateway.generatedCertificate.validityHours', note: 'only without a provided certificate' },
 ];
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|');

@@ -59,6 +59,11 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     meaning: 'The workspace is not part of a well-formed tree (cycle or missing parent): nothing new is propagated into it.',
     action: 'Fix the tree; see `CycleDetected` and `ParentMissing`.',
   },
+  NotAcceptable: {
+    where: 'Gateway answer (HTTP 406 Status) to `/openapi/v3/...`',
+    meaning: 'The client accepts only protobuf for an OpenAPI v3 document; the gateway narrows those documents as JSON and serves them as JSON only.',
+    action: 'Ask for `application/json` (kubectl, helm and client-go do).',
+  },
   Forbidden: {
     where: 'Workspace `Propagating`/`Ready` = False; Cluster `Ready` = False',
     meaning:
@@ -377,6 +382,18 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     meaning: 'The object named in `spec.sourceRef` does not exist, or the host does not serve its kind. Member clusters are left as they are.',
     action: 'Create the source, or fix the reference.',
   },
+  AwaitingKind: {
+    where: 'PropagatedObject or ClusterPropagatedObject `Synced` = False',
+    meaning:
+      'A member does not serve the kind yet, usually a custom resource whose CustomResourceDefinition (placed by a ClusterPropagatedObject) is not Established there yet; applied as soon as it is, without error backoff.',
+    action: 'Place the CRD on those clusters with a ClusterPropagatedObject, or wait for it to become Established.',
+  },
+  AwaitingDependents: {
+    where: 'ClusterPropagatedObject `status.clusters[].message` (removal waits)',
+    meaning:
+      'A CustomResourceDefinition is kept on a member while custom resources of it that Canopy placed are still there, so removal runs in the reverse order of arrival.',
+    action: 'Delete the PropagatedObjects of those custom resources (or move them off the cluster); the CRD then goes.',
+  },
   AwaitingReplacement: {
     where: 'PropagatedObject `Synced` = False',
     meaning: 'The object is moving: old copies stay until the replacement on the new cluster reports ready.',
@@ -400,6 +417,46 @@ export const REASON_DOCS: Readonly<Record<string, ReasonDoc>> = {
     where: 'PropagatedObject per-cluster status (a wait, not a condition reason)',
     meaning: 'A cluster that just came back still holds a copy it no longer should; the copy is kept a few seconds while placement catches up.',
   },
+  RolloutHeld: {
+    where: 'PropagatedObject per-cluster status (a wait, not a condition reason)',
+    meaning: 'A Rolling or Staged rollout has not released this cluster yet: its copy keeps the previous revision until the rollout reaches it.',
+    action: '`kubectl canopy rollout status <object>` says what the rollout waits for.',
+  },
+  Progressing: {
+    where: 'PropagatedObject `RolloutProgressing` = True',
+    meaning: 'A Rolling or Staged rollout is updating the clusters named in `status.rollout.waitingFor`.',
+  },
+  Waiting: {
+    where: 'PropagatedObject `RolloutProgressing` = True',
+    meaning: "A Staged rollout finished a stage and waits that stage's `waitSeconds` before the next one starts.",
+  },
+  WaitingForApproval: {
+    where: 'PropagatedObject `RolloutProgressing` = True',
+    meaning: 'The next stage of a Staged rollout has `approval: Manual` and has not been approved for this revision.',
+    action: '`kubectl canopy rollout approve <object> --stage <name>` (or the annotation `canopy.dev/rollout-approved-stage: <name>@<revision>`).',
+  },
+  Paused: {
+    where: 'PropagatedObject `RolloutProgressing` = True',
+    meaning:
+      'The rollout is paused by the annotation `canopy.dev/rollout-paused=true`; clusters already updated keep the new revision, the others the previous one.',
+    action: '`kubectl canopy rollout resume <object>`.',
+  },
+  Complete: {
+    where: 'PropagatedObject `RolloutProgressing` = False',
+    meaning: 'Every placed cluster runs the current revision and is Ready for it.',
+  },
+  Stopped: {
+    where: 'PropagatedObject `RolloutProgressing` = False',
+    meaning: 'The rollout stopped; `RolloutStopped` says where and why.',
+    action: 'See `RolloutStopped`.',
+  },
+  ProgressDeadlineExceeded: {
+    where: 'PropagatedObject `RolloutStopped` = True',
+    meaning:
+      'A cluster that received the new revision did not become Ready for it within `progressDeadlineSeconds`; the rollout stopped there, and clusters not reached yet keep the previous revision.',
+    action: 'Fix the object (a new revision starts a new rollout) or `kubectl canopy rollout undo <object>`; the message names the cluster and the generation.',
+  },
+  NotStopped: { where: 'PropagatedObject `RolloutStopped` = False', meaning: 'The rollout is not stopped.' },
   FinalizerForced: {
     where: 'Warning Event on a PropagatedObject',
     meaning: 'The finalizer was released at once because of the annotation `canopy.dev/force-finalize=true`; copies may remain on the clusters named.',

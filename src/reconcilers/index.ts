@@ -1,4 +1,5 @@
 import type { Manager } from '../runtime/index.js';
+import type { KubeconfigEndpoint } from './logicalcluster/index.js';
 import { register as registerClusterHealth } from './cluster/index.js';
 import { register as registerPlacement } from './placement/register.js';
 import { register as registerLogicalClusters } from './logicalcluster/index.js';
@@ -9,7 +10,14 @@ import { register as registerWorkspace } from './workspace/index.js';
 export interface ReconcilerSettings {
   /** How long a deletion waits for unreachable members before releasing its finalizer (CANOPY_FINALIZER_TIMEOUT_SECONDS). */
   readonly finalizerTimeoutMs?: number;
+  /**
+   * Where tenant kubeconfigs point (CANOPY_TENANT_KUBECONFIG): resolves to the
+   * tenant gateway's endpoint, or undefined for the direct apiserver (the default).
+   */
+  readonly tenantKubeconfigEndpoint?: KubeconfigEndpoint;
 }
+
+export type { GatewayEndpoint, KubeconfigEndpoint } from './logicalcluster/index.js';
 
 /** A feature's wiring: adds its controllers, runnables and informers to the manager. */
 export type Registration = (manager: Manager, settings?: ReconcilerSettings) => void;
@@ -22,7 +30,10 @@ export const registrations: Registration[] = [
   registerClusterHealth,
   (manager) => registerPlacement(manager),
   (manager, settings) =>
-    registerLogicalClusters(manager, { ...(settings?.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {}) }),
+    registerLogicalClusters(manager, {
+      ...(settings?.finalizerTimeoutMs !== undefined ? { finalizerTimeoutMs: settings.finalizerTimeoutMs } : {}),
+      ...(settings?.tenantKubeconfigEndpoint ? { kubeconfigEndpoint: settings.tenantKubeconfigEndpoint } : {}),
+    }),
   registerPropagation,
   (manager) => registerWorkspace(manager),
 ];

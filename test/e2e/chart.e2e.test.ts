@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -85,7 +86,8 @@ describe('Helm chart (e2e)', () => {
     const { stdout } = await run(helm, ['template', 'canopy', chartDir, '--namespace', namespace, '--include-crds', '--skip-tests']);
     const objects = parseObjects(stdout);
     const kinds = objects.map((o) => o.kind);
-    expect(kinds.filter((k) => k === 'CustomResourceDefinition')).to.have.length(5);
+    // Every CRD the chart carries (one file each under crds/), installed by --include-crds.
+    expect(kinds.filter((k) => k === 'CustomResourceDefinition')).to.have.length(readdirSync(join(chartDir, 'crds')).filter((f) => f.endsWith('.yaml')).length);
     for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget'])
       expect(kinds, kind).to.include(kind);
     expect(kinds).to.not.include('ServiceMonitor');
@@ -173,7 +175,7 @@ describe('Helm chart (e2e)', () => {
 
   it('without the webhook: no webhook Service, the operator told so, and helm test checks only the CRDs', async () => {
     const objects = await template('--set', 'webhook.enabled=false');
-    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).to.deep.equal(['canopy-metrics']);
+    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).to.deep.equal(['canopy-metrics', 'canopy-gateway']);
     const env0 = envOf(objects.find((o) => o.kind === 'Deployment')!);
     expect(env0['CANOPY_WEBHOOK']).to.equal('false');
     expect(Object.keys(env0).filter((k) => k.startsWith('CANOPY_WEBHOOK_'))).to.deep.equal([]);
@@ -264,6 +266,66 @@ describe('Helm chart (e2e)', () => {
       kind: 'ClusterIssuer',
       name: 'corp-ca',
     });
+  });
+
+  it('serves the tenant gateway behind <fullname>-gateway:443 and points tenant kubeconfigs at it, unless told otherwise', async () => {
+    const objects = await template();
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'canopy-gateway') as unknown as {
+      spec: { type: string; ports: { port: number; targetPort: string }[] };
+    };
+    expect(service.spec.type).to.equal('ClusterIP');
+    expect(service.spec.ports).to.deep.equal([{ name: 'https', port: 443, targetPort: 'gateway' }]);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const container = deployment.spec!.template!.spec!.containers![0]! as Container & { ports?: { name: string; containerPort: number }[] };
+    expect(container.ports).to.deep.include({ name: 'gateway', containerPort: 9444 });
+    const env0 = envOf(deployment);
+    expect(env0).to.include({
+      CANOPY_GATEWAY: 'true',
+      CANOPY_TENANT_KUBECONFIG: 'gateway',
+      CANOPY_GATEWAY_PORT: '9444',
+      CANOPY_GATEWAY_EXTERNAL_URL: `https://canopy-gateway.${namespace}.svc`,
+      CANOPY_GATEWAY_CERT_SECRET: 'canopy-gateway-tls',
+    });
+    expect(env0['CANOPY_GATEWAY_SERVICE_DNS_NAMES']!.split(',')).to.include.members(['canopy-gateway', `canopy-gateway.${namespace}.svc`]);
+
+    // cert-manager: the gateway's own CA chain, names of the Service and the extra ones (IPs as ipAddresses), mounted.
+    const managed = await template(
+      '--set',
+      'gateway.certManager.enabled=true',
+      '--set',
+      'gateway.externalUrl=https://canopy.example.com',
+      '--set',
+      'gateway.extraDnsNames={canopy.example.com,192.0.2.7}',
+      '--set',
+      'gateway.service.type=LoadBalancer',
+    );
+    const cert = managed.find((o) => o.kind === 'Certificate' && o.metadata.name === 'canopy-gateway-cert') as unknown as {
+      spec: { secretName: string; dnsNames: string[]; ipAddresses: string[]; issuerRef: { name: string } };
+    };
+    expect(cert.spec.dnsNames).to.include.members([`canopy-gateway.${namespace}.svc`, 'canopy.example.com']);
+    expect(cert.spec.ipAddresses).to.deep.equal(['192.0.2.7']);
+    expect(cert.spec.issuerRef.name).to.equal('canopy-gateway-ca');
+    const managedDeployment = managed.find((o) => o.kind === 'Deployment')!;
+    expect(envOf(managedDeployment)).to.include({
+      CANOPY_GATEWAY_CERT_DIR: '/etc/canopy/gateway-certs',
+      CANOPY_GATEWAY_EXTERNAL_URL: 'https://canopy.example.com',
+    });
+    expect(envOf(managedDeployment)).to.not.have.property('CANOPY_GATEWAY_CERT_SECRET');
+    expect(managedDeployment.spec?.template?.spec?.volumes).to.deep.equal([{ name: 'gateway-certs', secret: { secretName: cert.spec.secretName } }]);
+    expect((managed.find((o) => o.metadata.name === 'canopy-gateway') as unknown as { spec: { type: string } }).spec.type).to.equal('LoadBalancer');
+
+    // Direct kubeconfigs on request, and always without the gateway.
+    expect(envOf((await template('--set', 'tenantKubeconfig=direct')).find((o) => o.kind === 'Deployment')!)['CANOPY_TENANT_KUBECONFIG']).to.equal('direct');
+    const off = await template('--set', 'gateway.enabled=false');
+    expect(off.map((o) => o.metadata.name)).to.not.include('canopy-gateway');
+    const offEnv = envOf(off.find((o) => o.kind === 'Deployment')!);
+    expect(offEnv).to.include({ CANOPY_GATEWAY: 'false', CANOPY_TENANT_KUBECONFIG: 'direct' });
+    expect(Object.keys(offEnv).filter((k) => k.startsWith('CANOPY_GATEWAY_'))).to.deep.equal([]);
+
+    const both = await failureOf(helm, ['template', 'canopy', chartDir, '--set', 'gateway.certManager.enabled=true', '--set', 'gateway.existingSecret=mine']);
+    expect(both.stderr).to.contain('exclusive');
+    const plain = await failureOf(helm, ['template', 'canopy', chartDir, '--set', 'gateway.externalUrl=http://canopy.example.com']);
+    expect(plain.stderr).to.contain('externalUrl');
   });
 
   it("renders helm test hooks: a Pod running the chart's check as a ServiceAccount allowed only that", async () => {

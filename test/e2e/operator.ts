@@ -6,8 +6,9 @@ import { kubeConfigFor, repoRoot, waitUntil, type LocalEnvironment } from '../..
 import { Manager } from '../../src/runtime/index.js';
 import { applyManifests, readManifests } from '../../src/dev/manifests.js';
 import { registerMembers, SYSTEM_NAMESPACE } from '../../src/dev/register.js';
-import { registerReconcilers } from '../../src/reconcilers/index.js';
+import { registerReconcilers, registrations } from '../../src/reconcilers/index.js';
 import { register as registerWebhooks } from '../../src/webhooks/index.js';
+import { register as registerGateway, type GatewayHandle } from '../../src/gateway/index.js';
 
 /** Where the shared e2e operator logs (JSON lines); kept after the run for debugging. */
 export const operatorLogPath = join(repoRoot, '.canopy', 'test', `operator-${process.pid}.log`);
@@ -16,6 +17,8 @@ export interface TestOperator {
   readonly manager: Manager;
   /** The operator's own identity: ServiceAccount canopy-system/canopy-operator bound by config/rbac. */
   readonly kubeConfig: KubeConfig;
+  /** The tenant gateway, on a kernel-chosen loopback port. */
+  readonly gateway: GatewayHandle;
   stop(): Promise<void>;
 }
 
@@ -24,7 +27,16 @@ export interface TestOperator {
  * canopy-operator ServiceAccount with only the RBAC in config/rbac, so a
  * missing permission fails the e2e suites instead of hiding behind admin.
  */
-export async function startTestOperator(env: LocalEnvironment): Promise<TestOperator> {
+export interface TestOperatorOptions {
+  /**
+   * Where the tenant kubeconfigs the operator issues point: `gateway` (the
+   * default, as in the chart: the gateway's `/clusters/<logical-cluster>` path
+   * and CA) or `direct` (the host or member apiserver).
+   */
+  readonly tenantKubeconfig?: 'gateway' | 'direct';
+}
+
+export async function startTestOperator(env: LocalEnvironment, options: TestOperatorOptions = {}): Promise<TestOperator> {
   const admin = env.host.kubeConfig();
   await applyManifests(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }]);
   await applyManifests(admin, readManifests(join(repoRoot, 'config', 'rbac')));
@@ -47,11 +59,17 @@ export async function startTestOperator(env: LocalEnvironment): Promise<TestOper
     logger,
     gracefulShutdownTimeoutMs: 10_000,
   });
-  registerReconcilers(manager);
+  let gateway: GatewayHandle | undefined;
+  registerReconcilers(
+    manager,
+    registrations,
+    (options.tenantKubeconfig ?? 'gateway') === 'gateway' ? { tenantKubeconfigEndpoint: () => gateway?.endpoint() } : {},
+  );
   // As in production: admission in front of every Canopy kind, on a kernel-chosen loopback port.
   registerWebhooks(manager, { port: 0 });
+  gateway = registerGateway(manager, { port: 0 });
   await manager.start();
-  return { manager, kubeConfig, stop: () => manager.stop() };
+  return { manager, kubeConfig, gateway, stop: () => manager.stop() };
 }
 
 async function serviceAccountKubeConfig(env: LocalEnvironment, namespace: string, name: string): Promise<KubeConfig> {

@@ -64,6 +64,24 @@ export async function tenantKubeConfig(host: ApiClient, lc: LogicalClusterState)
   return kc;
 }
 
+/**
+ * The same tenant credential aimed straight at an apiserver instead of the
+ * gateway its kubeconfig names: the boundary must hold on that path too,
+ * since a token can always be replayed against the apiserver itself.
+ */
+export function directKubeConfig(tenant: KubeConfig, cluster: { readonly server: string; readonly caPem: string }): KubeConfig {
+  const user = tenant.getCurrentUser();
+  const namespace = tenant.getContextObject(tenant.getCurrentContext())?.namespace;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'direct', server: cluster.server, caData: Buffer.from(cluster.caPem).toString('base64'), skipTLSVerify: false }],
+    users: [{ name: 'tenant', token: user?.token }],
+    contexts: [{ name: 'direct', cluster: 'direct', user: 'tenant', namespace }],
+    currentContext: 'direct',
+  });
+  return kc;
+}
+
 /** What the apiserver answered to a call that should fail: status code and message. */
 export async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
   const error = await call.then(

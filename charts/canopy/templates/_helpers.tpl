@@ -44,6 +44,26 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "canopy.generatedCertSecret" -}}{{ .Values.webhook.generatedCertificate.secretName | default (printf "%s-webhook-tls" (include "canopy.fullname" .)) }}{{- end }}
 {{- define "canopy.certManagerSecret" -}}{{ include "canopy.fullname" . }}-webhook-cert{{- end }}
 
+{{- define "canopy.gatewayService" -}}{{ include "canopy.fullname" . }}-gateway{{- end }}
+{{- define "canopy.gatewayGeneratedCertSecret" -}}{{ .Values.gateway.generatedCertificate.secretName | default (printf "%s-gateway-tls" (include "canopy.fullname" .)) }}{{- end }}
+{{- define "canopy.gatewayCertManagerSecret" -}}{{ include "canopy.fullname" . }}-gateway-cert{{- end }}
+
+{{/* The Secret the gateway mounts as its serving certificate, or "" when the operator generates one. */}}
+{{- define "canopy.gatewayProvidedCertSecret" -}}
+{{- if .Values.gateway.certManager.enabled }}{{ include "canopy.gatewayCertManagerSecret" . }}{{- else }}{{ .Values.gateway.existingSecret }}{{- end }}
+{{- end }}
+
+{{/* The names of the gateway Service, which every gateway certificate is valid for. */}}
+{{- define "canopy.gatewayServiceDnsNames" -}}
+{{- $service := include "canopy.gatewayService" . -}}
+{{ $service }},{{ $service }}.{{ .Release.Namespace }},{{ $service }}.{{ .Release.Namespace }}.svc,{{ $service }}.{{ .Release.Namespace }}.svc.cluster.local
+{{- end }}
+
+{{/* Where tenant kubeconfigs point: `direct` whenever the gateway is off. */}}
+{{- define "canopy.tenantKubeconfig" -}}
+{{- if .Values.gateway.enabled }}{{ .Values.tenantKubeconfig }}{{- else }}direct{{- end }}
+{{- end }}
+
 {{/* The Secret the operator mounts as its serving certificate, or "" when it generates one. */}}
 {{- define "canopy.providedCertSecret" -}}
 {{- if .Values.webhook.certManager.enabled }}{{ include "canopy.certManagerSecret" . }}{{- else }}{{ .Values.webhook.existingSecret }}{{- end }}

@@ -10,6 +10,12 @@ offline without --kube-version, where Helm assumes an old default version.
 {{- if and .Values.webhook.certManager.enabled .Values.webhook.existingSecret }}
 {{- fail "webhook.certManager.enabled and webhook.existingSecret are exclusive: choose one source of the webhook certificate" }}
 {{- end }}
+{{- if and .Values.gateway.certManager.enabled .Values.gateway.existingSecret }}
+{{- fail "gateway.certManager.enabled and gateway.existingSecret are exclusive: choose one source of the gateway certificate" }}
+{{- end }}
+{{- if and .Values.gateway.enabled .Values.webhook.enabled (eq (int .Values.gateway.port) (int .Values.webhook.port)) }}
+{{- fail "gateway.port and webhook.port must differ: both servers listen in the same pod" }}
+{{- end }}
 {{- if lookup "v1" "Namespace" "" "kube-system" }}
 {{- if semverCompare "<1.30.0-0" .Capabilities.KubeVersion.Version }}
 {{- fail (printf "Canopy needs Kubernetes 1.30 or later; this cluster runs %s" .Capabilities.KubeVersion.Version) }}

@@ -8,6 +8,7 @@ import {
   create,
   deleteIfExists,
   labelledObjects,
+  directKubeConfig,
   logicalClusterObject,
   refusal,
   tenantKubeConfig,
@@ -89,13 +90,20 @@ describe('LogicalCluster, Cluster mode (real member apiservers)', function () {
   it('hands out a kubeconfig that reaches the member and only its own namespace there', async () => {
     const lc = (await host.get(Resources.LogicalCluster, first)) as Parameters<typeof tenantKubeConfig>[1];
     const kc = await tenantKubeConfig(host, lc);
-    expect(kc.getCurrentCluster()?.server).to.equal(testEnv().cluster('eu-1').server);
+    // It names the gateway, which forwards to the bound member: the kubeconfig does not change with the mode.
+    expect(kc.getCurrentCluster()?.server).to.match(new RegExp(`/clusters/${first}$`));
     const api = kc.makeApiClient(CoreV1Api);
     await api.createNamespacedConfigMap({ namespace: first, body: { metadata: { name: 'on-member' } } });
     const listed = await api.listNamespacedConfigMap({ namespace: first });
     expect(listed.items.map((c) => c.metadata?.name)).to.include('on-member');
-    expect((await refusal(api.listNamespace())).code).to.equal(403);
-    expect((await refusal(api.listNamespacedSecret({ namespace: 'kube-system' }))).code).to.equal(403);
+    expect((await eu1.get(Resources.ConfigMap, 'on-member', first)).metadata?.name).to.equal('on-member');
+    expect((await api.listNamespace()).items.map((n) => n.metadata?.name)).to.deep.equal([first]);
+    expect((await refusal(api.listNamespacedSecret({ namespace: 'kube-system' }))).code).to.equal(404);
+    // The same token sent straight to the member apiserver: its RBAC holds the same boundary.
+    const direct = directKubeConfig(kc, testEnv().cluster('eu-1')).makeApiClient(CoreV1Api);
+    expect((await direct.listNamespacedConfigMap({ namespace: first })).items.map((c) => c.metadata?.name)).to.include('on-member');
+    expect((await refusal(direct.listNamespace())).code).to.equal(403);
+    expect((await refusal(direct.listNamespacedSecret({ namespace: 'kube-system' }))).code).to.equal(403);
     // The token belongs to the member's ServiceAccount: the host does not accept it at all.
     const onHost = testEnv().host.kubeConfig();
     onHost.users[0] = { ...onHost.users[0]!, token: kc.getCurrentUser()!.token! };

@@ -4,6 +4,7 @@
  */
 export { register, CONTROLLER_NAME } from './register.js';
 export type { RegisterOptions } from './register.js';
+export type { GatewayEndpoint, KubeconfigEndpoint } from './target.js';
 export { checkWorkspaceLimits, hasWorkspaceLimits } from './limits.js';
 export type { LimitScope, LimitViolation, LogicalClusterClaim, WorkspaceLimitsInput } from './limits.js';
 export { claimOf, plan, podSecurityOf } from './plan.js';

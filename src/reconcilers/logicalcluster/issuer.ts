@@ -5,6 +5,10 @@
  * recorded as annotations. Expiries are remembered in memory so an unchanged
  * logical cluster costs no request; after a restart they are read back from
  * the Secret once.
+ *
+ * With a gateway configured the kubeconfig's server is the gateway's path of
+ * the logical cluster (whatever its mode) and its CA the gateway's; the token
+ * stays the ServiceAccount's, which the gateway authenticates where it lives.
  */
 
 import type { LogicalClusterLike } from '../../hierarchy/logical-cluster.js';
@@ -12,7 +16,10 @@ import { apply, isAlreadyExists, Resources, type ApiClient, type KubeObject } fr
 import { targetFingerprint, tenantKubeconfig, tokenRefresh, type KubeconfigTarget, type TokenState } from './kubeconfig.js';
 import { ANNOTATION_KUBECONFIG_TARGET, ANNOTATION_TOKEN_EXPIRES, KUBECONFIG_KEY, kubeconfigSecretName, ownershipLabels, serviceAccountName } from './names.js';
 import { requestToken } from './ops.js';
-import type { ServerEndpoint } from './target.js';
+import { gatewayEndpointFor, type KubeconfigEndpoint, type ServerEndpoint } from './target.js';
+
+/** How long an issue waits for the gateway to report where it listens. */
+const GATEWAY_ENDPOINT_WAIT_MS = 20_000;
 
 export interface IssueRequest {
   readonly lc: LogicalClusterLike;
@@ -21,6 +28,7 @@ export interface IssueRequest {
   readonly lifetimeSeconds: number;
   /** Where the ServiceAccount lives: the host (Namespace mode) or the bound member. */
   readonly client: ApiClient;
+  /** The direct endpoint of that cluster; used when no gateway endpoint is configured. */
   readonly endpoint: ServerEndpoint;
 }
 
@@ -30,17 +38,19 @@ export class KubeconfigIssuer {
   constructor(
     private readonly host: ApiClient,
     private readonly now: () => Date,
+    private readonly kubeconfigEndpoint?: KubeconfigEndpoint,
   ) {}
 
   /** Writes the Secret when its token is missing, retargeted or expiring; returns when to look again (ms). */
   async ensure(req: IssueRequest, signal: AbortSignal): Promise<number> {
     const name = req.lc.metadata.name ?? '';
     const sa = serviceAccountName(name);
+    const endpoint = await this.endpointOf(name, req.endpoint, signal);
     const target: KubeconfigTarget = {
       name,
-      server: req.endpoint.server,
-      caData: req.endpoint.caData,
-      insecureSkipTlsVerify: req.endpoint.insecureSkipTlsVerify,
+      server: endpoint.server,
+      caData: endpoint.caData,
+      insecureSkipTlsVerify: endpoint.insecureSkipTlsVerify,
       namespace: req.namespace,
       user: sa,
     };
@@ -65,6 +75,33 @@ export class KubeconfigIssuer {
     await this.write(secret, due.why === 'missing' && !req.lc.status?.kubeconfigSecretRef, signal);
     this.tokens.set(name, { expiresAt: issued.expiresAt, fingerprint });
     return tokenRefresh(now, { expiresAt: issued.expiresAt, fingerprint }, fingerprint, req.lifetimeSeconds).requeueAfterMs;
+  }
+
+  /**
+   * The gateway's path of the logical cluster when one is configured, else
+   * the direct endpoint. Bounded: a gateway that never starts listening (no
+   * certificate yet) must fail this reconcile, which is retried with backoff,
+   * rather than hold a worker forever.
+   */
+  private async endpointOf(name: string, direct: ServerEndpoint, signal: AbortSignal): Promise<ServerEndpoint> {
+    const gateway = this.kubeconfigEndpoint?.();
+    if (!gateway) return direct;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the tenant gateway is not serving yet (no endpoint within ${GATEWAY_ENDPOINT_WAIT_MS / 1000}s)`)),
+        GATEWAY_ENDPOINT_WAIT_MS,
+      );
+      onAbort = () => reject(signal.reason ?? new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return gatewayEndpointFor(await Promise.race([gateway, bound]), name);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
   }
 
   forget(name: string): void {

@@ -7,6 +7,7 @@ import {
   deleteIfExists,
   labelledObjects,
   logicalClusterObject,
+  directKubeConfig,
   refusal,
   tenantKubeConfig,
   waitFor,
@@ -126,10 +127,11 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
     }
   });
 
-  it("refuses each tenant the other's namespace, cluster-wide lists, foreign Secrets and cluster RBAC (403)", async () => {
+  it("refuses each tenant the other's namespace, cluster-wide lists, foreign Secrets and cluster RBAC (403 from the apiserver itself)", async () => {
+    const apiserver = testEnv().host;
     for (const [kc, other] of [
-      [tenantA, lcB],
-      [tenantB, `${lcA}-web`],
+      [directKubeConfig(tenantA, apiserver), lcB],
+      [directKubeConfig(tenantB, apiserver), `${lcA}-web`],
     ] as const) {
       const core = kc.makeApiClient(CoreV1Api);
       const foreignRead = await refusal(core.listNamespacedConfigMap({ namespace: other }));
@@ -154,6 +156,32 @@ describe('LogicalCluster, Namespace mode (real apiserver, real RBAC)', function 
       expect(
         (await refusal(core.patchNamespace({ name: own, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } } }))).code,
       ).to.equal(403);
+    }
+  });
+
+  it("through the gateway its kubeconfig names, a tenant sees its own namespaces only and the other's do not exist", async () => {
+    expect(tenantA.getCurrentCluster()?.server).to.match(new RegExp(`/clusters/${lcA}$`));
+    for (const [kc, own, other] of [
+      [tenantA, [`${lcA}-db`, `${lcA}-web`], lcB],
+      [tenantB, [lcB], `${lcA}-web`],
+    ] as const) {
+      const core = kc.makeApiClient(CoreV1Api);
+      expect((await core.listNamespace()).items.map((n) => n.metadata?.name).sort()).to.deep.equal(own);
+      const foreignRead = await refusal(core.listNamespacedConfigMap({ namespace: other }));
+      expect(foreignRead.code).to.equal(404);
+      expect(foreignRead.message).to.equal(`namespaces "${other}" not found`);
+      expect((await refusal(core.readNamespacedSecret({ name: `${other}-kubeconfig`, namespace: other }))).code).to.equal(404);
+      expect((await refusal(core.listNamespacedSecret({ namespace: 'kube-system' }))).code).to.equal(404);
+      const crb = await refusal(
+        kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+          body: {
+            metadata: { name: uniqueName('escalate') },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+            subjects: [{ kind: 'User', name: 'me', apiGroup: 'rbac.authorization.k8s.io' }],
+          },
+        }),
+      );
+      expect(crb.code).to.equal(403);
     }
   });
 

@@ -35,7 +35,7 @@ import { announceRelease, ANNOTATION_FORCE_FINALIZE, DEFAULT_FINALIZER_TIMEOUT_M
 import { hasWorkspaceLimits } from './limits.js';
 import { UNCONSTRAINED } from '../../hierarchy/constraints.js';
 import { ConditionTypes, nextStatus, statusChanged, statusDigest, type ConditionInput, type Outcome } from './status.js';
-import type { ServerEndpoint } from './target.js';
+import type { KubeconfigEndpoint, ServerEndpoint } from './target.js';
 import { endpointOf } from './target.js';
 import type { ClusterLike } from './types.js';
 import {
@@ -55,6 +55,8 @@ export type ClusterObject = KubeObject & ClusterLike;
 export interface LogicalClusterReconcilerOptions {
   /** Server and CA tenants use for the host; default: those of the operator's own KubeConfig. */
   readonly hostEndpoint?: ServerEndpoint;
+  /** Points tenant kubeconfigs at the tenant gateway (both modes) when it resolves to an endpoint; default: direct. */
+  readonly kubeconfigEndpoint?: KubeconfigEndpoint;
   /** Re-apply unchanged objects (repairing drift) at most this often; default 1 h. */
   readonly reapplyAfterMs?: number;
   /** How often deletion checks whether namespaces have terminated; default 2 s. */
@@ -129,7 +131,7 @@ export class LogicalClusterReconciler implements Reconciler {
   private statusWrites = 0;
   /** The status this process last wrote per logical cluster (the cache lags behind our own writes). */
   private readonly writtenStatus = new Map<string, { uid: string | undefined; digest: string; at: number }>();
-  private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint' | 'finalizerTimeoutMs'>>;
+  private readonly opts: Required<Omit<LogicalClusterReconcilerOptions, 'hostEndpoint' | 'kubeconfigEndpoint' | 'finalizerTimeoutMs'>>;
   private hostEndpointCache: ServerEndpoint | undefined;
   private readonly lookup: Lookup;
   /**
@@ -149,7 +151,7 @@ export class LogicalClusterReconciler implements Reconciler {
       unreachableRetryMs: options.unreachableRetryMs ?? 15_000,
       failedRetryMs: options.failedRetryMs ?? 300_000,
     };
-    this.issuer = new KubeconfigIssuer(deps.host, () => this.now());
+    this.issuer = new KubeconfigIssuer(deps.host, () => this.now(), options.kubeconfigEndpoint);
     this.lookup = {
       workspace: (name) => deps.workspaces.get(name),
       childWorkspaces: (name) => deps.workspaces.byIndex(INDEX_BY_PARENT, name).map((w) => w.metadata?.name ?? ''),
