@@ -11,14 +11,12 @@
  *   register(manager, { port: 0 })         // any free port (tests)
  *   register(manager, gatewayOptionsFromEnv())  // what the chart configures
  */
-import { existsSync } from 'node:fs';
 import { Counter, Histogram } from 'prom-client';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import type { KubeConfigSource, Logger, Manager, Runnable } from '../runtime/index.js';
 import { MemberClusterUnavailableError, Resources } from '../runtime/index.js';
 import { FileCertificateSource, SecretCertificateSource, type CertificateSource, type ServingMaterial } from '../webhooks/cert-source.js';
-import type { CertificateOptions } from '../webhooks/index.js';
+import { certificateOptionsFromEnv, nonNegativeFromEnv, type CertificateOptions } from '../webhooks/index.js';
 import { serviceAccountName } from '../reconcilers/logicalcluster/names.js';
 import { TokenReviewer } from './auth.js';
 import { ImpersonationGrants } from './impersonation.js';
@@ -280,29 +278,8 @@ export class GatewayRunnable implements Runnable, GatewayHandle {
  * _CERT_FILE / _KEY_FILE / _CA_FILE; otherwise generated: _CERT_SECRET, _CERT_VALIDITY_HOURS.
  */
 export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
-  const num = (key: string): number | undefined => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${key}=${raw} is not a non-negative number`);
-    return n;
-  };
-  const certDir = env['CANOPY_GATEWAY_CERT_DIR'];
-  const certFile = env['CANOPY_GATEWAY_CERT_FILE'] ?? (certDir ? join(certDir, 'tls.crt') : undefined);
-  const caFile = env['CANOPY_GATEWAY_CA_FILE'] ?? (certDir && existsSync(join(certDir, 'ca.crt')) ? join(certDir, 'ca.crt') : undefined);
-  const validityHours = num('CANOPY_GATEWAY_CERT_VALIDITY_HOURS');
-  const certificates: CertificateOptions | undefined = certFile
-    ? {
-        certFile,
-        keyFile: env['CANOPY_GATEWAY_KEY_FILE'] ?? (certDir ? join(certDir, 'tls.key') : certFile.replace(/\.crt$/, '.key')),
-        ...(caFile ? { caFile } : {}),
-      }
-    : env['CANOPY_GATEWAY_CERT_SECRET'] || validityHours !== undefined
-      ? {
-          ...(env['CANOPY_GATEWAY_CERT_SECRET'] ? { secretName: env['CANOPY_GATEWAY_CERT_SECRET'] } : {}),
-          ...(validityHours !== undefined ? { validityMs: validityHours * 3600_000 } : {}),
-        }
-      : undefined;
+  const num = (key: string): number | undefined => nonNegativeFromEnv(env, key);
+  const certificates = certificateOptionsFromEnv(env, 'CANOPY_GATEWAY');
   const port = num('CANOPY_GATEWAY_PORT');
   const maxBodyBytes = num('CANOPY_GATEWAY_MAX_BODY_BYTES');
   const tokenReviewCacheMs = num('CANOPY_GATEWAY_TOKEN_REVIEW_CACHE_MS');

@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import net from 'node:net';
-import type { KubeConfigSource } from '../runtime/index.js';
+import { kubeConfigRequestMaterial, type KubeConfigSource } from '../runtime/index.js';
 
 const CREDENTIALS_TTL_MS = 10_000;
 
@@ -81,13 +81,7 @@ export class Upstream {
 
   private async resolve(): Promise<Resolved> {
     if (this.resolved && this.resolved.expires > Date.now()) return this.resolved;
-    const opts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(opts.headers ?? {})) {
-      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
-    }
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const { opts, headers } = await kubeConfigRequestMaterial(this.kubeConfig);
     const material: tls.ConnectionOptions = {
       ...(opts.ca ? { ca: opts.ca } : {}),
       ...(opts.cert ? { cert: opts.cert } : {}),

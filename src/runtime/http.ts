@@ -123,6 +123,22 @@ export interface ApiClientOptions {
 }
 
 /**
+ * What a request needs from a kubeconfig: the TLS options (CA, client
+ * certificate) and the credential headers (bearer token, or Basic auth), with
+ * header values flattened to strings. Read again when a token may have rotated.
+ */
+export async function kubeConfigRequestMaterial(kubeConfig: KubeConfigSource): Promise<{ opts: https.RequestOptions; headers: Record<string, string> }> {
+  const opts: https.RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(opts.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  return { opts, headers };
+}
+
+/**
  * A small JSON client for the Kubernetes REST API built on a KubeConfig.
  * It returns the apiserver's JSON as plain objects (no ObjectSerializer:
  * informers keep tens of thousands of objects and pay for every copy), keeps
@@ -397,13 +413,7 @@ export class ApiClient {
 
   private async resolveCredentials(): Promise<Credentials> {
     if (this.credentials && this.credentials.expires > Date.now()) return this.credentials;
-    const opts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(opts.headers ?? {})) {
-      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
-    }
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const { opts, headers } = await kubeConfigRequestMaterial(this.kubeConfig);
     if (!this.agent) {
       // The TLS material is fixed for the life of this client (a changed kubeconfig makes a new client).
       const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername };

@@ -20,7 +20,7 @@ export { Resources, resourcePath, groupOf, knownResource } from './resources.js'
 export type { ResourceRef } from './resources.js';
 export { controllerOf, isBeingDeleted, objectKey, parseKey, requestFor, requestKey } from './object.js';
 export type { KubeObject, ObjectMeta, OwnerReference, Request } from './object.js';
-export { ApiClient } from './http.js';
+export { ApiClient, kubeConfigRequestMaterial } from './http.js';
 export { KubeConfig } from './kubeconfig.js';
 export type { ClusterEndpoint, KubeConfigSource } from './kubeconfig.js';
 export type { DeleteOptions, ListOptions, ListPage, PatchType, WatchEvent } from './http.js';

@@ -158,29 +158,8 @@ export function certificateHosts(endpoint: WebhookEndpoint, extra: readonly stri
  *   or LogicalCluster may take, besides default, kube-* and the operator's own.
  */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
-  const num = (key: string): number | undefined => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${key}=${raw} is not a non-negative number`);
-    return n;
-  };
-  const certDir = env['CANOPY_WEBHOOK_CERT_DIR'];
-  const certFile = env['CANOPY_WEBHOOK_CERT_FILE'] ?? (certDir ? join(certDir, 'tls.crt') : undefined);
-  const caFile = env['CANOPY_WEBHOOK_CA_FILE'] ?? (certDir && existsSync(join(certDir, 'ca.crt')) ? join(certDir, 'ca.crt') : undefined);
-  const validityHours = num('CANOPY_WEBHOOK_CERT_VALIDITY_HOURS');
-  const certificates: CertificateOptions | undefined = certFile
-    ? {
-        certFile,
-        keyFile: env['CANOPY_WEBHOOK_KEY_FILE'] ?? (certDir ? join(certDir, 'tls.key') : certFile.replace(/\.crt$/, '.key')),
-        ...(caFile ? { caFile } : {}),
-      }
-    : env['CANOPY_WEBHOOK_CERT_SECRET'] || validityHours !== undefined
-      ? {
-          ...(env['CANOPY_WEBHOOK_CERT_SECRET'] ? { secretName: env['CANOPY_WEBHOOK_CERT_SECRET'] } : {}),
-          ...(validityHours !== undefined ? { validityMs: validityHours * 3600_000 } : {}),
-        }
-      : undefined;
+  const num = (key: string): number | undefined => nonNegativeFromEnv(env, key);
+  const certificates = certificateOptionsFromEnv(env, 'CANOPY_WEBHOOK');
   // CANOPY_WEBHOOK_SERVICE is a DNS name such as canopy-webhook.canopy-system.svc.
   const [serviceFromDns, namespaceFromDns] = (env['CANOPY_WEBHOOK_SERVICE'] ?? '').split('.');
   const serviceName = env['CANOPY_WEBHOOK_SERVICE_NAME'] || serviceFromDns;
@@ -209,4 +188,40 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
     ...(reservedNamespaces.length > 0 ? { reservedNamespaces } : {}),
     ...(certificates ? { certificates } : {}),
   };
+}
+
+/** A non-negative number from the environment; unset or empty is undefined, anything else a clear error. */
+export function nonNegativeFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${key}=${raw} is not a non-negative number`);
+  return n;
+}
+
+/**
+ * A serving certificate as the chart configures one under `<prefix>_*`: provided
+ * (`_CERT_DIR` holding a mounted kubernetes.io/tls Secret, or `_CERT_FILE` /
+ * `_KEY_FILE` / `_CA_FILE`), else generated (`_CERT_SECRET`,
+ * `_CERT_VALIDITY_HOURS`); undefined when none is set, so the default applies.
+ * Shared by the webhook and the tenant gateway, which serve TLS the same way.
+ */
+export function certificateOptionsFromEnv(env: NodeJS.ProcessEnv, prefix: string): CertificateOptions | undefined {
+  const certDir = env[`${prefix}_CERT_DIR`];
+  const certFile = env[`${prefix}_CERT_FILE`] ?? (certDir ? join(certDir, 'tls.crt') : undefined);
+  const caFile = env[`${prefix}_CA_FILE`] ?? (certDir && existsSync(join(certDir, 'ca.crt')) ? join(certDir, 'ca.crt') : undefined);
+  const validityHours = nonNegativeFromEnv(env, `${prefix}_CERT_VALIDITY_HOURS`);
+  const secretName = env[`${prefix}_CERT_SECRET`];
+  if (certFile)
+    return {
+      certFile,
+      keyFile: env[`${prefix}_KEY_FILE`] ?? (certDir ? join(certDir, 'tls.key') : certFile.replace(/\.crt$/, '.key')),
+      ...(caFile ? { caFile } : {}),
+    };
+  if (secretName || validityHours !== undefined)
+    return {
+      ...(secretName ? { secretName } : {}),
+      ...(validityHours !== undefined ? { validityMs: validityHours * 3600_000 } : {}),
+    };
+  return undefined;
 }
