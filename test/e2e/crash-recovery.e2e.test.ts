@@ -52,6 +52,8 @@ function startOperator(env: LocalEnvironment, name: string): OperatorProcess {
       CANOPY_METRICS_PORT: '0',
       CANOPY_HEALTH_PORT: '0',
       CANOPY_WEBHOOK_PORT: '0',
+      // Every replica serves the tenant gateway: on one machine each needs its own port.
+      CANOPY_GATEWAY_PORT: '0',
       CANOPY_BIND_ADDRESS: '127.0.0.1',
       // A killed leader's lease must run out soon for the next process to take over.
       CANOPY_LEASE_DURATION: '6s',

@@ -62,6 +62,8 @@ export function startOperatorProcess(env: LocalEnvironment, name: string, extraE
       CANOPY_METRICS_PORT: '0',
       CANOPY_HEALTH_PORT: '0',
       CANOPY_WEBHOOK_PORT: '0',
+      // Every replica serves the tenant gateway: on one machine each needs its own port.
+      CANOPY_GATEWAY_PORT: '0',
       CANOPY_BIND_ADDRESS: '127.0.0.1',
       CANOPY_LEADER_ELECT: 'false',
       ...extraEnv,

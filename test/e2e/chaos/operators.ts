@@ -120,6 +120,8 @@ export class OperatorProcess {
         CANOPY_HEALTH_PORT: '0',
         CANOPY_BIND_ADDRESS: '127.0.0.1',
         CANOPY_WEBHOOK_PORT: String(webhookPort),
+        // Every replica serves the tenant gateway: on one machine each needs its own port.
+        CANOPY_GATEWAY_PORT: '0',
         CANOPY_WEBHOOK_HOST: '127.0.0.1',
         CANOPY_WEBHOOK_URL: webhookUrl,
         // A killed leader's lease runs out soon, so the storm sees many takeovers.
